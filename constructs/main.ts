@@ -1,0 +1,33 @@
+/**
+ * The cdk8s app behind `cdk8s synth` (cdk8s.yaml `app:`). Synthesizes every environment (Pulumi.<env>.yaml, plus `dev`
+ * from defaults) into dist/<env>/, atomically: see constructs/src/synth.ts.
+ *
+ * cdk8s-cli empties its own output directory before running the app, so cdk8s.yaml points it at `.cdk8s.out` (a
+ * scratch directory) and this app replaces dist/ itself only once everything has been built. `.cdk8s.out` is then
+ * made a link to dist/ so the CLI lists the manifests it produced.
+ */
+import { existsSync, rmSync, symlinkSync } from 'node:fs';
+import * as path from 'node:path';
+import { synthesize } from './src/synth';
+
+const rootDir = path.resolve(__dirname, '..');
+const outDir = path.join(rootDir, 'dist');
+const only = process.env.K6_PLATFORM_ENVS?.split(',').filter(Boolean);
+
+try {
+  const results = synthesize({ rootDir, outDir, ...(only ? { environments: only } : {}) });
+  for (const [env, r] of results) {
+    console.error(
+      `${env}: ${r.objectCount} objects -> ${path.relative(process.cwd(), path.join(outDir, env))}/ (${r.files.map((f) => path.basename(f)).join(', ')})`,
+    );
+    for (const note of r.notes) console.error(`  note: ${note}`);
+  }
+  const cliOut = process.env.CDK8S_OUTDIR;
+  if (cliOut !== undefined && path.resolve(cliOut) !== outDir) {
+    rmSync(cliOut, { recursive: true, force: true });
+    if (!existsSync(cliOut)) symlinkSync(path.relative(path.dirname(path.resolve(cliOut)), outDir), cliOut, 'dir');
+  }
+} catch (e) {
+  console.error(`synth failed; dist/ left as it was.\n${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}

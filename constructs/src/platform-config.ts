@@ -1,0 +1,371 @@
+import { z } from 'zod';
+import { defaultK6Image, versions } from './versions';
+
+/**
+ * The platform configuration: ONE schema describes an environment. Both entry points (`constructs/main.ts` for
+ * `cdk8s synth`, and `infra/` for Pulumi) parse their input with {@link parsePlatformConfig}, so a bad value gets the
+ * same message whichever way it arrives. Defaults make `dev` work with no file at all.
+ */
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value formats. Each message starts with "must" and is used as is in the error: `'<path>' must ..., got <value>`.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** RFC 1123 label: namespaces, environment and test names. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain: names of Secrets, ConfigMaps and most other objects. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Kubernetes resource quantity (`500m`, `2Gi`, `1.5`, `1e3`). */
+export const QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+/** Prometheus duration (`15d`, `1h30m`). */
+export const PROMETHEUS_DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
+/** Prometheus byte size as prometheus-operator accepts it (`45GB`, `512MiB`). */
+export const BYTE_SIZE = /^(0|([0-9]*[.])?[0-9]+((K|M|G|T|E|P)i?)?B)$/;
+/** k6 duration (`30s`, `1m30s`, `1.5h`, `250ms`). */
+export const K6_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+/** Semantic version without a leading `v` (`88.5.3`, `1.2.0-rc.1`). */
+export const SEMVER = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+/** A valid ConfigMap / Secret data key. */
+export const CONFIG_MAP_KEY = /^[-._a-zA-Z0-9]+$/;
+/** An environment variable name. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * An OCI image reference: `[registry[:port]/]path[:tag][@digest]`, lower-case path components (distribution's grammar,
+ * simplified only in leaving out IPv6 registry hosts).
+ */
+export const IMAGE_REFERENCE =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
+
+const dnsLabel = (max = 63) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .regex(DNS_LABEL, { error: 'must be a DNS label: lower-case letters, digits and "-", starting and ending alphanumeric' });
+const dnsSubdomain = z
+  .string()
+  .max(253, { error: 'must be at most 253 characters' })
+  .regex(DNS_SUBDOMAIN, { error: 'must be a DNS subdomain: lower-case letters, digits, "-" and "."' });
+const quantity = z.string().regex(QUANTITY, { error: 'must be a Kubernetes quantity such as "500m", "1", "512Mi" or "2Gi"' });
+const promDuration = z
+  .string()
+  .regex(PROMETHEUS_DURATION, { error: 'must be a Prometheus duration such as "15d", "12h" or "1w"' })
+  .refine((s) => s.length > 0, { error: 'must be a Prometheus duration such as "15d", "12h" or "1w"' });
+const byteSize = z.string().regex(BYTE_SIZE, { error: 'must be a byte size such as "45GB" or "512MiB"' });
+/** A k6 duration string (`30s`, `1m30s`). */
+export const k6Duration = z.string().regex(K6_DURATION, { error: 'must be a k6 duration such as "30s", "1m30s" or "2h"' });
+const semver = z.string().regex(SEMVER, { error: 'must be a semantic version such as "88.5.3" (no leading "v")' });
+const imageReference = z
+  .string()
+  .regex(IMAGE_REFERENCE, { error: 'must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…"' });
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an http(s) URL' });
+
+/** Requests and limits of one container. */
+const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional(), 'ephemeral-storage': quantity.optional() });
+const resources = z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() });
+export type ResourceRequirements = z.output<typeof resources>;
+
+/** A reference to one key of an existing Secret (never the secret value itself). */
+const secretKeyRef = z.strictObject({
+  name: dnsSubdomain,
+  key: z.string({ error: 'must name the key inside the Secret' }).regex(CONFIG_MAP_KEY, { error: 'must be a valid Secret key ([-._a-zA-Z0-9]+)' }),
+});
+export type SecretKeyReference = z.output<typeof secretKeyRef>;
+
+/** How runners authenticate to the remote-write endpoint: credentials come from Secrets only. */
+const remoteWriteAuth = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('basic'), username: secretKeyRef, password: secretKeyRef }),
+  z.strictObject({ type: z.literal('bearer'), token: secretKeyRef }),
+]);
+export type RemoteWriteAuth = z.output<typeof remoteWriteAuth>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The schema
+// ---------------------------------------------------------------------------------------------------------------
+
+const prometheusConfig = z.strictObject({
+  /** How long Prometheus keeps samples. */
+  retention: promDuration.default('15d'),
+  /** Maximum bytes of blocks kept; oldest are removed first. Keep it below the volume size. */
+  retentionSize: byteSize.default('45GB'),
+  /** Persistent volume of the Prometheus StatefulSet. */
+  storage: z
+    .strictObject({
+      size: quantity.default('50Gi'),
+      /** @default - the cluster's default StorageClass */
+      storageClassName: dnsSubdomain.optional(),
+    })
+    .prefault({}),
+  resources: resources.default({ requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } }),
+});
+
+const grafanaConfig = z.strictObject({
+  /** Existing Secret holding the admin user and password (the chart otherwise makes a new random password on every render). */
+  adminSecret: z
+    .strictObject({
+      name: dnsSubdomain.default('grafana-admin'),
+      userKey: z.string().regex(CONFIG_MAP_KEY).default('admin-user'),
+      passwordKey: z.string().regex(CONFIG_MAP_KEY).default('admin-password'),
+    })
+    .prefault({}),
+  persistence: z
+    .strictObject({ enabled: z.boolean().default(false), size: quantity.default('10Gi'), storageClassName: dnsSubdomain.optional() })
+    .prefault({}),
+  ingress: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      host: dnsSubdomain.optional(),
+      className: dnsSubdomain.optional(),
+      /** Secret with the TLS certificate for `host`. @default - no TLS */
+      tlsSecretName: dnsSubdomain.optional(),
+    })
+    .prefault({}),
+  resources: resources.default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } }),
+});
+
+const monitoringConfig = z.strictObject({
+  /** Deploy kube-prometheus-stack. When false, `remoteWriteUrl` must point at an existing Prometheus. */
+  enabled: z.boolean().default(true),
+  /** Helm release name of kube-prometheus-stack (the Prometheus service name derives from it). */
+  releaseName: dnsLabel(53).default('kube-prometheus-stack'),
+  chart: z
+    .strictObject({
+      version: semver.default(versions.kubePrometheusStack.version),
+      repository: httpUrl.default(versions.kubePrometheusStack.repository),
+      /** A local chart directory or .tgz to render the stack from at synth time. @default - values only, no rendering */
+      path: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  /** Remote-write URL of an existing Prometheus. @default - derived from the release name and namespace */
+  remoteWriteUrl: httpUrl.optional(),
+  prometheus: prometheusConfig.prefault({}),
+  grafana: grafanaConfig.prefault({}),
+  alertmanager: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+});
+
+const runnerConfig = z.strictObject({
+  /** Runner image. @default the pinned official k6 image */
+  image: imageReference.default(defaultK6Image),
+  resources: resources.default({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } }),
+  /** How often runners push metrics (K6_PROMETHEUS_RW_PUSH_INTERVAL). */
+  pushInterval: k6Duration.default('5s'),
+  /** Send trends as native histograms (one series per trend instead of one per stat). */
+  nativeHistograms: z.boolean().default(true),
+  /** Credentials for the remote-write endpoint. @default - none (the in-cluster Prometheus needs none) */
+  remoteWriteAuth: remoteWriteAuth.optional(),
+});
+
+/** One load test: a k6 script under scripts/ and how to run it. */
+export const testSchema = z.strictObject({
+  /** Test name: part of every object name of its runs. */
+  name: dnsLabel(40),
+  /** Entry file, relative to scripts/. */
+  script: z.string().min(1, { error: 'must name a script file under scripts/' }),
+  /** Number of runner pods. @default 2 */
+  parallelism: z
+    .number({ error: 'must be an integer' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(1000, { error: 'must be at most 1000' })
+    .default(2),
+  /** Extra environment for the script (`__ENV`). */
+  env: z.record(z.string().regex(ENV_NAME, { error: 'must be an environment variable name' }), z.string()).default({}),
+  /** Run as plain Kubernetes Jobs (`jobs`) or as a k6-operator TestRun (`operator`). @default "jobs" */
+  mode: z.enum(['jobs', 'operator']).default('jobs'),
+});
+export type TestConfig = z.output<typeof testSchema>;
+
+/** The sample test from the original write-up, so `dev` has something to run with no file at all. */
+export const defaultTests: z.input<typeof testSchema>[] = [{ name: 'sample', script: 'sample.js' }];
+
+export const platformConfigSchema = z
+  .strictObject({
+    /** Environment name (dev, staging, prod): label value and output folder. */
+    environment: dnsLabel(30).default('dev'),
+    namespaces: z
+      .strictObject({
+        /** Namespace of kube-prometheus-stack and the dashboards. */
+        monitoring: dnsLabel().default('monitoring'),
+        /** Namespace of test scripts and runs. */
+        loadTests: dnsLabel().default('k6'),
+      })
+      .prefault({}),
+    monitoring: monitoringConfig.prefault({}),
+    runner: runnerConfig.prefault({}),
+    tests: z.array(testSchema).default(() => defaultTests.map((t) => testSchema.parse(t))),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.tests.forEach((t, i) => {
+      const first = seen.get(t.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['tests', i, 'name'], input: t.name, message: `must be unique, already used by 'tests[${first}]'` });
+      } else {
+        seen.set(t.name, i);
+      }
+    });
+    if (!cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitoring', 'remoteWriteUrl'],
+        input: undefined,
+        message: 'must be set when monitoring.enabled is false (runners need a Prometheus to write to)',
+      });
+    }
+    if (cfg.monitoring.grafana.ingress.enabled && cfg.monitoring.grafana.ingress.host === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitoring', 'grafana', 'ingress', 'host'],
+        input: undefined,
+        message: 'must be set when the ingress is enabled',
+      });
+    }
+  });
+
+/** The parsed, defaulted platform configuration of one environment. */
+export type PlatformConfig = z.output<typeof platformConfigSchema>;
+/** What a user writes: every member optional where a default exists. */
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing and errors
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Where the configuration came from; decides how field paths are named in errors. */
+export interface ConfigSource {
+  /** Shown before the problems, e.g. `Pulumi.dev.yaml`. @default "platform config" */
+  readonly description?: string;
+  /** Prefix of top-level keys, e.g. `k6platform:` for Pulumi stack config. @default "" */
+  readonly keyPrefix?: string;
+}
+
+/** Thrown when a configuration is invalid; `problems` holds one line per bad field. */
+export class PlatformConfigError extends Error {
+  public constructor(
+    public readonly problems: readonly string[],
+    source: string,
+  ) {
+    super(`Invalid ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PlatformConfigError';
+  }
+}
+
+/**
+ * Parses and defaults one environment's configuration. Collects every problem and throws once with all of them;
+ * each names the field path as the caller typed it, the value received and what is allowed.
+ */
+export function parsePlatformConfig(input: unknown, source: ConfigSource = {}): PlatformConfig {
+  const result = platformConfigSchema.safeParse(input ?? {}, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) => describeIssue(issue, source.keyPrefix ?? ''));
+  throw new PlatformConfigError(problems, source.description ?? 'platform config');
+}
+
+/** Renders a path as the caller would type it: `tests[0].parallelism`, optionally `k6platform:tests[0]...`. */
+export function formatPath(path: readonly PropertyKey[], keyPrefix = ''): string {
+  let out = '';
+  path.forEach((seg, i) => {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += i === 0 ? `${keyPrefix}${String(seg)}` : `.${String(seg)}`;
+  });
+  return out === '' ? '(root)' : out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, keyPrefix: string): string[] {
+  const where = (p: readonly PropertyKey[]) => `'${formatPath(p, keyPrefix)}'`;
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeysAt(issue.path);
+    return issue.keys.map(
+      (k) =>
+        `${where([...issue.path, k])} is not a known setting${allowed.length ? ` (allowed here: ${allowed.map((a) => `${keyPrefix && issue.path.length === 0 ? keyPrefix : ''}${a}`).join(', ')})` : ''}`,
+    );
+  }
+  const got = 'input' in issue ? `, got ${show(issue.input)}` : '';
+  return [`${where(issue.path)} ${ruleOf(issue)}${got}`];
+}
+
+function ruleOf(issue: z.core.$ZodIssue): string {
+  if (issue.message.startsWith('must')) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined
+        ? `is required (${issue.expected})`
+        : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      return 'does not match any allowed form';
+    case 'too_small':
+      return `must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}${issue.origin === 'string' ? ' characters long' : issue.origin === 'array' ? ' items' : ''}`;
+    case 'too_big':
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}${issue.origin === 'string' ? ' characters long' : issue.origin === 'array' ? ' items' : ''}`;
+    default:
+      return issue.message;
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const s = JSON.stringify(value);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** The keys an object schema accepts at `path`, for "unknown key" hints. */
+function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.core.$ZodType = platformConfigSchema;
+  for (const seg of path) {
+    schema = unwrap(schema);
+    const def = schema._zod.def as unknown as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    if (def.type === 'object' && def.shape && typeof seg === 'string' && seg in def.shape) schema = def.shape[seg]!;
+    else if (def.type === 'array' && def.element && typeof seg === 'number') schema = def.element;
+    else return [];
+  }
+  const def = unwrap(schema)._zod.def as unknown as { type: string; shape?: Record<string, unknown> };
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let s = schema;
+  for (;;) {
+    const def = s._zod.def as unknown as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else return s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stack configuration (Pulumi.<env>.yaml): one file per environment, read by synth and by Pulumi alike
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The Pulumi project name; stack config keys are `k6platform:<key>`. */
+export const CONFIG_NAMESPACE = 'k6platform';
+
+/**
+ * Stack config keys that only the deployment (Pulumi) reads: provider settings and secrets. They are not part of the
+ * platform config, so synth ignores them; any other unknown `k6platform:` key is an error.
+ */
+export const DEPLOY_ONLY_KEYS: readonly string[] = [
+  'kubeconfig',
+  'context',
+  'grafanaAdminPassword',
+  'remoteWriteUsername',
+  'remoteWritePassword',
+  'remoteWriteToken',
+];
+
+/**
+ * Builds the platform config input from stack config entries (`{'k6platform:monitoring': {...}}`). Keys of other
+ * namespaces (`kubernetes:context`) and {@link DEPLOY_ONLY_KEYS} are skipped. String values that hold JSON objects or
+ * arrays (as `pulumi.runtime.allConfig()` returns them) are parsed. The environment defaults to the stack name.
+ */
+export function platformInputFromStackConfig(entries: Readonly<Record<string, unknown>>, stack: string): Record<string, unknown> {
+  const input: Record<string, unknown> = { environment: stack };
+  for (const [fullKey, raw] of Object.entries(entries)) {
+    const [ns, key] = fullKey.includes(':')
+      ? [fullKey.slice(0, fullKey.indexOf(':')), fullKey.slice(fullKey.indexOf(':') + 1)]
+      : [CONFIG_NAMESPACE, fullKey];
+    if (ns !== CONFIG_NAMESPACE || DEPLOY_ONLY_KEYS.includes(key)) continue;
+    input[key] = typeof raw === 'string' && /^\s*[[{]/.test(raw) ? JSON.parse(raw) : raw;
+  }
+  return input;
+}

@@ -1,0 +1,73 @@
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { platformLabels } from './labels';
+import { MonitoringStack } from './monitoring-stack';
+import type { PlatformConfig } from './platform-config';
+import { TestScripts } from './test-scripts';
+
+/** Props of {@link buildPlatform}. */
+export interface PlatformProps {
+  /** The parsed configuration of the environment. */
+  readonly config: PlatformConfig;
+  /** Directory of the k6 scripts the tests name. */
+  readonly scriptsDir: string;
+}
+
+/** The charts of one environment, in deploy order. */
+export interface PlatformCharts {
+  /** The platform's namespaces. */
+  readonly namespaces: Chart;
+  /** kube-prometheus-stack (values; rendered when a chart is at hand) and dashboards. */
+  readonly monitoring: Chart;
+  /** Test scripts and test runs. */
+  readonly loadTests: Chart;
+  /** The monitoring construct (remote-write URL, values). */
+  readonly monitoringStack: MonitoringStack;
+  /** Script bundles by test name. */
+  readonly scripts: ReadonlyMap<string, TestScripts>;
+}
+
+/**
+ * Builds every chart of one environment into `scope` (an App). The single composition used by `cdk8s synth`, the Helm
+ * bundle and Pulumi, so they deploy exactly the same objects.
+ */
+export function buildPlatform(scope: Construct, props: PlatformProps): PlatformCharts {
+  const cfg = props.config;
+  const labels = platformLabels(cfg.environment);
+
+  const namespaces = new Chart(scope, 'namespaces', { labels, disableResourceNameHashes: true });
+  new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring } });
+  new kplus.Namespace(namespaces, 'LoadTests', {
+    metadata: {
+      name: cfg.namespaces.loadTests,
+      // Everything in the load-test namespace must meet the restricted Pod Security Standard.
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      },
+    },
+  });
+
+  const monitoring = new Chart(scope, 'monitoring', { labels, namespace: cfg.namespaces.monitoring });
+  monitoring.addDependency(namespaces);
+  const monitoringStack = new MonitoringStack(monitoring, 'Stack', { config: cfg });
+
+  const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
+  loadTests.addDependency(namespaces);
+  const scripts = new Map<string, TestScripts>();
+  for (const test of cfg.tests) {
+    scripts.set(
+      test.name,
+      new TestScripts(loadTests, `Scripts-${test.name}`, { testName: test.name, entry: test.script, scriptsDir: props.scriptsDir }),
+    );
+  }
+
+  return { namespaces, monitoring, loadTests, monitoringStack, scripts };
+}
+
+/** A fresh App for one environment, not writing anywhere until asked. */
+export function newEnvironmentApp(outdir: string): App {
+  return new App({ outdir, outputFileExtension: '.k8s.yaml' });
+}

@@ -1,0 +1,27 @@
+/**
+ * Every version pin of the platform, in one place. Construct props and the platform config default to these;
+ * the README compatibility table, runner/ build args and the Pulumi program read them from here.
+ */
+export const versions = {
+  /** kube-prometheus-stack Helm chart (prometheus-community). Ships Prometheus 3.14 and Grafana 13. */
+  kubePrometheusStack: {
+    chart: 'kube-prometheus-stack',
+    version: '88.5.3',
+    repository: 'https://prometheus-community.github.io/helm-charts',
+    /** Prometheus version the pinned chart deploys (decides which native-histogram settings matter). */
+    prometheus: '3.14.0',
+    /** Grafana subchart version the pinned chart depends on. */
+    grafanaChart: '12.11.1',
+  },
+  /** k6 release used by runners (official image, Prometheus remote-write output built in). */
+  k6: '1.7.1',
+  /** Official k6 image repository. */
+  k6Image: 'grafana/k6',
+  /** Image the starter Job uses to resume paused runners (small, non-root, has curl). */
+  starterImage: 'curlimages/curl:8.17.0',
+  /** Kubernetes API version the manifests target (cdk8s-plus-27). */
+  kubernetes: '1.27',
+} as const;
+
+/** The default runner image reference: the pinned official k6 image. */
+export const defaultK6Image = `${versions.k6Image}:${versions.k6}`;

@@ -1,0 +1,28 @@
+/**
+ * How jest loads ESM-only dependencies (settled once, here): jest runs everything as CommonJS. Packages listed in
+ * test/jest/esm-packages.js are resolved with the `import` export condition (test/jest/resolver.js) and transpiled
+ * to CommonJS by ts-jest like our own sources. No --experimental-vm-modules needed.
+ */
+const { esmPackages } = require('./test/jest/esm-packages');
+
+const escaped = esmPackages.map((p) => p.replace(/[/.]/g, '\\$&')).join('|');
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  resolver: '<rootDir>/test/jest/resolver.js',
+  testMatch: ['**/?(*.)test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/\\.cdk8s\\.out/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  transform: {
+    '^.+\\.[tj]s$': [
+      'ts-jest',
+      {
+        tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true, isolatedModules: true, esModuleInterop: true, target: 'ES2022' },
+        diagnostics: false,
+      },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${escaped})/)`],
+  testTimeout: 60000,
+};
