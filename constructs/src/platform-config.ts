@@ -171,6 +171,12 @@ export const testSchema = z.strictObject({
   env: z.record(z.string().regex(ENV_NAME, { error: 'must be an environment variable name' }), z.string()).default({}),
   /** Run as plain Kubernetes Jobs (`jobs`) or as a k6-operator TestRun (`operator`). @default "jobs" */
   mode: z.enum(['jobs', 'operator']).default('jobs'),
+  /**
+   * Pass/fail criteria in k6's own syntax, judged over ALL runners of a run and also passed to k6.
+   * @example { "http_req_duration{scenario:api}": ["p(95)<500"], "http_req_failed": ["rate<0.01"] }
+   * @default - none
+   */
+  thresholds: z.record(z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'must list at least one threshold expression' })).default({}),
 });
 export type TestConfig = z.output<typeof testSchema>;
 
