@@ -72,10 +72,14 @@ const secretKeyRef = z.strictObject({
 export type SecretKeyReference = z.output<typeof secretKeyRef>;
 
 /** How runners authenticate to the remote-write endpoint: credentials come from Secrets only. */
-const remoteWriteAuth = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('basic'), username: secretKeyRef, password: secretKeyRef }),
-  z.strictObject({ type: z.literal('bearer'), token: secretKeyRef }),
-]);
+const remoteWriteAuth = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('basic'), username: secretKeyRef, password: secretKeyRef }),
+    z.strictObject({ type: z.literal('bearer'), token: secretKeyRef }),
+  ],
+  { error: 'must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}' },
+);
 export type RemoteWriteAuth = z.output<typeof remoteWriteAuth>;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -292,6 +296,10 @@ function describeIssue(issue: z.core.$ZodIssue, keyPrefix: string): string[] {
 function ruleOf(issue: z.core.$ZodIssue): string {
   if (issue.message.startsWith('must')) return issue.message;
   switch (issue.code) {
+    case 'invalid_key': {
+      const inner = issue.issues.find((i) => i.message.startsWith('must'));
+      return inner?.message ?? 'is not an allowed key';
+    }
     case 'invalid_type':
       return issue.input === undefined
         ? `is required (${issue.expected})`
