@@ -51,9 +51,9 @@ const modules: Record<string, unknown>[] = [
 const models = new Map<string, ModelClass>();
 for (const mod of modules) {
   for (const value of Object.values(mod)) {
-    const c = value as Partial<ModelClass>;
-    if (typeof c === 'function' && typeof c.apiVersion === 'string' && typeof c.kind === 'string')
-      models.set(`${c.apiVersion}/${c.kind}`, c as ModelClass);
+    if (typeof value !== 'function') continue;
+    const c = value as unknown as Partial<ModelClass>;
+    if (typeof c.apiVersion === 'string' && typeof c.kind === 'string') models.set(`${c.apiVersion}/${c.kind}`, c as ModelClass);
   }
 }
 
