@@ -101,7 +101,7 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
       );
       if (config.monitoring.enabled && config.monitoring.chart.path === undefined) notes.push(renderHint(config));
       const files = readdirSync(envDir).sort();
-      const objectCount = app.charts.reduce((n, c) => n + c.apiObjects.length, 0);
+      const objectCount = app.charts.reduce((n, c) => n + c.toJson().length, 0);
       results.set(env, { config, files: files.map((f) => `${env}/${f}`), objectCount, notes });
     }
     replaceDirectory(tmp, outDir);
