@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
+import { platformManifests } from './deploy';
+import { helmBundle, writeHelmBundle } from './helm-bundle';
 import { renderHint } from './monitoring-stack';
 import { buildPlatform, newEnvironmentApp, type PlatformCharts } from './platform';
 import { parsePlatformConfig, platformInputFromStackConfig, PlatformConfigError, type PlatformConfig } from './platform-config';
@@ -100,6 +102,8 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
         GENERATED_HEADER + YAML.stringify(charts.monitoringStack.values, { lineWidth: 0 }),
       );
       if (config.monitoring.enabled && config.monitoring.chart.path === undefined) notes.push(renderHint(config));
+      // The Helm umbrella bundle (dist/<env>/chart/): same objects and values, one `helm install`.
+      writeHelmBundle(path.join(envDir, 'chart'), helmBundle({ config, manifests: platformManifests(app, charts) }));
       const files = readdirSync(envDir).sort();
       const objectCount = app.charts.reduce((n, c) => n + c.toJson().length, 0);
       results.set(env, { config, files: files.map((f) => `${env}/${f}`), objectCount, notes });
