@@ -1,0 +1,16 @@
+/**
+ * Exit codes of the `loadtest` CLI. The verdict's own codes (pass, thresholds failed, no data, Prometheus unreachable)
+ * come from cli/verdict.ts; these are the CLI's additions, chosen not to collide with them or with k6's.
+ */
+export const EXIT = {
+  /** Success. */
+  ok: 0,
+  /** An unexpected error (config invalid, synth failed, API error). */
+  error: 1,
+  /** Bad command-line arguments (unknown option, invalid value, unknown test). */
+  usage: 2,
+  /** The run did not complete: a runner failed, the starter failed, the deadline passed or the Jobs vanished. */
+  runFailed: 97,
+  /** The run was stopped with Ctrl-C (k6's own code for an external abort). */
+  interrupted: 105,
+} as const;

@@ -1,0 +1,337 @@
+/**
+ * `loadtest`: synthesize the platform, run one test on the current kube-context and follow it, judge a run over all
+ * runners, list recent runs. Run with `npm run loadtest -- <command>` (tsx) or through the package's `bin`.
+ */
+import * as path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { PlatformConfigError, type PlatformConfig, type TestConfig } from '../constructs/src/platform-config';
+import { DEFAULT_ENVIRONMENT, loadEnvironmentConfig, synthesize } from '../constructs/src/synth';
+import type { RunCluster } from './cluster';
+import { EXIT } from './exit-codes';
+import { abortableSleep, errorMessage, followRun, type FollowOptions, type RunOutcome, type RunStatus } from './follow';
+import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from './grafana';
+import { formatDuration, processOutput, table, type Output } from './output';
+import { progressLine, runMetrics, type RunMetrics } from './progress';
+import { prometheusClient, type PromQuerier } from './prometheus';
+import { newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run-plan';
+import { listRuns } from './runs';
+import { defaultJudge, type Judge } from './judge';
+
+/** Environment variable naming the Prometheus base URL when `--prometheus` is not given. */
+export const PROMETHEUS_URL_ENV = 'LOADTEST_PROMETHEUS_URL';
+/** Environment variable naming the Grafana base URL when `--grafana` is not given. */
+export const GRAFANA_URL_ENV = 'LOADTEST_GRAFANA_URL';
+/** Prometheus base URL when neither `--prometheus` nor {@link PROMETHEUS_URL_ENV} is set (a local port-forward). */
+export const DEFAULT_PROMETHEUS_URL = 'http://localhost:9090';
+
+/** Everything the CLI touches outside itself; tests replace the cluster, Prometheus, clock and signal. */
+export interface CliContext {
+  /** Where output goes (colors and the live progress line depend on its TTY flag). */
+  readonly out: Output;
+  /** Environment variables (NO_COLOR, LOADTEST_PROMETHEUS_URL, LOADTEST_GRAFANA_URL). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Repository root: Pulumi.<env>.yaml, scripts/, dashboards/generated/, dist/. */
+  readonly rootDir: string;
+  /** Connects to a cluster. @default - the current kube-context through @kubernetes/client-node (cli/kube.ts) */
+  readonly connect?: (context?: string) => Promise<RunCluster>;
+  /** Makes a Prometheus client for a base URL. @default - HTTP client of cli/prometheus.ts */
+  readonly prometheus?: (url: string) => PromQuerier;
+  /** Judges a run and prints the table. @default - cli/verdict.ts */
+  readonly judge?: Judge;
+  /** The clock. @default - the system clock */
+  readonly now?: () => Date;
+  /** Aborted on Ctrl-C. @default - never aborted */
+  readonly signal?: AbortSignal;
+  /** Waits between polls. @default - a timer */
+  readonly sleep?: FollowOptions['sleep'];
+  /** Milliseconds between polls of `run`. @default 2000 */
+  readonly pollIntervalMs?: number;
+}
+
+function httpUrl(value: string): string {
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)) throw new InvalidArgumentError('must be an http(s) URL such as http://localhost:9090.');
+  return value.replace(/\/+$/, '');
+}
+function environmentName(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value))
+    throw new InvalidArgumentError('must be an environment name such as "dev" (lower-case letters, digits, "-").');
+  return value;
+}
+function runId(value: string): string {
+  if (value.length > RUN_ID_MAX || !RUN_ID.test(value)) {
+    throw new InvalidArgumentError(`must be lower-case letters, digits and "-", alphanumeric at both ends, at most ${RUN_ID_MAX} characters.`);
+  }
+  return value;
+}
+function promDuration(value: string): string {
+  if (!/^([0-9]+[smhdwy])+$/.test(value)) throw new InvalidArgumentError('must be a Prometheus duration such as "30m", "24h" or "7d".');
+  return value;
+}
+
+/** The `loadtest` program. Actions store their exit code in `result.code`. */
+export function buildProgram(ctx: CliContext, result: { code: number }): Command {
+  const { out } = ctx;
+  const c = out.colors;
+  const prometheusOf = (url: string | undefined) => {
+    const base = url ?? ctx.env[PROMETHEUS_URL_ENV] ?? DEFAULT_PROMETHEUS_URL;
+    return { base, client: (ctx.prometheus ?? prometheusClient)(base) };
+  };
+  const judge = ctx.judge ?? defaultJudge;
+  const now = ctx.now ?? (() => new Date());
+  const prometheusOption = () =>
+    new Option('--prometheus <url>', `Prometheus base URL (default: $${PROMETHEUS_URL_ENV}, else ${DEFAULT_PROMETHEUS_URL})`).argParser(httpUrl);
+  const envOption = () =>
+    new Option('--env <name>', 'environment (Pulumi.<name>.yaml, or defaults)').default(DEFAULT_ENVIRONMENT).argParser(environmentName);
+
+  const program = new Command('loadtest')
+    .description('Distributed k6 load tests on Kubernetes: synthesize, run and follow, judge over all runners, list runs.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => out.write(s),
+      writeErr: (s) => out.writeErr(s),
+      outputError: (s, write) => write(c.red(s)),
+    })
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 pass, 99 thresholds failed (k6's code), ${EXIT.usage} bad arguments, ${EXIT.runFailed} run did not complete,
+${EXIT.interrupted} stopped with Ctrl-C, others from the verdict (no data, Prometheus unreachable), 1 other errors.
+Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, runs. synth needs neither.`,
+    );
+
+  program
+    .command('synth')
+    .description('synthesize Kubernetes manifests into dist/<env>/ (no cluster needed)')
+    .addOption(new Option('--env <name...>', 'environments to synthesize (default: every Pulumi.<env>.yaml plus dev)').argParser(collectEnv))
+    .option('--out <dir>', 'output directory', 'dist')
+    .action((opts: { env?: string[]; out: string }) => {
+      const outDir = path.resolve(ctx.rootDir, opts.out);
+      const results = synthesize({ rootDir: ctx.rootDir, outDir, ...(opts.env !== undefined ? { environments: opts.env } : {}) });
+      for (const [env, r] of results) {
+        out.write(`${c.green('✓')} ${env}: ${r.objectCount} objects -> ${path.relative(process.cwd(), path.join(outDir, env))}\n`);
+        for (const f of r.files) out.write(`    ${f}\n`);
+        for (const n of r.notes) out.write(`  ${c.yellow('note')}: ${n}\n`);
+      }
+      result.code = EXIT.ok;
+    });
+
+  program
+    .command('run')
+    .description('apply one run of <test> to the current kube-context, follow it live, then judge it (needs a cluster)')
+    .argument('<test>', 'test name from the environment config')
+    .addOption(envOption())
+    .addOption(new Option('--run-id <id>', 'run id (k6 testid); default: <test>-<yyyymmdd>-<hhmmss> (UTC)').argParser(runId))
+    .addOption(prometheusOption())
+    .addOption(
+      new Option(
+        '--grafana <url>',
+        `Grafana base URL for the run link (default: $${GRAFANA_URL_ENV}, the ingress host, or a port-forward)`,
+      ).argParser(httpUrl),
+    )
+    .option('--dashboard <uid>', 'dashboard uid for the run link (default: the run dashboard in dashboards/generated/)')
+    .option('--context <name>', 'kube-context (default: the current one)')
+    .action(async (testName: string, opts: RunOptions) => {
+      result.code = await runCommand(testName, opts);
+    });
+
+  program
+    .command('verdict')
+    .description('judge a run over all its runners from Prometheus; prints the table, exits 0 pass / 99 fail')
+    .requiredOption('--testid <id>', 'the run id (k6 testid tag)')
+    .addOption(prometheusOption())
+    .addOption(envOption())
+    .option('--test <name>', 'test whose thresholds apply (default: derived from the testid)')
+    .action(async (opts: { testid: string; prometheus?: string; env: string; test?: string }) => {
+      const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+      const test =
+        opts.test !== undefined ? findTest(cfg, opts.test) : cfg.tests.find((t) => opts.testid === t.name || opts.testid.startsWith(`${t.name}-`));
+      result.code = await judge({ prometheusUrl: prometheusOf(opts.prometheus).base, testid: opts.testid, test, out, now: now() });
+    });
+
+  program
+    .command('runs')
+    .description('list recent runs from Prometheus (testid, start, duration, runners, verdict when the test has thresholds)')
+    .addOption(prometheusOption())
+    .addOption(envOption())
+    .addOption(new Option('--since <duration>', 'how far back to look').default('24h').argParser(promDuration))
+    .option('--no-verdict', 'skip judging each run')
+    .action(async (opts: { prometheus?: string; env: string; since: string; verdict: boolean }) => {
+      const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+      const prom = prometheusOf(opts.prometheus);
+      const runs = await listRuns(prom.client, opts.since, cfg.tests, now().getTime() / 1000);
+      if (runs.length === 0) {
+        out.write(`no runs in the last ${opts.since} at ${prom.base}\n`);
+        result.code = EXIT.ok;
+        return;
+      }
+      const rows: string[][] = [];
+      for (const r of runs) {
+        const test = r.test !== undefined ? cfg.tests.find((t) => t.name === r.test) : undefined;
+        let verdict = c.dim('-');
+        if (opts.verdict && test !== undefined && Object.keys(test.thresholds).length > 0) {
+          const code = await judge({ prometheusUrl: prom.base, testid: r.testid, test, out: silent(out), now: now(), quiet: true });
+          verdict = code === 0 ? c.green('pass') : code === 99 ? c.red('fail') : c.yellow(`exit ${code}`);
+        }
+        rows.push([
+          r.testid,
+          r.test ?? c.dim('?'),
+          new Date(r.start * 1000).toISOString().replace('.000Z', 'Z'),
+          formatDuration(r.end - r.start),
+          String(r.runners),
+          verdict,
+        ]);
+      }
+      out.write(table(['TESTID', 'TEST', 'START (UTC)', 'DURATION', 'RUNNERS', 'VERDICT'], rows));
+      result.code = EXIT.ok;
+    });
+
+  interface RunOptions {
+    env: string;
+    runId?: string;
+    prometheus?: string;
+    grafana?: string;
+    dashboard?: string;
+    context?: string;
+  }
+
+  async function runCommand(testName: string, opts: RunOptions): Promise<number> {
+    const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+    findTest(cfg, testName);
+    const id = opts.runId ?? newRunId(testName, now());
+    const plan = planRun(cfg, ctx.rootDir, testName, id);
+    const prom = prometheusOf(opts.prometheus);
+    // Loaded lazily so commands without a cluster (and tests) never load @kubernetes/client-node.
+    const connect =
+      ctx.connect ??
+      (async (context?: string) =>
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed lazy require (a dynamic import() needs an extension under node20)
+        (require('./kube') as typeof import('./kube')).connectCluster(context));
+    const cluster = await connect(opts.context);
+    const started = now().getTime();
+
+    out.write(`${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s), namespace ${plan.namespace}, ${cluster.description}\n`);
+    await cluster.apply(plan.objects);
+    out.write(`applied ${plan.objects.length} objects: ${plan.objects.map((o) => `${o.kind}/${o.metadata.name ?? '?'}`).join(', ')}\n`);
+    const link = grafanaLink(cfg, id, started, opts);
+    out.write(`grafana: ${link}\n`);
+
+    let lastShown = '';
+    let metrics: RunMetrics | undefined;
+    const onStatus = async (status: RunStatus) => {
+      metrics = await runMetrics(prom.client, id).catch(() => undefined);
+      const line = progressLine(status, metrics, formatDuration((now().getTime() - started) / 1000), c);
+      if (out.isTTY) out.write(`\r\u001b[2K${line}`);
+      else {
+        // Without a terminal: one line per change of the runner state, not per poll.
+        const key = JSON.stringify(status);
+        if (key !== lastShown) out.write(`${line}\n`);
+        lastShown = key;
+      }
+    };
+    const outcome: RunOutcome = await followRun({
+      cluster,
+      namespace: plan.namespace,
+      runId: id,
+      runners: plan.test.parallelism,
+      sleep: ctx.sleep ?? abortableSleep,
+      pollIntervalMs: ctx.pollIntervalMs ?? 2000,
+      onStatus,
+      ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+    });
+    if (out.isTTY) out.write('\n');
+
+    const uid = dashboardUid(cfg, opts);
+    switch (outcome.kind) {
+      case 'interrupted':
+        out.write(`${c.yellow('interrupted')}: ${outcome.detail}\n`);
+        for (const e of outcome.stopErrors) out.write(`  ${c.yellow('could not stop')} ${e}\n`);
+        out.write(`judge what ran so far: loadtest verdict --testid ${id} --env ${opts.env}\n`);
+        return EXIT.interrupted;
+      case 'completed': {
+        out.write(`${c.green('finished')}: ${outcome.detail}\n`);
+        if (uid !== undefined) out.write(`grafana (whole run): ${runLink(linkBase(cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
+        return judge({ prometheusUrl: prom.base, testid: id, test: plan.test, out, now: now() });
+      }
+      default:
+        out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
+        out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
+        return EXIT.runFailed;
+    }
+  }
+
+  function dashboardUid(cfg: PlatformConfig, opts: { dashboard?: string }): string | undefined {
+    return opts.dashboard ?? runDashboard(generatedDashboards(ctx.rootDir), cfg.runner.nativeHistograms)?.uid;
+  }
+  function linkBase(cfg: PlatformConfig, opts: { grafana?: string }): string {
+    return opts.grafana ?? ctx.env[GRAFANA_URL_ENV] ?? grafanaBaseUrl(cfg).url;
+  }
+  function grafanaLink(cfg: PlatformConfig, id: string, started: number, opts: { grafana?: string; dashboard?: string }): string {
+    const uid = dashboardUid(cfg, opts);
+    if (uid === undefined) return c.dim('no dashboard in dashboards/generated/ (run npm run dashboards)');
+    const base = grafanaBaseUrl(cfg);
+    const viaForward = opts.grafana === undefined && ctx.env[GRAFANA_URL_ENV] === undefined && base.hint !== undefined;
+    return `${runLink(linkBase(cfg, opts), uid, id, started - 60_000)}${viaForward ? c.dim(` (after: ${base.hint})`) : ''}`;
+  }
+
+  return program;
+}
+
+function collectEnv(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), environmentName(value)];
+}
+
+function findTest(cfg: PlatformConfig, name: string): TestConfig {
+  const test = cfg.tests.find((t) => t.name === name);
+  if (test === undefined) throw new UnknownTestError(name, cfg);
+  return test;
+}
+
+function silent(out: Output): Output {
+  return { ...out, write: () => undefined };
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and returns the exit code. Usage errors give
+ * {@link EXIT.usage}; config errors and unexpected failures print one message and give {@link EXIT.error}.
+ */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  const program = buildProgram(ctx, result);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
+      // commander printed the message already
+      return EXIT.usage;
+    }
+    const c = ctx.out.colors;
+    if (e instanceof UnknownTestError) {
+      ctx.out.writeErr(c.red(`error: ${e.message}\n`));
+      return EXIT.usage;
+    }
+    if (e instanceof PlatformConfigError) {
+      ctx.out.writeErr(c.red(`error: ${e.message}\n`));
+      return EXIT.error;
+    }
+    ctx.out.writeErr(c.red(`error: ${errorMessage(e)}\n`));
+    return EXIT.error;
+  }
+}
+
+/** Entry point: process I/O, Ctrl-C wired to a clean stop (a second Ctrl-C exits at once). */
+export async function main(): Promise<void> {
+  const ac = new AbortController();
+  process.on('SIGINT', () => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping the run (Ctrl-C again to quit without cleaning up)...\n');
+    ac.abort();
+  });
+  const rootDir = path.resolve(__dirname, '..');
+  const code = await runCli(process.argv.slice(2), { out: processOutput(), env: process.env, rootDir, signal: ac.signal });
+  process.exitCode = code;
+}
+
+if (require.main === module) void main();

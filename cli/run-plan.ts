@@ -1,0 +1,81 @@
+import * as path from 'node:path';
+import { LABELS } from '../constructs/src/labels';
+import type { PlatformConfig, TestConfig } from '../constructs/src/platform-config';
+import { buildEnvironment } from '../constructs/src/synth';
+import type { KubeObject } from './cluster';
+
+/** What `loadtest run` applies for one run of one test. */
+export interface RunPlan {
+  readonly runId: string;
+  readonly test: TestConfig;
+  /** The load-test namespace. */
+  readonly namespace: string;
+  /** The run's objects in apply order (ConfigMaps, ServiceAccount, Service, NetworkPolicies, then the Jobs). */
+  readonly objects: readonly KubeObject[];
+}
+
+/** Most characters a run id may have: it ends up in object names (≤ 63 with their suffixes) and label values. */
+export const RUN_ID_MAX = 50;
+/** A run id: lower-case alphanumerics and `-`, alphanumeric at both ends (a label value and DNS-label safe). */
+export const RUN_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A fresh run id: `<test>-<yyyymmdd>-<hhmmss>` in UTC, e.g. `sample-20261125-120830`. */
+export function newRunId(test: string, now: Date = new Date()): string {
+  const iso = now.toISOString(); // 2026-11-25T12:08:30.123Z
+  const id = `${test}-${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
+  return id.length <= RUN_ID_MAX ? id : id.slice(id.length - RUN_ID_MAX).replace(/^-+/, '');
+}
+
+/** Apply order by kind: what pods mount or use first, the Jobs last (the starter after the runners). */
+const KIND_ORDER = [
+  'ServiceAccount',
+  'ConfigMap',
+  'Secret',
+  'Role',
+  'RoleBinding',
+  'Service',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'TestRun',
+  'Job',
+];
+
+/** Sorts objects for applying: by {@link KIND_ORDER}, then runner Jobs before others, stable otherwise. */
+export function applyOrder(objects: readonly KubeObject[]): KubeObject[] {
+  const rank = (o: KubeObject) => {
+    const k = KIND_ORDER.indexOf(o.kind);
+    return (k === -1 ? KIND_ORDER.length : k) * 2 + (o.kind === 'Job' && o.metadata.labels?.[LABELS.component] !== 'runner' ? 1 : 0);
+  };
+  return objects
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+    .map((x) => x.o);
+}
+
+/**
+ * Builds the environment in memory and picks the objects of one test from the loadtests chart (label
+ * `k6.platform/test=<name>`), for the given run id.
+ */
+export function planRun(config: PlatformConfig, rootDir: string, testName: string, runId: string): RunPlan {
+  const test = config.tests.find((t) => t.name === testName);
+  if (test === undefined) {
+    throw new UnknownTestError(testName, config);
+  }
+  const { charts } = buildEnvironment(runConfig(config, testName, runId), path.join(rootDir, 'scripts'));
+  const objects = (charts.loadTests.toJson() as KubeObject[]).filter((o) => o.metadata.labels?.[LABELS.test] === testName);
+  return { runId, test, namespace: config.namespaces.loadTests, objects: applyOrder(objects) };
+}
+
+/** The config the run is built from (the run id reaches the constructs through it). */
+function runConfig(config: PlatformConfig, _testName: string, _runId: string): PlatformConfig {
+  return config;
+}
+
+/** The named test is not in the environment's config. */
+export class UnknownTestError extends Error {
+  public constructor(name: string, config: PlatformConfig) {
+    const known = config.tests.map((t) => t.name);
+    super(`unknown test '${name}' in environment '${config.environment}' (known: ${known.length ? known.join(', ') : 'none'})`);
+    this.name = 'UnknownTestError';
+  }
+}
