@@ -1,0 +1,326 @@
+/**
+ * Test harness: a real Prometheus (the Debian 2.42 binary) started with the flags derived from the construct's own
+ * `prometheusSpec` values, the way prometheus-operator derives them. Tests never write a second copy of the flags:
+ * they pass `monitoringValues(cfg).prometheus.prometheusSpec` (or a modified copy of it) to {@link startPrometheus}.
+ *
+ * Usage (one Prometheus per test file):
+ * ```ts
+ * let prom: PrometheusHandle;
+ * beforeAll(async () => { prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec }); });
+ * afterAll(() => prom.stop());
+ * ```
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubePrometheusStackValues } from '../../constructs/src/monitoring-stack';
+
+/** The construct's Prometheus spec values; every key optional so tests can remove one and watch the harness fail. */
+export type PrometheusSpecValues = Partial<KubePrometheusStackValues['prometheus']['prometheusSpec']> & Record<string, unknown>;
+
+/** Where the Debian package installs Prometheus. */
+export const DEFAULT_PROMETHEUS_BINARY = '/usr/bin/prometheus';
+
+/**
+ * `prometheusSpec` keys the harness deliberately does NOT turn into flags, each with the reason. Every key of the spec
+ * must be either mapped to a flag by {@link prometheusFlags} or listed here; anything else throws, so a new setting in
+ * the construct can never be ignored silently.
+ */
+export const SPEC_KEYS_NOT_APPLIED: Readonly<Record<string, string>> = {
+  // Prometheus 3 only: prometheus-operator maps it to `--web.remote-write-receiver.accepted-protobuf-messages=...`,
+  // a flag Prometheus 2.42 does not know (2.42 accepts remote-write 1.0 messages only, which is what k6 sends).
+  remoteWriteReceiverMessageVersions: 'Prometheus 3 flag --web.remote-write-receiver.accepted-protobuf-messages; 2.42 accepts remote-write 1.0 only',
+  // Prometheus 3.9+: the operator writes `scrape_native_histograms` into the generated config file (not a flag). It
+  // governs scraping only; the harness has no scrape jobs, and 2.42 has no such config field.
+  scrapeNativeHistograms: 'config-file setting of Prometheus 3.9+ for scraping; the harness does not scrape',
+  // Kubernetes-level settings (pod resources, PVC, selectors of ServiceMonitors/PodMonitors/rules): no flag exists.
+  resources: 'Kubernetes pod resources, not a Prometheus flag',
+  storageSpec: 'Kubernetes PVC, not a Prometheus flag (the harness uses a temp dir)',
+  serviceMonitorSelectorNilUsesHelmValues: 'chart-level selector setting, not a Prometheus flag',
+  podMonitorSelectorNilUsesHelmValues: 'chart-level selector setting, not a Prometheus flag',
+  ruleSelectorNilUsesHelmValues: 'chart-level selector setting, not a Prometheus flag',
+};
+
+/**
+ * Derives Prometheus command-line flags from the construct's `prometheusSpec` values, as prometheus-operator does:
+ * - `enableRemoteWriteReceiver: true` → `--web.enable-remote-write-receiver`
+ * - each `enableFeatures` entry → `--enable-feature=<x>` (the operator joins them with commas into one flag;
+ *   Prometheus accepts both forms)
+ * - `retention` → `--storage.tsdb.retention.time=<retention>`
+ * - `retentionSize` → `--storage.tsdb.retention.size=<retentionSize>` passed through unchanged: Prometheus parses
+ *   `45GB`, `512MB` and `512MiB` alike, with base-2 units (`45GB` is reported as `45GiB`).
+ * Keys in {@link SPEC_KEYS_NOT_APPLIED} are skipped on purpose; any other key throws.
+ */
+export function prometheusFlags(spec: PrometheusSpecValues): string[] {
+  const flags: string[] = [];
+  for (const [key, value] of Object.entries(spec)) {
+    if (value === undefined) continue;
+    switch (key) {
+      case 'enableRemoteWriteReceiver':
+        if (value === true) flags.push('--web.enable-remote-write-receiver');
+        break;
+      case 'enableFeatures':
+        for (const feature of value as readonly string[]) flags.push(`--enable-feature=${feature}`);
+        break;
+      case 'retention':
+        flags.push(`--storage.tsdb.retention.time=${String(value)}`);
+        break;
+      case 'retentionSize':
+        flags.push(`--storage.tsdb.retention.size=${String(value)}`);
+        break;
+      default:
+        if (!(key in SPEC_KEYS_NOT_APPLIED)) {
+          throw new Error(
+            `prometheusFlags: 'prometheusSpec.${key}' has no mapping to a Prometheus flag; map it in prometheusFlags() or list it in SPEC_KEYS_NOT_APPLIED (test/support/prometheus.ts)`,
+          );
+        }
+    }
+  }
+  return flags;
+}
+
+/** Options of {@link startPrometheus}. */
+export interface StartPrometheusOptions {
+  /** The construct's `prometheusSpec` values the flags are derived from. */
+  readonly spec: PrometheusSpecValues;
+  /**
+   * Path of the Prometheus binary.
+   * @default - `PROMETHEUS_BIN` from the environment, else /usr/bin/prometheus
+   */
+  readonly binary?: string;
+  /**
+   * `--query.lookback-delta`: how far back an instant query looks for the latest sample.
+   * @default "5m" (Prometheus' own default)
+   */
+  readonly lookbackDelta?: string;
+  /**
+   * How long to wait for /-/ready.
+   * @default 30000
+   */
+  readonly readyTimeoutMs?: number;
+}
+
+/** One element of an instant-vector or range-vector result. */
+export interface PromSeriesResult {
+  /** Labels of the series. */
+  readonly metric: Record<string, string>;
+  /** `[unix seconds, value]` of an instant float sample. */
+  readonly value?: [number, string];
+  /** `[unix seconds, histogram]` of an instant native-histogram sample. */
+  readonly histogram?: [number, PromHistogramJson];
+  /** Float samples of a range vector or range query. */
+  readonly values?: [number, string][];
+  /** Native-histogram samples of a range vector or range query. */
+  readonly histograms?: [number, PromHistogramJson][];
+}
+
+/** A native histogram as the HTTP API renders it. */
+export interface PromHistogramJson {
+  /** Total observation count. */
+  readonly count: string;
+  /** Sum of the observations. */
+  readonly sum: string;
+  /** `[boundaryRule, lower, upper, count]` per bucket. */
+  readonly buckets?: [number, string, string, string][];
+}
+
+/** The `data` of a query answer. */
+export interface PromQueryData {
+  /** `vector`, `matrix`, `scalar` or `string`. */
+  readonly resultType: 'vector' | 'matrix' | 'scalar' | 'string';
+  /** The result; a `[time, value]` pair for scalars. */
+  readonly result: PromSeriesResult[] | [number, string];
+}
+
+/** A running Prometheus. */
+export interface PrometheusHandle {
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  /** Remote-write endpoint (`<url>/api/v1/write`). */
+  readonly writeUrl: string;
+  /** The flags Prometheus was started with (derived from the spec). */
+  readonly flags: readonly string[];
+  /** Instant query (`time` in unix milliseconds; default now). Throws with Prometheus' error on failure. */
+  query(expr: string, time?: number): Promise<PromQueryData>;
+  /** Range query (times in unix milliseconds, step in seconds). */
+  queryRange(expr: string, start: number, end: number, step: number): Promise<PromQueryData>;
+  /** `/api/v1/status/tsdb` (head series count, cardinality by metric name). */
+  tsdbStatus(): Promise<TsdbStatus>;
+  /** Everything Prometheus logged so far (for failure messages). */
+  logs(): string;
+  /** Kills Prometheus and removes its temp dirs. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The parts of `/api/v1/status/tsdb` tests use. */
+export interface TsdbStatus {
+  /** Head block statistics. */
+  readonly headStats: {
+    readonly numSeries: number;
+    readonly numLabelPairs: number;
+    readonly chunkCount: number;
+    readonly minTime: number;
+    readonly maxTime: number;
+  };
+  /** Series count per metric name, highest first (top 10). */
+  readonly seriesCountByMetricName: { readonly name: string; readonly value: number }[];
+}
+
+const running = new Set<{ child: ChildProcess; dir: string }>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // If a test file dies without afterAll, do not leave Prometheus processes or temp dirs behind.
+  process.on('exit', () => {
+    for (const r of running) {
+      r.child.kill('SIGKILL');
+      rmSync(r.dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; the caller retries if another process takes it meanwhile). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts Prometheus on a free loopback port with the flags derived from `spec`, an empty config (remote write only,
+ * no scrape jobs) and a temp TSDB dir; resolves when /-/ready answers. Fails with a clear error when the binary is
+ * missing or Prometheus refuses its flags.
+ */
+export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusHandle> {
+  const binary = options.binary ?? process.env.PROMETHEUS_BIN ?? DEFAULT_PROMETHEUS_BINARY;
+  if (!existsSync(binary)) {
+    throw new Error(`startPrometheus: Prometheus binary not found at ${binary}; install with apt-get install prometheus (see .ci/setup)`);
+  }
+  const flags = prometheusFlags(options.spec);
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(binary, flags, options);
+    } catch (e) {
+      lastError = e;
+      // Only a lost race for the port is worth a retry.
+      if (!String(e).includes('address already in use')) throw e;
+    }
+  }
+  throw lastError;
+}
+
+async function startOnce(binary: string, flags: string[], options: StartPrometheusOptions): Promise<PrometheusHandle> {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), 'k6-prom-'));
+  const configFile = join(dir, 'prometheus.yml');
+  // No scrape jobs: data arrives by remote write only.
+  writeFileSync(configFile, 'global:\n  evaluation_interval: 1m\nscrape_configs: []\n');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--query.lookback-delta=${options.lookbackDelta ?? '5m'}`,
+    '--log.level=warn',
+    ...flags,
+  ];
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const entry = { child, dir };
+  running.add(entry);
+  let log = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    log += d;
+  });
+  let exited: number | null | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.on('exit', (code) => {
+      exited = code;
+      resolve();
+    });
+  });
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (exited === undefined) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitPromise;
+      clearTimeout(timer);
+    }
+    running.delete(entry);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30000);
+  for (;;) {
+    if (exited !== undefined) {
+      await stop();
+      throw new Error(`startPrometheus: ${binary} exited with code ${String(exited)} before it was ready (flags: ${flags.join(' ')}):\n${log}`);
+    }
+    try {
+      const res = await fetch(`${url}/-/ready`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`startPrometheus: not ready after ${options.readyTimeoutMs ?? 30000} ms:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const api = async <T>(path: string, params: Record<string, string>): Promise<T> => {
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
+    const body = (await res.json()) as { status: string; data: T; error?: string; errorType?: string };
+    if (body.status !== 'success')
+      throw new Error(`Prometheus ${path} failed (${res.status} ${body.errorType ?? ''}): ${body.error ?? ''}; params: ${JSON.stringify(params)}`);
+    return body.data;
+  };
+
+  return {
+    url,
+    writeUrl: `${url}/api/v1/write`,
+    flags,
+    query: (expr, time) => api<PromQueryData>('/api/v1/query', { query: expr, ...(time !== undefined ? { time: (time / 1000).toFixed(3) } : {}) }),
+    queryRange: (expr, start, end, step) =>
+      api<PromQueryData>('/api/v1/query_range', { query: expr, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), step: String(step) }),
+    tsdbStatus: async () => {
+      const res = await fetch(`${url}/api/v1/status/tsdb`);
+      const body = (await res.json()) as { data: TsdbStatus };
+      return body.data;
+    },
+    logs: () => log,
+    stop,
+  };
+}
+
+/** The single number of a one-element vector or a scalar result; throws when there is not exactly one. */
+export function singleValue(data: PromQueryData): number {
+  if (data.resultType === 'scalar') return Number((data.result as [number, string])[1]);
+  const result = data.result as PromSeriesResult[];
+  if (result.length !== 1 || result[0]?.value === undefined) {
+    throw new Error(`expected exactly one float sample, got ${JSON.stringify(data.result).slice(0, 300)}`);
+  }
+  return Number(result[0].value[1]);
+}
