@@ -31,7 +31,14 @@ export function generatedDashboards(rootDir: string): DashboardRef[] {
         panels?: unknown[];
       };
       if (json.uid === undefined) return [];
-      return [{ uid: json.uid, title: json.title ?? json.uid, hasTestId: (json.templating?.list ?? []).some((v) => v.name === 'testid'), panels: json.panels?.length ?? 0 }];
+      return [
+        {
+          uid: json.uid,
+          title: json.title ?? json.uid,
+          hasTestId: (json.templating?.list ?? []).some((v) => v.name === 'testid'),
+          panels: json.panels?.length ?? 0,
+        },
+      ];
     });
 }
 

@@ -250,7 +250,8 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         return EXIT.interrupted;
       case 'completed': {
         out.write(`${c.green('finished')}: ${outcome.detail}\n`);
-        if (uid !== undefined) out.write(`grafana (whole run): ${runLink(linkBase(cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
+        if (uid !== undefined)
+          out.write(`grafana (whole run): ${runLink(linkBase(cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
         return judge({ prometheusUrl: prom.base, testid: id, test: plan.test, out, now: now() });
       }
       default:
