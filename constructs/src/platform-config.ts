@@ -1,3 +1,4 @@
+import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { defaultK6Image, versions } from './versions';
 
@@ -58,6 +59,31 @@ const imageReference = z
   .string()
   .regex(IMAGE_REFERENCE, { error: 'must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…"' });
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an http(s) URL' });
+
+// Runner image (issue 7): formats of the xk6 extensions and the registry the built image is pushed to.
+/** A Go module path (`github.com/grafana/xk6-faker`, `go.k6.io/xk6`): a lower-case host with a dot, then path elements. */
+export const GO_MODULE_PATH = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?:\/[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)*$/;
+/** A released module version: semver with an optional leading `v` (`v0.17.0`, `1.2.3-rc.1`); never `latest` or a branch. */
+export const MODULE_VERSION = /^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+/** A registry host with an optional port (`registry.example.com`, `localhost:5000`, `10.0.0.5:5000`), no scheme or path. */
+export const REGISTRY_HOST = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?$/;
+/** A repository path inside a registry (`team/k6`), lower-case components as in an OCI reference. */
+export const REPOSITORY_PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const MODULE_PATH_RULE = 'must be a Go module path such as "github.com/grafana/xk6-faker" (lower-case host with a dot, no scheme, no "@version")';
+const MODULE_VERSION_RULE = 'must be a released semantic version such as "v0.4.0" ("latest", branches and commits are not reproducible)';
+const REGISTRY_SCHEME_RULE = 'must be a registry host[:port] without a scheme, such as "registry.example.com" (drop the "https://")';
+const k6Extension = z.strictObject({
+  /** Go module path of the extension. @example "github.com/grafana/xk6-faker" */
+  module: z.string().regex(GO_MODULE_PATH, { error: MODULE_PATH_RULE }),
+  /** Released version of the module. @example "v0.4.0" */
+  version: z.string().regex(MODULE_VERSION, { error: MODULE_VERSION_RULE }),
+});
+export type K6Extension = z.output<typeof k6Extension>;
+const registryHost = z
+  .string()
+  .refine((s) => !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(s), { error: REGISTRY_SCHEME_RULE, abort: true })
+  .regex(REGISTRY_HOST, { error: 'must be a registry host[:port] such as "registry.example.com" or "localhost:5000" (no path)' });
+const cidr = z.string().refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24"' });
 
 /** Requests and limits of one container. */
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional(), 'ephemeral-storage': quantity.optional() });
@@ -156,7 +182,109 @@ const runnerConfig = z.strictObject({
   nativeHistograms: z.boolean().default(true),
   /** Credentials for the remote-write endpoint. @default - none (the in-cluster Prometheus needs none) */
   remoteWriteAuth: remoteWriteAuth.optional(),
+  /** k6 release of the runners: the official image tag, or the k6 that xk6 builds with `extensions`. @default versions.k6 */
+  k6Version: semver.default(versions.k6),
+  /** xk6 extensions to build into k6; none means the official image runs, unchanged. @default - none */
+  extensions: z.array(k6Extension).default([]),
+  /** Registry the built image is pushed to (host[:port], no scheme). Required with `extensions`. @example "registry.example.com" */
+  registry: registryHost.optional(),
+  /** Repository of the built image inside `registry`. Required with `extensions`. @example "load-testing/k6" */
+  repository: z.string().regex(REPOSITORY_PATH, { error: 'must be a repository path such as "team/k6" (lower-case, "/"-separated)' }).optional(),
+  /** Secret of type kubernetes.io/dockerconfigjson in `buildNamespace` with push credentials for `registry` (in-cluster builds). */
+  pushSecret: z
+    .strictObject({
+      name: dnsSubdomain,
+      key: z.string().regex(CONFIG_MAP_KEY, { error: 'must be a valid Secret key ([-._a-zA-Z0-9]+)' }).default('.dockerconfigjson'),
+    })
+    .optional(),
+  /** Requests and limits of the BuildKit build container. */
+  builderResources: resources.default({
+    requests: { cpu: '1', memory: '2Gi', 'ephemeral-storage': '4Gi' },
+    limits: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '10Gi' },
+  }),
+  /** Where the image is built: a BuildKit Job in the cluster, or Pulumi on the operator's machine (@pulumi/docker-build). @default "in-cluster" */
+  build: z.enum(['in-cluster', 'local']).default('in-cluster'),
+  /** Namespace of the in-cluster build (its own: the builder cannot meet the restricted profile of the load-test namespace). @default "k6-build" */
+  buildNamespace: dnsLabel().default('k6-build'),
+  /** Go module proxy xk6 downloads k6 and the extensions from (GOPROXY; no "direct" fallback, so no git egress). */
+  goProxy: httpUrl.default('https://proxy.golang.org'),
+  /** Egress the build's NetworkPolicy allows besides DNS. @default - TCP to public (non-RFC 1918) IPv4 addresses only */
+  buildEgress: z
+    .strictObject({
+      /** CIDRs of `registry`. @default - public IPv4 */
+      registryCidrs: z.array(cidr).min(1).optional(),
+      /** CIDRs of the Go module proxy and of the base-image registry (Docker Hub). @default - public IPv4 */
+      upstreamCidrs: z.array(cidr).min(1).optional(),
+    })
+    .prefault({}),
 });
+
+/**
+ * Cross-field rules of the runner image. Which image runners use: with `extensions`, the image built from `k6Version`
+ * and `extensions` (and an explicit `image` is a conflict); without, an explicit `image` if given, else the official
+ * image at `k6Version` (and setting both `image` and `k6Version` is a conflict).
+ */
+function runnerImageRules(runner: z.output<typeof runnerConfig>, ctx: z.core.$RefinementCtx): void {
+  const at = (...p: (string | number)[]) => ['runner', ...p];
+  const explicitImage = runner.image !== defaultK6Image;
+  if (runner.extensions.length === 0) {
+    if (explicitImage && runner.k6Version !== versions.k6) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('k6Version'),
+        input: runner.k6Version,
+        message: `must not be set together with runner.image (${runner.image}): the explicit image decides the k6 version; remove one`,
+      });
+    }
+    return;
+  }
+  if (explicitImage) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('image'),
+      input: runner.image,
+      message: 'must not be set when runner.extensions are declared: the image is built from runner.k6Version and runner.extensions; remove one',
+    });
+  }
+  const seen = new Map<string, number>();
+  runner.extensions.forEach((e, i) => {
+    const first = seen.get(e.module);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('extensions', i, 'module'),
+        input: e.module,
+        message: `must be unique, already used by 'runner.extensions[${first}]'`,
+      });
+    } else seen.set(e.module, i);
+  });
+  for (const key of ['registry', 'repository'] as const) {
+    if (runner[key] === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at(key),
+        input: undefined,
+        message: 'must be set when runner.extensions are declared (the built image is pushed there)',
+      });
+    }
+  }
+  if (runner.build === 'in-cluster' && runner.pushSecret === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('pushSecret'),
+      input: undefined,
+      message: `must name a docker-config Secret in namespace ${runner.buildNamespace} when runner.extensions are built in-cluster (the build Job pushes to runner.registry)`,
+    });
+  }
+  if (runner.registry !== undefined && runner.repository !== undefined && !IMAGE_REFERENCE.test(`${runner.registry}/${runner.repository}:tag`)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('repository'),
+      input: runner.repository,
+      message: `must form an OCI image reference with runner.registry (${runner.registry}/${runner.repository} does not parse)`,
+    });
+  }
+}
 
 /** One load test: a k6 script under scripts/ and how to run it. */
 export const testSchema = z.strictObject({
@@ -204,6 +332,7 @@ export const platformConfigSchema = z
     tests: z.array(testSchema).default(() => defaultTests.map((t) => testSchema.parse(t))),
   })
   .superRefine((cfg, ctx) => {
+    runnerImageRules(cfg.runner, ctx);
     const seen = new Map<string, number>();
     cfg.tests.forEach((t, i) => {
       const first = seen.get(t.name);

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { platformLabels } from './labels';
 import { MonitoringStack } from './monitoring-stack';
 import type { PlatformConfig } from './platform-config';
+import { RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
 
 /** Props of {@link buildPlatform}. */
@@ -26,6 +27,10 @@ export interface PlatformCharts {
   readonly monitoringStack: MonitoringStack;
   /** Script bundles by test name. */
   readonly scripts: ReadonlyMap<string, TestScripts>;
+  /** The runner image: `runnerImage.imageRef` is THE image every LoadTest runner uses. */
+  readonly runnerImage: RunnerImage;
+  /** The in-cluster build of the runner image (only with extensions and `runner.build: in-cluster`); `loadTests` depends on it. */
+  readonly runnerImageBuild?: Chart;
 }
 
 /**
@@ -56,6 +61,17 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
 
   const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
   loadTests.addDependency(namespaces);
+  // Runner image (issue 7): the official image, or (with extensions) one built in its own namespace and chart, which
+  // the runs depend on (kubectl: apply it first and `kubectl wait --for=condition=complete job/<buildJobName>`).
+  const runnerImageProps = runnerImagePropsFromConfig(cfg);
+  const runnerImageBuild =
+    (runnerImageProps.extensions ?? []).length > 0 && runnerImageProps.build === 'in-cluster'
+      ? new Chart(scope, 'runnerimage', { labels })
+      : undefined;
+  runnerImageBuild?.addDependency(namespaces);
+  if (runnerImageBuild) loadTests.addDependency(runnerImageBuild);
+  const runnerImage = new RunnerImage(runnerImageBuild ?? loadTests, 'RunnerImage', runnerImageProps);
+
   const scripts = new Map<string, TestScripts>();
   for (const test of cfg.tests) {
     scripts.set(
@@ -64,7 +80,7 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     );
   }
 
-  return { namespaces, monitoring, loadTests, monitoringStack, scripts };
+  return { namespaces, monitoring, loadTests, monitoringStack, scripts, runnerImage, ...(runnerImageBuild ? { runnerImageBuild } : {}) };
 }
 
 /** A fresh App for one environment, not writing anywhere until asked. */

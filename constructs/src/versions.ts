@@ -17,6 +17,15 @@ export const versions = {
   k6: '1.7.1',
   /** Official k6 image repository. */
   k6Image: 'grafana/k6',
+  /** Go toolchain image of the runner/Dockerfile builder stage (only used when xk6 extensions are declared). */
+  goBuilderImage: 'golang:1.26.4',
+  /** xk6 release that builds k6 with extensions (`go install go.k6.io/xk6@v<version>`). */
+  xk6: '1.4.14',
+  /**
+   * In-cluster image builder: BuildKit's rootless image (moby/buildkit is maintained; Google's kaniko repository was
+   * archived in June 2025).
+   */
+  buildkitImage: 'moby/buildkit:v0.33.0-rootless',
   /** Image the starter Job uses to resume paused runners (small, non-root, has curl). */
   starterImage: 'curlimages/curl:8.17.0',
   /** Kubernetes API version the manifests target (cdk8s-plus-27). */
