@@ -1,0 +1,132 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { deploySecrets, grafanaPortForwardCommand, grafanaUrl, platformManifests, startRunCommand } from '../../constructs/src/deploy';
+import { LABELS, platformLabels } from '../../constructs/src/labels';
+import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring-stack';
+import type { PlatformConfig } from '../../constructs/src/platform-config';
+import { buildEnvironment } from '../../constructs/src/synth';
+import { versions } from '../../constructs/src/versions';
+
+/** Arguments of {@link Platform}. */
+export interface PlatformArgs {
+  /** The validated platform configuration of the environment (from `readStackConfig`). */
+  readonly config: PlatformConfig;
+  /** Directory of the k6 scripts the tests name. */
+  readonly scriptsDir: string;
+  /** Secret values by stack config key (`grafanaAdminPassword`, ...); every key `deploySecrets(config)` names must be present. */
+  readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Kube context named in the printed commands. @default - kubectl's current context */
+  readonly kubeContext?: string;
+  /** Helm release timeout for kube-prometheus-stack, in seconds. @default 600 */
+  readonly releaseTimeoutSeconds?: number;
+}
+
+/**
+ * One environment of the k6 platform on a cluster: the namespaces, the Secrets its config references (from secret
+ * stack config), kube-prometheus-stack as a Helm Release with the values of `monitoringValues()`, and every other
+ * object of the cdk8s app (dashboards, test scripts, runs) as one ConfigGroup per chart, after the Release so the
+ * CRDs it installs exist first. Objects are built by constructs/ only; this component declares none by hand except
+ * the Secrets, whose values exist nowhere but in secret config.
+ */
+export class Platform extends pulumi.ComponentResource {
+  /** The Pulumi type token. */
+  public static readonly __pulumiType = 'k6platform:index:Platform';
+
+  /** The namespaces chart's objects. */
+  public readonly namespaces: k8s.yaml.v2.ConfigGroup;
+  /** The Secrets created from secret config, by `<namespace>/<name>`. */
+  public readonly secrets: ReadonlyMap<string, k8s.core.v1.Secret>;
+  /** kube-prometheus-stack. @default - none when `monitoring.enabled` is false */
+  public readonly release?: k8s.helm.v3.Release;
+  /** One ConfigGroup per remaining non-empty chart, by chart id (`monitoring`, `loadtests`, ...). */
+  public readonly chartGroups: ReadonlyMap<string, k8s.yaml.v2.ConfigGroup>;
+  /** Grafana's URL (ingress, or in-cluster Service). */
+  public readonly grafanaUrl: pulumi.Output<string>;
+  /** The command that forwards Grafana to http://localhost:3000. */
+  public readonly grafanaPortForwardCommand: pulumi.Output<string>;
+  /** Where runners write metrics. */
+  public readonly remoteWriteUrl: pulumi.Output<string>;
+  /** The platform's namespaces. */
+  public readonly namespaceNames: pulumi.Output<{ monitoring: string; loadTests: string }>;
+  /** The kubectl command that starts a run, by test name. */
+  public readonly runCommands: pulumi.Output<Record<string, string>>;
+
+  public constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(Platform.__pulumiType, name, {}, opts);
+    const cfg = args.config;
+    // The kps objects come from the Release; never render the chart locally here (that needs helm at deploy time).
+    const buildCfg: PlatformConfig = { ...cfg, monitoring: { ...cfg.monitoring, chart: { ...cfg.monitoring.chart, path: undefined } } };
+    const { app, charts } = buildEnvironment(buildCfg, args.scriptsDir);
+    const manifests = platformManifests(app, charts);
+    const nsManifest = manifests.find((m) => m.id === charts.namespaces.node.id);
+    if (nsManifest === undefined) throw new Error(`Platform: the app has no '${charts.namespaces.node.id}' chart`);
+
+    this.namespaces = new k8s.yaml.v2.ConfigGroup(`${name}-${nsManifest.id}`, { objs: [...nsManifest.objects] }, { parent: this });
+
+    const secrets = new Map<string, k8s.core.v1.Secret>();
+    for (const s of deploySecrets(cfg)) {
+      const stringData: Record<string, pulumi.Input<string>> = {};
+      for (const e of s.entries) {
+        const value = e.configKey !== undefined ? args.secrets[e.configKey] : e.value;
+        if (value === undefined)
+          throw new Error(`Platform: secret config 'k6platform:${e.configKey}' is missing (Secret '${s.namespace}/${s.name}')`);
+        stringData[e.key] = e.configKey !== undefined ? pulumi.secret(value) : value;
+      }
+      secrets.set(
+        `${s.namespace}/${s.name}`,
+        new k8s.core.v1.Secret(
+          `${name}-${s.namespace}-${s.name}`,
+          {
+            metadata: { name: s.name, namespace: s.namespace, labels: { ...platformLabels(cfg.environment), [LABELS.managedBy]: 'pulumi' } },
+            type: 'Opaque',
+            stringData,
+          },
+          { parent: this, dependsOn: [this.namespaces], additionalSecretOutputs: ['data', 'stringData'] },
+        ),
+      );
+    }
+    this.secrets = secrets;
+
+    if (cfg.monitoring.enabled) {
+      const chart = cfg.monitoring.chart;
+      this.release = new k8s.helm.v3.Release(
+        `${name}-${cfg.monitoring.releaseName}`,
+        {
+          name: cfg.monitoring.releaseName,
+          chart: chart.path ?? versions.kubePrometheusStack.chart,
+          version: chart.version,
+          ...(chart.path === undefined ? { repositoryOpts: { repo: chart.repository } } : {}),
+          namespace: cfg.namespaces.monitoring,
+          createNamespace: false,
+          values: monitoringValues(cfg) as unknown as Record<string, unknown>,
+          timeout: args.releaseTimeoutSeconds ?? 600,
+        },
+        { parent: this, dependsOn: [this.namespaces, ...[...secrets.values()]] },
+      );
+    }
+
+    const after: pulumi.Resource[] = [this.namespaces, ...secrets.values(), ...(this.release !== undefined ? [this.release] : [])];
+    const groups = new Map<string, k8s.yaml.v2.ConfigGroup>();
+    for (const m of manifests) {
+      if (m === nsManifest || m.objects.length === 0) continue;
+      groups.set(m.id, new k8s.yaml.v2.ConfigGroup(`${name}-${m.id}`, { objs: [...m.objects] }, { parent: this, dependsOn: after }));
+    }
+    this.chartGroups = groups;
+
+    const loadTests = manifests.find((m) => m.id === charts.loadTests.node.id);
+    this.grafanaUrl = pulumi.output(grafanaUrl(cfg));
+    this.grafanaPortForwardCommand = pulumi.output(grafanaPortForwardCommand(cfg, args.kubeContext));
+    this.remoteWriteUrl = pulumi.output(remoteWriteUrl(cfg));
+    this.namespaceNames = pulumi.output({ monitoring: cfg.namespaces.monitoring, loadTests: cfg.namespaces.loadTests });
+    this.runCommands = pulumi.output(
+      Object.fromEntries(cfg.tests.map((t) => [t.name, startRunCommand(cfg, t.name, loadTests?.fileName ?? '', args.kubeContext)])),
+    );
+    this.registerOutputs({
+      grafanaUrl: this.grafanaUrl,
+      grafanaPortForwardCommand: this.grafanaPortForwardCommand,
+      remoteWriteUrl: this.remoteWriteUrl,
+      namespaces: this.namespaceNames,
+      runCommands: this.runCommands,
+    });
+  }
+}

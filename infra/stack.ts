@@ -1,0 +1,43 @@
+import * as path from 'node:path';
+import * as k8s from '@pulumi/kubernetes';
+import { Platform } from './components/platform';
+import { readStackConfig } from './config';
+
+/**
+ * The Pulumi program: stack config in (validated by the same schema as synth), one {@link Platform} per stack,
+ * outputs out. Loaded by infra/index.ts (Pulumi) and by the mocks tests.
+ */
+
+const rootDir = path.resolve(__dirname, '..');
+const config = readStackConfig();
+
+/** Kubernetes provider for the configured kubeconfig / context (else kubectl's current ones). */
+export const provider = new k8s.Provider(`${config.stack}-kubernetes`, {
+  ...(config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {}),
+  ...(config.context !== undefined ? { context: config.context } : {}),
+});
+
+/** The environment. */
+export const platform = new Platform(
+  config.stack,
+  {
+    config: config.platform,
+    scriptsDir: path.join(rootDir, 'scripts'),
+    secrets: config.secrets,
+    ...(config.context !== undefined ? { kubeContext: config.context } : {}),
+  },
+  { providers: { kubernetes: provider } },
+);
+
+/** Environment name (labels, dist/<env>/). */
+export const environment = config.platform.environment;
+/** Grafana: the ingress URL when configured, else the in-cluster Service URL. */
+export const grafanaUrl = platform.grafanaUrl;
+/** Reach Grafana from a workstation, then open http://localhost:3000/ (user admin, password from `grafanaAdminPassword`). */
+export const grafanaPortForwardCommand = platform.grafanaPortForwardCommand;
+/** Prometheus remote-write URL the runners write to. */
+export const remoteWriteUrl = platform.remoteWriteUrl;
+/** The platform's namespaces. */
+export const namespaces = platform.namespaceNames;
+/** The kubectl command that starts a run, by test name (run from the repository root after `npm run synth`). */
+export const runCommands = platform.runCommands;
