@@ -1,0 +1,64 @@
+/**
+ * "k6 load test (classic trend stats)": the same dashboard for runs with native histograms off, where each trend
+ * arrives as one gauge per stat (`k6_http_req_duration_p95`, `_min`, ...). Parity with the reference "k6 Prometheus"
+ * dashboard (grafana.com 19665). No heatmap (there are no buckets).
+ */
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  adhocVariable,
+  baseDashboard,
+  customVariable,
+  datasourceVariable,
+  type DashboardDefinition,
+  finalizeDashboard,
+  nameVariable,
+  scenarioVariable,
+  testidVariable,
+} from './common';
+import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
+import { addRows, classicLatency, loadTestRows, runnerVariables } from './load-test-panels';
+import { genericThresholdChecks, thresholdPanels, thresholdVariables } from './thresholds-row';
+
+/** Fixed uid of the dashboard. */
+export const K6_LOAD_TEST_CLASSIC_UID = 'k6-load-test-classic';
+
+/**
+ * The trend stats the runners must send for every panel to have data (`K6_PROMETHEUS_RW_TREND_STATS`; k6's default is
+ * `p(99)` only).
+ */
+export const CLASSIC_TREND_STATS = 'p(90),p(95),p(99),med,min,max,avg';
+
+/** The stat variable of classic mode (the gauges that exist). */
+export function quantileStatVariable(): dashboard.CustomVariableBuilder {
+  return customVariable({
+    name: 'quantile_stat',
+    label: 'Stat',
+    description: `Trend stat of the latency panels (needs K6_PROMETHEUS_RW_TREND_STATS=${CLASSIC_TREND_STATS} on the runners).`,
+    values: ['p99', 'p95', 'p90', 'med'],
+    current: 'p99',
+  });
+}
+
+/** Builds the classic-stats load-test dashboard. */
+export function k6LoadTestClassicDashboard(options: LoadTestDashboardOptions = {}): dashboard.Dashboard {
+  const builder = baseDashboard({
+    uid: K6_LOAD_TEST_CLASSIC_UID,
+    title: 'k6 load test (classic trend stats)',
+    description: `One or more k6 runs (testid) with classic trend stats (K6_PROMETHEUS_RW_TREND_STATS=${CLASSIC_TREND_STATS}).`,
+  }).variables([
+    datasourceVariable(),
+    testidVariable(),
+    scenarioVariable(),
+    nameVariable(),
+    quantileStatVariable(),
+    adhocVariable(),
+    ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
+    ...thresholdVariables(),
+  ]);
+  const rows = loadTestRows(classicLatency);
+  rows.push({ title: 'Thresholds (all runners)', panels: thresholdPanels(genericThresholdChecks(classicLatency)) });
+  return finalizeDashboard(addRows(builder, rows).build());
+}
+
+/** Registry entry. */
+export const k6LoadTestClassic: DashboardDefinition = { uid: K6_LOAD_TEST_CLASSIC_UID, build: () => k6LoadTestClassicDashboard() };

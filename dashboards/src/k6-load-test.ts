@@ -1,0 +1,69 @@
+/**
+ * "k6 load test": the default dashboard of a run, for native-histogram trends (k6_<trend>_seconds). Parity with the
+ * reference "k6 Prometheus (Native Histograms)" dashboard (grafana.com 18030), plus a latency heatmap, p50/p90/p95/p99
+ * together, errors by status, a per-runner view, runner CPU/memory and a pass/fail row.
+ */
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  adhocVariable,
+  baseDashboard,
+  customVariable,
+  datasourceVariable,
+  type DashboardDefinition,
+  finalizeDashboard,
+  nameVariable,
+  scenarioVariable,
+  testidVariable,
+} from './common';
+import { addRows, loadTestRows, nativeLatency, runnerVariables } from './load-test-panels';
+import { genericThresholdChecks, thresholdPanels, thresholdVariables } from './thresholds-row';
+
+/** Fixed uid of the dashboard (links from the runs dashboard use it). */
+export const K6_LOAD_TEST_UID = 'k6-load-test';
+
+/** Options of {@link k6LoadTestDashboard}. */
+export interface LoadTestDashboardOptions {
+  /**
+   * Namespace of the runner pods (default of the runner_namespace variable).
+   * @default "k6"
+   */
+  readonly runnerNamespace?: string;
+}
+
+/** Default load-test namespace (the platform config's `namespaces.loadTests` default). */
+export const DEFAULT_RUNNER_NAMESPACE = 'k6';
+
+/** The quantile variable of native mode: any number in [0, 1]; the list offers the usual ones. */
+export function quantileVariable(): dashboard.CustomVariableBuilder {
+  return customVariable({
+    name: 'quantile',
+    label: 'Quantile',
+    description: 'Quantile of the latency panels (0.99 = p99), computed from the merged native histograms.',
+    values: ['0.5', '0.75', '0.9', '0.95', '0.99', '0.999'],
+    current: '0.99',
+  }).allowCustomValue(true);
+}
+
+/** Builds the native-histogram load-test dashboard. */
+export function k6LoadTestDashboard(options: LoadTestDashboardOptions = {}): dashboard.Dashboard {
+  const builder = baseDashboard({
+    uid: K6_LOAD_TEST_UID,
+    title: 'k6 load test',
+    description: 'One or more k6 runs (testid) with native-histogram trends, over all runners.',
+  }).variables([
+    datasourceVariable(),
+    testidVariable(),
+    scenarioVariable(),
+    nameVariable(),
+    quantileVariable(),
+    adhocVariable(),
+    ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
+    ...thresholdVariables(),
+  ]);
+  const rows = loadTestRows(nativeLatency);
+  rows.push({ title: 'Thresholds (all runners)', panels: thresholdPanels(genericThresholdChecks(nativeLatency)) });
+  return finalizeDashboard(addRows(builder, rows).build());
+}
+
+/** Registry entry. */
+export const k6LoadTest: DashboardDefinition = { uid: K6_LOAD_TEST_UID, build: () => k6LoadTestDashboard() };

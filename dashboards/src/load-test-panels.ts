@@ -1,0 +1,522 @@
+/**
+ * The panels of the k6 load-test dashboards, written once for both trend modes. Only latency queries differ between
+ * native histograms (`k6_<trend>_seconds`, one histogram per series) and classic trend stats (`k6_<trend>_<stat>`
+ * gauges): {@link LatencyQueries} hides that difference; every other query is the same in both dashboards.
+ */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import {
+  COLOR,
+  ERROR_RATIO_THRESHOLDS,
+  heatmapPanel,
+  instantQuery,
+  LATENCY_THRESHOLDS,
+  NONZERO_WARNING_THRESHOLDS,
+  prometheusQuery,
+  row,
+  SELECTOR,
+  statPanel,
+  SUCCESS_RATIO_THRESHOLDS,
+  tablePanel,
+  tableQuery,
+  thresholds,
+  textVariable,
+  timeseriesPanel,
+  UNIT,
+} from './common';
+
+/** A latency quantile, in the vocabulary of each mode. */
+export interface Quantile {
+  /** Native mode: the quantile as a number (`0.95`) or a variable (`$quantile`). */
+  readonly native: string;
+  /** Classic mode: the stat suffix (`p95`, `med`) or a variable (`$quantile_stat`). */
+  readonly classic: string;
+  /** Legend/title label (`p95`, `$quantile`). */
+  readonly label: string;
+}
+
+/** The quantiles panels use. */
+export const QUANTILES = {
+  p50: { native: '0.5', classic: 'med', label: 'p50' },
+  p90: { native: '0.9', classic: 'p90', label: 'p90' },
+  p95: { native: '0.95', classic: 'p95', label: 'p95' },
+  p99: { native: '0.99', classic: 'p99', label: 'p99' },
+  selected: { native: '$quantile', classic: '$quantile_stat', label: 'selected quantile' },
+} as const satisfies Record<string, Quantile>;
+
+/** How one trend mode expresses latency queries. */
+export interface LatencyQueries {
+  /** `native` (histograms) or `classic` (one gauge per trend stat). */
+  readonly mode: 'native' | 'classic';
+  /**
+   * Latency of `trend` (a k6 trend name, e.g. `http_req_duration`) at a quantile, as a time series, optionally per
+   * label set (`by`).
+   */
+  overTime(trend: string, q: Quantile, sel: string, by?: readonly string[]): string;
+  /** Latency of `trend` at a quantile over the whole run up to the end of the time range (tables, stats). */
+  overRun(trend: string, q: Quantile, sel: string, by?: readonly string[]): string;
+  /** Smallest and largest observed latency over the run (native: bucket bounds; classic: the min/max stats). */
+  extreme(trend: string, which: 'min' | 'max', sel: string, by?: readonly string[]): string;
+}
+
+const byClause = (by?: readonly string[]): string => (by !== undefined && by.length > 0 ? ` by (${by.join(', ')})` : '');
+
+/**
+ * Native histograms: quantiles come from the merged histogram of all runners and label sets, so they are true
+ * quantiles of all requests (within the bucket resolution), not averages of per-runner quantiles.
+ */
+export const nativeLatency: LatencyQueries = {
+  mode: 'native',
+  overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval])))`,
+  // k6 histograms are cumulative since the runner started: the last sample of each series holds the whole run.
+  overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (last_over_time(k6_${trend}_seconds{${sel}}[$__range])))`,
+  extreme: (trend, which, sel, by) =>
+    `histogram_quantile(${which === 'min' ? '0' : '1'}, sum${byClause(by)} (last_over_time(k6_${trend}_seconds{${sel}}[$__range])))`,
+};
+
+/** Aggregation across runners and label sets of a classic stat gauge (per-runner stats cannot be merged exactly). */
+function classicAggregate(stat: string): string {
+  if (stat === 'min') return 'min';
+  if (stat === 'avg') return 'avg';
+  return 'max';
+}
+
+/**
+ * Classic trend stats: each runner sends one gauge per stat and label set, cumulative since it started. Percentiles of
+ * different runners cannot be merged, so panels show the worst (max) one; min shows the smallest.
+ */
+export const classicLatency: LatencyQueries = {
+  mode: 'classic',
+  overTime: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (k6_${trend}_${q.classic}{${sel}})`,
+  overRun: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (last_over_time(k6_${trend}_${q.classic}{${sel}}[$__range]))`,
+  extreme: (trend, which, sel, by) => `${which}${byClause(by)} (${which}_over_time(k6_${trend}_${which}{${sel}}[$__range]))`,
+};
+
+/** Total of a k6 counter over the run up to the end of the time range (counters are cumulative per series). */
+export function counterTotal(metric: string, sel: string, by?: readonly string[]): string {
+  return `sum${byClause(by)} (last_over_time(${metric}{${sel}}[$__range]))`;
+}
+
+/** Per-second rate of a k6 counter. */
+export function counterRate(metric: string, sel: string, by?: readonly string[]): string {
+  return `sum${byClause(by)} (rate(${metric}{${sel}}[$__rate_interval]))`;
+}
+
+const HTTP_FAILED = 'expected_response="false"';
+const descriptionSuffix = (l: LatencyQueries): string =>
+  l.mode === 'native'
+    ? " Quantiles come from the merged native histograms of all runners (exact within the bucket resolution, about 9% with k6's default schema)."
+    : ' Classic mode: each runner reports this stat since it started; across runners and label sets the panel shows the worst one (stats cannot be merged exactly).';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Performance overview
+
+/** Active and maximum VUs over all runners. */
+export function vusPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Virtual users',
+    description: 'Active VUs summed over all runners (k6_vus), and the allocated maximum (k6_vus_max).',
+    unit: UNIT.vus,
+    span: 8,
+    targets: [prometheusQuery(`sum(k6_vus{${SELECTOR.run}})`, 'VUs'), prometheusQuery(`sum(k6_vus_max{${SELECTOR.run}})`, 'VUs max')],
+  });
+}
+
+/** Request rate over all runners. */
+export function requestRatePanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Request rate',
+    description: 'HTTP requests per second over all runners, and the failed ones (expected_response="false", what http_req_failed counts).',
+    unit: UNIT.requestsPerSecond,
+    span: 8,
+    targets: [
+      prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http), 'requests'),
+      prometheusQuery(counterRate('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`), 'failed'),
+    ],
+  });
+}
+
+/** Request duration at the selected quantile. */
+export function durationPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Request duration at selected quantile',
+    description: 'http_req_duration at the quantile chosen in the dashboard variable, over all runners.' + descriptionSuffix(l),
+    unit: UNIT.seconds,
+    span: 8,
+    thresholds: LATENCY_THRESHOLDS(),
+    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http), 'http_req_duration')],
+  });
+}
+
+/** The overview stats: totals, failures, error ratio, peak RPS, run-wide p95, dropped iterations. */
+export function overviewStats(l: LatencyQueries): cog.Builder<dashboard.Panel>[] {
+  const total = counterTotal('k6_http_reqs_total', SELECTOR.http);
+  const failed = counterTotal('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`);
+  return [
+    statPanel({
+      title: 'Total requests',
+      description: 'HTTP requests of the selected runs from their start to the end of the time range, over all runners.',
+      unit: UNIT.count,
+      targets: [instantQuery(total)],
+    }),
+    statPanel({
+      title: 'Failed requests',
+      description: 'Requests with expected_response="false" (what http_req_failed counts), from the start of the run.',
+      unit: UNIT.count,
+      thresholds: NONZERO_WARNING_THRESHOLDS(),
+      targets: [instantQuery(`${failed} or vector(0)`)],
+    }),
+    statPanel({
+      title: 'Error ratio',
+      description: 'Failed requests / all requests over the run, over all runners (the http_req_failed rate k6 would report for the whole run).',
+      unit: UNIT.percent,
+      thresholds: ERROR_RATIO_THRESHOLDS(),
+      targets: [instantQuery(`(${failed} or ${total} * 0) / ${total}`)],
+    }),
+    statPanel({
+      title: 'Peak request rate',
+      description: 'Highest request rate over all runners within the time range.',
+      unit: UNIT.requestsPerSecond,
+      targets: [instantQuery(`max_over_time(${counterRate('k6_http_reqs_total', SELECTOR.http)}[$__range:])`)],
+    }),
+    statPanel({
+      title: 'Request duration p95 (run)',
+      description: 'http_req_duration p95 over the whole run, over all runners.' + descriptionSuffix(l),
+      unit: UNIT.seconds,
+      thresholds: LATENCY_THRESHOLDS(),
+      targets: [instantQuery(l.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http))],
+    }),
+    statPanel({
+      title: 'Dropped iterations',
+      description:
+        'Iterations k6 could not start on schedule (arrival-rate executors without a free VU). Anything above 0 means the load ' +
+        'generator did not produce the configured load: raise preAllocatedVUs/maxVUs or parallelism, or check runner CPU below.',
+      unit: UNIT.count,
+      thresholds: NONZERO_WARNING_THRESHOLDS(),
+      targets: [instantQuery(`${counterTotal('k6_dropped_iterations_total', SELECTOR.scenario)} or vector(0)`)],
+    }),
+  ];
+}
+
+/** Data sent and received. */
+export function transferPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Data transfer',
+    description: 'Bytes per second sent and received by all runners (k6_data_sent_total, k6_data_received_total).',
+    unit: UNIT.bytesPerSecond,
+    targets: [
+      prometheusQuery(counterRate('k6_data_sent_total', SELECTOR.scenario), 'sent'),
+      prometheusQuery(counterRate('k6_data_received_total', SELECTOR.scenario), 'received'),
+    ],
+  });
+}
+
+/** Iteration rate, dropped iteration rate and iteration duration. */
+export function iterationsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Iterations',
+    description:
+      'Iterations per second, dropped iterations per second (should stay at 0) and iteration_duration at the selected quantile (right axis).' +
+      descriptionSuffix(l),
+    unit: UNIT.iterationsPerSecond,
+    targets: [
+      prometheusQuery(counterRate('k6_iterations_total', SELECTOR.scenario), 'iterations'),
+      prometheusQuery(counterRate('k6_dropped_iterations_total', SELECTOR.scenario), 'dropped'),
+      prometheusQuery(l.overTime('iteration_duration', QUANTILES.selected, SELECTOR.scenario), 'iteration_duration'),
+    ],
+  }).overrideByName('iteration_duration', [
+    { id: 'unit', value: UNIT.seconds },
+    { id: 'custom.axisPlacement', value: 'right' },
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP
+
+/** The request timing phases k6 measures, in request order. */
+export const HTTP_TIMINGS = [
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'http_req_duration',
+] as const;
+
+/** All timing phases at the selected quantile. */
+export function timingsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'HTTP latency timings',
+    description:
+      'Each phase of the requests at the selected quantile: blocked (waiting for a connection), connecting, TLS handshaking, sending, ' +
+      'waiting (time to first byte), receiving, and the total duration (sending + waiting + receiving).' +
+      descriptionSuffix(l),
+    unit: UNIT.seconds,
+    thresholds: LATENCY_THRESHOLDS(),
+    targets: HTTP_TIMINGS.map((t) => prometheusQuery(l.overTime(t, QUANTILES.selected, SELECTOR.http), t)),
+  });
+}
+
+/** p50/p90/p95/p99 together. */
+export function percentilesPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
+  const qs = [QUANTILES.p50, QUANTILES.p90, QUANTILES.p95, QUANTILES.p99];
+  return timeseriesPanel({
+    title: 'Request duration percentiles',
+    description: 'http_req_duration p50, p90, p95 and p99 together, over all runners.' + descriptionSuffix(l),
+    unit: UNIT.seconds,
+    thresholds: LATENCY_THRESHOLDS(),
+    targets: qs.map((q) => prometheusQuery(l.overTime('http_req_duration', q, SELECTOR.http), q.label)),
+  });
+}
+
+/** Latency heatmap straight from the native histogram (native mode only). */
+export function heatmapLatencyPanel(): cog.Builder<dashboard.Panel> {
+  return heatmapPanel({
+    title: 'Request duration heatmap',
+    description:
+      'Distribution of http_req_duration per time step, drawn from the native histogram buckets Prometheus returns ' +
+      '(no client-side bucketing): bands show modes, outliers show as sparse cells far above.',
+    unit: UNIT.seconds,
+    targets: [
+      prometheusQuery(`sum(rate(k6_http_req_duration_seconds{${SELECTOR.http}}[$__rate_interval]))`, 'http_req_duration').format(
+        prometheus.PromQueryFormat.Heatmap,
+      ),
+    ],
+  });
+}
+
+/** Duration split by expected_response (the upstream native dashboard queried `waiting` here under a duration legend). */
+export function durationByExpectedPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Request duration by expected_response',
+    description:
+      'http_req_duration at the selected quantile, successful (expected_response="true") and failed requests apart: fast failures ' +
+      'pull the overall quantile down.' +
+      descriptionSuffix(l),
+    unit: UNIT.seconds,
+    thresholds: LATENCY_THRESHOLDS(),
+    targets: [
+      prometheusQuery(
+        l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['expected_response']),
+        'duration expected_response={{expected_response}}',
+      ),
+    ],
+  });
+}
+
+/** Request rate split by expected_response. */
+export function rateByExpectedPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Request rate by expected_response',
+    description: 'Requests per second, successful (expected_response="true") and failed apart.',
+    unit: UNIT.requestsPerSecond,
+    targets: [prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http, ['expected_response']), 'expected_response={{expected_response}}')],
+  });
+}
+
+/** Failed requests per second by HTTP status (0 = no response: timeout, connection refused, DNS). */
+export function errorsByStatusPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Errors by status code',
+    description: 'Failed requests per second by HTTP status; status 0 means no response at all (timeout, connection refused, DNS error).',
+    unit: UNIT.requestsPerSecond,
+    thresholds: thresholds(COLOR.bad),
+    targets: [prometheusQuery(counterRate('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`, ['status']), 'status {{status}}')],
+  });
+}
+
+/** Requests by URL: count, min, max, p95, p99 by name, method and status. */
+export function requestsByUrlPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
+  const by = ['name', 'method', 'status'];
+  return tablePanel({
+    title: 'Requests by URL',
+    description:
+      'Per name (URL), method and status over the run: request count and http_req_duration min, max, p95 and p99.' +
+      (l.mode === 'native' ? ' With native histograms min and max are bucket bounds (within about 9%).' : '') +
+      descriptionSuffix(l),
+    unit: UNIT.seconds,
+    thresholds: LATENCY_THRESHOLDS(),
+    height: 10,
+    targets: [
+      tableQuery(counterTotal('k6_http_reqs_total', SELECTOR.http, by)),
+      tableQuery(l.extreme('http_req_duration', 'min', SELECTOR.http, by)),
+      tableQuery(l.extreme('http_req_duration', 'max', SELECTOR.http, by)),
+      tableQuery(l.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, by)),
+      tableQuery(l.overRun('http_req_duration', QUANTILES.p99, SELECTOR.http, by)),
+    ],
+    columns: { 'Value #A': 'requests', 'Value #B': 'min', 'Value #C': 'max', 'Value #D': 'p95', 'Value #E': 'p99' },
+    columnUnits: { requests: UNIT.count },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checks
+
+/** Success ratio by check over the run. */
+export function checksTablePanel(): cog.Builder<dashboard.Panel> {
+  return tablePanel({
+    title: 'Checks by name',
+    description:
+      'Success ratio of each check over the run. k6 sends a Rate (ratio since the runner started) per runner; the table shows the ' +
+      'mean over runners, exact when runners ran equal shares (execution segments make them nearly equal).',
+    unit: UNIT.percent,
+    thresholds: SUCCESS_RATIO_THRESHOLDS(),
+    span: 12,
+    targets: [tableQuery(`avg by (check) (last_over_time(k6_checks_rate{${SELECTOR.scenario}}[$__range]))`)],
+    columns: { 'Value #A': 'success ratio' },
+  });
+}
+
+/** Check success ratio over time. */
+export function checksOverTimePanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Checks success ratio over time',
+    description: 'Success ratio of each check since the start of the run (k6 Rates are cumulative), mean over runners.',
+    unit: UNIT.percent,
+    thresholds: SUCCESS_RATIO_THRESHOLDS(),
+    targets: [prometheusQuery(`avg by (check) (k6_checks_rate{${SELECTOR.scenario}})`, '{{check}}')],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runners
+
+/** VUs per runner (`instance_id`). */
+export function vusPerRunnerPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'VUs per runner',
+    description: 'Active VUs of each runner (instance_id). Runners of one run should carry equal shares; a line that drops alone is a sick runner.',
+    unit: UNIT.vus,
+    span: 8,
+    targets: [prometheusQuery(`sum by (instance_id) (k6_vus{${SELECTOR.run}})`, 'runner {{instance_id}}')],
+  });
+}
+
+/** Request rate per runner. */
+export function rateRunnerPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Request rate per runner',
+    description: 'HTTP requests per second of each runner (instance_id). A runner far below the others is saturated or failing.',
+    unit: UNIT.requestsPerSecond,
+    span: 8,
+    targets: [prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
+  });
+}
+
+/** Latency per runner: the same target seen slower by one runner points at the runner, not the target. */
+export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Request duration per runner',
+    description:
+      'http_req_duration at the selected quantile per runner. If one runner sees much higher latency than the others, the runner ' +
+      '(CPU, network) is the bottleneck, not the target.' +
+      descriptionSuffix(l),
+    unit: UNIT.seconds,
+    span: 8,
+    thresholds: LATENCY_THRESHOLDS(),
+    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
+  });
+}
+
+/**
+ * cAdvisor selector of the runner containers. cAdvisor series carry namespace, pod and container but no pod labels
+ * (the runner pods' `k6.platform/run-id` label is not on them), so runners are matched by namespace and pod name: the
+ * runner pods of a run have the run id (= testid) in their name. `container!=""` drops the pod-level cgroup series
+ * and `container!="POD"` the pause container, so each runner container is counted once.
+ */
+export const RUNNER_CONTAINER_SELECTOR = 'namespace="$runner_namespace", pod=~".*$testid.*", container!="", container!="POD"';
+
+/** Runner pod CPU usage (cores). */
+export function runnerCpuPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Runner CPU',
+    description:
+      'CPU cores used by each runner pod (cAdvisor container_cpu_usage_seconds_total, collected by kube-prometheus-stack). Usage at ' +
+      'the CPU limit means the load generator is saturated: latencies and dropped iterations then say more about the runner than about ' +
+      'the target. Pods are matched by namespace (variable runner_namespace) and by the testid in their name.',
+    unit: UNIT.cores,
+    span: 8,
+    thresholds: thresholds(COLOR.ok, [COLOR.warn, 0.8], [COLOR.bad, 0.95]),
+    targets: [prometheusQuery(`sum by (pod) (rate(container_cpu_usage_seconds_total{${RUNNER_CONTAINER_SELECTOR}}[$__rate_interval]))`, '{{pod}}')],
+  });
+}
+
+/** Runner pod CPU throttling. */
+export function runnerThrottlingPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Runner CPU throttling',
+    description:
+      'Share of CFS periods in which each runner pod was throttled at its CPU limit (cAdvisor). Sustained throttling skews k6 timings: ' +
+      'give the runners more CPU or more parallelism.',
+    unit: UNIT.percent,
+    span: 8,
+    thresholds: thresholds(COLOR.ok, [COLOR.warn, 0.05], [COLOR.bad, 0.25]),
+    targets: [
+      prometheusQuery(
+        `sum by (pod) (rate(container_cpu_cfs_throttled_periods_total{${RUNNER_CONTAINER_SELECTOR}}[$__rate_interval])) / ` +
+          `sum by (pod) (rate(container_cpu_cfs_periods_total{${RUNNER_CONTAINER_SELECTOR}}[$__rate_interval]))`,
+        '{{pod}}',
+      ),
+    ],
+  });
+}
+
+/** Runner pod memory. */
+export function runnerMemoryPanel(): cog.Builder<dashboard.Panel> {
+  return timeseriesPanel({
+    title: 'Runner memory',
+    description:
+      'Working-set memory of each runner pod (cAdvisor container_memory_working_set_bytes, what the OOM killer looks at). Growth ' +
+      'with VUs is normal; reaching the limit kills the runner.',
+    unit: UNIT.bytes,
+    span: 8,
+    targets: [prometheusQuery(`sum by (pod) (container_memory_working_set_bytes{${RUNNER_CONTAINER_SELECTOR}})`, '{{pod}}')],
+  });
+}
+
+/** Variables of the runner row: where runner pods live. */
+export function runnerVariables(defaultNamespace: string): dashboard.TextBoxVariableBuilder[] {
+  return [textVariable('runner_namespace', 'Runner namespace', 'Namespace of the runner pods (the platform load-test namespace).', defaultNamespace)];
+}
+
+/** The rows of a load-test dashboard, in order. */
+export function loadTestRows(l: LatencyQueries): { title: string; panels: cog.Builder<dashboard.Panel>[] }[] {
+  return [
+    {
+      title: 'Performance overview',
+      panels: [vusPanel(), requestRatePanel(), durationPanel(l), ...overviewStats(l), transferPanel(), iterationsPanel(l)],
+    },
+    {
+      title: 'HTTP',
+      panels: [
+        timingsPanel(l),
+        percentilesPanel(l),
+        ...(l.mode === 'native' ? [heatmapLatencyPanel()] : []),
+        durationByExpectedPanel(l),
+        rateByExpectedPanel(),
+        errorsByStatusPanel(),
+        requestsByUrlPanel(l),
+      ],
+    },
+    { title: 'Checks', panels: [checksTablePanel(), checksOverTimePanel()] },
+    {
+      title: 'Runners',
+      panels: [vusPerRunnerPanel(), rateRunnerPanel(), durationPerRunnerPanel(l), runnerCpuPanel(), runnerThrottlingPanel(), runnerMemoryPanel()],
+    },
+  ];
+}
+
+/** Adds rows and their panels to a dashboard builder (panels flow left to right, wrapping at 24 columns). */
+export function addRows(
+  builder: dashboard.DashboardBuilder,
+  rows: { title: string; panels: cog.Builder<dashboard.Panel>[] }[],
+): dashboard.DashboardBuilder {
+  let b = builder;
+  for (const r of rows) {
+    b = b.withRow(row(r.title));
+    for (const p of r.panels) b = b.withPanel(p);
+  }
+  return b;
+}

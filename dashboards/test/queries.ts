@@ -1,0 +1,87 @@
+/**
+ * Test helpers: every PromQL query of the generated dashboards (panel targets and query variables), and the Grafana
+ * variable substitution Grafana itself would do before sending a query to Prometheus.
+ */
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { allPanels } from '../src/common';
+
+/** One query of a dashboard, with where it comes from. */
+export interface DashboardQuery {
+  /** Dashboard uid. */
+  readonly uid: string;
+  /** Panel title, or `variable <name>`. */
+  readonly source: string;
+  /** Panel type (`timeseries`, `stat`, ...) or `variable`. */
+  readonly panelType: string;
+  /** Target refId (`A`, `B`, ...). */
+  readonly refId: string;
+  /** The PromQL with Grafana variables still in it. */
+  readonly expr: string;
+  /** Instant query (stats, tables) rather than a range query. */
+  readonly instant: boolean;
+}
+
+interface PromTarget {
+  readonly expr?: string;
+  readonly refId?: string;
+  readonly instant?: boolean;
+}
+
+/** The PromQL inside a `label_values(<selector>, label)` variable query, as a selector Prometheus can run. */
+export function labelValuesSelector(query: string): string {
+  const m = /^label_values\((.+),\s*(\w+)\)$/.exec(query.trim());
+  if (m === null) throw new Error(`unexpected variable query: ${query}`);
+  return m[1]!;
+}
+
+/** Every query of a dashboard: each panel target and each query variable (label_values -> its selector). */
+export function dashboardQueries(d: dashboard.Dashboard): DashboardQuery[] {
+  const uid = d.uid ?? '';
+  const out: DashboardQuery[] = [];
+  for (const p of allPanels(d)) {
+    if (p.type === 'row') continue;
+    const panel = p as dashboard.Panel;
+    for (const t of (panel.targets ?? []) as PromTarget[]) {
+      out.push({ uid, source: panel.title ?? '', panelType: panel.type, refId: t.refId ?? '', expr: t.expr ?? '', instant: t.instant === true });
+    }
+  }
+  for (const v of d.templating?.list ?? []) {
+    if (v.type !== 'query') continue;
+    const q = v.query as { query?: string } | string | undefined;
+    const text = typeof q === 'string' ? q : (q?.query ?? '');
+    out.push({ uid, source: `variable ${v.name}`, panelType: 'variable', refId: 'var', expr: labelValuesSelector(text), instant: true });
+  }
+  return out;
+}
+
+/** Values of dashboard variables and Grafana's built-in interval variables, as Grafana would interpolate them. */
+export type VariableValues = Readonly<Record<string, string>>;
+
+/** Defaults for syntax and type checks: one run, All elsewhere, the dashboards' defaults. */
+export const CHECK_VALUES: VariableValues = {
+  datasource: 'prometheus',
+  testid: 'run-1',
+  scenario: '.*',
+  name: '.*',
+  quantile: '0.99',
+  quantile_stat: 'p99',
+  runner_namespace: 'k6',
+  threshold_p95: '0.5',
+  threshold_error_ratio: '0.01',
+  __rate_interval: '1m',
+  __range: '600s',
+  __interval: '15s',
+};
+
+/**
+ * Replaces `$var` and `${var}` / `${var:format}` by their values. Throws on a variable without a value, so a new
+ * variable cannot slip past the checks unsubstituted.
+ */
+export function substituteVariables(expr: string, values: VariableValues): string {
+  return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (_m, braced: string | undefined, bare: string | undefined) => {
+    const name = (braced ?? bare)!;
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for Grafana variable '${name}' in: ${expr}`);
+    return value;
+  });
+}
