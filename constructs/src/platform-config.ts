@@ -1,5 +1,6 @@
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { checkThresholds } from './thresholds';
 import { defaultK6Image, versions } from './versions';
 
 /**
@@ -308,7 +309,10 @@ export const testSchema = z.strictObject({
    * @example { "http_req_duration{scenario:api}": ["p(95)<500"], "http_req_failed": ["rate<0.01"] }
    * @default - none
    */
-  thresholds: z.record(z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'must list at least one threshold expression' })).default({}),
+  thresholds: z
+    .record(z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'must list at least one threshold expression' }))
+    .superRefine(checkThresholds)
+    .default({}),
 });
 export type TestConfig = z.output<typeof testSchema>;
 
