@@ -16,14 +16,18 @@ export interface RunPlan {
 
 /** Most characters a run id may have: it ends up in object names (≤ 63 with their suffixes) and label values. */
 export const RUN_ID_MAX = 50;
-/** A run id: lower-case alphanumerics and `-`, alphanumeric at both ends (a label value and DNS-label safe). */
-export const RUN_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A run id: a DNS-1035 label (lower-case letter first, then letters, digits and `-`, alphanumeric last). */
+export const RUN_ID = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-/** A fresh run id: `<test>-<yyyymmdd>-<hhmmss>` in UTC, e.g. `sample-20261125-120830`. */
+/**
+ * A fresh run id: `<test>-<yyyymmdd>-<hhmmss>` in UTC, e.g. `sample-20261125-120830` (`r` in front when the test name
+ * starts with a digit; the test part shortened so the id fits {@link RUN_ID_MAX}).
+ */
 export function newRunId(test: string, now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-11-25T12:08:30.123Z
-  const id = `${test}-${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
-  return id.length <= RUN_ID_MAX ? id : id.slice(id.length - RUN_ID_MAX).replace(/^-+/, '');
+  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
+  const name = `${/^[0-9]/.test(test) ? 'r' : ''}${test}`.slice(0, RUN_ID_MAX - stamp.length - 1).replace(/-+$/, '');
+  return `${name}-${stamp}`;
 }
 
 /** Apply order by kind: what pods mount or use first, the Jobs last (the starter after the runners). */
@@ -66,9 +70,9 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
   return { runId, test, namespace: config.namespaces.loadTests, objects: applyOrder(objects) };
 }
 
-/** The config the run is built from (the run id reaches the constructs through it). */
-function runConfig(config: PlatformConfig, _testName: string, _runId: string): PlatformConfig {
-  return config;
+/** The config the run is built from: the test's `runId` set (the LoadTest construct names the run's objects after it). */
+function runConfig(config: PlatformConfig, testName: string, runId: string): PlatformConfig {
+  return { ...config, tests: config.tests.map((t) => (t.name === testName ? { ...t, runId } : t)) };
 }
 
 /** The named test is not in the environment's config. */

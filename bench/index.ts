@@ -1,0 +1,117 @@
+/**
+ * `npm run bench`: prints the platform's performance figures and writes them to docs/performance.md. Never run by
+ * the tests (wall time is not asserted anywhere). Takes a few minutes: most of it is pushing 1 h of synthetic data.
+ */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { thresholdQueries } from '../constructs/src/thresholds';
+import { table } from '../cli/output';
+import { machine, ms } from './machine';
+import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
+import { benchSynth } from './synth';
+
+/** The thresholds whose verdict queries are timed: one of each kind the verdict supports. */
+export const BENCH_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
+  http_req_duration: ['p(95)<500', 'p(99)<1500', 'avg<200', 'med<150', 'max<2000'],
+  'http_req_duration{scenario:default}': ['p(90)<400'],
+  http_req_failed: ['rate<0.01'],
+  checks: ['rate>0.99'],
+  http_reqs: ['count>1000', 'rate>10'],
+  iteration_duration: ['p(95)<1000'],
+  vus: ['value>0'],
+};
+
+function verdictQueries(testid: string): ExtraQuery[] {
+  return thresholdQueries(BENCH_THRESHOLDS, { testid, window: 3600 }).map((q) => ({
+    source: 'verdict',
+    title: `${q.threshold.key}: ${q.expression}`,
+    expr: q.promql,
+  }));
+}
+
+async function main(): Promise<void> {
+  const rootDir = path.resolve(__dirname, '..');
+  const m = machine();
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}`);
+
+  log('\n== synth (buildEnvironment + app.synthYaml, median of 3 after a warm-up) ==');
+  const synth = await benchSynth(rootDir);
+  const synthTable = table(
+    ['TESTS', 'MEDIAN', 'OBJECTS', 'YAML'],
+    synth.figures.map((f) => [String(f.tests), ms(f.medianMs), String(f.objects), `${(f.yamlBytes / 1024).toFixed(0)} KiB`]),
+  );
+  log(synthTable + `cost per extra test: ${ms(synth.perExtraTestMs)}`);
+
+  log('\n== series of one run: 10 runners x 10 URLs, 2 min, native histograms vs classic trend stats ==');
+  const series = await benchSeries();
+  const native = series.find((s) => s.mode === 'native')!;
+  const classic = series.find((s) => s.mode === 'classic')!;
+  const seriesTable = table(
+    ['MODE', 'HEAD SERIES', 'TOP METRICS'],
+    series.map((s) => [s.mode, String(s.series), s.top.map((t) => `${t.name} ${t.value}`).join(', ')]),
+  );
+  log(seriesTable + `classic / native: ${(classic.series / native.series).toFixed(2)}x`);
+
+  log('\n== query time over 1 h x 10 runners x 10 URLs (native histograms; median of 3 after a warm-up) ==');
+  const q = await benchQueries(rootDir, verdictQueries);
+  const queryRows = q.figures.map((f) => [f.source, f.title.slice(0, 60), f.kind, ms(f.medianMs)]);
+  const queryTable = table(['SOURCE', 'PANEL / QUERY', 'KIND', 'MEDIAN'], queryRows);
+  const slowest = [...q.figures].sort((a, b) => b.medianMs - a.medianMs)[0]!;
+  const total = q.figures.reduce((s, f) => s + f.medianMs, 0);
+  log(`pushed ${q.samplesNote} in ${ms(q.pushMs)}`);
+  log(queryTable + `${q.figures.length} queries, total ${ms(total)}, slowest ${ms(slowest.medianMs)} (${slowest.source}: ${slowest.title})`);
+
+  const doc = `# Performance
+
+Figures from \`npm run bench\` (bench/*.ts). They are printed and recorded here, never asserted by tests.
+Regenerate with \`npm run bench\` (it rewrites this file).
+
+Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node}; Prometheus 2.42 (Debian) with the
+flags derived from the construct's values (\`--web.enable-remote-write-receiver --enable-feature=native-histograms\`).
+
+## Synth time of the full platform
+
+Every chart of one environment built in memory and rendered to YAML (\`buildEnvironment\` + \`app.synthYaml()\`), tests
+pointing at scripts/sample.js with 4 runners each; median of 3 runs after a warm-up.
+
+\`\`\`
+${synthTable}\`\`\`
+
+Cost per extra test: **${ms(synth.perExtraTestMs)}** ((t(100) - t(1)) / 99).
+
+## Series per run: native histograms vs classic trend stats
+
+The same synthetic run (10 runners x 10 URLs, 2 minutes, test/support/k6-run.ts) written to a fresh Prometheus in
+each mode; \`headStats.numSeries\` from \`/api/v1/status/tsdb\`. Classic mode writes p(90), p(95), p(99), min, max, avg,
+med as one gauge each per trend and tag set (K6_PROMETHEUS_RW_TREND_STATS=p(90),p(95),p(99),min,max,avg,med); native mode writes one histogram series per trend and
+tag set.
+
+\`\`\`
+${seriesTable}\`\`\`
+
+Classic / native: **${(classic.series / native.series).toFixed(2)}x** the series.
+
+## Query time over 1 h x 10 runners
+
+${q.samplesNote}: one hour of 5 s pushes from 10 runners over 10 URLs in native-histogram mode, pushed in time order
+ending at "now" (Prometheus 2.42 rejects samples older than the head allows; pushing in order from now-1h works on an
+empty TSDB), took ${ms(q.pushMs)} to push. Each query ran once to warm up, then 3 times; the median is shown. Dashboard
+panel queries (dashboards/generated/*.json, variables substituted: testid = the run, scenario/name = .*, quantile 0.95,
+\`$__rate_interval\` 1m, \`$__range\` 1h) run as Grafana runs them: range queries over the hour at a 15 s step
+(240 points), instant queries at the end. The verdict queries (constructs/src/thresholds.ts, window 1 h) and the CLI's
+progress and \`runs\` queries are instant queries at the end of the run.
+
+\`\`\`
+${queryTable}\`\`\`
+
+${q.figures.length} queries, total ${ms(total)}; slowest ${ms(slowest.medianMs)} (${slowest.source}: ${slowest.title}).
+`;
+  writeFileSync(path.join(rootDir, 'docs', 'performance.md'), doc);
+  log('\nwrote docs/performance.md');
+}
+
+void main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,165 @@
+/**
+ * Prometheus figures: head series of the same synthetic run (10 runners x 10 URLs) written with native histograms vs
+ * classic trend stats, read from `/api/v1/status/tsdb`; and the time of every dashboard panel query and every CLI
+ * query over 1 h x 10 runners of native-histogram data. Uses the test harness (a real Prometheus 2.42 with the
+ * construct's flags) and the synthetic k6 run generator.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { monitoringValues } from '../constructs/src/monitoring-stack';
+import { parsePlatformConfig } from '../constructs/src/platform-config';
+import { startPrometheus, type PrometheusHandle } from '../test/support/prometheus';
+import { pushK6Run, type K6RunOptions, type SyntheticUrl } from '../test/support/k6-run';
+import { progressQueries } from '../cli/progress';
+import { runsQueries } from '../cli/runs';
+import { median, timeMs } from './machine';
+
+/** The classic stats compared (the issue's list: what a classic setup typically asks k6 for). */
+export const CLASSIC_BENCH_STATS = ['p90', 'p95', 'p99', 'min', 'max', 'avg', 'med'] as const;
+
+const spec = () => monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec;
+const URLS: SyntheticUrl[] = Array.from({ length: 10 }, (_, i) => ({ url: `http://target.local/api/${i}`, name: `api-${i}` }));
+
+/** Series of one run in each mode. */
+export interface SeriesFigure {
+  readonly mode: 'native' | 'classic';
+  /** `headStats.numSeries`. */
+  readonly series: number;
+  /** Top metric names by series. */
+  readonly top: readonly { name: string; value: number }[];
+}
+
+async function withPrometheus<T>(fn: (p: PrometheusHandle) => Promise<T>): Promise<T> {
+  const p = await startPrometheus({ spec: spec() });
+  try {
+    return await fn(p);
+  } finally {
+    await p.stop();
+  }
+}
+
+/** Writes the same run (10 runners x 10 URLs, 2 min) to a fresh Prometheus per mode and reads the head series count. */
+export async function benchSeries(): Promise<SeriesFigure[]> {
+  const out: SeriesFigure[] = [];
+  for (const mode of ['native', 'classic'] as const) {
+    out.push(
+      await withPrometheus(async (p) => {
+        await pushK6Run(p.writeUrl, {
+          testid: `bench-${mode}`,
+          mode,
+          runners: 10,
+          urls: URLS,
+          durationSeconds: 120,
+          classicStats: CLASSIC_BENCH_STATS,
+        });
+        const tsdb = await p.tsdbStatus();
+        return { mode, series: tsdb.headStats.numSeries, top: tsdb.seriesCountByMetricName.slice(0, 5) };
+      }),
+    );
+  }
+  return out;
+}
+
+/** One timed query. */
+export interface QueryFigure {
+  readonly source: string;
+  readonly title: string;
+  readonly kind: 'range' | 'instant';
+  readonly medianMs: number;
+  readonly expr: string;
+}
+
+interface Target {
+  readonly expr?: string;
+  readonly instant?: boolean;
+  readonly range?: boolean;
+}
+interface Panel {
+  readonly title?: string;
+  readonly targets?: readonly Target[];
+  readonly panels?: readonly Panel[];
+}
+
+/** Values the dashboard variables take in the benchmark (what Grafana would substitute for a 1 h view). */
+export function substitute(expr: string, testid: string): string {
+  return expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__range', '1h')
+    .replaceAll('$__interval', '15s')
+    .replaceAll('$testid', testid)
+    .replaceAll('$scenario', '.*')
+    .replaceAll('$name', '.*')
+    .replaceAll('$quantile_stat', 'p95')
+    .replaceAll('$quantile', '0.95')
+    .replaceAll('$runner_namespace', 'k6')
+    .replaceAll('$runner_pod', '.*')
+    .replaceAll('$threshold_p95', '0.5')
+    .replaceAll('$threshold_error_ratio', '0.01');
+}
+
+/** Every target of every generated dashboard, with its panel title and whether Grafana runs it as an instant query. */
+export function dashboardQueries(rootDir: string): { source: string; title: string; expr: string; instant: boolean }[] {
+  const dir = path.join(rootDir, 'dashboards', 'generated');
+  const out: { source: string; title: string; expr: string; instant: boolean }[] = [];
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.json'))
+    .sort()) {
+    const d = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { uid: string; panels?: Panel[] };
+    const walk = (panels: readonly Panel[]) => {
+      for (const p of panels) {
+        if (p.panels) walk(p.panels);
+        for (const t of p.targets ?? []) {
+          if (t.expr !== undefined) out.push({ source: d.uid, title: p.title ?? '', expr: t.expr, instant: t.instant === true && t.range !== true });
+        }
+      }
+    };
+    walk(d.panels ?? []);
+  }
+  return out;
+}
+
+/** Extra queries to time (e.g. the verdict's), each instant at the end of the run. */
+export interface ExtraQuery {
+  readonly source: string;
+  readonly title: string;
+  readonly expr: string;
+}
+
+/**
+ * Pushes 1 h x 10 runners x 10 URLs of native-histogram data (5 s pushes, in time order, ending now) and times each
+ * query: `repeats` runs after one warm-up, range queries over the hour at a 15 s step (a 240-point panel), instant
+ * queries at the end.
+ */
+export async function benchQueries(
+  rootDir: string,
+  extra: (testid: string) => readonly ExtraQuery[],
+  repeats = 3,
+): Promise<{ figures: QueryFigure[]; pushMs: number; series: number; samplesNote: string }> {
+  return withPrometheus(async (p) => {
+    const testid = 'bench-1h';
+    const end = Date.now();
+    const options: K6RunOptions = { testid, mode: 'native', runners: 10, urls: URLS, durationSeconds: 3600, endTime: end };
+    const pushMs = await timeMs(() => pushK6Run(p.writeUrl, options));
+    const series = (await p.tsdbStatus()).headStats.numSeries;
+    const start = end - 3600_000;
+    const figures: QueryFigure[] = [];
+    const time = async (source: string, title: string, expr: string, instant: boolean) => {
+      const run = () => (instant ? p.query(expr, end) : p.queryRange(expr, start, end, 15));
+      await run();
+      const times: number[] = [];
+      for (let i = 0; i < repeats; i++) times.push(await timeMs(run));
+      figures.push({ source, title, kind: instant ? 'instant' : 'range', medianMs: median(times), expr });
+    };
+    for (const q of dashboardQueries(rootDir)) await time(q.source, q.title, substitute(q.expr, testid), q.instant);
+    const cli = progressQueries(testid);
+    await time('cli run', 'progress: VUs', cli.vus, true);
+    await time('cli run', 'progress: request rate', cli.requestRate, true);
+    await time('cli run', 'progress: error rate', cli.errorRate, true);
+    const runs = runsQueries('2h');
+    await time('cli runs', 'runs: start', runs.start, true);
+    await time('cli runs', 'runs: end', runs.end, true);
+    await time('cli runs', 'runs: runners', runs.runners, true);
+    for (const q of extra(testid)) await time(q.source, q.title, q.expr, true);
+    return { figures, pushMs, series, samplesNote: `${3600 / 5} pushes x 10 runners, ${series} series` };
+  });
+}

@@ -1,0 +1,49 @@
+/**
+ * Synth time of the full platform (every chart of one environment, rendered to YAML in memory) for 1, 20 and 100
+ * tests, each pointing at scripts/sample.js, and the cost per extra test.
+ */
+import * as path from 'node:path';
+import { parsePlatformConfig } from '../constructs/src/platform-config';
+import { buildEnvironment } from '../constructs/src/synth';
+import { median, timeMs } from './machine';
+
+/** Numbers of tests measured. */
+export const SYNTH_TEST_COUNTS = [1, 20, 100] as const;
+
+/** One row of the synth benchmark. */
+export interface SynthFigure {
+  readonly tests: number;
+  /** Median wall time of build + synthYaml. */
+  readonly medianMs: number;
+  /** Kubernetes objects produced. */
+  readonly objects: number;
+  /** Bytes of YAML produced. */
+  readonly yamlBytes: number;
+}
+
+/** Runs the synth benchmark: `repeats` timed runs per size after one warm-up. */
+export async function benchSynth(rootDir: string, repeats = 3): Promise<{ figures: SynthFigure[]; perExtraTestMs: number }> {
+  const scriptsDir = path.join(rootDir, 'scripts');
+  const figures: SynthFigure[] = [];
+  for (const n of SYNTH_TEST_COUNTS) {
+    const config = parsePlatformConfig({
+      environment: 'bench',
+      tests: Array.from({ length: n }, (_, i) => ({ name: `t${i}`, script: 'sample.js', parallelism: 4 })),
+    });
+    let objects = 0;
+    let yamlBytes = 0;
+    const run = () => {
+      const { app } = buildEnvironment(config, scriptsDir);
+      const yaml = app.synthYaml();
+      objects = app.charts.reduce((sum, c) => sum + (c.toJson() as unknown[]).length, 0);
+      yamlBytes = Buffer.byteLength(yaml);
+    };
+    run(); // warm-up (module loading, JIT)
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) times.push(await timeMs(run));
+    figures.push({ tests: n, medianMs: median(times), objects, yamlBytes });
+  }
+  const first = figures[0]!;
+  const last = figures[figures.length - 1]!;
+  return { figures, perExtraTestMs: (last.medianMs - first.medianMs) / (last.tests - first.tests) };
+}

@@ -1,0 +1,228 @@
+import { monitoringValues } from '../constructs/src/monitoring-stack';
+import { parsePlatformConfig } from '../constructs/src/platform-config';
+import { pushK6Run, type K6RunTruth } from '../test/support/k6-run';
+import { freePort, startPrometheus, type PrometheusHandle } from '../test/support/prometheus';
+import { bucketErrorBound } from '../test/support/remote-write';
+import { evaluateVerdict, formatVerdict, prometheusApi, VERDICT_EXIT_CODES, type Verdict } from './verdict';
+
+const BOUND = bucketErrorBound(3);
+/** Percentile thresholds sit this far beyond the bucket error on either side of the true value. */
+const MARGIN = 0.03;
+
+let prom: PrometheusHandle;
+/** 4 runners; runner 3 is 10x slower, makes a fifth of the requests, fails more requests and half its extra check. */
+let slow: K6RunTruth;
+
+beforeAll(async () => {
+  prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec });
+  slow = await pushK6Run(prom.writeUrl, {
+    testid: 'verdict-slow',
+    runners: 4,
+    scenarios: ['browse', 'api'],
+    urls: [{ url: 'http://t/a' }, { url: 'http://t/b', failureFraction: [0.01, 0.01, 0.01, 0.3] }, { url: 'http://t/c', method: 'POST' }],
+    durationSeconds: 120,
+    requestsPerSecond: [20, 20, 20, 4],
+    latency: [{ medianMs: 100 }, { medianMs: 100 }, { medianMs: 120 }, { medianMs: 1000, sigma: 0.3 }],
+    checks: [{ name: 'status is 200' }, { name: 'body ok', failFraction: [0.01, 0.01, 0.01, 0.5] }],
+    droppedIterations: [0, 0, 2, 30],
+  });
+});
+afterAll(() => prom.stop());
+
+const judge = (thresholds: Record<string, string[]>, testid = 'verdict-slow') => evaluateVerdict(prometheusApi(prom.url), testid, thresholds);
+const row = (v: Verdict, i = 0) => {
+  const r = v.rows[i]!;
+  return { threshold: r.threshold, pass: r.pass };
+};
+
+describe('run window', () => {
+  test('is found from the data: one push interval before the first sample up to the last sample', async () => {
+    // WHEN
+    const v = await judge({ http_reqs: ['count>0'] });
+    // THEN
+    expect(v.window).toEqual({ start: slow.start, end: slow.end, pushIntervalSeconds: 5 });
+  });
+});
+
+describe('percentiles over all runners', () => {
+  test('p(95) of http_req_duration is within the bucket error of the true p95 although one runner is much slower', async () => {
+    // GIVEN the true p95 over all requests, and what averaging the runners' own p95s would say
+    const truth = slow.quantile(0.95) * 1000;
+    const meanOfRunnerP95 = ([0, 1, 2, 3].map((runner) => slow.quantile(0.95, { runner })).reduce((a, b) => a + b) / 4) * 1000;
+    expect(Math.abs(meanOfRunnerP95 / truth - 1)).toBeGreaterThan(2 * BOUND);
+    // WHEN
+    const v = await judge({ http_req_duration: ['p(95)<100000'] });
+    // THEN
+    expect(Math.abs(v.rows[0]!.observed! / truth - 1)).toBeLessThan(BOUND);
+  });
+
+  test.each([
+    ['http_req_duration', {}, 0.95, 'p(95)'],
+    ['http_req_duration{scenario:api}', { scenario: 'api' }, 0.9, 'p(90)'],
+    ['http_req_duration{url:http://t/c,method:POST}', { url: 'http://t/c', method: 'POST' }, 0.99, 'p(99)'],
+    ['http_req_duration{instance_id:3}', { runner: 3 }, 0.5, 'med'],
+  ])('%s %s: passes just above the truth, fails just below (beyond the bucket error)', async (key, filter, q, agg) => {
+    // GIVEN
+    const truth = slow.quantile(q, filter) * 1000;
+    const above = (truth * (1 + BOUND + MARGIN)).toFixed(3);
+    const below = (truth * (1 - BOUND - MARGIN)).toFixed(3);
+    // WHEN
+    const v = await judge({ [key]: [`${agg}<${above}`, `${agg}<${below}`, `${agg}>${below}`] });
+    // THEN
+    expect(v.rows.map((r) => r.pass)).toEqual([true, false, true]);
+    expect(v.status).toBe('fail');
+    expect(v.exitCode).toBe(99);
+  });
+
+  test('iteration_duration avg: passes above, fails below the true average', async () => {
+    const values = slow.values('iteration_duration');
+    const truth = (values.reduce((a, b) => a + b) / values.length) * 1000;
+    const v = await judge({ iteration_duration: [`avg<${(truth * 1.05).toFixed(3)}`, `avg<${(truth * 0.95).toFixed(3)}`] });
+    expect(v.rows.map((r) => r.pass)).toEqual([true, false]);
+  });
+});
+
+describe('rates weighted across runners', () => {
+  test('http_req_failed rate is failed requests / all requests over all runners', async () => {
+    // GIVEN the true error rate, and the plain mean of the runners' own ratios (what averaging the gauges would give)
+    const truth = slow.totals.errorRate;
+    const meanOfRatios = slow.perRunner.reduce((a, r) => a + r.failedRequests / r.requests, 0) / 4;
+    expect(meanOfRatios / truth).toBeGreaterThan(1.5);
+    // WHEN
+    const v = await judge({ http_req_failed: [`rate<${truth * 1.01}`, `rate<${truth * 0.99}`] });
+    // THEN
+    expect(v.rows[0]!.observed).toBeCloseTo(truth, 12);
+    expect(v.rows.map((r) => r.pass)).toEqual([true, false]);
+  });
+
+  test('checks rate is passed / all check evaluations over all runners', async () => {
+    // GIVEN
+    const truth = slow.totals.checksRate;
+    const meanOfRatios = slow.perRunner.reduce((a, r) => a + r.checksPassed / r.checksTotal, 0) / 4;
+    expect(truth - meanOfRatios).toBeGreaterThan(0.05);
+    // WHEN
+    const v = await judge({ checks: [`rate>${truth * 0.999}`, `rate>${truth * 1.001}`] });
+    // THEN
+    expect(v.rows[0]!.observed).toBeCloseTo(truth, 12);
+    expect(v.rows.map((r) => r.pass)).toEqual([true, false]);
+  });
+
+  test('one check by its tag', async () => {
+    const c = slow.perCheck['body ok']!;
+    const v = await judge({ 'checks{check:body ok}': [`rate>=${c.passed / c.total}`] });
+    expect(v.rows[0]!.observed).toBeCloseTo(c.passed / c.total, 12);
+    expect(row(v)).toEqual({ threshold: `checks{check:body ok} rate>=${c.passed / c.total}`, pass: true });
+  });
+
+  test('http_req_failed of one scenario', async () => {
+    const failed = slow.count({ scenario: 'api', failed: true });
+    const all = slow.count({ scenario: 'api' });
+    const v = await judge({ 'http_req_failed{scenario:api}': ['rate<1'] });
+    expect(v.rows[0]!.observed).toBeCloseTo(failed / all, 12);
+  });
+});
+
+describe('counts', () => {
+  test('http_reqs count: exact total over all runners', async () => {
+    const n = slow.totals.requests;
+    const v = await judge({ http_reqs: [`count>=${n}`, `count>${n}`, `count==${n}`] });
+    expect(v.rows.map((r) => [r.observed, r.pass])).toEqual([
+      [n, true],
+      [n, false],
+      [n, true],
+    ]);
+  });
+
+  test('dropped_iterations and filtered request counts', async () => {
+    const v = await judge({ dropped_iterations: ['count<32', 'count<=31'], 'http_reqs{status:500}': [`count==${slow.totals.failedRequests}`] });
+    expect(slow.totals.droppedIterations).toBe(32);
+    expect(v.rows.map((r) => [r.observed, r.pass])).toEqual([
+      [32, false],
+      [32, false],
+      [slow.totals.failedRequests, true],
+    ]);
+  });
+
+  test('http_reqs rate is requests per second of the run', async () => {
+    const perSecond = slow.totals.requests / slow.durationSeconds;
+    const v = await judge({ http_reqs: [`rate>${perSecond * 0.999}`, `rate>${perSecond * 1.001}`] });
+    expect(v.rows[0]!.observed).toBeCloseTo(perSecond, 9);
+    expect(v.rows.map((r) => r.pass)).toEqual([true, false]);
+  });
+
+  test('vus value is the sum of the runners’ last values', async () => {
+    const v = await judge({ vus: ['value==40'] });
+    expect(row(v)).toEqual({ threshold: 'vus value==40', pass: true });
+  });
+});
+
+describe('outcomes and exit codes', () => {
+  test('all thresholds pass: status pass, exit code 0', async () => {
+    const v = await judge({ http_req_duration: ['p(95)<100000'], http_req_failed: ['rate<0.5'], checks: ['rate>0.5'], http_reqs: ['count>100'] });
+    expect([v.status, v.exitCode]).toEqual(['pass', 0]);
+  });
+
+  test('a filter that matches nothing fails the row with a note', async () => {
+    const v = await judge({ 'http_req_duration{scenario:nope}': ['p(95)<100000'] });
+    expect(v.rows[0]).toMatchObject({ observed: null, pass: false, note: 'no samples for this metric and filters in the run window' });
+    expect(v.status).toBe('fail');
+  });
+
+  test('an unknown testid is no-data, exit code 3', async () => {
+    const v = await judge({ http_reqs: ['count>0'] }, 'never-ran');
+    expect(v).toEqual({
+      status: 'no-data',
+      exitCode: 3,
+      testid: 'never-ran',
+      rows: [],
+      message: `no data for testid "never-ran" in Prometheus at ${prom.url}`,
+    });
+  });
+
+  test('a closed port is unreachable, exit code 4', async () => {
+    // GIVEN a port nothing listens on
+    const port = await freePort();
+    // WHEN
+    const v = await evaluateVerdict(`http://127.0.0.1:${port}`, 'verdict-slow', { http_reqs: ['count>0'] });
+    // THEN
+    expect([v.status, v.exitCode, v.rows]).toEqual(['unreachable', 4, []]);
+    expect(v.message).toMatch(
+      new RegExp(`^Prometheus at http://127\\.0\\.0\\.1:${port} is unreachable: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`),
+    );
+  });
+
+  test('an explicit window is used as given', async () => {
+    const v = await evaluateVerdict(prometheusApi(prom.url), 'verdict-slow', { http_reqs: ['count>0'] }, { start: slow.start, end: slow.end });
+    expect(v.window).toEqual({ start: slow.start, end: slow.end, pushIntervalSeconds: 5 });
+    expect(v.rows[0]!.observed).toBe(slow.totals.requests);
+  });
+
+  test('the exit codes are documented values', () => {
+    expect(VERDICT_EXIT_CODES).toEqual({ pass: 0, fail: 99, 'no-data': 3, unreachable: 4 });
+  });
+});
+
+describe('formatVerdict', () => {
+  test('prints threshold, observed value in k6 units and result, then a summary', async () => {
+    // GIVEN
+    const n = slow.totals.requests;
+    const v = await judge({ http_reqs: [`count>${n}`], 'http_req_duration{scenario:nope}': ['p(95)<1'], vus: ['value==40'] });
+    // WHEN
+    const text = formatVerdict(v);
+    // THEN
+    const w = 'http_req_duration{scenario:nope} p(95)<1'.length;
+    expect(text.split('\n')).toEqual([
+      `${'THRESHOLD'.padEnd(w)}  OBSERVED  RESULT`,
+      `${`http_reqs count>${n}`.padEnd(w)}  ${String(n).padEnd(8)}  FAIL`,
+      'http_req_duration{scenario:nope} p(95)<1  no data   FAIL',
+      `${'vus value==40'.padEnd(w)}  40        pass`,
+      'verdict: FAIL (2 of 3 thresholds failed)',
+    ]);
+  });
+
+  test('no-data and unreachable are one line', () => {
+    expect(formatVerdict({ status: 'no-data', exitCode: 3, testid: 'x', rows: [], message: 'no data for testid "x"' })).toBe(
+      'verdict: NO-DATA: no data for testid "x"',
+    );
+  });
+});

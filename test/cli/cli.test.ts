@@ -1,0 +1,334 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { EXIT } from '../../cli/exit-codes';
+import { runCli, type CliContext } from '../../cli/index';
+import type { JudgeRequest } from '../../cli/judge';
+import { bufferOutput, colorsEnabled } from '../../cli/output';
+import type { PromQuerier } from '../../cli/prometheus';
+import { newRunId } from '../../cli/run-plan';
+import { LABELS } from '../../constructs/src/labels';
+import {
+  cond,
+  NS,
+  oneReady,
+  pending,
+  RUN,
+  runnerJob,
+  runnerPod,
+  running,
+  scriptedCluster,
+  starterJob,
+  succeeded,
+  type Step,
+} from './scripted-cluster';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+let root: string;
+
+beforeAll(() => {
+  // A repository of our own: one environment file with one test, the real scripts/ and dashboards/generated/.
+  root = mkdtempSync(path.join(tmpdir(), 'loadtest-cli-'));
+  symlinkSync(path.join(repoRoot, 'scripts'), path.join(root, 'scripts'));
+  mkdirSync(path.join(root, 'dashboards'));
+  symlinkSync(path.join(repoRoot, 'dashboards', 'generated'), path.join(root, 'dashboards', 'generated'));
+  writeFileSync(
+    path.join(root, 'Pulumi.dev.yaml'),
+    'config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      parallelism: 2\n      thresholds:\n        http_req_failed: ["rate<0.01"]\n',
+  );
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Prometheus that answers every query with one sample of `value` (or nothing). */
+const fakeProm = (value?: number): PromQuerier => ({ query: async () => (value === undefined ? [] : [{ metric: {}, value }]) });
+
+async function cli(argv: string[], extra: Partial<CliContext> = {}) {
+  const out = bufferOutput();
+  const judged: JudgeRequest[] = [];
+  const code = await runCli(argv, {
+    out,
+    env: {},
+    rootDir: root,
+    prometheus: () => fakeProm(),
+    judge: async (r) => {
+      judged.push(r);
+      return 0;
+    },
+    now: () => new Date('2026-11-25T12:00:00Z'),
+    ...extra,
+  });
+  return { code, stdout: out.out.join(''), stderr: out.err.join(''), judged };
+}
+
+describe('argument errors', () => {
+  test.each([
+    [['bogus'], "error: unknown command 'bogus'\n"],
+    [['run'], "error: missing required argument 'test'\n"],
+    [
+      ['run', 'sample', '--prometheus', 'localhost:9090'],
+      "error: option '--prometheus <url>' argument 'localhost:9090' is invalid. must be an http(s) URL such as http://localhost:9090.\n",
+    ],
+    [
+      ['run', 'sample', '--run-id', 'Bad_Id'],
+      `error: option '--run-id <id>' argument 'Bad_Id' is invalid. must start with a lower-case letter, then lower-case letters, digits and "-", end alphanumeric, at most 50 characters.\n`,
+    ],
+    [
+      ['run', 'sample', '--env', 'Dev'],
+      `error: option '--env <name>' argument 'Dev' is invalid. must be an environment name such as "dev" (lower-case letters, digits, "-").\n`,
+    ],
+    [['verdict'], "error: required option '--testid <id>' not specified\n"],
+    [
+      ['runs', '--since', 'yesterday'],
+      `error: option '--since <duration>' argument 'yesterday' is invalid. must be a Prometheus duration such as "30m", "24h" or "7d".\n`,
+    ],
+    [['run', 'sample', '--bogus'], "error: unknown option '--bogus'\n"],
+  ])('%j fails with exit 2 and: %s', async (argv, message) => {
+    // GIVEN / WHEN
+    const r = await cli(argv);
+    // THEN
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toBe(`${message}(run with --help for usage)\n`);
+    expect(r.stdout).toBe('');
+  });
+
+  test('an unknown test names the environment and the tests it has', async () => {
+    // GIVEN / WHEN
+    const r = await cli(['run', 'checkout']);
+    // THEN
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toBe("error: unknown test 'checkout' in environment 'dev' (known: sample)\n");
+  });
+
+  test('an invalid environment file is reported with the bad key, exit 1', async () => {
+    // GIVEN
+    writeFileSync(
+      path.join(root, 'Pulumi.broken.yaml'),
+      'config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      parallelism: 0\n',
+    );
+    // WHEN
+    const r = await cli(['run', 'sample', '--env', 'broken']);
+    rmSync(path.join(root, 'Pulumi.broken.yaml'));
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toContain("'k6platform:tests[0].parallelism' must be at least 1, got 0");
+  });
+});
+
+describe('help and colors', () => {
+  test('--help lists the commands, the exit codes and which commands need a cluster', async () => {
+    // GIVEN / WHEN
+    const r = await cli(['--help']);
+    // THEN
+    expect(r.code).toBe(EXIT.ok);
+    for (const cmd of ['synth [options]', 'run [options] <test>', 'verdict [options]', 'runs [options]']) expect(r.stdout).toContain(cmd);
+    expect(r.stdout).toContain('Exit codes: 0 pass, 99 thresholds failed');
+    expect(r.stdout).toContain('Needs a cluster: run (current kube-context).');
+  });
+
+  test('run --help documents every option', async () => {
+    // GIVEN / WHEN
+    const r = await cli(['run', '--help']);
+    // THEN
+    for (const opt of ['--env <name>', '--run-id <id>', '--prometheus <url>', '--grafana <url>', '--dashboard <uid>', '--context <name>'])
+      expect(r.stdout).toContain(opt);
+  });
+
+  test.each([
+    [true, {}, true],
+    [false, {}, false],
+    [true, { NO_COLOR: '1' }, false],
+    [true, { NO_COLOR: '' }, true],
+    [true, { FORCE_COLOR: '0' }, false],
+  ])('colors with TTY=%s and env %j: %s', (tty, env, expected) => {
+    expect(colorsEnabled(tty, env)).toBe(expected);
+  });
+});
+
+describe('newRunId', () => {
+  test('is <test>-<yyyymmdd>-<hhmmss> in UTC, prefixed with r for a leading digit, at most 50 characters', () => {
+    const t = new Date('2026-11-25T09:08:07.654Z');
+    expect(newRunId('sample', t)).toBe('sample-20261125-090807');
+    expect(newRunId('9lives', t)).toBe('r9lives-20261125-090807');
+    const long = newRunId('a'.repeat(40), t);
+    expect(long).toBe(`${'a'.repeat(34)}-20261125-090807`);
+    expect(long.length).toBe(50);
+  });
+});
+
+describe('run', () => {
+  const progress = (vus: number): PromQuerier => ({
+    query: async (expr) => [{ metric: {}, value: expr.includes('expected_response="false"') ? 0.02 : expr.startsWith('sum(k6_vus') ? vus : 120 }],
+  });
+
+  test('applies the test objects labelled with the run id, follows pending -> running -> succeeded, links Grafana and ends with the verdict code', async () => {
+    // GIVEN
+    const s = scriptedCluster([pending, oneReady, running, succeeded]);
+    // WHEN
+    const r = await cli(['run', 'sample', '--run-id', RUN], {
+      connect: async () => s.cluster,
+      prometheus: () => progress(20),
+      judge: async (req) => {
+        expect(req.testid).toBe(RUN);
+        expect(req.test?.name).toBe('sample');
+        return 99;
+      },
+      sleep: s.advance,
+    });
+    // THEN the verdict's code is the exit code
+    expect(r.code).toBe(99);
+    expect(s.applied.length).toBeGreaterThan(0);
+    for (const o of s.applied) {
+      expect(o.metadata.labels?.[LABELS.test]).toBe('sample');
+      expect(o.metadata.namespace).toBe(NS);
+    }
+    // AND one progress line per change of state (no TTY), with the metrics
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`run ${RUN}: test sample, 2 runner(s), namespace k6, scripted`);
+    expect(lines.filter((l) => l.startsWith('runners '))).toEqual([
+      'runners 0/2 ready, 0 done, 0 failed | waiting to start | 20 VUs | 120 req/s | 2% errors | 0s',
+      'runners 1/2 ready, 0 done, 0 failed | waiting to start | 20 VUs | 120 req/s | 2% errors | 0s',
+      'runners 2/2 ready, 0 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 0s',
+      'runners 0/2 ready, 2 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 0s',
+    ]);
+    expect(r.stdout).toContain(
+      `grafana: http://localhost:3000/d/k6-load-test?var-testid=${RUN}&from=1795607940000&to=now (after: kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80)\n`,
+    );
+    expect(r.stdout).toContain('finished: 2 of 2 runners finished\n');
+  });
+
+  test('--grafana and --dashboard override the link', async () => {
+    // GIVEN
+    const s = scriptedCluster([succeeded]);
+    // WHEN
+    const r = await cli(['run', 'sample', '--run-id', RUN, '--grafana', 'https://grafana.example.com/', '--dashboard', 'k6-load-test-classic'], {
+      connect: async () => s.cluster,
+      sleep: s.advance,
+    });
+    // THEN
+    expect(r.stdout).toContain(`grafana: https://grafana.example.com/d/k6-load-test-classic?var-testid=${RUN}&from=1795607940000&to=now\n`);
+  });
+
+  test('a failed runner exits 97 without judging, and says how to inspect the run', async () => {
+    // GIVEN
+    const failed: Step = {
+      jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'BackoffLimitExceeded')] }), starterJob({ conditions: [cond('Complete')] })],
+      pods: [runnerPod(0, 'Failed', { exitCode: 107 })],
+    };
+    const s = scriptedCluster([running, failed]);
+    // WHEN
+    const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => s.cluster, sleep: s.advance });
+    // THEN
+    expect(r.code).toBe(EXIT.runFailed);
+    expect(r.judged).toEqual([]);
+    expect(r.stdout).toContain(`runner-failed: runner Job failed: BackoffLimitExceeded; failed pods: ${RUN}-runner-0-x (exit 107)\n`);
+    expect(r.stdout).toContain(`inspect: kubectl -n k6 get jobs,pods -l k6.platform/run-id=${RUN}\n`);
+  });
+
+  test('a deadline exceeded exits 97', async () => {
+    // GIVEN
+    const s = scriptedCluster([running, { jobs: [runnerJob({ conditions: [cond('Failed', 'DeadlineExceeded', 'too long')] })], pods: [] }]);
+    // WHEN
+    const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => s.cluster, sleep: s.advance });
+    // THEN
+    expect(r.code).toBe(EXIT.runFailed);
+    expect(r.stdout).toContain('deadline-exceeded: runners exceeded their deadline: too long\n');
+  });
+
+  test('Ctrl-C stops the runners, deletes the Jobs and exits 105 with the verdict command to run later', async () => {
+    // GIVEN
+    const ctrlC = new AbortController();
+    const s = scriptedCluster([pending, { ...running, after: () => ctrlC.abort() }, running]);
+    // WHEN
+    const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => s.cluster, sleep: s.advance, signal: ctrlC.signal });
+    // THEN
+    expect(r.code).toBe(EXIT.interrupted);
+    expect(s.calls.filter((c) => !c.startsWith('list'))).toEqual([
+      'apply',
+      `stop k6 ${RUN}-runner-0-x 6565`,
+      `stop k6 ${RUN}-runner-1-x 6565`,
+      `deleteJobs k6 ${LABELS.runId}=${RUN}`,
+    ]);
+    expect(r.stdout).toContain(`judge what ran so far: loadtest verdict --testid ${RUN} --env dev\n`);
+  });
+
+  test('a failing apply exits 1 with the API message and follows nothing', async () => {
+    // GIVEN
+    const s = scriptedCluster([running]);
+    const cluster = { ...s.cluster, apply: async () => Promise.reject(new Error('loadtest: applying Job/x failed: forbidden')) };
+    // WHEN
+    const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => cluster, sleep: s.advance });
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toBe('error: loadtest: applying Job/x failed: forbidden\n');
+    expect(s.calls).toEqual([]);
+  });
+});
+
+describe('verdict and runs', () => {
+  test('verdict passes the testid, the Prometheus URL and the test derived from the testid to the verdict', async () => {
+    // GIVEN / WHEN
+    const r = await cli(['verdict', '--testid', 'sample-20261125-120000', '--prometheus', 'http://prom.example:9090/']);
+    // THEN
+    expect(r.code).toBe(0);
+    expect(r.judged.map((j) => [j.testid, j.prometheusUrl, j.test?.name])).toEqual([
+      ['sample-20261125-120000', 'http://prom.example:9090', 'sample'],
+    ]);
+  });
+
+  test('verdict falls back to LOADTEST_PROMETHEUS_URL, then localhost:9090', async () => {
+    const viaEnv = await cli(['verdict', '--testid', 'x1'], { env: { LOADTEST_PROMETHEUS_URL: 'http://p:9090' } });
+    const fallback = await cli(['verdict', '--testid', 'x1']);
+    expect(viaEnv.judged[0]?.prometheusUrl).toBe('http://p:9090');
+    expect(fallback.judged[0]?.prometheusUrl).toBe('http://localhost:9090');
+    expect(fallback.judged[0]?.test).toBeUndefined();
+  });
+
+  test('runs prints one row per run with the verdict of tests that have thresholds', async () => {
+    // GIVEN two runs: one of the configured test, one unknown
+    const t0 = Date.parse('2026-11-25T11:00:00Z') / 1000;
+    const prom: PromQuerier = {
+      query: async (expr) => {
+        const rows = [
+          { testid: 'sample-20261125-110000', start: t0, end: t0 + 125, runners: 2 },
+          { testid: 'other-1', start: t0 - 3600, end: t0 - 3000, runners: 4 },
+        ];
+        if (expr.startsWith('min by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.start }));
+        if (expr.startsWith('max by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.end }));
+        if (expr.startsWith('count by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.runners }));
+        return rows.map((x) => ({ metric: { testid: x.testid }, value: 1 }));
+      },
+    };
+    // WHEN
+    const r = await cli(['runs'], { prometheus: () => prom, judge: async () => 99 });
+    // THEN
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'TESTID                  TEST    START (UTC)           DURATION  RUNNERS  VERDICT',
+        '----------------------  ------  --------------------  --------  -------  -------',
+        'sample-20261125-110000  sample  2026-11-25T11:00:00Z  2m05s     2        fail',
+        'other-1                 ?       2026-11-25T10:00:00Z  10m00s    4        -',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('runs with no data says so', async () => {
+    const r = await cli(['runs', '--since', '1h', '--prometheus', 'http://p:9090']);
+    expect(r.stdout).toBe('no runs in the last 1h at http://p:9090\n');
+  });
+});
+
+describe('synth', () => {
+  test('writes the environment to --out and lists the files', async () => {
+    // GIVEN
+    const out = path.join(root, 'out');
+    // WHEN
+    const r = await cli(['synth', '--env', 'dev', '--out', out]);
+    // THEN
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toMatch(/^✓ dev: \d+ objects -> /);
+    expect(r.stdout).toContain('    dev/kube-prometheus-stack.values.yaml\n');
+    expect(existsSync(path.join(out, 'dev', 'kube-prometheus-stack.values.yaml'))).toBe(true);
+  });
+});
