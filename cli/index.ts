@@ -59,7 +59,9 @@ function environmentName(value: string): string {
 }
 function runId(value: string): string {
   if (value.length > RUN_ID_MAX || !RUN_ID.test(value)) {
-    throw new InvalidArgumentError(`must start with a lower-case letter, then lower-case letters, digits and "-", end alphanumeric, at most ${RUN_ID_MAX} characters.`);
+    throw new InvalidArgumentError(
+      `must start with a lower-case letter, then lower-case letters, digits and "-", end alphanumeric, at most ${RUN_ID_MAX} characters.`,
+    );
   }
   return value;
 }
