@@ -40,10 +40,11 @@ export interface SyntheticUrl {
    */
   readonly method?: string;
   /**
-   * Fraction of requests to this URL that fail (status 500, expected_response="false"), spread evenly over time.
+   * Fraction of requests to this URL that fail (status 500, expected_response="false"), spread evenly over time; one
+   * number for all runners or one per runner.
    * @default 0
    */
-  readonly failureFraction?: number;
+  readonly failureFraction?: number | readonly number[];
 }
 
 /** One check evaluated once per iteration. */
@@ -432,7 +433,7 @@ export class SyntheticK6Run {
           const ukey = `${r}|${u.url}`;
           const uc = urlCounter.get(ukey) ?? 0;
           urlCounter.set(ukey, uc + 1);
-          const failed = nthFails(uc, u.failureFraction ?? 0);
+          const failed = nthFails(uc, perRunner(u.failureFraction ?? 0, r));
           const duration = (lat.medianMs / 1000) * Math.exp((lat.sigma ?? 0.5) * gauss());
           const method = u.method ?? 'GET';
           const status = failed ? '500' : '200';
