@@ -1,8 +1,12 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Dashboards } from './grafana-dashboards';
 import { platformLabels } from './labels';
-import { MonitoringStack } from './monitoring-stack';
+import { LoadTest } from './load-test';
+import { MonitoringStack, PROMETHEUS_PORT, remoteWriteUrl } from './monitoring-stack';
 import type { PlatformConfig } from './platform-config';
 import { RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
@@ -13,6 +17,12 @@ export interface PlatformProps {
   readonly config: PlatformConfig;
   /** Directory of the k6 scripts the tests name. */
   readonly scriptsDir: string;
+  /**
+   * Directory of the generated dashboard JSON files (`npm run dashboards`), provisioned as ConfigMaps in the monitoring
+   * chart; must exist when given.
+   * @default - `<parent of scriptsDir>/dashboards/generated` when that directory exists, else no dashboards
+   */
+  readonly dashboardsDir?: string;
 }
 
 /** The charts of one environment, in deploy order. */
@@ -27,6 +37,10 @@ export interface PlatformCharts {
   readonly monitoringStack: MonitoringStack;
   /** Script bundles by test name. */
   readonly scripts: ReadonlyMap<string, TestScripts>;
+  /** The distributed run of each test, by test name. */
+  readonly runs: ReadonlyMap<string, LoadTest>;
+  /** The Grafana dashboard ConfigMaps (absent when no dashboards directory exists). */
+  readonly dashboards?: Dashboards;
   /** The runner image: `runnerImage.imageRef` is THE image every LoadTest runner uses. */
   readonly runnerImage: RunnerImage;
   /** The in-cluster build of the runner image (only with extensions and `runner.build: in-cluster`); `loadTests` depends on it. */
@@ -58,6 +72,12 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
   const monitoring = new Chart(scope, 'monitoring', { labels, namespace: cfg.namespaces.monitoring });
   monitoring.addDependency(namespaces);
   const monitoringStack = new MonitoringStack(monitoring, 'Stack', { config: cfg });
+  const defaultDashboardsDir = path.join(path.dirname(path.resolve(props.scriptsDir)), 'dashboards', 'generated');
+  const dashboardsDir = props.dashboardsDir ?? (existsSync(defaultDashboardsDir) ? defaultDashboardsDir : undefined);
+  const dashboards =
+    dashboardsDir !== undefined
+      ? new Dashboards(monitoring, 'Dashboards', { directory: dashboardsDir, variableDefaults: { runner_namespace: cfg.namespaces.loadTests } })
+      : undefined;
 
   const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
   loadTests.addDependency(namespaces);
@@ -80,7 +100,37 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     );
   }
 
-  return { namespaces, monitoring, loadTests, monitoringStack, scripts, runnerImage, ...(runnerImageBuild ? { runnerImageBuild } : {}) };
+  // One distributed run per test (LoadTest): Indexed runner Job + starter (mode "jobs", or a CronJob with a schedule),
+  // or a k6-operator TestRun (mode "operator").
+  const runs = new Map<string, LoadTest>();
+  for (const test of cfg.tests) {
+    runs.set(
+      test.name,
+      new LoadTest(loadTests, `Run-${test.name}`, {
+        test,
+        scripts: scripts.get(test.name)!,
+        remoteWriteUrl: remoteWriteUrl(cfg),
+        image: runnerImage.imageRef,
+        runner: cfg.runner,
+        // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
+        ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
+          ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }
+          : {}),
+      }),
+    );
+  }
+
+  return {
+    namespaces,
+    monitoring,
+    loadTests,
+    monitoringStack,
+    scripts,
+    runs,
+    runnerImage,
+    ...(runnerImageBuild ? { runnerImageBuild } : {}),
+    ...(dashboards ? { dashboards } : {}),
+  };
 }
 
 /** A fresh App for one environment, not writing anywhere until asked. */

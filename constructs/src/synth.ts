@@ -59,9 +59,9 @@ export function loadEnvironmentConfig(rootDir: string, environment: string): Pla
 }
 
 /** Builds one environment's charts into a fresh in-memory App (nothing is written). */
-export function buildEnvironment(config: PlatformConfig, scriptsDir: string, outdir = '.') {
+export function buildEnvironment(config: PlatformConfig, scriptsDir: string, outdir = '.', dashboardsDir?: string) {
   const app = newEnvironmentApp(outdir);
-  const charts: PlatformCharts = buildPlatform(app, { config, scriptsDir });
+  const charts: PlatformCharts = buildPlatform(app, { config, scriptsDir, ...(dashboardsDir !== undefined ? { dashboardsDir } : {}) });
   return { app, charts };
 }
 
@@ -94,7 +94,7 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
     for (const [env, config] of configs) {
       const envDir = path.join(tmp, env);
       mkdirSync(envDir, { recursive: true });
-      const { app, charts } = buildEnvironment(config, scriptsDir, envDir);
+      const { app, charts } = buildEnvironment(config, scriptsDir, envDir, path.join(rootDir, 'dashboards', 'generated'));
       app.synth();
       const notes: string[] = [];
       writeFileSync(

@@ -422,11 +422,14 @@ export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard
 
 /**
  * cAdvisor selector of the runner containers. cAdvisor series carry namespace, pod and container but no pod labels
- * (the runner pods' `k6.platform/run-id` label is not on them), so runners are matched by namespace and pod name: the
- * runner pods of a run have the run id (= testid) in their name. `container!=""` drops the pod-level cgroup series
- * and `container!="POD"` the pause container, so each runner container is counted once.
+ * (the runner pods' `k6.platform/run-id` label is not on them), so runners are matched by namespace and pod name:
+ * runner pods are named after the run (constructs/src/load-test.ts: Job `<runId>-runner` -> pods
+ * `<runId>-runner-<index>-<hash>`; scheduled runs: testid = Job name -> pods `<testid>-<index>-<hash>`; k6-operator:
+ * TestRun `<runId>` -> pods `<runId>-<index>-<hash>`), i.e. they start with `<testid>-`. Starter and initializer
+ * pods are left out, `container!=""` drops the pod-level cgroup series and `container!="POD"` the pause container.
  */
-export const RUNNER_CONTAINER_SELECTOR = 'namespace="$runner_namespace", pod=~".*$testid.*", container!="", container!="POD"';
+export const RUNNER_CONTAINER_SELECTOR =
+  'namespace="$runner_namespace", pod=~"$testid-.*", pod!~".*-(starter|initializer)-.*", container!="", container!="POD"';
 
 /** Runner pod CPU usage (cores). */
 export function runnerCpuPanel(): cog.Builder<dashboard.Panel> {
@@ -435,7 +438,7 @@ export function runnerCpuPanel(): cog.Builder<dashboard.Panel> {
     description:
       'CPU cores used by each runner pod (cAdvisor container_cpu_usage_seconds_total, collected by kube-prometheus-stack). Usage at ' +
       'the CPU limit means the load generator is saturated: latencies and dropped iterations then say more about the runner than about ' +
-      'the target. Pods are matched by namespace (variable runner_namespace) and by the testid in their name.',
+      'the target. Pods are matched by namespace (variable runner_namespace) and by their name, which starts with the testid.',
     unit: UNIT.cores,
     span: 8,
     thresholds: thresholds(COLOR.ok, [COLOR.warn, 0.8], [COLOR.bad, 0.95]),
