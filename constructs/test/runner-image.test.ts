@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { validate } from 'dockerfile-utils';
+import * as YAML from 'yaml';
 import { parsePlatformConfig, PlatformConfigError, type K6Extension } from '../src/platform-config';
 import {
   BUILDKIT_RESTRICTED_EXCEPTIONS,
@@ -13,7 +14,7 @@ import {
   runnerImageTag,
   type RunnerImageProps,
 } from '../src/runner-image';
-import { buildEnvironment } from '../src/synth';
+import { buildEnvironment, loadEnvironmentConfig } from '../src/synth';
 import { versions } from '../src/versions';
 import { restrictedProfileViolations } from '../../test/support/pod-security';
 import { validateManifests, type Manifest } from '../../test/support/schemas';
@@ -478,6 +479,26 @@ describe('platform composition', () => {
       ]);
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('declared in Pulumi.dev.yaml (the dev config synth reads), with errors named by stack key', () => {
+    // GIVEN
+    const root = mkdtempSync(path.join(os.tmpdir(), 'runner-image-dev-'));
+    const stackFile = (r: unknown) => writeFileSync(path.join(root, 'Pulumi.dev.yaml'), YAML.stringify({ config: { 'k6platform:runner': r } }));
+    try {
+      stackFile(runner);
+      // WHEN
+      const { charts } = buildEnvironment(loadEnvironmentConfig(root, 'dev'), scriptsDir);
+      // THEN
+      expect(charts.runnerImage.imageRef).toBe(`registry.example.com/load-testing/k6:${runnerImageTag({ extensions: [FAKER] })}`);
+      expect((charts.runnerImageBuild!.toJson() as Manifest[]).map((o) => o.kind)).toContain('Job');
+      stackFile({ ...runner, registry: 'https://registry.example.com' });
+      expect(errorOf(() => loadEnvironmentConfig(root, 'dev'))).toBe(
+        `Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:runner.registry' must be a registry host[:port] without a scheme, such as "registry.example.com" (drop the "https://"), got "https://registry.example.com"`,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
