@@ -35,9 +35,11 @@ export const environment = config.platform.environment;
 export const grafanaUrl = platform.grafanaUrl;
 /** Reach Grafana from a workstation, then open http://localhost:3000/ (user admin, password from `grafanaAdminPassword`). */
 export const grafanaPortForwardCommand = platform.grafanaPortForwardCommand;
+/** Reach Prometheus from a workstation on http://localhost:9090 (`loadtest run` and `verdict` read it there). */
+export const prometheusPortForwardCommand = platform.prometheusPortForwardCommand;
 /** Prometheus remote-write URL the runners write to. */
 export const remoteWriteUrl = platform.remoteWriteUrl;
 /** The platform's namespaces. */
 export const namespaces = platform.namespaceNames;
-/** The kubectl command that starts a run, by test name (run from the repository root after `npm run synth`). */
+/** The command that starts a run, by test name (from the repository root, with Prometheus port-forwarded). */
 export const runCommands = platform.runCommands;

@@ -1,7 +1,6 @@
 import { App, Chart, Helm, Names } from 'cdk8s';
 import type { PlatformCharts } from './platform';
-import { LABELS } from './labels';
-import { GRAFANA_PORT, grafanaServiceName } from './monitoring-stack';
+import { GRAFANA_PORT, grafanaServiceName, PROMETHEUS_PORT, prometheusServiceName } from './monitoring-stack';
 import type { PlatformConfig } from './platform-config';
 
 /**
@@ -122,13 +121,18 @@ export function grafanaPortForwardCommand(cfg: PlatformConfig, context?: string)
   return `kubectl${contextFlag(context)} -n ${cfg.namespaces.monitoring} port-forward svc/${grafanaServiceName(cfg.monitoring.releaseName)} 3000:${GRAFANA_PORT}`;
 }
 
+/** The command that makes Prometheus reachable on http://localhost:9090 (where `loadtest run` and `verdict` look by default). */
+export function prometheusPortForwardCommand(cfg: PlatformConfig, context?: string): string {
+  return `kubectl${contextFlag(context)} -n ${cfg.namespaces.monitoring} port-forward svc/${prometheusServiceName(cfg.monitoring.releaseName)} ${PROMETHEUS_PORT}:${PROMETHEUS_PORT}`;
+}
+
 /**
- * The kubectl command that starts a run of one test: applies that test's objects (selected by the test label) from the
- * load-test chart's synthesized manifest, `dist/<env>/<file>`.
+ * The command that starts a run of one test: `loadtest run` (cli/) applies a fresh run (new run id) of the test to the
+ * cluster, follows it and prints the verdict. Run it from the repository root.
  */
-export function startRunCommand(cfg: PlatformConfig, testName: string, loadTestsFile: string, context?: string): string {
+export function startRunCommand(cfg: PlatformConfig, testName: string, context?: string): string {
   if (!cfg.tests.some((t) => t.name === testName)) {
     throw new Error(`Deploy: 'tests' has no test named '${testName}' (known: ${cfg.tests.map((t) => t.name).join(', ')})`);
   }
-  return `kubectl${contextFlag(context)} apply -f dist/${cfg.environment}/${loadTestsFile} -l ${LABELS.test}=${testName}`;
+  return `npm run loadtest -- run ${testName} --env ${cfg.environment}${contextFlag(context)}`;
 }

@@ -1,6 +1,13 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { deploySecrets, grafanaPortForwardCommand, grafanaUrl, platformManifests, startRunCommand } from '../../constructs/src/deploy';
+import {
+  deploySecrets,
+  grafanaPortForwardCommand,
+  grafanaUrl,
+  platformManifests,
+  prometheusPortForwardCommand,
+  startRunCommand,
+} from '../../constructs/src/deploy';
 import { LABELS, platformLabels } from '../../constructs/src/labels';
 import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring-stack';
 import type { PlatformConfig } from '../../constructs/src/platform-config';
@@ -48,7 +55,9 @@ export class Platform extends pulumi.ComponentResource {
   public readonly remoteWriteUrl: pulumi.Output<string>;
   /** The platform's namespaces. */
   public readonly namespaceNames: pulumi.Output<{ monitoring: string; loadTests: string }>;
-  /** The kubectl command that starts a run, by test name. */
+  /** The command that forwards Prometheus to http://localhost:9090 (where `loadtest run` reads progress and verdict). */
+  public readonly prometheusPortForwardCommand: pulumi.Output<string>;
+  /** The command that starts a run, by test name. */
   public readonly runCommands: pulumi.Output<Record<string, string>>;
 
   public constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -113,17 +122,16 @@ export class Platform extends pulumi.ComponentResource {
     }
     this.chartGroups = groups;
 
-    const loadTests = manifests.find((m) => m.id === charts.loadTests.node.id);
     this.grafanaUrl = pulumi.output(grafanaUrl(cfg));
     this.grafanaPortForwardCommand = pulumi.output(grafanaPortForwardCommand(cfg, args.kubeContext));
+    this.prometheusPortForwardCommand = pulumi.output(prometheusPortForwardCommand(cfg, args.kubeContext));
     this.remoteWriteUrl = pulumi.output(remoteWriteUrl(cfg));
     this.namespaceNames = pulumi.output({ monitoring: cfg.namespaces.monitoring, loadTests: cfg.namespaces.loadTests });
-    this.runCommands = pulumi.output(
-      Object.fromEntries(cfg.tests.map((t) => [t.name, startRunCommand(cfg, t.name, loadTests?.fileName ?? '', args.kubeContext)])),
-    );
+    this.runCommands = pulumi.output(Object.fromEntries(cfg.tests.map((t) => [t.name, startRunCommand(cfg, t.name, args.kubeContext)])));
     this.registerOutputs({
       grafanaUrl: this.grafanaUrl,
       grafanaPortForwardCommand: this.grafanaPortForwardCommand,
+      prometheusPortForwardCommand: this.prometheusPortForwardCommand,
       remoteWriteUrl: this.remoteWriteUrl,
       namespaces: this.namespaceNames,
       runCommands: this.runCommands,

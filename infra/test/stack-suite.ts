@@ -7,6 +7,7 @@ import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitorin
 import type { PlatformConfig } from '../../constructs/src/platform-config';
 import { synthesize } from '../../constructs/src/synth';
 import { versions } from '../../constructs/src/versions';
+import { readStackConfig } from '../config';
 import { isWireSecret, mockStack, ROOT, stackFileConfig, valueOf, type Registered } from './harness';
 
 /**
@@ -54,7 +55,7 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
     registered = await mockStack(stack, config, ['k6platform:grafanaAdminPassword']);
     // WHEN the program runs
     program = loadProgram();
-    cfg = (await import('../config')).readStackConfig(stack, config).platform;
+    cfg = readStackConfig(stack, config).platform;
     const p = program.platform;
     await Promise.all([
       valueOf(program.provider.urn),
@@ -147,17 +148,19 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
     const res = program.platform.secrets.get('monitoring/grafana-admin')!;
     expect(await pulumi.isSecret(res.stringData)).toBe(true);
     // AND no stack output holds it (they are plain, public values)
-    const outputs = { ...(await import('../index')) } as Record<string, pulumi.Output<unknown>>;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the entry point, loaded after setMocks like the program
+    const outputs: Record<string, unknown> = { ...(require('../index') as typeof import('../index')) };
     expect(Object.keys(outputs).sort()).toEqual([
       'environment',
       'grafanaPortForwardCommand',
       'grafanaUrl',
       'namespaces',
+      'prometheusPortForwardCommand',
       'remoteWriteUrl',
       'runCommands',
     ]);
     for (const [name, out] of Object.entries(outputs)) {
-      const value = pulumi.Output.isInstance(out) ? await valueOf(out) : out;
+      const value: unknown = pulumi.Output.isInstance(out) ? await valueOf(out as pulumi.Output<unknown>) : out;
       expect({ name, leaked: JSON.stringify(value).includes(PASSWORD) }).toEqual({ name, leaked: false });
     }
   });
@@ -202,12 +205,13 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
     expect(await valueOf(program.grafanaPortForwardCommand)).toBe(
       `kubectl --context ${CONTEXT} -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80`,
     );
-    const loadTestsFile = readdirSync(path.join(outDir, stack)).find((f) => /^\d{4}-loadtests\.k8s\.yaml$/.test(f));
-    expect(await valueOf(program.runCommands)).toEqual(
-      Object.fromEntries(
-        cfg.tests.map((t) => [t.name, `kubectl --context ${CONTEXT} apply -f dist/${stack}/${loadTestsFile} -l k6.platform/test=${t.name}`]),
-      ),
+    expect(await valueOf(program.prometheusPortForwardCommand)).toBe(
+      `kubectl --context ${CONTEXT} -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090:9090`,
     );
+    expect(await valueOf(program.runCommands)).toEqual(
+      Object.fromEntries(cfg.tests.map((t) => [t.name, `npm run loadtest -- run ${t.name} --env ${stack} --context ${CONTEXT}`])),
+    );
+    expect(Object.keys(await valueOf(program.runCommands))).toEqual(['sample', 'smoke']);
     expect(program.environment).toBe(stack);
   });
 }
