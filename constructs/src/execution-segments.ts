@@ -28,7 +28,7 @@ export class Rational {
       throw new Error(`Rational: needs safe integers and a non-zero denominator, got ${num}/${den}`);
     }
     const sign = den < 0 ? -1 : 1;
-    const g = gcd(num, den) || 1;
+    const g = num === 0 ? Math.abs(den) : gcd(num, den);
     this.num = (sign * num) / g;
     this.den = (sign * den) / g;
   }

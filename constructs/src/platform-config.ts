@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { checkThresholds } from './thresholds';
@@ -287,37 +288,247 @@ function runnerImageRules(runner: z.output<typeof runnerConfig>, ctx: z.core.$Re
   }
 }
 
-/** One load test: a k6 script under scripts/ and how to run it. */
-export const testSchema = z.strictObject({
-  /** Test name: part of every object name of its runs. */
-  name: dnsLabel(40),
-  /** Entry file, relative to scripts/. */
-  script: z.string().min(1, { error: 'must name a script file under scripts/' }),
-  /** Number of runner pods. @default 2 */
-  parallelism: z
-    .number({ error: 'must be an integer' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: 'must be at least 1' })
-    .max(1000, { error: 'must be at most 1000' })
-    .default(2),
-  /** Extra environment for the script (`__ENV`). */
-  env: z.record(z.string().regex(ENV_NAME, { error: 'must be an environment variable name' }), z.string()).default({}),
-  /** Run as plain Kubernetes Jobs (`jobs`) or as a k6-operator TestRun (`operator`). @default "jobs" */
-  mode: z.enum(['jobs', 'operator']).default('jobs'),
-  /**
-   * Pass/fail criteria in k6's own syntax, judged over ALL runners of a run and also passed to k6.
-   * @example { "http_req_duration{scenario:api}": ["p(95)<500"], "http_req_failed": ["rate<0.01"] }
-   * @default - none
-   */
-  thresholds: z
-    .record(z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'must list at least one threshold expression' }))
-    .superRefine(checkThresholds)
-    .default({}),
+// ---------------------------------------------------------------------------------------------------------------
+// Per-test run options (LoadTest construct, issue 4)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** RFC 1035 label (starts with a letter): run ids, because they name Services. */
+export const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Longest Kubernetes object name that is also a DNS label (pod hostnames, Service and Job names). */
+export const MAX_LABEL_LENGTH = 63;
+/** The CronJob controller names each Job `<cronjob>-<scheduled time in minutes since the epoch>`: 8 digits until 2160. */
+export const CRON_JOB_SUFFIX_LENGTH = 9;
+/** Kubernetes limits CronJob names to 52 characters (11 are left for the Job name suffix). */
+export const MAX_CRON_JOB_NAME_LENGTH = 52;
+/** k6 flags the platform sets itself; `extraArgs` may not set them. */
+export const RESERVED_K6_FLAGS = [
+  '--execution-segment',
+  '--execution-segment-sequence',
+  '--paused',
+  '-p',
+  '--address',
+  '-a',
+  '--config',
+  '-c',
+] as const;
+
+const CRON_RULE = 'must be a cron expression with 5 fields such as "0 2 * * *", or a macro such as "@daily"';
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+/** Whether a CronJob accepts `schedule`: 5 standard fields (checked by cron-parser) or a predefined macro. */
+export function isValidCronSchedule(schedule: string): boolean {
+  const s = schedule.trim();
+  if (CRON_MACROS.includes(s)) return true;
+  if (s.split(/\s+/).length !== 5) return false;
+  try {
+    CronExpressionParser.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const targetCidr = z.string().refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32"' });
+const port = z
+  .number({ error: 'must be a port number between 1 and 65535' })
+  .int({ error: 'must be a port number between 1 and 65535' })
+  .min(1, { error: 'must be a port number between 1 and 65535' })
+  .max(65535, { error: 'must be a port number between 1 and 65535' });
+/** Where runners may send traffic (NetworkPolicy egress): an IP block, or pods of an in-cluster namespace. */
+const egressTarget = z
+  .strictObject({
+    /** IP block of the system under test. @example "203.0.113.0/24" */
+    cidr: targetCidr.optional(),
+    /** Parts of `cidr` to leave out. @default - none */
+    except: z.array(targetCidr).optional(),
+    /** Namespace of an in-cluster system under test. @default - none (use `cidr`) */
+    namespace: dnsLabel().optional(),
+    /** Labels of the target pods inside `namespace`. @default - every pod of the namespace */
+    podLabels: z.record(z.string(), z.string()).optional(),
+    /** Destination ports. */
+    ports: z.array(port).min(1, { error: 'must list at least one port' }),
+    /** Transport protocol. @default "TCP" */
+    protocol: z.enum(['TCP', 'UDP']).default('TCP'),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.cidr === undefined) === (t.namespace === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], input: t, message: 'must set exactly one of "cidr" or "namespace"' });
+    }
+  });
+export type EgressTarget = z.output<typeof egressTarget>;
+/** A ConfigMap or Secret whose keys all become environment variables. */
+const envFromSource = z
+  .strictObject({
+    configMap: dnsSubdomain.optional(),
+    secret: dnsSubdomain.optional(),
+    /** Prefix of every variable. @default - none */
+    prefix: z.string().regex(ENV_NAME, { error: 'must be an environment variable name prefix' }).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if ((e.configMap === undefined) === (e.secret === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], input: e, message: 'must set exactly one of "configMap" or "secret"' });
+    }
+  });
+const toleration = z.strictObject({
+  key: z.string().min(1).optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.number().int().optional(),
 });
+const k6Flag = z.string().refine((a) => !RESERVED_K6_FLAGS.some((f) => a === f || a.startsWith(`${f}=`)), {
+  error: `must not set a flag the platform sets itself (${RESERVED_K6_FLAGS.join(', ')})`,
+});
+/** Options of the k6-operator TestRun (mode "operator"). */
+const operatorOptions = z.strictObject({
+  /** Run every runner on a different node (TestRun `separate`). @default false */
+  separate: z.boolean().default(false),
+  /** Delete the run's Jobs and pods when it finishes (TestRun `cleanup: post`). @default false */
+  cleanup: z.boolean().default(false),
+  /** Namespace of the k6-operator controller, which polls the runners (NetworkPolicy ingress). @default "k6-operator-system" */
+  namespace: dnsLabel().default('k6-operator-system'),
+});
+
+/** Longest suffix appended to a run id (Job/Service names, pod hostnames) for a test's mode, schedule and parallelism. */
+export function runIdSuffixLength(test: { readonly mode: string; readonly parallelism: number; readonly schedule?: string | undefined }): number {
+  const lastIndex = String(test.parallelism - 1).length;
+  if (test.mode === 'operator') return Math.max('-initializer'.length, `-service-${test.parallelism}`.length);
+  if (test.schedule !== undefined) return CRON_JOB_SUFFIX_LENGTH + 1 + lastIndex; // <cronjob>-<minutes>-<index>
+  return '-runner-'.length + lastIndex; // <run>-runner-<index>
+}
+
+/** One load test: a k6 script under scripts/ and how to run it. */
+export const testSchema = z
+  .strictObject({
+    /** Test name: part of every object name of its runs. */
+    name: dnsLabel(40),
+    /** Entry file, relative to scripts/. */
+    script: z.string().min(1, { error: 'must name a script file under scripts/' }),
+    /** Number of runner pods. @default 2 */
+    parallelism: z
+      .number({ error: 'must be an integer' })
+      .int({ error: 'must be an integer' })
+      .min(1, { error: 'must be at least 1' })
+      .max(1000, { error: 'must be at most 1000' })
+      .default(2),
+    /** Extra environment for the script (`__ENV`). */
+    env: z.record(z.string().regex(ENV_NAME, { error: 'must be an environment variable name' }), z.string()).default({}),
+    /** Run as plain Kubernetes Jobs (`jobs`) or as a k6-operator TestRun (`operator`). @default "jobs" */
+    mode: z.enum(['jobs', 'operator']).default('jobs'),
+    /**
+     * Pass/fail criteria in k6's own syntax, judged over ALL runners of a run and also passed to k6.
+     * @example { "http_req_duration{scenario:api}": ["p(95)<500"], "http_req_failed": ["rate<0.01"] }
+     * @default - none
+     */
+    thresholds: z
+      .record(z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'must list at least one threshold expression' }))
+      .superRefine(checkThresholds)
+      .default({}),
+    // Run options (LoadTest construct). Runner-wide defaults (image, resources, pushInterval, ...) live in `runner`.
+    /** Id of the run: names its objects and is the `testid` tag. Scheduled runs use it as prefix. @default - "<name>-<content hash>" */
+    runId: z
+      .string()
+      .max(MAX_LABEL_LENGTH, { error: `must be at most ${MAX_LABEL_LENGTH} characters` })
+      .regex(DNS_1035_LABEL, { error: 'must be a DNS label starting with a letter: lower-case letters, digits and "-"' })
+      .optional(),
+    /** Total duration the script declares (all stages/scenarios): with `gracePeriod` it sets the runners' deadline. @default - no deadline */
+    duration: k6Duration.optional(),
+    /** Extra time past `duration` for init, setup(), graceful stop and teardown() before Kubernetes stops the run. @default "2m" */
+    gracePeriod: k6Duration.default('2m'),
+    /** Highest number of VUs the script declares; checked against `parallelism` (each runner needs one). @default - not checked */
+    vus: z.number({ error: 'must be an integer' }).int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).optional(),
+    /** How long the starter waits for every runner to be ready before it fails the run. @default "5m" */
+    startTimeout: k6Duration.default('5m'),
+    /** Seconds a finished run's Jobs and pods are kept (logs) before Kubernetes deletes them. @default 86400 */
+    ttlSecondsAfterFinished: z
+      .number({ error: 'must be an integer' })
+      .int({ error: 'must be an integer' })
+      .min(0, { error: 'must be at least 0' })
+      .default(86400),
+    /** Requests and limits of each runner. @default - runner.resources */
+    resources: resources.optional(),
+    /** Node labels runners must be scheduled on. @default {} */
+    nodeSelector: z.record(z.string(), z.string()).default({}),
+    /** Taints runners tolerate. @default [] */
+    tolerations: z.array(toleration).default([]),
+    /** Kubernetes affinity of the runner pods, as in a pod spec. @default - none */
+    affinity: z.record(z.string(), z.unknown()).optional(),
+    /** At most one runner per node (required pod anti-affinity on the hostname). @default false */
+    onePerNode: z.boolean().default(false),
+    /** Secrets to pull the runner image with. @default [] */
+    imagePullSecrets: z.array(dnsSubdomain).default([]),
+    /** Environment variables from Secret keys (never literals): name -> {name, key}. @default {} */
+    secretEnv: z.record(z.string().regex(ENV_NAME, { error: 'must be an environment variable name' }), secretKeyRef).default({}),
+    /** ConfigMaps or Secrets whose keys all become environment variables. @default [] */
+    envFrom: z.array(envFromSource).default([]),
+    /** Extra k6 arguments, one list element each. @example ["--no-connection-reuse"] @default [] */
+    extraArgs: z.array(k6Flag).default([]),
+    /** What runners may reach besides DNS and Prometheus (NetworkPolicy egress). @default [] */
+    targets: z.array(egressTarget).default([]),
+    /** Cron schedule: makes the test a CronJob; each scheduled run gets its own testid. @example "0 2 * * *" @default - run once */
+    schedule: z.string().refine(isValidCronSchedule, { error: CRON_RULE }).optional(),
+    /** IANA time zone of `schedule`. @example "Europe/Berlin" @default - the controller's time zone (UTC on most clusters) */
+    timeZone: z
+      .string()
+      .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, { error: 'must be an IANA time zone such as "Europe/Berlin"' })
+      .optional(),
+    /** Run setup() and teardown() on runner 0 only (k6 `noSetup`/`noTeardown` on the others). @default false */
+    setupOnce: z.boolean().default(false),
+    /** k6-operator TestRun options (mode "operator"). */
+    operator: operatorOptions.prefault({}),
+  })
+  .superRefine((t, ctx) => {
+    if (t.vus !== undefined && t.vus < t.parallelism) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vus'],
+        input: t.vus,
+        message: `must be at least parallelism (${t.parallelism}) so that every runner gets a VU`,
+      });
+    }
+    if (t.runId !== undefined) {
+      const suffix = runIdSuffixLength(t);
+      const max = Math.min(MAX_LABEL_LENGTH - suffix, t.schedule !== undefined && t.mode === 'jobs' ? MAX_CRON_JOB_NAME_LENGTH : MAX_LABEL_LENGTH);
+      if (t.runId.length > max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['runId'],
+          input: t.runId,
+          message: `must be at most ${max} characters here: names derived from it add up to ${suffix} more and must fit in ${MAX_LABEL_LENGTH}`,
+        });
+      }
+    }
+    if (t.mode === 'operator') {
+      if (t.schedule !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedule'],
+          input: t.schedule,
+          message: 'must not be set with mode "operator" (schedules need mode "jobs")',
+        });
+      }
+      if (t.setupOnce) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['setupOnce'],
+          input: t.setupOnce,
+          message: 'must be false with mode "operator" (the operator gives every runner the same arguments)',
+        });
+      }
+    }
+  });
 export type TestConfig = z.output<typeof testSchema>;
 
 /** The sample test from the original write-up, so `dev` has something to run with no file at all. */
-export const defaultTests: z.input<typeof testSchema>[] = [{ name: 'sample', script: 'sample.js' }];
+export const defaultTests: z.input<typeof testSchema>[] = [
+  {
+    name: 'sample',
+    script: 'sample.js',
+    // scripts/sample.js: stages of 30s + 30s up to 200 VUs, against https://test.k6.io/ (any public address, 80/443).
+    duration: '1m',
+    vus: 200,
+    targets: [{ cidr: '0.0.0.0/0', ports: [80, 443] }],
+  },
+];
 
 export const platformConfigSchema = z
   .strictObject({
@@ -403,6 +614,14 @@ export function parsePlatformConfig(input: unknown, source: ConfigSource = {}): 
   throw new PlatformConfigError(problems, source.description ?? 'platform config');
 }
 
+/**
+ * One `'<path>' <rule>, got <value>` line per issue of a schema that is part of the platform config (e.g. `testSchema`
+ * parsed on its own by a construct). `schemaPath` is where that schema sits in the config (`['tests', 0]`), for hints.
+ */
+export function describeIssues(error: z.ZodError, schemaPath: readonly PropertyKey[] = []): string[] {
+  return error.issues.flatMap((issue) => describeIssue(issue, '', schemaPath));
+}
+
 /** Renders a path as the caller would type it: `tests[0].parallelism`, optionally `k6platform:tests[0]...`. */
 export function formatPath(path: readonly PropertyKey[], keyPrefix = ''): string {
   let out = '';
@@ -413,10 +632,10 @@ export function formatPath(path: readonly PropertyKey[], keyPrefix = ''): string
   return out === '' ? '(root)' : out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, keyPrefix: string): string[] {
+function describeIssue(issue: z.core.$ZodIssue, keyPrefix: string, schemaPath: readonly PropertyKey[] = []): string[] {
   const where = (p: readonly PropertyKey[]) => `'${formatPath(p, keyPrefix)}'`;
   if (issue.code === 'unrecognized_keys') {
-    const allowed = allowedKeysAt(issue.path);
+    const allowed = allowedKeysAt([...schemaPath, ...issue.path]);
     return issue.keys.map(
       (k) =>
         `${where([...issue.path, k])} is not a known setting${allowed.length ? ` (allowed here: ${allowed.map((a) => `${keyPrefix && issue.path.length === 0 ? keyPrefix : ''}${a}`).join(', ')})` : ''}`,

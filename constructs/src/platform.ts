@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Dashboards } from './grafana-dashboards';
 import { platformLabels } from './labels';
-import { MonitoringStack } from './monitoring-stack';
+import { LoadTest } from './load-test';
+import { MonitoringStack, PROMETHEUS_PORT, remoteWriteUrl } from './monitoring-stack';
 import type { PlatformConfig } from './platform-config';
 import { RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
@@ -36,6 +37,8 @@ export interface PlatformCharts {
   readonly monitoringStack: MonitoringStack;
   /** Script bundles by test name. */
   readonly scripts: ReadonlyMap<string, TestScripts>;
+  /** The distributed run of each test, by test name. */
+  readonly runs: ReadonlyMap<string, LoadTest>;
   /** The Grafana dashboard ConfigMaps (absent when no dashboards directory exists). */
   readonly dashboards?: Dashboards;
   /** The runner image: `runnerImage.imageRef` is THE image every LoadTest runner uses. */
@@ -97,12 +100,33 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     );
   }
 
+  // One distributed run per test (LoadTest): Indexed runner Job + starter (mode "jobs", or a CronJob with a schedule),
+  // or a k6-operator TestRun (mode "operator").
+  const runs = new Map<string, LoadTest>();
+  for (const test of cfg.tests) {
+    runs.set(
+      test.name,
+      new LoadTest(loadTests, `Run-${test.name}`, {
+        test,
+        scripts: scripts.get(test.name)!,
+        remoteWriteUrl: remoteWriteUrl(cfg),
+        image: runnerImage.imageRef,
+        runner: cfg.runner,
+        // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
+        ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
+          ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }
+          : {}),
+      }),
+    );
+  }
+
   return {
     namespaces,
     monitoring,
     loadTests,
     monitoringStack,
     scripts,
+    runs,
     runnerImage,
     ...(runnerImageBuild ? { runnerImageBuild } : {}),
     ...(dashboards ? { dashboards } : {}),

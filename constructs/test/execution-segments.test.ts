@@ -44,7 +44,7 @@ describe('executionSegments', () => {
       segs.forEach((s, i) => {
         expect(s.from.equals(covered)).toBe(true); // no gap, no overlap with the previous one
         expect(s.to.sub(s.from).equals(new Rational(1, n))).toBe(true);
-        if (i > 0) expect(s.from.equals(segs[i - 1]!.to)).toBe(true);
+        expect(s.from.equals(i === 0 ? Rational.ZERO : segs[i - 1]!.to)).toBe(true);
         // the k6 string parses back to the same exact bounds
         const [from, to] = s.segment.split(':');
         expect(parse(from!).equals(s.from)).toBe(true);

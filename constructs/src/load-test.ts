@@ -1,0 +1,712 @@
+import { createHash } from 'node:crypto';
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { executionSegments, executionSegmentSequence } from './execution-segments';
+import {
+  TestRun,
+  TestRunSpecCleanup,
+  TestRunSpecRunnerResourcesLimits,
+  TestRunSpecRunnerResourcesRequests,
+  TestRunSpecRunnerVolumesEmptyDirSizeLimit,
+  type TestRunSpecRunner,
+  type TestRunSpecRunnerResources,
+  type TestRunSpecRunnerVolumes,
+} from './imports/k6.io';
+import { LABELS } from './labels';
+import { describeIssues, testSchema, type EgressTarget, type RemoteWriteAuth, type ResourceRequirements, type TestConfig } from './platform-config';
+import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, starterCommand, starterScript } from './starter';
+import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
+import { defaultK6Image, versions } from './versions';
+
+/** uid/gid of the `k6` user of the official grafana/k6 image (the pod must name a numeric non-root user). */
+export const RUNNER_UID = 12345;
+/** uid/gid of the `curl_user` of the curlimages/curl image the starter runs. */
+export const STARTER_UID = 100;
+/** Where runners mount the run's k6 config files (one per runner: segment, thresholds, setup switches). */
+export const RUN_CONFIG_MOUNT_PATH = '/etc/k6-platform';
+/** The k6 exit code for failed thresholds. */
+export const K6_THRESHOLDS_FAILED_EXIT_CODE = 99;
+/** Env var holding the runner's index (0-based) inside every runner container. */
+export const RUNNER_INDEX_ENV = 'K6_PLATFORM_RUNNER_INDEX';
+/** Env var holding the run id (the `testid` tag) inside every runner container. */
+export const RUN_ID_ENV = 'K6_PLATFORM_RUN_ID';
+/** Env var holding the number of runners inside every runner container. */
+export const RUNNER_COUNT_ENV = 'K6_PLATFORM_RUNNERS';
+/** Size limit of the /tmp emptyDir of runners (k6 and the operator's initializer write there). */
+const TMP_SIZE_LIMIT = '256Mi';
+/** Pod annotation the Job controller sets on Indexed Job pods. */
+const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** Pod label the Job controller sets to the Job's name (Kubernetes >= 1.27). */
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
+/** Runner-wide defaults (the platform config's `runner` section). */
+export interface RunnerDefaults {
+  /** Requests and limits of each runner when the test sets none. @default - none */
+  readonly resources?: ResourceRequirements;
+  /** K6_PROMETHEUS_RW_PUSH_INTERVAL. @default "5s" */
+  readonly pushInterval?: string;
+  /** Send trends as native histograms. @default true */
+  readonly nativeHistograms?: boolean;
+  /** Credentials for the remote-write endpoint, from Secrets. @default - none */
+  readonly remoteWriteAuth?: RemoteWriteAuth;
+}
+
+/** The Prometheus pods runners write to, for their NetworkPolicy egress. */
+export interface PrometheusPeer {
+  /** Namespace of Prometheus. */
+  readonly namespace: string;
+  /** Labels of the Prometheus pods. @example { "app.kubernetes.io/name": "prometheus" } */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Port the pods listen on. @default 9090 */
+  readonly port?: number;
+}
+
+/** Props of {@link LoadTest}. */
+export interface LoadTestProps {
+  /** The test and its run options, as in the platform config (`tests[]`); parsed again here, so bad values fail by field name. */
+  readonly test: TestConfig;
+  /** The test's script bundle (ConfigMap). */
+  readonly scripts: TestScripts;
+  /** Remote-write endpoint of Prometheus. @example "http://kube-prometheus-stack-prometheus.monitoring:9090/api/v1/write" */
+  readonly remoteWriteUrl: string;
+  /** Runner image (the lead wires in a built image with extensions). @default - the pinned official k6 image */
+  readonly image?: string;
+  /** Runner-wide defaults: resources, push interval, native histograms, remote-write credentials. @default - see RunnerDefaults */
+  readonly runner?: RunnerDefaults;
+  /** Prometheus pods, opened in the runners' NetworkPolicy egress. @default - none (declare the endpoint in `targets`) */
+  readonly prometheus?: PrometheusPeer;
+  /** Image of the starter (POSIX sh + curl). @default versions.starterImage */
+  readonly starterImage?: string;
+}
+
+/** Seconds of a k6 duration string (`1m30s` -> 90, `250ms` -> 1), rounded up. */
+export function k6DurationSeconds(duration: string): number {
+  const parts = [...duration.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== duration) {
+    throw new Error(`LoadTest: ${JSON.stringify(duration)} is not a k6 duration such as "30s", "1m30s" or "2h"`);
+  }
+  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  return Math.ceil(parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0));
+}
+
+/**
+ * A distributed k6 run of one test: N runners, each executing its execution segment, started together, writing metrics
+ * to Prometheus tagged `testid=<run id>`.
+ *
+ * - mode "jobs" (default, no operator): an Indexed Job of paused runners behind a headless Service, and a starter Job that
+ *   resumes them all at once when every one is ready; with `schedule`, a CronJob whose Job runs the starter beside
+ *   runner 0 and whose Job name is each run's testid.
+ * - mode "operator": a k6-operator `TestRun` from the same props.
+ *
+ * Every pod meets the restricted Pod Security Standard; NetworkPolicies let runners reach only DNS, Prometheus and the
+ * declared targets, and let nothing but the starter reach the runners.
+ */
+export class LoadTest extends Construct {
+  /** The parsed test options. */
+  public readonly test: TestConfig;
+  /** Run id: prefix of every object name, value of the run-id label and (unscheduled) of the `testid` tag. */
+  public readonly runId: string;
+  /** Labels every object (and pod) of the run carries. */
+  public readonly labels: Readonly<Record<string, string>>;
+  /** Runner image. */
+  public readonly image: string;
+  /** The runners' Indexed Job (mode "jobs", no schedule). */
+  public readonly runnerJob?: k8s.KubeJob;
+  /** The starter Job (mode "jobs", no schedule). */
+  public readonly starterJob?: k8s.KubeJob;
+  /** The CronJob (mode "jobs" with a schedule). */
+  public readonly cronJob?: k8s.KubeCronJob;
+  /** The headless Service giving runners stable DNS names (mode "jobs"). */
+  public readonly service?: k8s.KubeService;
+  /** The k6-operator TestRun (mode "operator"). */
+  public readonly testRun?: TestRun;
+  /** The run's ConfigMap: per-runner k6 config files and the starter script. */
+  public readonly configMap: k8s.KubeConfigMap;
+  /** Runner deadline in seconds (start timeout + duration + grace), when the test declares a duration. */
+  public readonly activeDeadlineSeconds?: number;
+
+  private readonly props: LoadTestProps;
+  private readonly namespace?: string;
+
+  public constructor(scope: Construct, id: string, props: LoadTestProps) {
+    super(scope, id);
+    const parsed = testSchema.safeParse(props.test, { reportInput: true });
+    if (!parsed.success) {
+      throw new Error(
+        describeIssues(parsed.error, ['tests', 0])
+          .map((line) => `LoadTest: ${line}`)
+          .join('\n'),
+      );
+    }
+    this.props = props;
+    const t = (this.test = parsed.data);
+    this.namespace = Chart.of(this).namespace;
+    this.image = props.image ?? defaultK6Image;
+    this.runId = t.runId ?? defaultRunId(t, props, this.image);
+    this.labels = { [LABELS.test]: t.name, [LABELS.runId]: this.runId };
+    if (t.duration !== undefined) {
+      this.activeDeadlineSeconds = k6DurationSeconds(t.startTimeout) + k6DurationSeconds(t.duration) + k6DurationSeconds(t.gracePeriod);
+    }
+
+    const segments = executionSegments(t.parallelism);
+    const runnerConfigs: Record<string, string> = {};
+    if (t.mode === 'operator') {
+      runnerConfigs['runner.json'] = JSON.stringify(this.k6Config({}));
+    } else {
+      for (const s of segments) {
+        const setup = t.setupOnce && s.index > 0 ? { noSetup: true, noTeardown: true } : {};
+        runnerConfigs[runnerConfigKey(s.index)] = JSON.stringify(this.k6Config({ executionSegment: s.segment, ...setup }));
+      }
+    }
+    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
+      metadata: this.meta(`${this.runId}-config`, 'run-config'),
+      immutable: true,
+      data: { ...runnerConfigs, ...(t.mode === 'jobs' ? { [STARTER_SCRIPT_KEY]: starterScript() } : {}) },
+    });
+
+    if (t.mode === 'operator') {
+      this.testRun = this.buildTestRun();
+      this.buildOperatorNetworkPolicies();
+      return;
+    }
+
+    new k8s.KubeServiceAccount(this, 'RunnerServiceAccount', {
+      metadata: this.meta(`${this.runId}-runner`, 'runner'),
+      automountServiceAccountToken: false,
+    });
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: this.meta(this.runId, 'runner'),
+      spec: {
+        clusterIp: 'None',
+        // DNS names exist before readiness: the starter checks readiness itself.
+        publishNotReadyAddresses: true,
+        selector: this.podLabels('runner'),
+        ports: [{ name: 'k6-api', port: K6_API_PORT, targetPort: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }],
+      },
+    });
+
+    if (t.schedule !== undefined) {
+      this.cronJob = this.buildCronJob(t.schedule);
+    } else {
+      this.runnerJob = new k8s.KubeJob(this, 'Runners', {
+        metadata: this.meta(`${this.runId}-runner`, 'runner'),
+        spec: this.runnerJobSpec(false),
+      });
+      this.starterJob = this.buildStarterJob();
+    }
+    this.buildJobsNetworkPolicies(t.schedule !== undefined);
+  }
+
+  /** The runner base URLs the starter resumes (`http://<job>-<i>.<service>.<ns>.svc:6565`). */
+  public runnerUrls(jobName = `${this.runId}-runner`): string[] {
+    const domain = this.namespace !== undefined ? `${this.runId}.${this.namespace}.svc` : this.runId;
+    return executionSegments(this.test.parallelism).map((s) => `http://${jobName}-${s.index}.${domain}:${K6_API_PORT}`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // k6 configuration
+  // -------------------------------------------------------------------------------------------------------------
+
+  /**
+   * A runner's k6 config file (`--config`). Precedence in k6: this file < the script's `options` < K6_* env < CLI flags,
+   * so thresholds the script exports replace these; the platform's verdict over all runners uses the config's thresholds.
+   */
+  private k6Config(extra: Record<string, unknown>): Record<string, unknown> {
+    const thresholds = this.test.thresholds;
+    return { ...extra, ...(Object.keys(thresholds).length > 0 ? { thresholds } : {}) };
+  }
+
+  /** k6 arguments (a list, never through a shell); `$(VAR)` references are expanded by the kubelet. */
+  private k6Args(runIdRef: string, configFile: string, withSegments: boolean): string[] {
+    const t = this.test;
+    return [
+      'run',
+      '--quiet',
+      ...(withSegments
+        ? ['--paused', `--address=0.0.0.0:${K6_API_PORT}`, `--execution-segment-sequence=${executionSegmentSequence(t.parallelism)}`]
+        : []),
+      `--config=${RUN_CONFIG_MOUNT_PATH}/${configFile}`,
+      '--out=experimental-prometheus-rw',
+      '--tag',
+      `testid=${runIdRef}`,
+      ...(withSegments ? ['--tag', `instance_id=$(${RUNNER_INDEX_ENV})`] : []),
+      ...t.extraArgs,
+      `${SCRIPTS_MOUNT_PATH}/${this.props.scripts.files[0]!.path}`,
+    ];
+  }
+
+  /** Environment of a runner: Prometheus output, credentials from Secrets, the test's env. */
+  private k6Env(): k8s.EnvVar[] {
+    const r = this.props.runner ?? {};
+    const t = this.test;
+    const native = r.nativeHistograms ?? true;
+    const env: k8s.EnvVar[] = [
+      { name: 'K6_PROMETHEUS_RW_SERVER_URL', value: this.props.remoteWriteUrl },
+      { name: 'K6_PROMETHEUS_RW_PUSH_INTERVAL', value: r.pushInterval ?? '5s' },
+      { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: String(native) },
+      ...(native ? [{ name: 'K6_FEATURES', value: 'native-histograms' }] : []),
+      { name: 'K6_PROMETHEUS_RW_STALE_MARKERS', value: 'true' },
+      { name: 'K6_NO_USAGE_REPORT', value: 'true' },
+      { name: RUNNER_COUNT_ENV, value: String(t.parallelism) },
+    ];
+    const auth = r.remoteWriteAuth;
+    if (auth?.type === 'basic') {
+      env.push(secretEnv('K6_PROMETHEUS_RW_USERNAME', auth.username), secretEnv('K6_PROMETHEUS_RW_PASSWORD', auth.password));
+    } else if (auth?.type === 'bearer') {
+      env.push(secretEnv('K6_PROMETHEUS_RW_BEARER_TOKEN', auth.token));
+    }
+    for (const [name, value] of Object.entries(t.env)) env.push({ name, value });
+    for (const [name, ref] of Object.entries(t.secretEnv)) env.push(secretEnv(name, ref));
+    return env;
+  }
+
+  private envFrom(): k8s.EnvFromSource[] {
+    return this.test.envFrom.map((e) => ({
+      ...(e.prefix !== undefined ? { prefix: e.prefix } : {}),
+      ...(e.configMap !== undefined ? { configMapRef: { name: e.configMap } } : { secretRef: { name: e.secret! } }),
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // mode "jobs"
+  // -------------------------------------------------------------------------------------------------------------
+
+  private runnerJobSpec(scheduled: boolean): k8s.JobSpec {
+    const t = this.test;
+    const runIdRef = scheduled ? `$(${RUN_ID_ENV})` : this.runId;
+    const k6: k8s.Container = {
+      name: 'k6',
+      image: this.image,
+      command: ['k6'],
+      args: this.k6Args(runIdRef, `runner-$(${RUNNER_INDEX_ENV}).json`, true),
+      env: [
+        { name: RUNNER_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } },
+        scheduled
+          ? { name: RUN_ID_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${JOB_NAME_LABEL}']` } } }
+          : { name: RUN_ID_ENV, value: this.runId },
+        ...this.k6Env(),
+      ],
+      ...(t.envFrom.length > 0 ? { envFrom: this.envFrom() } : {}),
+      ports: [{ name: 'k6-api', containerPort: K6_API_PORT, protocol: 'TCP' }],
+      readinessProbe: {
+        httpGet: { path: '/v1/status', port: k8s.IntOrString.fromNumber(K6_API_PORT) },
+        periodSeconds: 2,
+        failureThreshold: 3,
+      },
+      resources: toResources(t.resources ?? this.props.runner?.resources),
+      securityContext: containerSecurity(RUNNER_UID),
+      volumeMounts: [
+        { name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true },
+        { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+    };
+    const containers: k8s.Container[] = [k6];
+    const volumes: k8s.Volume[] = [
+      this.scriptsVolume(),
+      {
+        name: 'run-config',
+        configMap: {
+          name: this.configMap.name,
+          items: executionSegments(t.parallelism).map((s) => ({ key: runnerConfigKey(s.index), path: runnerConfigKey(s.index) })),
+        },
+      },
+      { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_SIZE_LIMIT) } },
+    ];
+    if (scheduled) {
+      // The starter runs beside runner 0 (it exits at once in the other pods); runner URLs derive from the Job name.
+      const jobRef = '$(K6_PLATFORM_JOB_NAME)';
+      const cmd = starterCommand(this.runnerUrls(jobRef));
+      containers.push({
+        ...this.starterContainer(cmd),
+        env: [
+          { name: 'K6_PLATFORM_JOB_NAME', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${JOB_NAME_LABEL}']` } } },
+          { name: 'RUNNER_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } },
+          { name: 'START_TIMEOUT_SECONDS', value: String(k6DurationSeconds(t.startTimeout)) },
+        ],
+      });
+      volumes.push(this.starterVolume());
+    }
+    return {
+      completionMode: 'Indexed',
+      completions: t.parallelism,
+      parallelism: t.parallelism,
+      // A retried runner would add load and restart its segment: never retry, fail the whole run.
+      backoffLimit: 0,
+      podFailurePolicy: {
+        rules: [
+          { action: 'FailJob', onExitCodes: { containerName: 'k6', operator: 'In', values: [K6_THRESHOLDS_FAILED_EXIT_CODE] }, onPodConditions: [] },
+          { action: 'FailJob', onExitCodes: { operator: 'NotIn', values: [0] }, onPodConditions: [] },
+          { action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
+      ...(this.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: this.activeDeadlineSeconds } : {}),
+      ttlSecondsAfterFinished: t.ttlSecondsAfterFinished,
+      template: {
+        metadata: { labels: this.podLabels('runner') },
+        spec: {
+          ...this.podBase(`${this.runId}-runner`),
+          restartPolicy: 'Never',
+          subdomain: this.runId,
+          containers,
+          volumes,
+          ...this.placement(),
+        },
+      },
+    };
+  }
+
+  private buildStarterJob(): k8s.KubeJob {
+    const t = this.test;
+    new k8s.KubeServiceAccount(this, 'StarterServiceAccount', {
+      metadata: this.meta(`${this.runId}-starter`, 'starter'),
+      automountServiceAccountToken: false,
+    });
+    const cmd = starterCommand(this.runnerUrls());
+    const timeout = k6DurationSeconds(t.startTimeout);
+    return new k8s.KubeJob(this, 'Starter', {
+      metadata: this.meta(`${this.runId}-starter`, 'starter'),
+      spec: {
+        backoffLimit: 0,
+        activeDeadlineSeconds: timeout + 60,
+        ttlSecondsAfterFinished: t.ttlSecondsAfterFinished,
+        template: {
+          metadata: { labels: this.podLabels('starter') },
+          spec: {
+            ...this.podBase(`${this.runId}-starter`),
+            restartPolicy: 'Never',
+            containers: [{ ...this.starterContainer(cmd), env: [{ name: 'START_TIMEOUT_SECONDS', value: String(timeout) }] }],
+            volumes: [this.starterVolume()],
+            ...(t.imagePullSecrets.length > 0 ? { imagePullSecrets: t.imagePullSecrets.map((name) => ({ name })) } : {}),
+          },
+        },
+      },
+    });
+  }
+
+  private buildCronJob(schedule: string): k8s.KubeCronJob {
+    const t = this.test;
+    return new k8s.KubeCronJob(this, 'Schedule', {
+      metadata: this.meta(this.runId, 'runner'),
+      spec: {
+        schedule,
+        ...(t.timeZone !== undefined ? { timeZone: t.timeZone } : {}),
+        concurrencyPolicy: 'Forbid',
+        // A run that could not start within 5 minutes of its time is skipped, not started late.
+        startingDeadlineSeconds: 300,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: { metadata: { labels: this.podLabels('runner') }, spec: this.runnerJobSpec(true) },
+      },
+    });
+  }
+
+  private starterContainer(cmd: { command: string[]; args: string[] }): k8s.Container {
+    return {
+      name: 'starter',
+      image: this.props.starterImage ?? versions.starterImage,
+      command: cmd.command,
+      args: cmd.args,
+      resources: toResources({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } }),
+      securityContext: containerSecurity(STARTER_UID),
+      volumeMounts: [{ name: 'starter', mountPath: STARTER_MOUNT_PATH, readOnly: true }],
+    };
+  }
+
+  private starterVolume(): k8s.Volume {
+    return { name: 'starter', configMap: { name: this.configMap.name, items: [{ key: STARTER_SCRIPT_KEY, path: STARTER_SCRIPT_KEY }] } };
+  }
+
+  private scriptsVolume(): k8s.Volume {
+    const items = Object.entries(this.props.scripts.volumeItems).map(([key, m]) => ({ key, path: m.path }));
+    return { name: 'scripts', configMap: { name: this.props.scripts.configMap.name, items } };
+  }
+
+  private buildJobsNetworkPolicies(scheduled: boolean): void {
+    const runners = { podSelector: { matchLabels: this.podLabels('runner') } };
+    // Scheduled runs have the starter inside runner 0, so runners accept (and send) API calls among themselves.
+    const starterPeer = scheduled ? runners : { podSelector: { matchLabels: this.podLabels('starter') } };
+    const api = [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }];
+    new k8s.KubeNetworkPolicy(this, 'RunnerPolicy', {
+      metadata: this.meta(`${this.runId}-runner`, 'runner'),
+      spec: {
+        podSelector: { matchLabels: this.podLabels('runner') },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{ from: [starterPeer], ports: api }],
+        egress: [
+          dnsEgress(),
+          ...this.prometheusEgress(),
+          ...this.test.targets.map(targetEgress),
+          ...(scheduled ? [{ to: [runners], ports: api }] : []),
+        ],
+      },
+    });
+    if (!scheduled) {
+      new k8s.KubeNetworkPolicy(this, 'StarterPolicy', {
+        metadata: this.meta(`${this.runId}-starter`, 'starter'),
+        spec: {
+          podSelector: { matchLabels: this.podLabels('starter') },
+          policyTypes: ['Ingress', 'Egress'],
+          ingress: [],
+          egress: [dnsEgress(), { to: [runners], ports: api }],
+        },
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // mode "operator"
+  // -------------------------------------------------------------------------------------------------------------
+
+  private buildTestRun(): TestRun {
+    const t = this.test;
+    const scripts = this.props.scripts;
+    const entry = scripts.files[0]!;
+    // The operator mounts a script ConfigMap flat at /test, which breaks relative imports of nested files; such
+    // bundles are mounted with their directory layout and run as a local file instead.
+    const flat = scripts.files.every((f) => !f.path.includes('/'));
+    const volumes: TestRunSpecRunnerVolumes[] = [
+      { name: 'run-config', configMap: { name: this.configMap.name, items: [{ key: 'runner.json', path: 'runner.json' }] } },
+      { name: 'tmp', emptyDir: { sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(TMP_SIZE_LIMIT) } },
+      ...(flat
+        ? []
+        : [
+            {
+              name: 'scripts',
+              configMap: { name: scripts.configMap.name, items: Object.entries(scripts.volumeItems).map(([key, m]) => ({ key, path: m.path })) },
+            },
+          ]),
+    ];
+    const volumeMounts = [
+      { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+      ...(flat ? [] : [{ name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }]),
+    ];
+    const r = t.resources ?? this.props.runner?.resources;
+    const quantities = <T>(l: Record<string, string | undefined> | undefined, make: (v: string) => T) =>
+      l === undefined ? undefined : Object.fromEntries(Object.entries(l).flatMap(([k, v]) => (v === undefined ? [] : [[k, make(v)]])));
+    const resources: TestRunSpecRunnerResources | undefined =
+      r === undefined
+        ? undefined
+        : {
+            limits: quantities(r.limits, TestRunSpecRunnerResourcesLimits.fromString),
+            requests: quantities(r.requests, TestRunSpecRunnerResourcesRequests.fromString),
+          };
+    const pod = (component: string, uid: number): TestRunSpecRunner => ({
+      metadata: { labels: this.podLabels(component) },
+      serviceAccountName: `${this.runId}-${component === 'starter' ? 'starter' : 'runner'}`,
+      automountServiceAccountToken: 'false',
+      securityContext: podSecurity(),
+      containerSecurityContext: containerSecurity(uid),
+      ...(t.imagePullSecrets.length > 0 ? { imagePullSecrets: t.imagePullSecrets.map((name) => ({ name })) } : {}),
+    });
+    const placement = this.placement() as Pick<TestRunSpecRunner, 'nodeSelector' | 'tolerations' | 'affinity'>;
+    const runnerPod = (component: string): TestRunSpecRunner => ({
+      ...pod(component, RUNNER_UID),
+      image: this.image,
+      env: this.k6Env().map((e) => JSON.parse(JSON.stringify(k8s.toJson_EnvVar(e))) as NonNullable<TestRunSpecRunner['env']>[number]),
+      ...(t.envFrom.length > 0 ? { envFrom: this.envFrom() } : {}),
+      ...(resources !== undefined ? { resources } : {}),
+      volumes,
+      volumeMounts,
+      ...placement,
+    });
+    for (const component of ['runner', 'starter']) {
+      new k8s.KubeServiceAccount(this, `${component === 'runner' ? 'Runner' : 'Starter'}ServiceAccount`, {
+        metadata: this.meta(`${this.runId}-${component}`, component),
+        automountServiceAccountToken: false,
+      });
+    }
+    return new TestRun(this, 'TestRun', {
+      metadata: this.meta(this.runId, 'test-run'),
+      spec: {
+        parallelism: t.parallelism,
+        script: flat ? { configMap: { name: scripts.configMap.name, file: entry.key } } : { localFile: `${SCRIPTS_MOUNT_PATH}/${entry.path}` },
+        // The operator adds --paused, --address, the execution segments, instance_id and testrun_name tags.
+        args: this.k6Args(this.runId, 'runner.json', false).slice(1, -1),
+        separate: t.operator.separate,
+        ...(t.operator.cleanup ? { cleanup: TestRunSpecCleanup.POST } : {}),
+        runner: runnerPod('runner'),
+        initializer: runnerPod('initializer'),
+        starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage },
+      },
+    });
+  }
+
+  private buildOperatorNetworkPolicies(): void {
+    const api = [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }];
+    const runners = { podSelector: { matchLabels: this.podLabels('runner') } };
+    new k8s.KubeNetworkPolicy(this, 'RunnerPolicy', {
+      metadata: this.meta(`${this.runId}-runner`, 'runner'),
+      spec: {
+        podSelector: { matchLabels: this.podLabels('runner') },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            // the operator's starter resumes runners; the operator controller polls their status
+            from: [
+              { podSelector: { matchLabels: this.podLabels('starter') } },
+              { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': this.test.operator.namespace } } },
+            ],
+            ports: api,
+          },
+        ],
+        egress: [dnsEgress(), ...this.prometheusEgress(), ...this.test.targets.map(targetEgress)],
+      },
+    });
+    new k8s.KubeNetworkPolicy(this, 'StarterPolicy', {
+      metadata: this.meta(`${this.runId}-starter`, 'starter'),
+      spec: {
+        podSelector: { matchLabels: this.podLabels('starter') },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [],
+        egress: [dnsEgress(), { to: [runners], ports: api }],
+      },
+    });
+    new k8s.KubeNetworkPolicy(this, 'InitializerPolicy', {
+      metadata: this.meta(`${this.runId}-initializer`, 'initializer'),
+      spec: {
+        podSelector: { matchLabels: this.podLabels('initializer') },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [],
+        // `k6 archive` fetches remote modules the script imports from the declared targets
+        egress: [dnsEgress(), ...this.test.targets.map(targetEgress)],
+      },
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // shared pieces
+  // -------------------------------------------------------------------------------------------------------------
+
+  private meta(name: string, component: string): k8s.ObjectMeta {
+    return {
+      name,
+      ...(this.namespace !== undefined ? { namespace: this.namespace } : {}),
+      labels: { ...this.labels, [LABELS.component]: component },
+    };
+  }
+
+  private podLabels(component: string): Record<string, string> {
+    return { ...this.labels, [LABELS.component]: component };
+  }
+
+  private podBase(serviceAccountName: string): Partial<k8s.PodSpec> {
+    return {
+      serviceAccountName,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: podSecurity(),
+    };
+  }
+
+  private placement(): Partial<k8s.PodSpec> {
+    const t = this.test;
+    const affinity = { ...((t.affinity ?? {}) as k8s.Affinity) };
+    if (t.onePerNode) {
+      const anti = affinity.podAntiAffinity ?? {};
+      affinity.podAntiAffinity = {
+        ...anti,
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          ...(anti.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+          { labelSelector: { matchLabels: this.podLabels('runner') }, topologyKey: 'kubernetes.io/hostname' },
+        ],
+      };
+    }
+    return {
+      ...(Object.keys(t.nodeSelector).length > 0 ? { nodeSelector: t.nodeSelector } : {}),
+      ...(t.tolerations.length > 0 ? { tolerations: t.tolerations } : {}),
+      ...(Object.keys(affinity).length > 0 ? { affinity } : {}),
+      ...(t.imagePullSecrets.length > 0 ? { imagePullSecrets: t.imagePullSecrets.map((name) => ({ name })) } : {}),
+    };
+  }
+
+  private prometheusEgress(): k8s.NetworkPolicyEgressRule[] {
+    const p = this.props.prometheus;
+    if (p === undefined) return [];
+    return [
+      {
+        to: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } }, podSelector: { matchLabels: { ...p.podLabels } } },
+        ],
+        ports: [{ port: k8s.IntOrString.fromNumber(p.port ?? 9090), protocol: 'TCP' }],
+      },
+    ];
+  }
+}
+
+/** ConfigMap key of runner i's k6 config. */
+export function runnerConfigKey(index: number): string {
+  return `runner-${index}.json`;
+}
+
+/** `<name>-<hash>` (prefixed with "r" when the name starts with a digit: run ids name Services, which start with a letter). */
+function defaultRunId(t: TestConfig, props: LoadTestProps, image: string): string {
+  const h = createHash('sha256')
+    .update(
+      JSON.stringify({
+        t,
+        scripts: props.scripts.hash,
+        image,
+        url: props.remoteWriteUrl,
+        runner: props.runner ?? {},
+        starter: props.starterImage ?? '',
+      }),
+    )
+    .digest('hex')
+    .slice(0, 6);
+  return `${/^[0-9]/.test(t.name) ? 'r' : ''}${t.name}-${h}`;
+}
+
+function podSecurity(): k8s.PodSecurityContext {
+  return { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+function containerSecurity(uid: number): k8s.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+function toResources(r: ResourceRequirements | undefined): k8s.ResourceRequirements | undefined {
+  if (r === undefined) return undefined;
+  const list = (l: Record<string, string | undefined> | undefined) =>
+    l === undefined
+      ? undefined
+      : Object.fromEntries(Object.entries(l).flatMap(([k, v]) => (v === undefined ? [] : [[k, k8s.Quantity.fromString(v)]])));
+  const requests = list(r.requests);
+  const limits = list(r.limits);
+  return { ...(requests !== undefined ? { requests } : {}), ...(limits !== undefined ? { limits } : {}) };
+}
+
+function secretEnv(name: string, ref: { readonly name: string; readonly key: string }): k8s.EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
+}
+
+function dnsEgress(): k8s.NetworkPolicyEgressRule {
+  return {
+    ports: [
+      { port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' },
+      { port: k8s.IntOrString.fromNumber(53), protocol: 'TCP' },
+    ],
+  };
+}
+
+function targetEgress(t: EgressTarget): k8s.NetworkPolicyEgressRule {
+  const peer: k8s.NetworkPolicyPeer =
+    t.cidr !== undefined
+      ? { ipBlock: { cidr: t.cidr, ...(t.except !== undefined ? { except: t.except } : {}) } }
+      : {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': t.namespace! } },
+          ...(t.podLabels !== undefined ? { podSelector: { matchLabels: t.podLabels } } : {}),
+        };
+  return { to: [peer], ports: t.ports.map((port) => ({ port: k8s.IntOrString.fromNumber(port), protocol: t.protocol })) };
+}
