@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
+import * as ipaddr from 'ipaddr.js';
 import { Construct } from 'constructs';
 import { LABELS } from './labels';
 import {
@@ -239,6 +240,17 @@ export function validateRunnerImageProps(props: RunnerImageProps): void {
     if (first !== undefined) fail(`extensions[${i}].module`, `must be unique, already used by 'extensions[${first}]'`, e.module);
     seen.set(e.module, i);
   });
+  if (props.k6ImageRepository !== undefined && (!IMAGE_REFERENCE.test(props.k6ImageRepository) || /[:@][^/]*$/.test(props.k6ImageRepository))) {
+    fail('k6ImageRepository', 'must be an image repository without tag or digest, such as "grafana/k6"', props.k6ImageRepository);
+  }
+  if (props.goProxy !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(props.goProxy)) {
+    fail('goProxy', 'must be an http(s) URL such as "https://proxy.golang.org"', props.goProxy);
+  }
+  for (const key of ['registryCidrs', 'upstreamCidrs'] as const) {
+    (props.egress?.[key] ?? []).forEach((c, i) => {
+      if (!ipaddr.isValidCIDR(c)) fail(`egress.${key}[${i}]`, 'must be a CIDR such as "203.0.113.0/24"', c);
+    });
+  }
   for (const key of ['image', 'goBuilderImage', 'builderImage'] as const) {
     const v = props[key];
     if (v !== undefined && !IMAGE_REFERENCE.test(v)) fail(key, 'must be an OCI image reference such as "grafana/k6:1.7.1"', v);

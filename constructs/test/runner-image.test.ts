@@ -360,6 +360,18 @@ describe('RunnerImage', () => {
         `RunnerImage: 'repository' must be a repository path such as "team/k6" (lower-case, "/"-separated), got "Load-Testing/K6"`,
       ],
       [
+        { goProxy: 'https://proxy.golang.org\nRUN id' },
+        `RunnerImage: 'goProxy' must be an http(s) URL such as "https://proxy.golang.org", got "https://proxy.golang.org\\nRUN id"`,
+      ],
+      [
+        { k6ImageRepository: 'grafana/k6:1.7.1' },
+        `RunnerImage: 'k6ImageRepository' must be an image repository without tag or digest, such as "grafana/k6", got "grafana/k6:1.7.1"`,
+      ],
+      [
+        { ...BUILD, egress: { upstreamCidrs: ['proxy.golang.org'] } },
+        `RunnerImage: 'egress.upstreamCidrs[0]' must be a CIDR such as "203.0.113.0/24", got "proxy.golang.org"`,
+      ],
+      [
         { ...BUILD, image: 'grafana/k6:1.7.1' },
         `RunnerImage: 'image' must not be set together with extensions: the image is built from k6Version and extensions; remove one, got "grafana/k6:1.7.1"`,
       ],
