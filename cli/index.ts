@@ -12,7 +12,8 @@ import { abortableSleep, errorMessage, followRun, type FollowOptions, type RunOu
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from './grafana';
 import { formatDuration, processOutput, table, type Output } from './output';
 import { progressLine, runMetrics, type RunMetrics } from './progress';
-import { prometheusClient, type PromQuerier } from './prometheus';
+import { prometheusClient, PrometheusUnreachableError, type PromQuerier } from './prometheus';
+import { VERDICT_EXIT_CODES } from './verdict';
 import { newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run-plan';
 import { listRuns } from './runs';
 import { defaultJudge, type Judge } from './judge';
@@ -97,8 +98,8 @@ export function buildProgram(ctx: CliContext, result: { code: number }): Command
     .addHelpText(
       'after',
       `
-Exit codes: 0 pass, 99 thresholds failed (k6's code), ${EXIT.usage} bad arguments, ${EXIT.runFailed} run did not complete,
-${EXIT.interrupted} stopped with Ctrl-C, others from the verdict (no data, Prometheus unreachable), 1 other errors.
+Exit codes: ${VERDICT_EXIT_CODES.pass} pass, ${VERDICT_EXIT_CODES.fail} thresholds failed (k6's code), ${VERDICT_EXIT_CODES['no-data']} no data for the testid, ${VERDICT_EXIT_CODES.unreachable} Prometheus unreachable,
+${EXIT.usage} bad arguments, ${EXIT.runFailed} run did not complete, ${EXIT.interrupted} stopped with Ctrl-C, ${EXIT.error} other errors.
 Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, runs. synth needs neither.`,
     );
 
@@ -314,6 +315,10 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     if (e instanceof UnknownTestError) {
       ctx.out.writeErr(c.red(`error: ${e.message}\n`));
       return EXIT.usage;
+    }
+    if (e instanceof PrometheusUnreachableError) {
+      ctx.out.writeErr(c.red(`error: ${e.message}\n`));
+      return VERDICT_EXIT_CODES.unreachable;
     }
     if (e instanceof PlatformConfigError) {
       ctx.out.writeErr(c.red(`error: ${e.message}\n`));

@@ -1,5 +1,6 @@
 import type { TestConfig } from '../constructs/src/platform-config';
 import type { Output } from './output';
+import { evaluateVerdict, formatVerdict } from './verdict';
 
 /** What the CLI asks of the verdict: judge one run, print its table, return the exit code. */
 export interface JudgeRequest {
@@ -20,7 +21,28 @@ export interface JudgeRequest {
 /** Judges one run; resolves to the verdict's exit code (0 pass, 99 fail, others for no data / unreachable). */
 export type Judge = (request: JudgeRequest) => Promise<number>;
 
-/** The verdict of cli/verdict.ts, adapted to the CLI. */
-export const defaultJudge: Judge = async () => {
-  throw new Error('loadtest: the verdict (cli/verdict.ts) is not available yet');
+/**
+ * The verdict of cli/verdict.ts, adapted to the CLI: the test's thresholds (none when the run is not tied to a
+ * configured test: then only "no data" / "unreachable" can be told apart from a vacuous pass, and a note says so).
+ */
+export const defaultJudge: Judge = async (req) => {
+  const thresholds = req.test?.thresholds ?? {};
+  const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, { now: req.now.getTime() });
+  if (req.quiet !== true) {
+    const c = req.out.colors;
+    const text = formatVerdict(verdict)
+      .replace(/\bFAIL\b/g, c.red('FAIL'))
+      .replace(/\bpass\b/g, c.green('pass'));
+    req.out.write(`${text}\n`);
+    if (Object.keys(thresholds).length === 0 && verdict.status === 'pass') {
+      req.out.write(
+        c.yellow(
+          req.test === undefined
+            ? `note: testid ${req.testid} matches no configured test (use --test); no thresholds judged\n`
+            : `note: test ${req.test.name} declares no thresholds\n`,
+        ),
+      );
+    }
+  }
+  return verdict.exitCode;
 };

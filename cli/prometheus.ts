@@ -17,11 +17,16 @@ export class PrometheusUnreachableError extends Error {
     public readonly url: string,
     cause: unknown,
   ) {
-    super(
-      `Prometheus at ${url} is unreachable: ${cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)}`,
-    );
+    super(`Prometheus at ${url} is unreachable: ${rootMessage(cause)}`);
     this.name = 'PrometheusUnreachableError';
   }
+}
+
+/** The innermost `cause` message (fetch wraps ECONNREFUSED in "fetch failed"); duck-typed, errors may come from another realm. */
+function rootMessage(e: unknown): string {
+  let cur = e as { message?: unknown; cause?: unknown } | undefined;
+  while (cur !== null && typeof cur === 'object' && cur.cause !== null && typeof cur.cause === 'object') cur = cur.cause as typeof cur;
+  return cur !== null && typeof cur === 'object' && typeof cur.message === 'string' ? cur.message : String(e);
 }
 
 /** Thrown when Prometheus answers with an error (bad query, server error). */

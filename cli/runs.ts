@@ -19,13 +19,17 @@ export const RUNS_STEP_SECONDS = 5;
 
 /**
  * The PromQL listing runs in a window. `timestamp()` of a plain selector is the time of the sample itself (not of the
- * evaluation), so min/max over a subquery give the first and last push of each run, exact to one step.
+ * evaluation), so min/max over a subquery give the first and last push of each run. Subquery steps are aligned to
+ * multiples of the step, so the last push after the last step is only seen by `endNow` (the latest sample at the
+ * evaluation time); the end is the larger of the two. With pushes at least {@link RUNS_STEP_SECONDS} apart both are
+ * exact.
  */
-export function runsQueries(since: string): { start: string; end: string; runners: string } {
+export function runsQueries(since: string): { start: string; end: string; endNow: string; runners: string } {
   const base = 'k6_vus{testid!=""}';
   return {
     start: `min by (testid) (min_over_time(timestamp(${base})[${since}:${RUNS_STEP_SECONDS}s]))`,
     end: `max by (testid) (max_over_time(timestamp(${base})[${since}:${RUNS_STEP_SECONDS}s]))`,
+    endNow: `max by (testid) (timestamp(${base}))`,
     runners: `count by (testid) (count by (testid, instance_id) (last_over_time(${base}[${since}])))`,
   };
 }
@@ -41,15 +45,17 @@ export function testOfRun(testid: string, tests: readonly Pick<TestConfig, 'name
 /** Runs with samples in the last `since` (a PromQL duration), newest first. */
 export async function listRuns(q: PromQuerier, since: string, tests: readonly Pick<TestConfig, 'name'>[], time?: number): Promise<RunSummary[]> {
   const qs = runsQueries(since);
-  const [starts, ends, runners, labels] = await Promise.all([
+  const [starts, ends, endsNow, runners, labels] = await Promise.all([
     q.query(qs.start, time),
     q.query(qs.end, time),
+    q.query(qs.endNow, time),
     q.query(qs.runners, time),
     q.query(`group by (testid, test) (last_over_time(k6_vus{testid!=""}[${since}]))`, time),
   ]);
   const by = (samples: readonly { metric: Readonly<Record<string, string>>; value: number }[]) =>
     new Map(samples.map((s) => [s.metric.testid ?? '', s.value] as const));
   const endOf = by(ends);
+  const endNowOf = by(endsNow);
   const runnersOf = by(runners);
   const testLabel = new Map(labels.filter((s) => (s.metric.test ?? '') !== '').map((s) => [s.metric.testid ?? '', s.metric.test!] as const));
   return starts
@@ -60,7 +66,7 @@ export async function listRuns(q: PromQuerier, since: string, tests: readonly Pi
         testid,
         ...(test !== undefined ? { test } : {}),
         start: s.value,
-        end: endOf.get(testid) ?? s.value,
+        end: Math.max(endOf.get(testid) ?? s.value, endNowOf.get(testid) ?? -Infinity),
         runners: runnersOf.get(testid) ?? 1,
       };
     })

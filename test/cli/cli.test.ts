@@ -121,7 +121,9 @@ describe('help and colors', () => {
     // THEN
     expect(r.code).toBe(EXIT.ok);
     for (const cmd of ['synth [options]', 'run [options] <test>', 'verdict [options]', 'runs [options]']) expect(r.stdout).toContain(cmd);
-    expect(r.stdout).toContain('Exit codes: 0 pass, 99 thresholds failed');
+    expect(r.stdout).toContain(
+      "Exit codes: 0 pass, 99 thresholds failed (k6's code), 3 no data for the testid, 4 Prometheus unreachable,\n2 bad arguments, 97 run did not complete, 105 stopped with Ctrl-C, 1 other errors.",
+    );
     expect(r.stdout).toContain('Needs a cluster: run (current kube-context).');
   });
 
@@ -293,7 +295,8 @@ describe('verdict and runs', () => {
           { testid: 'other-1', start: t0 - 3600, end: t0 - 3000, runners: 4 },
         ];
         if (expr.startsWith('min by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.start }));
-        if (expr.startsWith('max by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.end }));
+        if (expr.startsWith('max by (testid) (max_over_time')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.end }));
+        if (expr.startsWith('max by (testid) (timestamp')) return [];
         if (expr.startsWith('count by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.runners }));
         return rows.map((x) => ({ metric: { testid: x.testid }, value: 1 }));
       },
