@@ -1,5 +1,6 @@
 import { App, Chart, Helm, Names } from 'cdk8s';
 import type { PlatformCharts } from './platform';
+import { LABELS } from './labels';
 import { GRAFANA_PORT, grafanaServiceName, PROMETHEUS_PORT, prometheusServiceName } from './monitoring-stack';
 import type { PlatformConfig } from './platform-config';
 
@@ -29,19 +30,28 @@ export interface ChartManifest {
 
 /**
  * The objects of every chart of an environment, in the order `cdk8s synth` writes them (charts topologically sorted),
- * WITHOUT kube-prometheus-stack's own objects: those are deployed by Helm (the Pulumi Release, or the bundle's
- * dependency), even when `monitoring.chart.path` had them rendered into the monitoring chart for `cdk8s synth`.
+ * WITHOUT
+ * - kube-prometheus-stack's own objects: Helm deploys those (the Pulumi Release, or the bundle's dependency), even when
+ *   `monitoring.chart.path` had them rendered into the monitoring chart for `cdk8s synth`;
+ * - the objects of a run (labelled with a run id, see {@link isRunObject}): deploying the platform must not start a
+ *   load test; `loadtest run` applies each run with a fresh run id.
  */
 export function platformManifests(app: App, charts: Pick<PlatformCharts, 'monitoringStack'>): ChartManifest[] {
   const rendered = charts.monitoringStack.node.tryFindChild('Chart');
   const renderedKeys = new Set(rendered instanceof Helm ? rendered.apiObjects.map((o) => objectKey(o)) : []);
   const hasDependencies = app.charts.some((c) => c.node.dependencies.length > 0);
   return app.charts.map((chart: Chart, index) => {
-    const objects = (chart.toJson() as KubeObject[]).filter((o) => !renderedKeys.has(objectKey(o)));
+    const objects = (chart.toJson() as KubeObject[]).filter((o) => !renderedKeys.has(objectKey(o)) && !isRunObject(o));
     const base = Names.toDnsLabel(chart);
     const fileName = `${hasDependencies ? `${index.toString().padStart(4, '0')}-` : ''}${base}${app.outputFileExtension}`;
     return { id: chart.node.id, fileName, objects };
   });
+}
+
+/** True for an object that belongs to one run of a test (it carries the run-id label). */
+export function isRunObject(o: { readonly metadata: object }): boolean {
+  const labels = (o.metadata as { labels?: Record<string, string> }).labels;
+  return labels?.[LABELS.runId] !== undefined;
 }
 
 function objectKey(o: { apiVersion: string; kind: string; metadata: { name?: string } }): string {

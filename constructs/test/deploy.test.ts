@@ -1,14 +1,17 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ApiObject } from 'cdk8s';
 import {
   deploySecrets,
+  isRunObject,
   grafanaPortForwardCommand,
   grafanaUrl,
   platformManifests,
   prometheusPortForwardCommand,
   startRunCommand,
 } from '../src/deploy';
+import { LABELS } from '../src/labels';
 import { parsePlatformConfig } from '../src/platform-config';
 import { buildEnvironment } from '../src/synth';
 
@@ -59,6 +62,24 @@ describe('platformManifests', () => {
       if (previous === undefined) delete process.env.HELM_BIN;
       else process.env.HELM_BIN = previous;
     }
+  });
+  test('leaves out the objects of a run (run-id label): deploying the platform starts no load test', () => {
+    // GIVEN a run object next to the platform's own objects in the load-test chart
+    const { app, charts } = buildEnvironment(parsePlatformConfig({}), SCRIPTS);
+    new ApiObject(charts.loadTests, 'RunJob', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'sample-run-1', labels: { [LABELS.runId]: 'sample-run-1' } },
+    });
+    // WHEN
+    const loadTests = platformManifests(app, charts).find((m) => m.id === 'loadtests')!;
+    // THEN
+    expect(loadTests.objects.map((o) => o.metadata.name)).not.toContain('sample-run-1');
+    const all = charts.loadTests.toJson() as { metadata: { name: string; labels?: Record<string, string> } }[];
+    expect(loadTests.objects).toEqual(all.filter((o) => o.metadata.labels?.[LABELS.runId] === undefined));
+    expect(loadTests.objects.length).toBeGreaterThan(0);
+    expect(isRunObject({ metadata: { labels: { [LABELS.runId]: 'x' } } })).toBe(true);
+    expect(isRunObject({ metadata: {} })).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as YAML from 'yaml';
+import { isRunObject } from '../../constructs/src/deploy';
 import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring-stack';
 import type { PlatformConfig } from '../../constructs/src/platform-config';
 import { synthesize } from '../../constructs/src/synth';
@@ -32,7 +33,10 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
     if (r === undefined) throw new Error(`no resource named ${name}; registered: ${registered.map((x) => x.name).join(', ')}`);
     return r;
   };
-  /** Objects of each non-empty synthesized chart file, by chart id (`0002-loadtests.k8s.yaml` -> `loadtests`). */
+  /**
+   * Objects of each non-empty synthesized chart file, by chart id (`0002-loadtests.k8s.yaml` -> `loadtests`), without the
+   * objects of a run (deploying the platform starts no load test).
+   */
   const synthesizedCharts = () =>
     new Map(
       readdirSync(path.join(outDir, stack))
@@ -43,7 +47,7 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
               f.replace(/^\d{4}-/, '').replace(/\.k8s\.yaml$/, ''),
               YAML.parseAllDocuments(readFileSync(path.join(outDir, stack, f), 'utf8'))
                 .map((d) => d.toJSON() as Obj | null)
-                .filter((o): o is Obj => o !== null),
+                .filter((o): o is Obj => o !== null && !isRunObject(o)),
             ] as const,
         )
         .filter(([, objs]) => objs.length > 0),
