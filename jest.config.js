@@ -14,6 +14,8 @@ module.exports = {
   testMatch: ['**/?(*.)test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/\\.cdk8s\\.out/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  // Example consumer programs (examples/) import the library by its published name; in the repo it is the source.
+  moduleNameMapper: { '^@k6-platform/constructs$': '<rootDir>/constructs/src/index.ts' },
   transform: {
     '^.+\\.[tj]s$': [
       'ts-jest',

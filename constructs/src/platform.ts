@@ -56,7 +56,8 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
   const labels = platformLabels(cfg.environment);
 
   const namespaces = new Chart(scope, 'namespaces', { labels, disableResourceNameHashes: true });
-  new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring } });
+  // With monitoring off the monitoring namespace belongs to the existing stack: it is used (dashboards), not created.
+  if (cfg.monitoring.enabled) new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring } });
   new kplus.Namespace(namespaces, 'LoadTests', {
     metadata: {
       name: cfg.namespaces.loadTests,

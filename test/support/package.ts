@@ -1,0 +1,88 @@
+/**
+ * Builds and packs @k6-platform/constructs the way it is published, and installs the tarball into projects outside the
+ * repository. Used by test/package.test.ts (pack, install, synth; API report and docs freshness; the `loadtest init`
+ * scaffold).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const constructsDir = path.join(repoRoot, 'constructs');
+
+/** Runs a command; throws with its output when it fails. */
+export function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) could not start: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+/** What {@link buildPackage} produced. */
+export interface BuiltPackage {
+  /** The package directory as published (package.json, README.md, crds/, lib/), node_modules linked to the repo's. */
+  readonly dir: string;
+  /** The `npm pack` tarball. */
+  readonly tarball: string;
+  /** Paths inside the tarball. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Compiles constructs/src with constructs/tsconfig.build.json into `<workDir>/package/lib` (never touching
+ * constructs/lib), copies what `files` publishes, and packs it with `npm pack`.
+ */
+export function buildPackage(workDir: string): BuiltPackage {
+  const dir = path.join(workDir, 'package');
+  mkdirSync(dir, { recursive: true });
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  run(process.execPath, [tsc, '-p', path.join(constructsDir, 'tsconfig.build.json'), '--outDir', path.join(dir, 'lib')], repoRoot);
+  for (const f of readdirSync(path.join(constructsDir, 'src')).filter((f) => f.endsWith('.sh'))) {
+    cpSync(path.join(constructsDir, 'src', f), path.join(dir, 'lib', f));
+  }
+  // The platform's generated dashboards ship inside lib/ (LoadTestPlatform provisions them by default).
+  cpSync(path.join(repoRoot, 'dashboards', 'generated'), path.join(dir, 'lib', 'dashboards'), { recursive: true, filter: (f) => !f.endsWith('.md') });
+  for (const item of ['package.json', 'README.md', 'crds', 'tsconfig.build.json', 'api-extractor.json']) {
+    cpSync(path.join(constructsDir, item), path.join(dir, item), { recursive: true });
+  }
+  // For API Extractor only (it resolves cdk8s & co. from here); npm pack never includes node_modules.
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', workDir], dir)) as { filename: string; files: { path: string }[] }[];
+  const first = packed[0]!;
+  return { dir, tarball: path.join(workDir, first.filename), files: first.files.map((f) => f.path).sort() };
+}
+
+/** The exact versions of a dependency the repository uses (root package.json). */
+export function rootVersion(name: string): string {
+  const root = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const v = root.dependencies[name] ?? root.devDependencies[name];
+  if (v === undefined) throw new Error(`${name} is not a dependency of the root package.json`);
+  return v;
+}
+
+/** The peer dependencies at the repository's versions, as `npm install` arguments. */
+export function peerInstallArgs(): string[] {
+  return ['cdk8s', 'cdk8s-plus-27', 'constructs'].map((p) => `${p}@${rootVersion(p)}`);
+}
+
+/** `npm install` from the warm cache (the registry is only asked for what the cache lacks). */
+export function npmInstall(dir: string, specs: readonly string[]): void {
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs], dir);
+}
+
+/** A fresh consumer project outside the repository. */
+export function consumerProject(dir: string, name: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', private: true }, null, 2)}\n`);
+  return dir;
+}
