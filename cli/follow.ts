@@ -89,8 +89,13 @@ export function runOutcome(status: RunStatus, jobs: readonly JobInfo[], pods: re
   if (runnerFailed !== undefined) {
     const failedPods = runnerPods.filter((p) => p.status?.phase === 'Failed');
     const codes = failedPods.flatMap(exitCodes);
-    if (failedPods.length > 0 && codes.length > 0 && codes.every((c) => c === K6_THRESHOLDS_FAILED)) {
-      return { kind: 'completed', status, detail: `${failedPods.length} runner(s) crossed thresholds on their own segment` };
+    // The runner Job's podFailurePolicy fails the Job on k6's 99 (reason PodFailurePolicy, message naming the exit
+    // code), which also ends the other runners: their own exit codes then say nothing about the test.
+    const thresholdRule =
+      runnerFailed.reason === 'PodFailurePolicy' && new RegExp(`exit code ${K6_THRESHOLDS_FAILED}\\b`).test(runnerFailed.message ?? '');
+    if (thresholdRule || (failedPods.length > 0 && codes.length > 0 && codes.every((c) => c === K6_THRESHOLDS_FAILED))) {
+      const n = Math.max(1, failedPods.filter((p) => exitCodes(p).includes(K6_THRESHOLDS_FAILED)).length);
+      return { kind: 'completed', status, detail: `${n} runner(s) crossed thresholds on their own segment` };
     }
     const which = failedPods.map((p) => `${p.metadata?.name ?? '?'} (exit ${exitCodes(p).join(',') === '' ? '?' : exitCodes(p).join(',')})`);
     return {

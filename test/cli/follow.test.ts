@@ -83,6 +83,34 @@ describe('followRun', () => {
     expect(outcome.detail).toBe('1 runner(s) crossed thresholds on their own segment');
   });
 
+  test('the Job failed by its podFailurePolicy on exit 99 (other runners killed) still completes the run', async () => {
+    // GIVEN runner 0 exits 99; the FailJob rule ends runner 1 with SIGTERM (143)
+    const message = 'Container k6 for pod k6/x-runner-0 failed with exit code 99 matching FailJob rule at index 0';
+    const failJob: Step = {
+      jobs: [runnerJob({ failed: 2, conditions: [cond('Failed', 'PodFailurePolicy', message)] }), running.jobs[1]!],
+      pods: [runnerPod(0, 'Failed', { exitCode: 99 }), runnerPod(1, 'Failed', { exitCode: 143 })],
+    };
+    // WHEN
+    const { outcome } = await follow([running, failJob]);
+    // THEN
+    expect(outcome.kind).toBe('completed');
+    expect(outcome.detail).toBe('1 runner(s) crossed thresholds on their own segment');
+  });
+
+  test('a podFailurePolicy failure on another exit code is a failed runner', async () => {
+    // GIVEN
+    const message = 'Container k6 for pod k6/x-runner-1 failed with exit code 107 matching FailJob rule at index 1';
+    const failJob: Step = {
+      jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'PodFailurePolicy', message)] }), running.jobs[1]!],
+      pods: [runnerPod(1, 'Failed', { exitCode: 107 })],
+    };
+    // WHEN
+    const { outcome } = await follow([running, failJob]);
+    // THEN
+    expect(outcome.kind).toBe('runner-failed');
+    expect(outcome.detail).toBe(`runner Job failed: PodFailurePolicy (${message}); failed pods: ${RUN}-runner-1-x (exit 107)`);
+  });
+
   test('a DeadlineExceeded condition ends as deadline-exceeded with the API server message', async () => {
     // GIVEN
     const deadline: Step = {

@@ -1,9 +1,12 @@
 /** `loadtest runs` and the live progress figures against a real Prometheus holding synthetic runs with known truth. */
+import { runCli } from '../../cli/index';
+import { defaultJudge } from '../../cli/judge';
+import { bufferOutput } from '../../cli/output';
 import { runMetrics } from '../../cli/progress';
 import { prometheusClient, PrometheusUnreachableError } from '../../cli/prometheus';
 import { listRuns } from '../../cli/runs';
 import { monitoringValues } from '../../constructs/src/monitoring-stack';
-import { parsePlatformConfig } from '../../constructs/src/platform-config';
+import { parsePlatformConfig, testSchema } from '../../constructs/src/platform-config';
 import { pushK6Run, type K6RunTruth } from '../support/k6-run';
 import { freePort, startPrometheus, type PrometheusHandle } from '../support/prometheus';
 
@@ -71,5 +74,46 @@ describe('runMetrics', () => {
     // WHEN / THEN
     await expect(runMetrics(prometheusClient(url), 'x', now / 1000)).rejects.toThrow(PrometheusUnreachableError);
     await expect(prometheusClient(url).query('1')).rejects.toThrow(`Prometheus at ${url} is unreachable: connect ECONNREFUSED 127.0.0.1:`);
+  });
+});
+
+describe('defaultJudge (the CLI side of cli/verdict.ts)', () => {
+  const sample = testSchema.parse({ name: 'sample', script: 'sample.js', thresholds: { http_req_failed: ['rate<0.01'] } });
+  const judge = async (testid: string, url = prom.url, test = sample) => {
+    const out = bufferOutput();
+    const code = await defaultJudge({ prometheusUrl: url, testid, test, out, now: new Date(now) });
+    return { code, text: out.text() };
+  };
+
+  test('a run with 5 % failed requests fails rate<0.01 with exit 99 and prints the table', async () => {
+    // WHEN
+    const r = await judge('adhoc-1');
+    // THEN
+    expect(r.code).toBe(99);
+    expect(r.text).toMatch(/http_req_failed rate<0\.01 +0\.05\d* +FAIL/);
+  });
+
+  test('a clean run passes with exit 0', async () => {
+    const r = await judge('sample-20261125-110000');
+    expect(r.code).toBe(0);
+    expect(r.text).toMatch(/http_req_failed rate<0\.01 +0 +pass/);
+  });
+
+  test('an unknown testid exits 3 and an unreachable Prometheus 4', async () => {
+    const unknown = await judge('nope');
+    const unreachable = await judge('adhoc-1', `http://127.0.0.1:${await freePort()}`);
+    expect(unknown.code).toBe(3);
+    expect(unknown.text).toContain('no data for testid "nope"');
+    expect(unreachable.code).toBe(4);
+  });
+
+  test('loadtest verdict end to end: the test is found from the testid prefix, the exit code is the verdict', async () => {
+    // GIVEN the repository's dev config has the test "sample" (thresholds or none)
+    const out = bufferOutput();
+    // WHEN
+    const code = await runCli(['verdict', '--testid', 'nope-1', '--prometheus', prom.url], { out, env: {}, rootDir: process.cwd() });
+    // THEN
+    expect(code).toBe(3);
+    expect(out.text()).toContain('no data for testid "nope-1"');
   });
 });
