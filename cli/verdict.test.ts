@@ -12,6 +12,8 @@ const MARGIN = 0.03;
 let prom: PrometheusHandle;
 /** 4 runners; runner 3 is 10x slower, makes a fifth of the requests, fails more requests and half its extra check. */
 let slow: K6RunTruth;
+/** The same shape in classic trend-stats mode. */
+let classic: K6RunTruth;
 
 beforeAll(async () => {
   prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec });
@@ -25,6 +27,15 @@ beforeAll(async () => {
     latency: [{ medianMs: 100 }, { medianMs: 100 }, { medianMs: 120 }, { medianMs: 1000, sigma: 0.3 }],
     checks: [{ name: 'status is 200' }, { name: 'body ok', failFraction: [0.01, 0.01, 0.01, 0.5] }],
     droppedIterations: [0, 0, 2, 30],
+  });
+  classic = await pushK6Run(prom.writeUrl, {
+    testid: 'verdict-classic',
+    mode: 'classic',
+    runners: 3,
+    urls: [{ url: 'http://t/a' }, { url: 'http://t/b', failureFraction: 0.1 }],
+    durationSeconds: 60,
+    requestsPerSecond: [10, 10, 2],
+    latency: [{ medianMs: 100 }, { medianMs: 100 }, { medianMs: 800 }],
   });
 });
 afterAll(() => prom.stop());
@@ -153,6 +164,43 @@ describe('counts', () => {
   test('vus value is the sum of the runners’ last values', async () => {
     const v = await judge({ vus: ['value==40'] });
     expect(row(v)).toEqual({ threshold: 'vus value==40', pass: true });
+  });
+});
+
+describe('classic trend stats (runner.nativeHistograms: false)', () => {
+  const judgeClassic = (thresholds: Record<string, string[]>) =>
+    evaluateVerdict(prometheusApi(prom.url), 'verdict-classic', thresholds, { trends: 'classic' });
+
+  test('avg, min and max combine exactly over all runners', async () => {
+    // GIVEN
+    const values = classic.values('http_req_duration').map((v) => v * 1000);
+    // WHEN
+    const v = await judgeClassic({ http_req_duration: ['avg<100000', 'min>0', 'max<100000'] });
+    // THEN
+    expect(v.rows[0]!.observed).toBeCloseTo(values.reduce((a, b) => a + b) / values.length, 6);
+    expect(v.rows[1]!.observed).toBeCloseTo(Math.min(...values), 6);
+    expect(v.rows[2]!.observed).toBeCloseTo(Math.max(...values), 6);
+  });
+
+  test('a percentile is the highest series’ percentile: an upper bound of the true one', async () => {
+    // GIVEN the p95 of every series (runner × url × status) and the true p95
+    const perSeries = [0, 1, 2].flatMap((runner) =>
+      ['http://t/a', 'http://t/b'].flatMap((url) =>
+        ['200', '500']
+          .filter((status) => classic.count({ runner, url, status }) > 0)
+          .map((status) => classic.quantile(0.95, { runner, url, status }) * 1000),
+      ),
+    );
+    // WHEN
+    const v = await judgeClassic({ http_req_duration: ['p(95)<100000'] });
+    // THEN
+    expect(v.rows[0]!.observed).toBeCloseTo(Math.max(...perSeries), 6);
+    expect(v.rows[0]!.observed).toBeGreaterThanOrEqual(classic.quantile(0.95) * 1000);
+  });
+
+  test('judged as native, a classic run has no trend data: the row fails with a note', async () => {
+    const v = await evaluateVerdict(prometheusApi(prom.url), 'verdict-classic', { http_req_duration: ['p(95)<100000'] });
+    expect(v.rows[0]).toMatchObject({ observed: null, pass: false });
   });
 });
 

@@ -144,6 +144,11 @@ export interface VerdictOptions {
    */
   readonly searchRange?: string;
   /**
+   * How the runners wrote trends (`runner.nativeHistograms` of the platform config).
+   * @default "native"
+   */
+  readonly trends?: 'native' | 'classic';
+  /**
    * "Now" for the search (unix ms).
    * @default - Date.now()
    */
@@ -213,7 +218,7 @@ export async function evaluateVerdict(
       return done('no-data', { rows: [], message: `no data for testid ${JSON.stringify(testid)} in Prometheus at ${api.url}` });
     }
     const durationSeconds = (window.end - window.start) / 1000;
-    const queries = thresholdQueries(parsed, { testid, window: durationSeconds, durationSeconds });
+    const queries = thresholdQueries(parsed, { testid, window: durationSeconds, durationSeconds, trends: options.trends ?? 'native' });
     const rows: VerdictRow[] = [];
     for (const query of queries) {
       const data = await api.query(query.promql, window.end);

@@ -281,6 +281,12 @@ export interface ThresholdQueryScope {
    * @default - the window in seconds (a number window only)
    */
   readonly durationSeconds?: number | string;
+  /**
+   * How runners write trends: `native` histograms (K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM, the platform default) or
+   * `classic` stat gauges (K6_PROMETHEUS_RW_TREND_STATS), where percentiles of separate series cannot be combined.
+   * @default "native"
+   */
+  readonly trends?: 'native' | 'classic';
 }
 
 /** One threshold as PromQL. */
@@ -341,6 +347,7 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
   const hist = `sum(increase(${name}${sel}[${w}]))`;
   const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
   const a = t.aggregation;
+  if (t.metricInfo.type === 'trend' && scope.trends === 'classic') return classicTrendQuery(t, base, last, toK6Unit);
   switch (a.kind) {
     case 'percentile':
     case 'med': {
@@ -390,6 +397,44 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
         ...base,
         promql: `sum(${last(name)} * on (instance_id, scenario) group_left ${iterations}) / sum((${last(name)} * 0 + 1) * on (instance_id, scenario) group_left ${iterations})`,
         aggregation: 'each runner’s cumulative ratio weighted by that runner’s iterations of the same scenario',
+      };
+    }
+  }
+}
+
+/**
+ * A trend threshold over classic stat gauges (`k6_<metric>_<stat>`, seconds, cumulative per series since the start):
+ * avg, min and max combine exactly; a percentile is the highest value of any series (an upper bound of the run's
+ * percentile: a mix of series never has a higher percentile than its highest series).
+ */
+function classicTrendQuery(
+  t: ParsedThreshold,
+  base: Pick<ThresholdQuery, 'threshold' | 'metric' | 'filters' | 'expression'>,
+  last: (m: string) => string,
+  toK6Unit: string,
+): ThresholdQuery {
+  const stat = (s: string) => `k6_${t.metric}_${s}`;
+  const a = t.aggregation;
+  switch (a.kind) {
+    case 'avg':
+      return {
+        ...base,
+        promql: `(sum(${last(stat('sum'))}) / sum(${last(stat('count'))}))${toK6Unit}`,
+        aggregation: 'sum of all observations / their count over all runners, from the classic sum and count gauges (exact)',
+      };
+    case 'min':
+    case 'max':
+      return {
+        ...base,
+        promql: `${a.kind}(${last(stat(a.kind))})${toK6Unit}`,
+        aggregation: `${a.kind} over all runners of the classic ${a.kind} gauges (exact)`,
+      };
+    default: {
+      const name = a.kind === 'percentile' ? `p${String(a.percentile).replace('.', '')}` : 'med';
+      return {
+        ...base,
+        promql: `max(${last(stat(name))})${toK6Unit}`,
+        aggregation: `highest ${name} gauge of any runner and series: an upper bound, classic percentiles cannot be combined (use native histograms)`,
       };
     }
   }

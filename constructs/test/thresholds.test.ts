@@ -206,6 +206,24 @@ describe('thresholdQuery', () => {
     expect(q('http_req_duration{name:say "hi"\\}', 'p(95)<1').promql).toContain('name="say \\"hi\\"\\\\"');
   });
 
+  test('classic trend stats: avg from sum/count, min/max exact, percentiles as the highest series', () => {
+    // WHEN
+    const queries = thresholdQueries(
+      { 'http_req_duration{scenario:api}': ['avg<1', 'min<1', 'max<1', 'p(99.9)<1', 'med<1'], http_reqs: ['count>1'] },
+      { ...scope, trends: 'classic' },
+    );
+    // THEN
+    const s = '{testid="run-1",scenario="api"}[600s]';
+    expect(queries.map((x) => x.promql)).toEqual([
+      `(sum(last_over_time(k6_http_req_duration_sum${s})) / sum(last_over_time(k6_http_req_duration_count${s}))) * 1000`,
+      `min(last_over_time(k6_http_req_duration_min${s})) * 1000`,
+      `max(last_over_time(k6_http_req_duration_max${s})) * 1000`,
+      `max(last_over_time(k6_http_req_duration_p999${s})) * 1000`,
+      `max(last_over_time(k6_http_req_duration_med${s})) * 1000`,
+      'sum(last_over_time(k6_http_reqs_total{testid="run-1"}[600s]))',
+    ]);
+  });
+
   test('a counter rate over a non-numeric window needs the duration', () => {
     expect(() => thresholdQueries({ http_reqs: ['rate>1'] }, { testid: 'x', window: '1h' })).toThrow(
       "thresholdQuery: 'http_reqs' 'rate>1' needs scope.durationSeconds when the window is not a number",
