@@ -27,6 +27,7 @@ export const MAX_UID_LENGTH = 40;
 /** Units used by the panels (Grafana unit ids). */
 export const UNIT = {
   seconds: units.Seconds,
+  milliseconds: units.Milliseconds,
   requestsPerSecond: units.RequestsPerSecond,
   percent: units.PercentUnit,
   bytes: units.BytesIEC,

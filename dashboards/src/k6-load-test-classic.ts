@@ -17,7 +17,7 @@ import {
 } from './common';
 import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
 import { addRows, classicLatency, loadTestRows, runnerVariables } from './load-test-panels';
-import { genericThresholdChecks, thresholdPanels, thresholdVariables } from './thresholds-row';
+import { thresholdChecks, thresholdPanels } from './thresholds-row';
 
 /** Fixed uid of the dashboard. */
 export const K6_LOAD_TEST_CLASSIC_UID = 'k6-load-test-classic';
@@ -53,10 +53,12 @@ export function k6LoadTestClassicDashboard(options: LoadTestDashboardOptions = {
     quantileStatVariable(),
     adhocVariable(),
     ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
-    ...thresholdVariables(),
   ]);
   const rows = loadTestRows(classicLatency);
-  rows.push({ title: 'Thresholds (all runners)', panels: thresholdPanels(genericThresholdChecks(classicLatency)) });
+  rows.push({
+    title: 'Thresholds (all runners; trend thresholds need native histograms)',
+    panels: thresholdPanels(thresholdChecks().filter((c) => !c.needsNativeHistograms)),
+  });
   return finalizeDashboard(addRows(builder, rows).build());
 }
 

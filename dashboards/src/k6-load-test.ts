@@ -16,7 +16,7 @@ import {
   testidVariable,
 } from './common';
 import { addRows, loadTestRows, nativeLatency, runnerVariables } from './load-test-panels';
-import { genericThresholdChecks, thresholdPanels, thresholdVariables } from './thresholds-row';
+import { thresholdChecks, thresholdPanels } from './thresholds-row';
 
 /** Fixed uid of the dashboard (links from the runs dashboard use it). */
 export const K6_LOAD_TEST_UID = 'k6-load-test';
@@ -58,10 +58,9 @@ export function k6LoadTestDashboard(options: LoadTestDashboardOptions = {}): das
     quantileVariable(),
     adhocVariable(),
     ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
-    ...thresholdVariables(),
   ]);
   const rows = loadTestRows(nativeLatency);
-  rows.push({ title: 'Thresholds (all runners)', panels: thresholdPanels(genericThresholdChecks(nativeLatency)) });
+  rows.push({ title: 'Thresholds (all runners)', panels: thresholdPanels(thresholdChecks()) });
   return finalizeDashboard(addRows(builder, rows).build());
 }
 

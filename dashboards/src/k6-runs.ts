@@ -39,7 +39,7 @@ export const RUN_COLUMNS = {
   'error ratio': `(${failed} or ${total} * 0) / ${total}`,
   // Native runs have the histogram; classic runs the p95 gauge (when their trend stats include p(95)).
   p95:
-    `histogram_quantile(0.95, sum by (testid) (last_over_time(k6_http_req_duration_seconds{${RUN}}[$__range]))) ` +
+    `histogram_quantile(0.95, sum by (testid) (increase(k6_http_req_duration_seconds{${RUN}}[$__range]))) ` +
     `or max by (testid) (last_over_time(k6_http_req_duration_p95{${RUN}}[$__range]))`,
   'checks pass': `avg by (testid) (last_over_time(k6_checks_rate{${RUN}}[$__range]))`,
 } as const;

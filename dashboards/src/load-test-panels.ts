@@ -69,10 +69,12 @@ const byClause = (by?: readonly string[]): string => (by !== undefined && by.len
 export const nativeLatency: LatencyQueries = {
   mode: 'native',
   overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval])))`,
-  // k6 histograms are cumulative since the runner started: the last sample of each series holds the whole run.
-  overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (last_over_time(k6_${trend}_seconds{${sel}}[$__range])))`,
+  // Over the run: the increase of each series' histogram over the range. (last_over_time would be exact, but
+  // Prometheus before 2.50 ignores histogram samples in *_over_time functions; increase works from 2.40 on. It misses
+  // the first push interval of each series and extrapolates the rest, which leaves quantiles within the bucket error.)
+  overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
   extreme: (trend, which, sel, by) =>
-    `histogram_quantile(${which === 'min' ? '0' : '1'}, sum${byClause(by)} (last_over_time(k6_${trend}_seconds{${sel}}[$__range])))`,
+    `histogram_quantile(${which === 'min' ? '0' : '1'}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
 };
 
 /** Aggregation across runners and label sets of a classic stat gauge (per-runner stats cannot be merged exactly). */

@@ -1,67 +1,65 @@
 /**
- * The pass/fail row: thresholds judged over ALL runners of a run, from the same Prometheus data the dashboards show.
+ * The pass/fail row: k6 thresholds judged over ALL runners of a run, with exactly the PromQL the verdict uses
+ * (constructs/src/thresholds.ts `thresholdQueries`, scope `testid=~"$testid"` over `$__range`), so the dashboard and
+ * `loadtest verdict` cannot disagree on the same window.
  *
- * Extension point: a {@link ThresholdCheck} is an observed PromQL value plus a comparison with a limit. The generic
- * checks below cover the two thresholds most tests set (`http_req_failed: rate<X`, `http_req_duration: p(95)<Y`) with
- * the limits as dashboard variables; a verdict module that turns k6 threshold expressions into PromQL can feed its own
- * checks to {@link thresholdPanels} (one PASS/FAIL stat and one observed-value stat each) without touching the panels.
+ * The generated dashboards show {@link DASHBOARD_THRESHOLDS}, the thresholds most tests set. A dashboard for one
+ * test's own thresholds is `thresholdPanels(thresholdChecks(test.thresholds))`: the panels are built from any k6
+ * thresholds map.
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { COLOR, instantQuery, statPanel, textVariable, thresholds, UNIT } from './common';
-import { counterTotal, type LatencyQueries, QUANTILES } from './load-test-panels';
-import { SELECTOR } from './common';
+import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope } from '../../constructs/src/thresholds';
+import { COLOR, instantQuery, statPanel, thresholds, UNIT } from './common';
 
-/** Comparison operators of k6 thresholds. */
-export type ThresholdOperator = '<' | '<=' | '>' | '>=' | '==' | '!=';
+/** The thresholds of the generated dashboards' pass/fail row (k6 syntax; time trends in milliseconds). */
+export const DASHBOARD_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
+  http_req_failed: ['rate<0.01'],
+  http_req_duration: ['p(95)<500', 'p(99)<1500'],
+  checks: ['rate>0.99'],
+};
+
+/** The verdict's query scope in a dashboard: the selected runs over the dashboard's time range. */
+export const DASHBOARD_THRESHOLD_SCOPE: ThresholdQueryScope = {
+  testid: '$testid',
+  testidMatch: '=~',
+  window: '$__range',
+  durationSeconds: '$__range_s',
+};
 
 /** One pass/fail criterion over all runners. */
 export interface ThresholdCheck {
-  /** Short name shown as the panel title prefix, e.g. `http_req_duration p(95)<$threshold_p95`. */
+  /** The threshold as written, e.g. `http_req_duration p(95)<500`. */
   readonly name: string;
-  /** What the check means (panel description). */
+  /** How the runners' data is combined (panel description). */
   readonly description: string;
-  /** PromQL of the observed value over the whole run (instant query at the end of the range). */
+  /** PromQL of the observed value over the run (instant query at the end of the range), in k6's unit. */
   readonly observed: string;
   /** Comparison the observed value must satisfy to pass. */
   readonly operator: ThresholdOperator;
-  /** The limit: a number or a dashboard variable (`$threshold_p95`). */
-  readonly limit: string;
+  /** The limit, in k6's unit. */
+  readonly limit: number;
   /** Grafana unit of the observed value. */
   readonly unit: string;
+  /** Whether the query needs native histograms (trend aggregations). */
+  readonly needsNativeHistograms: boolean;
 }
 
-/** Variables holding the limits of the generic checks (editable per run in the dashboard). */
-export function thresholdVariables(): dashboard.TextBoxVariableBuilder[] {
-  return [
-    textVariable('threshold_p95', 'p95 limit (s)', 'Limit of the generic http_req_duration p(95) check, in seconds.', '0.5'),
-    textVariable('threshold_error_ratio', 'Error ratio limit', 'Limit of the generic http_req_failed rate check (0.01 = 1%).', '0.01'),
-  ];
-}
-
-/** The generic checks: error ratio and p95 latency over the run, over all runners. */
-export function genericThresholdChecks(l: LatencyQueries): ThresholdCheck[] {
-  const total = counterTotal('k6_http_reqs_total', SELECTOR.http);
-  const failed = counterTotal('k6_http_reqs_total', `${SELECTOR.http}, expected_response="false"`);
-  return [
-    {
-      name: 'http_req_failed rate',
-      description:
-        'k6 threshold `http_req_failed: ["rate<$threshold_error_ratio"]` judged over all runners: failed requests / all requests over the run.',
-      observed: `(${failed} or ${total} * 0) / ${total}`,
-      operator: '<',
-      limit: '$threshold_error_ratio',
-      unit: UNIT.percent,
-    },
-    {
-      name: 'http_req_duration p(95)',
-      description: 'k6 threshold `http_req_duration: ["p(95)<$threshold_p95"]` judged over all runners (seconds).',
-      observed: l.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http),
-      operator: '<',
-      limit: '$threshold_p95',
-      unit: UNIT.seconds,
-    },
-  ];
+/** The checks of a k6 thresholds map, with the verdict's queries. */
+export function thresholdChecks(map: Readonly<Record<string, readonly string[]>> = DASHBOARD_THRESHOLDS): ThresholdCheck[] {
+  return thresholdQueries(map, DASHBOARD_THRESHOLD_SCOPE).map((q) => {
+    const info = q.threshold.metricInfo;
+    const unit = info.isTime ? UNIT.milliseconds : info.type === 'rate' ? UNIT.percent : UNIT.count;
+    return {
+      name: `${q.threshold.key} ${q.expression}`,
+      description: `k6 threshold \`${q.threshold.key}: ["${q.expression}"]\` over all runners of the run: ${q.aggregation}.`,
+      observed: q.promql,
+      operator: q.threshold.operator,
+      limit: q.threshold.value,
+      unit,
+      needsNativeHistograms: info.type === 'trend',
+    };
+  });
 }
 
 /** PromQL that is 1 when the check passes and 0 when it fails (empty when there is no data). */
@@ -75,11 +73,11 @@ export function thresholdPanels(checks: readonly ThresholdCheck[]): cog.Builder<
   for (const c of checks) {
     panels.push(
       statPanel({
-        title: `${c.name} ${c.operator} ${c.limit}`,
-        description: `${c.description} PASS when the observed value ${c.operator} ${c.limit}.`,
+        title: c.name,
+        description: `${c.description} PASS when the observed value ${c.operator} ${c.limit}; the same query decides \`loadtest verdict\`.`,
         unit: UNIT.passFail,
         thresholds: thresholds(COLOR.bad, [COLOR.ok, 1]),
-        span: 6,
+        span: 3,
         targets: [instantQuery(passExpression(c))],
       }).mappings([
         {
@@ -88,10 +86,10 @@ export function thresholdPanels(checks: readonly ThresholdCheck[]): cog.Builder<
         },
       ]),
       statPanel({
-        title: `${c.name} observed`,
-        description: `Observed value of ${c.name} over the run, over all runners.`,
+        title: `${c.name} (observed)`,
+        description: `Observed value of ${c.name} over the run, over all runners. ${c.description}`,
         unit: c.unit,
-        span: 6,
+        span: 3,
         targets: [instantQuery(c.observed)],
       }),
     );

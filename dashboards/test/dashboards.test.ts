@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { PROMETHEUS_DATASOURCE_UID } from '../../constructs/src/monitoring-stack';
+import { thresholdQueries } from '../../constructs/src/thresholds';
 import { GENERATED_DIR, renderAll } from '../build';
 import {
   allPanels,
@@ -166,7 +167,7 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
 describe('load-test variables', () => {
   const names = (d: dashboard.Dashboard): (string | undefined)[] => (d.templating?.list ?? []).map((v) => `${v.type}:${v.name}`);
 
-  test('native: datasource, testid, scenario, name, quantile (default 0.99), ad-hoc filters, runner namespace, threshold limits', () => {
+  test('native: datasource, testid, scenario, name, quantile (default 0.99), ad-hoc filters, runner namespace', () => {
     const d = built[0]!;
     expect(names(d)).toEqual([
       'datasource:datasource',
@@ -176,8 +177,6 @@ describe('load-test variables', () => {
       'custom:quantile',
       'adhoc:filters',
       'textbox:runner_namespace',
-      'textbox:threshold_p95',
-      'textbox:threshold_error_ratio',
     ]);
     expect(d.templating?.list?.find((v) => v.name === 'quantile')).toMatchObject({
       query: '0.5,0.75,0.9,0.95,0.99,0.999',
@@ -217,10 +216,40 @@ describe('panels beyond the reference dashboards', () => {
         'Runner CPU',
         'Runner memory',
         'Dropped iterations',
-        'http_req_failed rate < $threshold_error_ratio',
-        'http_req_duration p(95) < $threshold_p95',
+        'http_req_failed rate<0.01',
+        'checks rate>0.99',
       ]),
     );
+  });
+
+  test('the pass/fail row runs the verdict queries; trend thresholds only where native histograms exist', () => {
+    const passFail = (d: dashboard.Dashboard) =>
+      contentPanels(d).filter((p) => p.type === 'stat' && /^(http_req_failed|http_req_duration|checks) /.test(p.title ?? ''));
+    expect(passFail(built[0]!).map((p) => p.title)).toEqual([
+      'http_req_failed rate<0.01',
+      'http_req_failed rate<0.01 (observed)',
+      'http_req_duration p(95)<500',
+      'http_req_duration p(95)<500 (observed)',
+      'http_req_duration p(99)<1500',
+      'http_req_duration p(99)<1500 (observed)',
+      'checks rate>0.99',
+      'checks rate>0.99 (observed)',
+    ]);
+    expect(passFail(built[1]!).map((p) => p.title)).toEqual([
+      'http_req_failed rate<0.01',
+      'http_req_failed rate<0.01 (observed)',
+      'checks rate>0.99',
+      'checks rate>0.99 (observed)',
+    ]);
+    const p95 = contentPanels(built[0]!).find((p) => p.title === 'http_req_duration p(95)<500')!;
+    const verdict = thresholdQueries(
+      { http_req_duration: ['p(95)<500'] },
+      { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s' },
+    )[0]!;
+    expect(targetsOf(p95)[0]!.expr).toBe(`(${verdict.promql}) < bool 500`);
+    expect(p95.fieldConfig?.defaults?.mappings).toEqual([
+      { type: 'value', options: { '0': { text: 'FAIL', color: 'red', index: 0 }, '1': { text: 'PASS', color: 'green', index: 1 } } },
+    ]);
   });
 
   test('dropped iterations turn red from the first one', () => {

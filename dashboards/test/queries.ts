@@ -66,10 +66,9 @@ export const CHECK_VALUES: VariableValues = {
   quantile: '0.99',
   quantile_stat: 'p99',
   runner_namespace: 'k6',
-  threshold_p95: '0.5',
-  threshold_error_ratio: '0.01',
   __rate_interval: '1m',
   __range: '600s',
+  __range_s: '600',
   __interval: '15s',
 };
 
