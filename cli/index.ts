@@ -8,6 +8,7 @@ import { PlatformConfigError, type PlatformConfig, type TestConfig } from '../co
 import { DEFAULT_ENVIRONMENT, loadEnvironmentConfig, synthesize } from '../constructs/src/synth';
 import type { RunCluster } from './cluster';
 import { EXIT } from './exit-codes';
+import { initProject } from './init';
 import { abortableSleep, errorMessage, followRun, type FollowOptions, type RunOutcome, type RunStatus } from './follow';
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from './grafana';
 import { formatDuration, processOutput, table, type Output } from './output';
@@ -186,6 +187,20 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         ]);
       }
       out.write(table(['TESTID', 'TEST', 'START (UTC)', 'DURATION', 'RUNNERS', 'VERDICT'], rows));
+      result.code = EXIT.ok;
+    });
+
+  program
+    .command('init')
+    .description('write a new load-test repository for a service team into <dir> (new or empty): scripts, config, CI')
+    .argument('<dir>', 'directory of the new repository')
+    .option('--name <name>', 'npm package name (default: the directory name)')
+    .addOption(new Option('--env <name>', 'the environment its config declares').default('dev').argParser(environmentName))
+    .action((dir: string, opts: { name?: string; env: string }) => {
+      const created = initProject(path.resolve(dir), { ...(opts.name !== undefined ? { name: opts.name } : {}), environment: opts.env });
+      out.write(`${c.green('✓')} ${created.dir}: ${created.files.length} files\n`);
+      for (const f of created.files) out.write(`    ${f}\n`);
+      out.write(`next: cd ${dir} && npm install && npm test\n`);
       result.code = EXIT.ok;
     });
 

@@ -9,7 +9,18 @@ import * as path from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 import * as YAML from 'yaml';
 import { versions } from '../constructs/src/versions';
-import { buildPackage, consumerProject, constructsDir, npmInstall, peerInstallArgs, repoRoot, run, type BuiltPackage } from './support/package';
+import { initProject, InitError } from '../cli/init';
+import {
+  buildPackage,
+  consumerProject,
+  constructsDir,
+  npmInstall,
+  peerInstallArgs,
+  repoRoot,
+  rootVersion,
+  run,
+  type BuiltPackage,
+} from './support/package';
 
 let work: string;
 let pkg: BuiltPackage;
@@ -200,5 +211,95 @@ describe('API report and reference', () => {
     expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
     const stale = [...fresh].filter(([f, text]) => committed.get(f) !== text).map(([f]) => f);
     expect(stale).toEqual([]);
+  });
+});
+
+describe('loadtest init: the scaffold of a team repository', () => {
+  test('refuses a non-empty directory, naming it, and writes nothing', () => {
+    // GIVEN
+    const dir = path.join(work, 'taken');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'notes.txt'), 'mine\n');
+    // WHEN / THEN
+    expect(() => initProject(dir)).toThrow(
+      new InitError(`loadtest init: directory ${dir} is not empty (found: notes.txt); choose a new or empty directory, nothing was written`),
+    );
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+  });
+
+  test('bad options are refused with the option named', () => {
+    expect(() => initProject(path.join(work, 'bad-env'), { environment: 'Prod' })).toThrow(
+      `loadtest init: 'environment' must be a DNS label of at most 30 characters such as "dev", got "Prod"`,
+    );
+    expect(() => initProject(path.join(work, 'bad-name'), { name: 'My Tests' })).toThrow(
+      `loadtest init: 'name' must be an npm package name (lower-case letters, digits, "-", "." or "_"), got "My Tests"`,
+    );
+  });
+
+  test('writes a repository whose own tests pass with the packed library installed: type-check and synth', () => {
+    // GIVEN
+    const dir = path.join(work, 'checkout-load-tests');
+    // WHEN
+    const result = initProject(dir);
+    // THEN: the files
+    expect(result.files).toEqual([
+      '.github/workflows/loadtest.yml',
+      '.gitignore',
+      'Pulumi.dev.yaml',
+      'README.md',
+      'cdk8s.yaml',
+      'main.ts',
+      'package.json',
+      'scripts/example.ts',
+      'scripts/tsconfig.json',
+      'tsconfig.json',
+    ]);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    expect(manifest.name).toBe('checkout-load-tests');
+    expect(manifest.dependencies).toEqual({
+      '@k6-platform/constructs': '^0.1.0',
+      cdk8s: `^${rootVersion('cdk8s')}`,
+      'cdk8s-plus-27': `^${rootVersion('cdk8s-plus-27')}`,
+      constructs: `^${rootVersion('constructs')}`,
+    });
+    const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
+    expect(readme).toContain('npm install && npm test ');
+    expect(readme).toContain('loadtest run example --env dev ');
+    // the CI workflow synthesizes and judges
+    const workflow = YAML.parse(readFileSync(path.join(dir, '.github', 'workflows', 'loadtest.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: { run?: string }[] }>;
+    };
+    expect(Object.keys(workflow.jobs)).toEqual(['synth', 'run']);
+    expect(workflow.jobs.synth!.steps.map((s) => s.run).filter(Boolean)).toEqual(['npm ci', 'npm test']);
+    expect(workflow.jobs.run!.steps.map((s) => s.run ?? '').filter((r) => r.includes('loadtest'))).toEqual([
+      'npx --yes --package @k6-platform/cli loadtest run "${{ inputs.test }}" --env dev --run-id "$RUN_ID"',
+      'npx --yes --package @k6-platform/cli loadtest verdict --testid "$RUN_ID" --env dev',
+    ]);
+
+    // WHEN: its dependencies are installed, with the library from the packed tarball, and its own tests run
+    npmInstall(dir, [pkg.tarball]);
+    run('npm', ['test'], dir);
+
+    // THEN: the synthesized manifests hold the example test's script and its runners
+    const out = path.join(dir, 'dist', 'dev');
+    const objects = readdirSync(out)
+      .filter((f) => f.endsWith('.k8s.yaml'))
+      .flatMap((f) => YAML.parseAllDocuments(readFileSync(path.join(out, f), 'utf8')).map((d) => d.toJS() as Obj | null))
+      .filter((o): o is Obj => o !== null);
+    const scripts = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/component'] === 'test-script');
+    expect(scripts.map((o) => [o.metadata.namespace, Object.keys(o.data ?? {})])).toEqual([['k6', ['example.ts']]]);
+    expect(objects.filter((o) => o.kind === 'Job' && o.metadata.labels?.['k6.platform/test'] === 'example').length).toBeGreaterThan(0);
+    expect(objects.filter((o) => o.metadata.labels?.grafana_dashboard === '1').length).toBeGreaterThan(0);
+
+    // and a type error in a script fails its tests
+    writeFileSync(
+      path.join(dir, 'scripts', 'example.ts'),
+      `${readFileSync(path.join(dir, 'scripts', 'example.ts'), 'utf8')}\nconst n: number = 'x';\n`,
+    );
+    expect(() => run('npm', ['run', 'typecheck'], dir)).toThrow(/scripts\/example\.ts\(\d+,\d+\): error TS2322/);
   });
 });
