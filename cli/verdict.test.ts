@@ -1,5 +1,6 @@
 import { monitoringValues } from '../constructs/src/monitoring-stack';
 import { parsePlatformConfig } from '../constructs/src/platform-config';
+import { THRESHOLD_RULES } from '../constructs/src/thresholds';
 import { pushK6Run, type K6RunTruth } from '../test/support/k6-run';
 import { freePort, startPrometheus, type PrometheusHandle } from '../test/support/prometheus';
 import { bucketErrorBound } from '../test/support/remote-write';
@@ -243,6 +244,12 @@ describe('outcomes and exit codes', () => {
     const v = await evaluateVerdict(prometheusApi(prom.url), 'verdict-slow', { http_reqs: ['count>0'] }, { start: slow.start, end: slow.end });
     expect(v.window).toEqual({ start: slow.start, end: slow.end, pushIntervalSeconds: 5 });
     expect(v.rows[0]!.observed).toBe(slow.totals.requests);
+  });
+
+  test('invalid thresholds throw before any query, naming the field', async () => {
+    await expect(evaluateVerdict(prometheusApi(prom.url), 'verdict-slow', { http_req_duration: ['p95<1'] })).rejects.toThrow(
+      `'thresholds.http_req_duration[0]' ${THRESHOLD_RULES.expression}, got "p95<1"`,
+    );
   });
 
   test('the exit codes are documented values', () => {

@@ -4,7 +4,7 @@
  * sends them.
  */
 import * as protobuf from 'protobufjs';
-import { compress } from 'snappyjs';
+import { compress, uncompress } from 'snappyjs';
 
 /**
  * The remote-write 1.0 messages (prometheus/prompb types.proto + remote.proto), reduced to what a writer sends.
@@ -142,8 +142,6 @@ export function encodeWriteRequest(series: readonly RemoteWriteSeries[]): Uint8A
 
 /** Decodes what {@link encodeWriteRequest} produced (for tests of the encoder itself). */
 export function decodeWriteRequest(body: Uint8Array): Record<string, unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { uncompress } = require('snappyjs') as typeof import('snappyjs');
   return WriteRequest.toObject(WriteRequest.decode(uncompress(body)), { longs: Number, defaults: true }) as Record<string, unknown>;
 }
 
