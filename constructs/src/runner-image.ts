@@ -441,7 +441,6 @@ export class RunnerImage extends Construct {
 
     const pushSecret = props.pushSecret!;
     const buildArgs = Object.entries(this.buildArgs).flatMap(([k, v]) => ['--opt', `build-arg:${k}=${v}`]);
-    this.buildJobName = `k6-runner-build-${hash}`;
     const restricted = {
       allowPrivilegeEscalation: false,
       privileged: false,
@@ -452,94 +451,98 @@ export class RunnerImage extends Construct {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     };
+    const jobSpec = {
+      backoffLimit: 2,
+      activeDeadlineSeconds: 3600,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName,
+          automountServiceAccountToken: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: BUILDKIT_UID,
+            runAsGroup: BUILDKIT_UID,
+            fsGroup: BUILDKIT_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          initContainers: [
+            {
+              // BuildKit's local source sends ConfigMap symlinks (..data/...) as symlinks: copy real files first.
+              name: 'context',
+              image: props.builderImage ?? versions.buildkitImage,
+              command: ['cp', '-L', '/context-src/Dockerfile', '/workspace/Dockerfile'],
+              securityContext: restricted,
+              resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+              volumeMounts: [
+                { name: 'context-src', mountPath: '/context-src', readOnly: true },
+                { name: 'workspace', mountPath: '/workspace' },
+              ],
+            },
+          ],
+          containers: [
+            {
+              name: 'buildkit',
+              image: props.builderImage ?? versions.buildkitImage,
+              command: ['buildctl-daemonless.sh'],
+              args: [
+                'build',
+                '--frontend',
+                'dockerfile.v0',
+                '--local',
+                'context=/workspace',
+                '--local',
+                'dockerfile=/workspace',
+                ...buildArgs,
+                '--output',
+                `type=image,name=${this.imageRef},push=true`,
+              ],
+              env: [
+                // No process sandbox (no PID namespace / procfs mount): what makes rootless BuildKit run without
+                // `systempaths=unconfined` (procMount: Unmasked), which Kubernetes Pod Security forbids outright.
+                { name: 'BUILDKITD_FLAGS', value: '--oci-worker-no-process-sandbox' },
+                { name: 'DOCKER_CONFIG', value: '/home/user/.docker' },
+              ],
+              // The explicit, narrow exception to the restricted profile: exactly BUILDKIT_RESTRICTED_EXCEPTIONS.
+              securityContext: {
+                allowPrivilegeEscalation: true,
+                privileged: false,
+                runAsNonRoot: true,
+                runAsUser: BUILDKIT_UID,
+                runAsGroup: BUILDKIT_UID,
+                capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID'] },
+                seccompProfile: { type: 'Unconfined' },
+                appArmorProfile: { type: 'Unconfined' },
+              },
+              resources: props.builderResources ?? DEFAULT_BUILDER_RESOURCES,
+              volumeMounts: [
+                { name: 'workspace', mountPath: '/workspace', readOnly: true },
+                { name: 'docker-config', mountPath: '/home/user/.docker', readOnly: true },
+                { name: 'buildkit-state', mountPath: '/home/user/.local/share/buildkit' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'context-src', configMap: { name: `k6-runner-context-${hash}` } },
+            { name: 'workspace', emptyDir: { sizeLimit: '16Mi' } },
+            {
+              name: 'docker-config',
+              secret: { secretName: pushSecret.name, items: [{ key: pushSecret.key ?? '.dockerconfigjson', path: 'config.json' }] },
+            },
+            { name: 'buildkit-state', emptyDir: {} },
+          ],
+        },
+      },
+    };
+    // A Job's pod template is immutable: the name hashes the whole spec (image tag included), so any change (builder
+    // resources, push Secret, builder image) makes a new Job while unchanged inputs re-apply the same, completed one.
+    this.buildJobName = `k6-runner-build-${createHash('sha256').update(JSON.stringify(jobSpec)).digest('hex').slice(0, 12)}`;
     this.buildJob = new ApiObject(this, 'BuildJob', {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: meta(this.buildJobName, { annotations: { 'k6.platform/image': this.imageRef } }),
-      spec: {
-        backoffLimit: 2,
-        activeDeadlineSeconds: 3600,
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: 'Never',
-            serviceAccountName,
-            automountServiceAccountToken: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: BUILDKIT_UID,
-              runAsGroup: BUILDKIT_UID,
-              fsGroup: BUILDKIT_UID,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
-            initContainers: [
-              {
-                // BuildKit's local source sends ConfigMap symlinks (..data/...) as symlinks: copy real files first.
-                name: 'context',
-                image: props.builderImage ?? versions.buildkitImage,
-                command: ['cp', '-L', '/context-src/Dockerfile', '/workspace/Dockerfile'],
-                securityContext: restricted,
-                resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-                volumeMounts: [
-                  { name: 'context-src', mountPath: '/context-src', readOnly: true },
-                  { name: 'workspace', mountPath: '/workspace' },
-                ],
-              },
-            ],
-            containers: [
-              {
-                name: 'buildkit',
-                image: props.builderImage ?? versions.buildkitImage,
-                command: ['buildctl-daemonless.sh'],
-                args: [
-                  'build',
-                  '--frontend',
-                  'dockerfile.v0',
-                  '--local',
-                  'context=/workspace',
-                  '--local',
-                  'dockerfile=/workspace',
-                  ...buildArgs,
-                  '--output',
-                  `type=image,name=${this.imageRef},push=true`,
-                ],
-                env: [
-                  // No process sandbox (no PID namespace / procfs mount): what makes rootless BuildKit run without
-                  // `systempaths=unconfined` (procMount: Unmasked), which Kubernetes Pod Security forbids outright.
-                  { name: 'BUILDKITD_FLAGS', value: '--oci-worker-no-process-sandbox' },
-                  { name: 'DOCKER_CONFIG', value: '/home/user/.docker' },
-                ],
-                // The explicit, narrow exception to the restricted profile: exactly BUILDKIT_RESTRICTED_EXCEPTIONS.
-                securityContext: {
-                  allowPrivilegeEscalation: true,
-                  privileged: false,
-                  runAsNonRoot: true,
-                  runAsUser: BUILDKIT_UID,
-                  runAsGroup: BUILDKIT_UID,
-                  capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID'] },
-                  seccompProfile: { type: 'Unconfined' },
-                  appArmorProfile: { type: 'Unconfined' },
-                },
-                resources: props.builderResources ?? DEFAULT_BUILDER_RESOURCES,
-                volumeMounts: [
-                  { name: 'workspace', mountPath: '/workspace', readOnly: true },
-                  { name: 'docker-config', mountPath: '/home/user/.docker', readOnly: true },
-                  { name: 'buildkit-state', mountPath: '/home/user/.local/share/buildkit' },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'context-src', configMap: { name: `k6-runner-context-${hash}` } },
-              { name: 'workspace', emptyDir: { sizeLimit: '16Mi' } },
-              {
-                name: 'docker-config',
-                secret: { secretName: pushSecret.name, items: [{ key: pushSecret.key ?? '.dockerconfigjson', path: 'config.json' }] },
-              },
-              { name: 'buildkit-state', emptyDir: {} },
-            ],
-          },
-        },
-      },
+      spec: jobSpec,
     });
   }
 }

@@ -172,7 +172,7 @@ describe('RunnerImage', () => {
         'ServiceAccount/k6-runner-build',
         `ConfigMap/k6-runner-context-${hash}`,
         'NetworkPolicy/k6-runner-build',
-        `Job/k6-runner-build-${hash}`,
+        `Job/${image.buildJobName}`,
       ]);
       expect(validateManifests(objects)).toEqual([]);
       expect(objects.filter((o) => o.kind !== 'Namespace').every((o) => o.metadata?.namespace === 'k6-build')).toBe(true);
@@ -180,7 +180,8 @@ describe('RunnerImage', () => {
 
     test('imageRef is <registry>/<repository>:<content tag> and the Job pushes exactly that', () => {
       expect(image.imageRef).toBe(`registry.example.com/load-testing/k6:${tag}`);
-      expect(image.buildJobName).toBe(`k6-runner-build-${hash}`);
+      expect(image.buildJobName).toMatch(/^k6-runner-build-[0-9a-f]{12}$/);
+      expect(job.metadata.name).toBe(image.buildJobName);
       expect(buildkit.image).toBe(versions.buildkitImage);
       expect(buildkit.command).toEqual(['buildctl-daemonless.sh']);
       expect(buildkit.args).toEqual([
@@ -226,6 +227,20 @@ describe('RunnerImage', () => {
         { name: 'DOCKER_CONFIG', value: '/home/user/.docker' },
       ]);
       expect(buildkit.volumeMounts).toContainEqual({ name: 'docker-config', mountPath: '/home/user/.docker', readOnly: true });
+    });
+
+    test('the Job name is stable for the same inputs and new when anything in the Job changes (its template is immutable)', () => {
+      expect(synth(BUILD).image.buildJobName).toBe(image.buildJobName);
+      const names = [
+        image.buildJobName,
+        synth({ ...BUILD, builderResources: { requests: { cpu: '2' } } }).image.buildJobName,
+        synth({ ...BUILD, pushSecret: { name: 'other-push' } }).image.buildJobName,
+        synth({ ...BUILD, extensions: [KAFKA] }).image.buildJobName,
+        synth({ ...BUILD, builderImage: 'moby/buildkit:v0.32.0-rootless' }).image.buildJobName,
+      ];
+      expect(new Set(names).size).toBe(names.length);
+      // ...while the image tag depends only on what goes into the image.
+      expect(synth({ ...BUILD, builderResources: { requests: { cpu: '2' } } }).image.imageRef).toBe(image.imageRef);
     });
 
     test('own ServiceAccount without a token; builder resources default', () => {
@@ -279,11 +294,11 @@ describe('RunnerImage', () => {
     test('the build pod breaks exactly the documented restricted-profile controls, in the BuildKit container only', () => {
       const violations = restrictedProfileViolations(objects);
       expect(violations).toEqual([
-        `Job/k6-runner-build-${hash}: container "buildkit": appArmorProfile.type must not be Unconfined`,
-        `Job/k6-runner-build-${hash}: container "buildkit": allowPrivilegeEscalation must be false`,
-        `Job/k6-runner-build-${hash}: container "buildkit": seccompProfile.type must be RuntimeDefault or Localhost (on the container or the pod), got Unconfined`,
-        `Job/k6-runner-build-${hash}: container "buildkit": capabilities.add may only hold NET_BIND_SERVICE, got SETUID`,
-        `Job/k6-runner-build-${hash}: container "buildkit": capabilities.add may only hold NET_BIND_SERVICE, got SETGID`,
+        `Job/${image.buildJobName}: container "buildkit": appArmorProfile.type must not be Unconfined`,
+        `Job/${image.buildJobName}: container "buildkit": allowPrivilegeEscalation must be false`,
+        `Job/${image.buildJobName}: container "buildkit": seccompProfile.type must be RuntimeDefault or Localhost (on the container or the pod), got Unconfined`,
+        `Job/${image.buildJobName}: container "buildkit": capabilities.add may only hold NET_BIND_SERVICE, got SETUID`,
+        `Job/${image.buildJobName}: container "buildkit": capabilities.add may only hold NET_BIND_SERVICE, got SETGID`,
       ]);
       // Each broken control is one documented in BUILDKIT_RESTRICTED_EXCEPTIONS, and each documented one is broken.
       const controls = new Set(violations.map((v) => /container "buildkit": (\w+)/.exec(v)![1]));
