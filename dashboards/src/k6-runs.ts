@@ -20,6 +20,7 @@ import {
 } from './common';
 import { K6_LOAD_TEST_UID } from './k6-load-test';
 import { K6_LOAD_TEST_CLASSIC_UID } from './k6-load-test-classic';
+import { checksRatio } from './load-test-panels';
 
 /** Fixed uid of the dashboard. */
 export const K6_RUNS_UID = 'k6-runs';
@@ -41,7 +42,7 @@ export const RUN_COLUMNS = {
   p95:
     `histogram_quantile(0.95, sum by (testid) (increase(k6_http_req_duration_seconds{${RUN}}[$__range]))) ` +
     `or max by (testid) (last_over_time(k6_http_req_duration_p95{${RUN}}[$__range]))`,
-  'checks pass': `avg by (testid) (last_over_time(k6_checks_rate{${RUN}}[$__range]))`,
+  'checks pass': checksRatio(RUN, ['testid'], true),
 } as const;
 
 /** Link from a run row to its dashboard (time range kept). */
@@ -57,7 +58,7 @@ export function k6RunsDashboard(): dashboard.Dashboard {
     title: 'Runs',
     description:
       'One row per k6 run (testid) seen in the time range: start, duration, total requests, error ratio (failed / all requests), ' +
-      'http_req_duration p95 over all runners, and the checks pass ratio (mean over runners). Click a testid to open its dashboard.',
+      'http_req_duration p95 over all runners, and the checks pass ratio (passed / all evaluations over all runners). Click a testid to open its dashboard.',
     unit: UNIT.count,
     thresholds: NEUTRAL_THRESHOLDS(),
     height: 16,

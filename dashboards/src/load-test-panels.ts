@@ -356,17 +356,33 @@ export function requestsByUrlPanel(l: LatencyQueries): cog.Builder<dashboard.Pan
 // ---------------------------------------------------------------------------------------------------------------
 // Checks
 
+/**
+ * Pass ratio of checks over all runners, by `by`. k6 writes no per-check counter, only each runner's cumulative pass
+ * ratio per check (a Rate): each ratio is weighted by that runner's iterations of the same scenario (the number of
+ * evaluations when a check runs once per iteration, the usual script shape), as the verdict does. `overRun` takes
+ * each series' value at the end of the range; otherwise the value at each step.
+ */
+export function checksRatio(sel: string, by: readonly string[], overRun: boolean): string {
+  const last = (m: string, s: string): string => (overRun ? `last_over_time(${m}{${s}}[$__range])` : `${m}{${s}}`);
+  const rate = last('k6_checks_rate', sel);
+  const iterations = `sum by (testid, instance_id, scenario) (${last('k6_iterations_total', sel)})`;
+  const on = 'on (testid, instance_id, scenario) group_left';
+  return `sum${byClause(by)} (${rate} * ${on} ${iterations}) / sum${byClause(by)} ((${rate} * 0 + 1) * ${on} ${iterations})`;
+}
+
+const CHECKS_WEIGHTING =
+  "k6 sends each runner's cumulative pass ratio per check; ratios are weighted by the runner's iterations of the same scenario, " +
+  'which makes the result passed / all evaluations when each check runs once per iteration (the verdict weighs them the same way).';
+
 /** Success ratio by check over the run. */
 export function checksTablePanel(): cog.Builder<dashboard.Panel> {
   return tablePanel({
     title: 'Checks by name',
-    description:
-      'Success ratio of each check over the run. k6 sends a Rate (ratio since the runner started) per runner; the table shows the ' +
-      'mean over runners, exact when runners ran equal shares (execution segments make them nearly equal).',
+    description: 'Success ratio of each check over the run, over all runners. ' + CHECKS_WEIGHTING,
     unit: UNIT.percent,
     thresholds: SUCCESS_RATIO_THRESHOLDS(),
     span: 12,
-    targets: [tableQuery(`avg by (check) (last_over_time(k6_checks_rate{${SELECTOR.scenario}}[$__range]))`)],
+    targets: [tableQuery(checksRatio(SELECTOR.scenario, ['check'], true))],
     columns: { 'Value #A': 'success ratio' },
   });
 }
@@ -375,10 +391,10 @@ export function checksTablePanel(): cog.Builder<dashboard.Panel> {
 export function checksOverTimePanel(): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Checks success ratio over time',
-    description: 'Success ratio of each check since the start of the run (k6 Rates are cumulative), mean over runners.',
+    description: 'Success ratio of each check from the start of the run up to each point in time (k6 Rates are cumulative). ' + CHECKS_WEIGHTING,
     unit: UNIT.percent,
     thresholds: SUCCESS_RATIO_THRESHOLDS(),
-    targets: [prometheusQuery(`avg by (check) (k6_checks_rate{${SELECTOR.scenario}})`, '{{check}}')],
+    targets: [prometheusQuery(checksRatio(SELECTOR.scenario, ['check'], false), '{{check}}')],
   });
 }
 

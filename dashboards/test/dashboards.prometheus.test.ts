@@ -163,7 +163,7 @@ describe.each(['native', 'classic'] as const)('%s load-test dashboard against th
     expect(rows.map((r) => r.metric.check).sort()).toEqual(['body has items', 'status is 200']);
     for (const r of rows) {
       const c = t.perCheck[r.metric.check!]!;
-      expect({ check: r.metric.check, ratio: Number(r.value![1]) }).toEqual({ check: r.metric.check, ratio: expect.closeTo(c.passed / c.total, 3) });
+      expect({ check: r.metric.check, ratio: Number(r.value![1]) }).toEqual({ check: r.metric.check, ratio: expect.closeTo(c.passed / c.total, 9) });
     }
   });
 
@@ -261,7 +261,7 @@ describe('runs dashboard', () => {
     expect(Object.keys(p95).sort()).toEqual(['dash-classic', 'dash-native']);
     expect(Math.abs(p95['dash-native']! - truths.native.quantile(0.95)) / truths.native.quantile(0.95)).toBeLessThanOrEqual(bucketErrorBound());
     const checks = byRun('F');
-    expect(checks['dash-native']).toBeCloseTo(truths.native.totals.checksRate, 3);
+    expect(checks['dash-native']).toBeCloseTo(truths.native.totals.checksRate, 9);
   });
 
   test('the testid variable offers both runs', () => {
