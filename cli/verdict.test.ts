@@ -86,6 +86,17 @@ describe('percentiles over all runners', () => {
     expect(v.exitCode).toBe(99);
   });
 
+  test('min and max are bucket bounds near the true extremes', async () => {
+    // GIVEN
+    const values = slow.values('http_req_duration').map((v) => v * 1000);
+    // WHEN
+    const v = await judge({ http_req_duration: ['min>0', 'max<100000'] });
+    // THEN (the lowest/highest populated bucket; the first push of each series is not in increase())
+    expect(Math.abs(v.rows[0]!.observed! / Math.min(...values) - 1)).toBeLessThan(2 * BOUND);
+    expect(Math.abs(v.rows[1]!.observed! / Math.max(...values) - 1)).toBeLessThan(2 * BOUND);
+    expect(v.rows.map((r) => r.pass)).toEqual([true, true]);
+  });
+
   test('iteration_duration avg: passes above, fails below the true average', async () => {
     const values = slow.values('iteration_duration');
     const truth = (values.reduce((a, b) => a + b) / values.length) * 1000;
