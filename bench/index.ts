@@ -3,6 +3,7 @@
  * the tests (wall time is not asserted anywhere). Takes a few minutes: most of it is pushing 1 h of synthetic data.
  */
 import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { thresholdQueries } from '../constructs/src/thresholds';
 import { table } from '../cli/output';
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   const rootDir = path.resolve(__dirname, '..');
   const m = machine();
   const log = (s: string) => process.stdout.write(`${s}\n`);
-  log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}`);
+  const startLoad = os.loadavg()[0]!.toFixed(1);
+  log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}; 1-min load average at start ${startLoad}`);
 
   log('\n== synth (buildEnvironment + app.synthYaml, median of 3 after a warm-up) ==');
   const synth = await benchSynth(rootDir);
@@ -53,13 +55,14 @@ async function main(): Promise<void> {
   );
   log(seriesTable + `classic / native: ${(classic.series / native.series).toFixed(2)}x`);
 
-  log('\n== query time over 1 h x 10 runners x 10 URLs (native histograms; median of 3 after a warm-up) ==');
+  log('\n== query time over 1 h x 10 runners x 10 URLs (median of 3 after a warm-up) ==');
   const q = await benchQueries(rootDir, verdictQueries);
   const queryRows = q.figures.map((f) => [f.source, f.title.slice(0, 60), f.kind, ms(f.medianMs)]);
   const queryTable = table(['SOURCE', 'PANEL / QUERY', 'KIND', 'MEDIAN'], queryRows);
   const slowest = [...q.figures].sort((a, b) => b.medianMs - a.medianMs)[0]!;
   const total = q.figures.reduce((s, f) => s + f.medianMs, 0);
-  log(`pushed ${q.samplesNote} in ${ms(q.pushMs)}`);
+  const load = q.loadAverage.map((x) => x.toFixed(1)).join(' / ');
+  log(`pushed ${q.samplesNote} in ${ms(q.pushMs)}; 1-min load average during the queries (min / median / max): ${load}`);
   log(queryTable + `${q.figures.length} queries, total ${ms(total)}, slowest ${ms(slowest.medianMs)} (${slowest.source}: ${slowest.title})`);
 
   const doc = `# Performance
@@ -67,8 +70,9 @@ async function main(): Promise<void> {
 Figures from \`npm run bench\` (bench/*.ts). They are printed and recorded here, never asserted by tests.
 Regenerate with \`npm run bench\` (it rewrites this file).
 
-Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node}; Prometheus 2.42 (Debian) with the
-flags derived from the construct's values (\`--web.enable-remote-write-receiver --enable-feature=native-histograms\`).
+Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node}; 1-minute load average at the
+start: ${startLoad}. Prometheus 2.42 (Debian) with the flags derived from the construct's values
+(\`--web.enable-remote-write-receiver --enable-feature=native-histograms\`).
 
 ## Synth time of the full platform
 
@@ -94,13 +98,19 @@ Classic / native: **${(classic.series / native.series).toFixed(2)}x** the series
 
 ## Query time over 1 h x 10 runners
 
-${q.samplesNote}: one hour of 5 s pushes from 10 runners over 10 URLs in native-histogram mode, pushed in time order
-ending at "now" (Prometheus 2.42 rejects samples older than the head allows; pushing in order from now-1h works on an
-empty TSDB), took ${ms(q.pushMs)} to push. Each query ran once to warm up, then 3 times; the median is shown. Dashboard
-panel queries (dashboards/generated/*.json, variables substituted: testid = the run, scenario/name = .*, quantile 0.95,
-\`$__rate_interval\` 1m, \`$__range\` 1h) run as Grafana runs them: range queries over the hour at a 15 s step
-(240 points), instant queries at the end. The verdict queries (constructs/src/thresholds.ts, window 1 h) and the CLI's
-progress and \`runs\` queries are instant queries at the end of the run.
+${q.samplesNote}: one hour of 5 s pushes from 10 runners over 10 URLs, written twice (native histograms, testid
+\`bench-1h\`; classic trend stats, testid \`bench-1h-classic\`) into one Prometheus, each pushed in time order ending
+at "now" (Prometheus 2.42 rejects samples older than the head allows and out-of-order samples; pushing each run in
+order from now-1h into an empty TSDB works), took ${ms(q.pushMs)} to push. Each query ran once to warm up, then 3
+times; the median is shown. Dashboard panel queries (dashboards/generated/*.json; variables substituted: testid = the
+run, scenario/name = .*, quantile 0.95, \`$__rate_interval\` 1m, \`$__range\` 1h) run as Grafana runs them: range
+queries over the hour at a 15 s step (240 points), instant queries at the end. The classic dashboard runs against the
+classic run, everything else against the native run. The verdict queries (constructs/src/thresholds.ts, window 1 h)
+and the CLI's progress and \`runs\` queries are instant queries at the end of the run.
+
+The machine is shared (other jobs ran during the benchmark): 1-minute load average while querying (min / median /
+max) ${load} on ${m.cores} cores. Read the figures as upper bounds and compare them with each other, not with a
+quiet machine.
 
 \`\`\`
 ${queryTable}\`\`\`

@@ -5,11 +5,12 @@
  * construct's flags) and the synthetic k6 run generator.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitoringValues } from '../constructs/src/monitoring-stack';
 import { parsePlatformConfig } from '../constructs/src/platform-config';
 import { startPrometheus, type PrometheusHandle } from '../test/support/prometheus';
-import { pushK6Run, type K6RunOptions, type SyntheticUrl } from '../test/support/k6-run';
+import { pushK6Run, type SyntheticUrl } from '../test/support/k6-run';
 import { progressQueries } from '../cli/progress';
 import { runsQueries } from '../cli/runs';
 import { median, timeMs } from './machine';
@@ -126,40 +127,55 @@ export interface ExtraQuery {
 }
 
 /**
- * Pushes 1 h x 10 runners x 10 URLs of native-histogram data (5 s pushes, in time order, ending now) and times each
- * query: `repeats` runs after one warm-up, range queries over the hour at a 15 s step (a 240-point panel), instant
- * queries at the end.
+ * Pushes 1 h x 10 runners x 10 URLs of data twice into one Prometheus, in time order, ending now: once with native
+ * histograms (testid `bench-1h`) and once with classic trend stats (testid `bench-1h-classic`). Times each query
+ * (`repeats` runs after one warm-up): the classic dashboard's queries against the classic run, everything else against
+ * the native run; range queries over the hour at a 15 s step (a 240-point panel), instant queries at the end.
  */
 export async function benchQueries(
   rootDir: string,
   extra: (testid: string) => readonly ExtraQuery[],
   repeats = 3,
-): Promise<{ figures: QueryFigure[]; pushMs: number; series: number; samplesNote: string }> {
+): Promise<{ figures: QueryFigure[]; pushMs: number; series: number; samplesNote: string; loadAverage: readonly number[] }> {
   return withPrometheus(async (p) => {
-    const testid = 'bench-1h';
+    const native = 'bench-1h';
+    const classic = 'bench-1h-classic';
     const end = Date.now();
-    const options: K6RunOptions = { testid, mode: 'native', runners: 10, urls: URLS, durationSeconds: 3600, endTime: end };
-    const pushMs = await timeMs(() => pushK6Run(p.writeUrl, options));
+    const base = { runners: 10, urls: URLS, durationSeconds: 3600, endTime: end };
+    const pushMs =
+      (await timeMs(() => pushK6Run(p.writeUrl, { ...base, testid: native, mode: 'native' }))) +
+      (await timeMs(() => pushK6Run(p.writeUrl, { ...base, testid: classic, mode: 'classic', classicStats: CLASSIC_BENCH_STATS })));
     const series = (await p.tsdbStatus()).headStats.numSeries;
     const start = end - 3600_000;
     const figures: QueryFigure[] = [];
+    const loads: number[] = [];
     const time = async (source: string, title: string, expr: string, instant: boolean) => {
       const run = () => (instant ? p.query(expr, end) : p.queryRange(expr, start, end, 15));
       await run();
       const times: number[] = [];
       for (let i = 0; i < repeats; i++) times.push(await timeMs(run));
+      loads.push(os.loadavg()[0]!);
       figures.push({ source, title, kind: instant ? 'instant' : 'range', medianMs: median(times), expr });
     };
-    for (const q of dashboardQueries(rootDir)) await time(q.source, q.title, substitute(q.expr, testid), q.instant);
-    const cli = progressQueries(testid);
+    for (const q of dashboardQueries(rootDir)) {
+      await time(q.source, q.title, substitute(q.expr, /classic/.test(q.source) ? classic : native), q.instant);
+    }
+    const cli = progressQueries(native);
     await time('cli run', 'progress: VUs', cli.vus, true);
     await time('cli run', 'progress: request rate', cli.requestRate, true);
     await time('cli run', 'progress: error rate', cli.errorRate, true);
     const runs = runsQueries('2h');
     await time('cli runs', 'runs: start', runs.start, true);
     await time('cli runs', 'runs: end', runs.end, true);
+    await time('cli runs', 'runs: end (latest push)', runs.endNow, true);
     await time('cli runs', 'runs: runners', runs.runners, true);
-    for (const q of extra(testid)) await time(q.source, q.title, q.expr, true);
-    return { figures, pushMs, series, samplesNote: `${3600 / 5} pushes x 10 runners, ${series} series` };
+    for (const q of extra(native)) await time(q.source, q.title, q.expr, true);
+    return {
+      figures,
+      pushMs,
+      series,
+      samplesNote: `2 runs (native and classic) x 720 pushes x 10 runners x 10 URLs, ${series} series`,
+      loadAverage: [Math.min(...loads), median(loads), Math.max(...loads)],
+    };
   });
 }

@@ -1,0 +1,143 @@
+/**
+ * The client-node adapter against a fake API server on loopback: the requests it sends (server-side apply, list and
+ * delete by label selector, k6's stop call through the pod proxy) and how it reads the answers.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { K6_STOP_BODY } from '../../cli/cluster';
+
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly contentType?: string;
+  readonly authorization?: string;
+  readonly body: string;
+}
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+let server: Server;
+let dir: string;
+const seen: Seen[] = [];
+
+const resources = {
+  '/api/v1': {
+    kind: 'APIResourceList',
+    groupVersion: 'v1',
+    resources: [{ name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: ['patch'] }],
+  },
+  '/apis/batch/v1': {
+    kind: 'APIResourceList',
+    groupVersion: 'batch/v1',
+    resources: [{ name: 'jobs', namespaced: true, kind: 'Job', verbs: ['patch'] }],
+  },
+};
+
+function body(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let b = '';
+    req.on('data', (d: Buffer) => (b += d.toString()));
+    req.on('end', () => resolve(b));
+  });
+}
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    const text = await body(req);
+    const url = req.url ?? '';
+    seen.push({ method: req.method ?? '', url, contentType: req.headers['content-type'], authorization: req.headers.authorization, body: text });
+    const json = (code: number, obj: unknown) => {
+      res.writeHead(code, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(obj));
+    };
+    const pathname = url.split('?')[0]!;
+    if (req.method === 'GET' && pathname in resources) return json(200, resources[pathname as keyof typeof resources]);
+    if (req.method === 'PATCH' && pathname.includes('/proxy/')) {
+      return pathname.includes('/pods/gone:')
+        ? json(503, { message: 'no endpoints available' })
+        : json(200, { data: { attributes: { stopped: true } } });
+    }
+    if (req.method === 'PATCH') return json(200, JSON.parse(text) as unknown);
+    if (req.method === 'GET' && pathname.endsWith('/jobs')) {
+      return json(200, {
+        kind: 'JobList',
+        apiVersion: 'batch/v1',
+        metadata: {},
+        items: [{ metadata: { name: 'run-runner' }, status: { active: 2, ready: 1 } }],
+      });
+    }
+    if (req.method === 'GET' && pathname.endsWith('/pods')) {
+      return json(200, {
+        kind: 'PodList',
+        apiVersion: 'v1',
+        metadata: {},
+        items: [{ metadata: { name: 'run-runner-0-abc' }, status: { phase: 'Running' } }],
+      });
+    }
+    if (req.method === 'DELETE') return json(200, { kind: 'Status', apiVersion: 'v1', status: 'Success', metadata: {} });
+    return json(404, { message: `unexpected ${req.method} ${url}` });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  dir = mkdtempSync(path.join(tmpdir(), 'loadtest-kube-'));
+  const port = (server.address() as AddressInfo).port;
+  writeFileSync(
+    path.join(dir, 'config'),
+    `apiVersion: v1
+kind: Config
+current-context: fake
+clusters: [{ name: fake, cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { token: secret-token } }]
+contexts: [{ name: fake, context: { cluster: fake, user: u, namespace: k6 } }]
+`,
+  );
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('apply, list, stop through the pod proxy, delete: the requests sent and the answers read', async () => {
+  // GIVEN a kubeconfig pointing at the fake API server
+  // WHEN the adapter runs every operation once (in a child process: tsx loads the ESM-only client)
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(
+      path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      [path.join(__dirname, 'kube-driver.ts')],
+      { env: { ...process.env, KUBECONFIG: path.join(dir, 'config') }, timeout: 60_000 },
+      (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+    ),
+  );
+  const result = JSON.parse(stdout) as { description: string; jobs: unknown[]; pods: unknown[]; stopError: string };
+
+  // THEN the answers are passed through
+  expect(result.description).toBe(`kube-context 'fake' (http://127.0.0.1:${(server.address() as AddressInfo).port})`);
+  expect(result.jobs).toEqual([{ metadata: { name: 'run-runner' }, status: { active: 2, ready: 1 } }]);
+  expect(result.pods).toEqual([{ metadata: { name: 'run-runner-0-abc' }, status: { phase: 'Running' } }]);
+  expect(result.stopError).toBe('HTTP 503: {"message":"no endpoints available"}');
+
+  // AND the writes are server-side apply with our field manager, in order, with the kube-context's token
+  const writes = seen.filter((s) => s.method !== 'GET');
+  expect(writes.map((s) => `${s.method} ${s.url}`)).toEqual([
+    'PATCH /api/v1/namespaces/k6/configmaps/cm?fieldManager=loadtest&force=true',
+    'PATCH /apis/batch/v1/namespaces/k6/jobs/run-runner?fieldManager=loadtest&force=true',
+    'PATCH /api/v1/namespaces/k6/pods/run-runner-0-abc:6565/proxy/v1/status',
+    'DELETE /apis/batch/v1/namespaces/k6/jobs?labelSelector=k6.platform%2Frun-id%3Drun&propagationPolicy=Background',
+    'PATCH /api/v1/namespaces/k6/pods/gone:6565/proxy/v1/status',
+  ]);
+  expect(writes[0]!.contentType).toBe('application/apply-patch+yaml');
+  expect(JSON.parse(writes[0]!.body)).toEqual({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cm', namespace: 'k6', labels: { a: 'b' } },
+    data: { k: 'v' },
+  });
+  expect(writes[2]!.contentType).toBe('application/json');
+  expect(JSON.parse(writes[2]!.body)).toEqual(K6_STOP_BODY);
+  for (const w of writes) expect(w.authorization).toBe('Bearer secret-token');
+  expect(seen.find((s) => s.url.startsWith('/apis/batch/v1/namespaces/k6/jobs?'))?.url).toBe(
+    '/apis/batch/v1/namespaces/k6/jobs?labelSelector=k6.platform%2Frun-id%3Drun',
+  );
+});
