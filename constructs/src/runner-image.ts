@@ -178,6 +178,7 @@ ARG GOPROXY=${a.GOPROXY}
 ENV GOPROXY=\${GOPROXY} CGO_ENABLED=0
 RUN go install go.k6.io/xk6@v\${XK6_VERSION}
 RUN set -eu; \\
+    mkdir -p /out; \\
     with=""; \\
     for ext in \${K6_EXTENSIONS}; do with="\${with} --with \${ext}"; done; \\
     xk6 build --k6-version "v\${K6_VERSION}" --output /out/k6 \${with}; \\
