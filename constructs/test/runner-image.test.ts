@@ -157,6 +157,57 @@ describe('RunnerImage', () => {
     expect(image.dockerfile).toBe(renderRunnerDockerfile({ extensions: [FAKER] }));
   });
 
+  test('all options: every prop reaches the objects', () => {
+    // GIVEN
+    const props: RunnerImageProps = {
+      k6Version: '1.6.0',
+      extensions: [SQL, KAFKA],
+      goBuilderImage: 'registry.example.com/mirror/golang:1.26.4',
+      xk6Version: '1.4.13',
+      k6ImageRepository: 'registry.example.com/mirror/grafana/k6',
+      goProxy: 'https://goproxy.example.com',
+      registry: 'registry.example.com:5443',
+      repository: 'team/k6',
+      pushSecret: { name: 'team-push', key: 'config.json' },
+      builderResources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '3Gi' } },
+      namespace: 'team-build',
+      createNamespace: false,
+      build: 'in-cluster',
+      egress: { registryCidrs: ['10.1.2.3/32'], upstreamCidrs: ['203.0.113.0/24', '198.51.100.0/24'] },
+      builderImage: 'registry.example.com/mirror/moby/buildkit:v0.33.0-rootless',
+    };
+    // WHEN
+    const { image, objects } = synth(props);
+    // THEN
+    expect(objects).toMatchSnapshot();
+    expect(validateManifests(objects)).toEqual([]);
+    expect(image.imageRef).toBe(`registry.example.com:5443/team/k6:${runnerImageTag(props)}`);
+    expect(image.tag).toMatch(/^1\.6\.0-[0-9a-f]{12}$/);
+    expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'NetworkPolicy', 'Job']);
+    expect(objects.every((o) => o.metadata?.namespace === 'team-build')).toBe(true);
+    const pod = (objects.find((o) => o.kind === 'Job') as Obj).spec.template.spec;
+    expect(pod.containers[0].image).toBe('registry.example.com/mirror/moby/buildkit:v0.33.0-rootless');
+    expect(pod.initContainers[0].image).toBe('registry.example.com/mirror/moby/buildkit:v0.33.0-rootless');
+    expect(pod.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '3Gi' } });
+    expect(pod.volumes[2]).toEqual({
+      name: 'docker-config',
+      secret: { secretName: 'team-push', items: [{ key: 'config.json', path: 'config.json' }] },
+    });
+    expect(image.buildArgs).toEqual({
+      GO_IMAGE: 'registry.example.com/mirror/golang:1.26.4',
+      K6_IMAGE: 'registry.example.com/mirror/grafana/k6',
+      K6_VERSION: '1.6.0',
+      XK6_VERSION: '1.4.13',
+      K6_EXTENSIONS: 'github.com/grafana/xk6-sql@v1.0.5 github.com/mostafa/xk6-kafka@v1.0.0',
+      GOPROXY: 'https://goproxy.example.com',
+    });
+    const np = objects.find((o) => o.kind === 'NetworkPolicy') as Obj;
+    expect(np.spec.egress.slice(1)).toEqual([
+      { to: [{ ipBlock: { cidr: '10.1.2.3/32' } }], ports: [{ protocol: 'TCP', port: 5443 }] },
+      { to: [{ ipBlock: { cidr: '203.0.113.0/24' } }, { ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+    ]);
+  });
+
   describe('extensions, in-cluster build', () => {
     const { image, objects } = synth(BUILD);
     const byKind = (kind: string) => objects.filter((o) => o.kind === kind) as Obj[];
