@@ -245,6 +245,7 @@ export class LoadTest extends Construct {
       { name: 'K6_PROMETHEUS_RW_SERVER_URL', value: this.props.remoteWriteUrl },
       { name: 'K6_PROMETHEUS_RW_PUSH_INTERVAL', value: r.pushInterval ?? '5s' },
       { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: String(native) },
+      // Newer k6 gates native histograms behind a feature flag; an env var (not --features) is ignored by k6 without it.
       ...(native ? [{ name: 'K6_FEATURES', value: 'native-histograms' }] : []),
       { name: 'K6_PROMETHEUS_RW_STALE_MARKERS', value: 'true' },
       { name: 'K6_NO_USAGE_REPORT', value: 'true' },

@@ -290,6 +290,21 @@ describe('LoadTest, mode "jobs"', () => {
     expect(find(objs, 'Job', 'nightly-42-starter').spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
   });
 
+  test('classic trends and bearer credentials: no native-histogram env, the token from its Secret', () => {
+    // GIVEN runner defaults with native histograms off and a bearer token
+    const { objs, lt } = synth(
+      { name: 'classic' },
+      { runner: { nativeHistograms: false, remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key: 'token' } } } },
+    );
+    // WHEN
+    const env = envOf(find(objs, 'Job', `${lt.runId}-runner`).spec.template.spec.containers[0]);
+    // THEN
+    expect(env.K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM).toBe('false');
+    expect(env).not.toHaveProperty('K6_FEATURES');
+    expect(env.K6_PROMETHEUS_RW_BEARER_TOKEN).toEqual({ secretKeyRef: { name: 'rw', key: 'token' } });
+    expect(env).not.toHaveProperty('K6_PROMETHEUS_RW_USERNAME');
+  });
+
   test('the default run id changes with the script or the options, and is stable otherwise', () => {
     // GIVEN / WHEN
     const a = synth({ name: 'sample' }).lt.runId;

@@ -116,10 +116,10 @@ describe('starter script', () => {
     const t0 = Date.now();
     const runners = await Promise.all([0, 0, 1200, 2200].map((ms) => fakeRunner(ms, t0)));
     try {
-      // WHEN the starter runs against them
+      // WHEN the starter runs against them (as runner 0's companion in a scheduled run would)
       const result = await runStarter(
         runners.map((r) => r.url),
-        { START_TIMEOUT_SECONDS: '20', POLL_INTERVAL_SECONDS: '0.2' },
+        { START_TIMEOUT_SECONDS: '20', POLL_INTERVAL_SECONDS: '0.2', RUNNER_INDEX: '0' },
       );
 
       // THEN it succeeds, every runner was resumed exactly once and none before the last became ready
