@@ -354,7 +354,8 @@ export async function main(): Promise<void> {
   });
   const rootDir = path.resolve(__dirname, '..');
   const code = await runCli(process.argv.slice(2), { out: processOutput(), env: process.env, rootDir, signal: ac.signal });
-  process.exitCode = code;
+  // Exit explicitly once stdout is flushed: keep-alive sockets of the API client must not hold the process open.
+  process.stdout.write('', () => process.exit(code));
 }
 
 if (require.main === module) void main();
