@@ -33,6 +33,11 @@ export const RUNNER_INDEX_ENV = 'K6_PLATFORM_RUNNER_INDEX';
 export const RUN_ID_ENV = 'K6_PLATFORM_RUN_ID';
 /** Env var holding the number of runners inside every runner container. */
 export const RUNNER_COUNT_ENV = 'K6_PLATFORM_RUNNERS';
+/**
+ * Trend stats runners send in classic mode (native histograms off): the percentiles and stats the classic dashboard and
+ * the verdict read. k6's default is only `p(99)`.
+ */
+export const CLASSIC_TREND_STATS = 'p(90),p(95),p(99),med,min,max,avg';
 /** Size limit of the /tmp emptyDir of runners (k6 and the operator's initializer write there). */
 const TMP_SIZE_LIMIT = '256Mi';
 /** Pod annotation the Job controller sets on Indexed Job pods. */
@@ -247,6 +252,7 @@ export class LoadTest extends Construct {
       { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: String(native) },
       // Newer k6 gates native histograms behind a feature flag; an env var (not --features) is ignored by k6 without it.
       ...(native ? [{ name: 'K6_FEATURES', value: 'native-histograms' }] : []),
+      ...(native ? [] : [{ name: 'K6_PROMETHEUS_RW_TREND_STATS', value: CLASSIC_TREND_STATS }]),
       { name: 'K6_PROMETHEUS_RW_STALE_MARKERS', value: 'true' },
       { name: 'K6_NO_USAGE_REPORT', value: 'true' },
       { name: RUNNER_COUNT_ENV, value: String(t.parallelism) },

@@ -15,6 +15,7 @@ import {
   scenarioVariable,
   testidVariable,
 } from './common';
+import { CLASSIC_TREND_STATS } from '../../constructs/src/load-test';
 import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
 import { addRows, classicLatency, loadTestRows, runnerVariables } from './load-test-panels';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
@@ -26,7 +27,7 @@ export const K6_LOAD_TEST_CLASSIC_UID = 'k6-load-test-classic';
  * The trend stats the runners must send for every panel to have data (`K6_PROMETHEUS_RW_TREND_STATS`; k6's default is
  * `p(99)` only).
  */
-export const CLASSIC_TREND_STATS = 'p(90),p(95),p(99),med,min,max,avg';
+export { CLASSIC_TREND_STATS };
 
 /** The stat variable of classic mode (the gauges that exist). */
 export function quantileStatVariable(): dashboard.CustomVariableBuilder {

@@ -215,7 +215,7 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
     expect(await valueOf(program.runCommands)).toEqual(
       Object.fromEntries(cfg.tests.map((t) => [t.name, `npm run loadtest -- run ${t.name} --env ${stack} --context ${CONTEXT}`])),
     );
-    expect(Object.keys(await valueOf(program.runCommands))).toEqual(['sample', 'smoke']);
+    expect(Object.keys(await valueOf(program.runCommands))).toEqual(stack === 'dev' ? ['sample', 'smoke', 'sample-operator'] : ['sample', 'smoke']);
     expect(program.environment).toBe(stack);
   });
 }
