@@ -13,6 +13,7 @@ import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitorin
 import type { PlatformConfig } from '../../constructs/src/platform-config';
 import { buildEnvironment } from '../../constructs/src/synth';
 import { versions } from '../../constructs/src/versions';
+import { RunnerImageBuild } from './runner-image-build';
 
 /** Arguments of {@link Platform}. */
 export interface PlatformArgs {
@@ -45,8 +46,10 @@ export class Platform extends pulumi.ComponentResource {
   public readonly secrets: ReadonlyMap<string, k8s.core.v1.Secret>;
   /** kube-prometheus-stack. @default - none when `monitoring.enabled` is false */
   public readonly release?: k8s.helm.v3.Release;
-  /** One ConfigGroup per remaining non-empty chart, by chart id (`monitoring`, `loadtests`, ...). */
+  /** One ConfigGroup per remaining non-empty chart, by chart id (`monitoring`, `runnerimage`, `loadtests`, ...). */
   public readonly chartGroups: ReadonlyMap<string, k8s.yaml.v2.ConfigGroup>;
+  /** The runner image built and pushed from the operator's machine (`runner.build: local` with extensions). */
+  public readonly runnerImageBuild?: RunnerImageBuild;
   /** Grafana's URL (ingress, or in-cluster Service). */
   public readonly grafanaUrl: pulumi.Output<string>;
   /** The command that forwards Grafana to http://localhost:3000. */
@@ -114,11 +117,23 @@ export class Platform extends pulumi.ComponentResource {
       );
     }
 
+    // With extensions and `runner.build: local`, the image is built and pushed from here (docker-build) before the tests.
+    if (cfg.runner.build === 'local' && (cfg.runner.extensions ?? []).length > 0) {
+      this.runnerImageBuild = new RunnerImageBuild(`${name}-runner-image`, { config: cfg }, { parent: this });
+    }
+
     const after: pulumi.Resource[] = [this.namespaces, ...secrets.values(), ...(this.release !== undefined ? [this.release] : [])];
     const groups = new Map<string, k8s.yaml.v2.ConfigGroup>();
     for (const m of manifests) {
       if (m === nsManifest || m.objects.length === 0) continue;
-      groups.set(m.id, new k8s.yaml.v2.ConfigGroup(`${name}-${m.id}`, { objs: [...m.objects] }, { parent: this, dependsOn: after }));
+      // The chart's own cdk8s dependencies (e.g. loadtests on the in-cluster runnerimage build) become dependsOn too.
+      const chart = app.charts.find((c) => c.node.id === m.id);
+      const chartDeps = (chart?.node.dependencies ?? []).flatMap((d) => groups.get(d.node.id) ?? []);
+      const imageDeps = m.id === charts.loadTests.node.id && this.runnerImageBuild !== undefined ? [this.runnerImageBuild] : [];
+      groups.set(
+        m.id,
+        new k8s.yaml.v2.ConfigGroup(`${name}-${m.id}`, { objs: [...m.objects] }, { parent: this, dependsOn: [...after, ...chartDeps, ...imageDeps] }),
+      );
     }
     this.chartGroups = groups;
 
