@@ -28,7 +28,11 @@ export function compatibilityTable(): string {
     ['kube-prometheus-stack chart', kps.version, `Prometheus ${kps.prometheus}, Grafana chart ${kps.grafanaChart} (${kps.repository})`],
     ['k6', versions.k6, `runner image \`${versions.k6Image}:${versions.k6}\` (remote-write output built in)`],
     ['@grafana/grafana-foundation-sdk', dependencyVersion('@grafana/grafana-foundation-sdk'), 'dashboards as code'],
-    ['@pulumi/pulumi / @pulumi/kubernetes', `${dependencyVersion('@pulumi/pulumi')} / ${dependencyVersion('@pulumi/kubernetes')}`, '3.249+ needs Node 22'],
+    [
+      '@pulumi/pulumi / @pulumi/kubernetes',
+      `${dependencyVersion('@pulumi/pulumi')} / ${dependencyVersion('@pulumi/kubernetes')}`,
+      '3.249+ needs Node 22',
+    ],
     ['Prometheus used by the tests', '2.42 (Debian)', 'needs `--enable-feature=native-histograms`, which the construct sets'],
   ];
   return ['| component | version | note |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
