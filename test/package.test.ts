@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 import * as YAML from 'yaml';
 import { versions } from '../constructs/src/versions';
-import { initProject, InitError } from '../cli/init';
+import { initProject, InitError, type InitResult } from '../cli/init';
 import {
   buildPackage,
   consumerProject,
@@ -19,15 +19,35 @@ import {
   repoRoot,
   rootVersion,
   run,
+  runAsync,
   type BuiltPackage,
 } from './support/package';
 
 let work: string;
 let pkg: BuiltPackage;
+/** The slow independent steps overlap: typedoc runs during the build, both npm installs run together. */
+let typedoc: Promise<string>;
+let consumerInstall: Promise<string>;
+let scaffold: InitResult;
+let scaffoldInstall: Promise<string>;
+let scaffoldManifest: string;
+/** A promise whose rejection is reported by the test that awaits it, not as an unhandled rejection. */
+const settled = <T>(p: Promise<T>): Promise<T> => {
+  p.catch(() => undefined);
+  return p;
+};
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'k6-package-'));
+  const typedocBin = path.join(repoRoot, 'node_modules', 'typedoc', 'bin', 'typedoc');
+  typedoc = settled(runAsync(process.execPath, [typedocBin, '--options', 'typedoc.json', '--out', path.join(work, 'api-docs')], constructsDir));
   pkg = buildPackage(work);
+  // a plain project with only the package and its peers
+  consumerInstall = settled(npmInstall(consumerProject(path.join(work, 'consumer'), 'consumer'), [pkg.tarball, ...peerInstallArgs()]));
+  // the repository `loadtest init` writes, with the library from the tarball instead of the registry
+  scaffold = initProject(path.join(work, 'checkout-load-tests'));
+  scaffoldManifest = readFileSync(path.join(scaffold.dir, 'package.json'), 'utf8'); // as written, before npm install edits it
+  scaffoldInstall = settled(npmInstall(scaffold.dir, [pkg.tarball]));
 }, 300_000);
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -89,10 +109,10 @@ describe('the packed tarball', () => {
     });
   });
 
-  test('installs into a project outside the repository and synthesizes there from a plain node script', () => {
+  test('installs into a project outside the repository and synthesizes there from a plain node script', async () => {
     // GIVEN: a consumer project with its own scripts, the tarball and the peers installed from the npm cache
-    const consumer = consumerProject(path.join(work, 'consumer'), 'consumer');
-    npmInstall(consumer, [pkg.tarball, ...peerInstallArgs()]);
+    const consumer = path.join(work, 'consumer');
+    await consumerInstall;
     mkdirSync(path.join(consumer, 'scripts', 'lib'), { recursive: true });
     writeFileSync(
       path.join(consumer, 'scripts', 'hello.js'),
@@ -195,15 +215,10 @@ describe('API report and reference', () => {
     expect(result.apiReportChanged).toBe(false);
   });
 
-  test('docs/api is what typedoc generates from the TSDoc today (run `npm run docs:api` after a doc change)', () => {
-    // GIVEN
+  test('docs/api is what typedoc generates from the TSDoc today (run `npm run docs:api` after a doc change)', async () => {
+    // GIVEN / WHEN: typedoc over the sources into a temporary directory (started in beforeAll)
     const out = path.join(work, 'api-docs');
-    // WHEN
-    run(
-      process.execPath,
-      [path.join(repoRoot, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--options', 'typedoc.json', '--out', out],
-      constructsDir,
-    );
+    await typedoc;
     // THEN
     const fresh = readTree(out);
     const committed = readTree(path.join(repoRoot, 'docs', 'api'));
@@ -236,11 +251,10 @@ describe('loadtest init: the scaffold of a team repository', () => {
     );
   });
 
-  test('writes a repository whose own tests pass with the packed library installed: type-check and synth', () => {
-    // GIVEN
-    const dir = path.join(work, 'checkout-load-tests');
-    // WHEN
-    const result = initProject(dir);
+  test('writes a repository whose own tests pass with the packed library installed: type-check and synth', async () => {
+    // GIVEN: the repository written in beforeAll
+    const dir = scaffold.dir;
+    const result = scaffold;
     // THEN: the files
     expect(result.files).toEqual([
       '.github/workflows/loadtest.yml',
@@ -254,7 +268,7 @@ describe('loadtest init: the scaffold of a team repository', () => {
       'scripts/tsconfig.json',
       'tsconfig.json',
     ]);
-    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    const manifest = JSON.parse(scaffoldManifest) as {
       name: string;
       dependencies: Record<string, string>;
       scripts: Record<string, string>;
@@ -281,7 +295,7 @@ describe('loadtest init: the scaffold of a team repository', () => {
     ]);
 
     // WHEN: its dependencies are installed, with the library from the packed tarball, and its own tests run
-    npmInstall(dir, [pkg.tarball]);
+    await scaffoldInstall;
     run('npm', ['test'], dir);
 
     // THEN: the synthesized manifests hold the example test's script and its runners

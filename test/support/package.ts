@@ -3,7 +3,7 @@
  * repository. Used by test/package.test.ts (pack, install, synth; API report and docs freshness; the `loadtest init`
  * scaffold).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -23,6 +23,21 @@ export function run(command: string, args: readonly string[], cwd: string, env: 
     throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
   }
   return r.stdout;
+}
+
+/** Like {@link run}, without blocking: for slow independent steps (npm install, typedoc) that can overlap. */
+export function runAsync(command: string, args: readonly string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) could not start: ${e.message}`)));
+    child.on('close', (status) =>
+      status === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${status}:\n${stdout}\n${stderr}`)),
+    );
+  });
 }
 
 /** What {@link buildPackage} produced. */
@@ -75,9 +90,9 @@ export function peerInstallArgs(): string[] {
   return ['cdk8s', 'cdk8s-plus-27', 'constructs'].map((p) => `${p}@${rootVersion(p)}`);
 }
 
-/** `npm install` from the warm cache (the registry is only asked for what the cache lacks). */
-export function npmInstall(dir: string, specs: readonly string[]): void {
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs], dir);
+/** `npm install` from the warm cache (the registry is only asked for what the cache lacks), in the background. */
+export function npmInstall(dir: string, specs: readonly string[]): Promise<string> {
+  return runAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs], dir);
 }
 
 /** A fresh consumer project outside the repository. */
