@@ -150,7 +150,14 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
       const test =
         opts.test !== undefined ? findTest(cfg, opts.test) : cfg.tests.find((t) => opts.testid === t.name || opts.testid.startsWith(`${t.name}-`));
-      result.code = await judge({ prometheusUrl: prometheusOf(opts.prometheus).base, testid: opts.testid, test, out, now: now() });
+      result.code = await judge({
+        prometheusUrl: prometheusOf(opts.prometheus).base,
+        testid: opts.testid,
+        test,
+        out,
+        now: now(),
+        trends: trendsOf(cfg),
+      });
     });
 
   program
@@ -174,7 +181,15 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         const test = r.test !== undefined ? cfg.tests.find((t) => t.name === r.test) : undefined;
         let verdict = c.dim('-');
         if (opts.verdict && test !== undefined && Object.keys(test.thresholds).length > 0) {
-          const code = await judge({ prometheusUrl: prom.base, testid: r.testid, test, out: silent(out), now: now(), quiet: true });
+          const code = await judge({
+            prometheusUrl: prom.base,
+            testid: r.testid,
+            test,
+            out: silent(out),
+            now: now(),
+            trends: trendsOf(cfg),
+            quiet: true,
+          });
           verdict = code === 0 ? c.green('pass') : code === 99 ? c.red('fail') : c.yellow(`exit ${code}`);
         }
         rows.push([
@@ -270,7 +285,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         out.write(`${c.green('finished')}: ${outcome.detail}\n`);
         if (uid !== undefined)
           out.write(`grafana (whole run): ${runLink(linkBase(cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
-        return judge({ prometheusUrl: prom.base, testid: id, test: plan.test, out, now: now() });
+        return judge({ prometheusUrl: prom.base, testid: id, test: plan.test, out, now: now(), trends: trendsOf(cfg) });
       }
       default:
         out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
@@ -304,6 +319,11 @@ function findTest(cfg: PlatformConfig, name: string): TestConfig {
   const test = cfg.tests.find((t) => t.name === name);
   if (test === undefined) throw new UnknownTestError(name, cfg);
   return test;
+}
+
+/** How the environment's runners write trends, for the verdict's queries. */
+function trendsOf(cfg: PlatformConfig): 'native' | 'classic' {
+  return cfg.runner.nativeHistograms ? 'native' : 'classic';
 }
 
 function silent(out: Output): Output {

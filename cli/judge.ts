@@ -14,6 +14,8 @@ export interface JudgeRequest {
   readonly out: Output;
   /** Evaluation time. */
   readonly now: Date;
+  /** How the runners wrote trends (`runner.nativeHistograms` of the environment). @default "native" */
+  readonly trends?: 'native' | 'classic';
   /** Print nothing (the `runs` listing only wants the code). @default false */
   readonly quiet?: boolean;
 }
@@ -27,7 +29,7 @@ export type Judge = (request: JudgeRequest) => Promise<number>;
  */
 export const defaultJudge: Judge = async (req) => {
   const thresholds = req.test?.thresholds ?? {};
-  const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, { now: req.now.getTime() });
+  const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, { now: req.now.getTime(), trends: req.trends ?? 'native' });
   if (req.quiet !== true) {
     const c = req.out.colors;
     const text = formatVerdict(verdict)

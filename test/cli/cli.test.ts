@@ -272,9 +272,19 @@ describe('verdict and runs', () => {
     const r = await cli(['verdict', '--testid', 'sample-20261125-120000', '--prometheus', 'http://prom.example:9090/']);
     // THEN
     expect(r.code).toBe(0);
-    expect(r.judged.map((j) => [j.testid, j.prometheusUrl, j.test?.name])).toEqual([
-      ['sample-20261125-120000', 'http://prom.example:9090', 'sample'],
+    expect(r.judged.map((j) => [j.testid, j.prometheusUrl, j.test?.name, j.trends])).toEqual([
+      ['sample-20261125-120000', 'http://prom.example:9090', 'sample', 'native'],
     ]);
+  });
+
+  test('an environment whose runners write classic trend stats gets a classic verdict', async () => {
+    // GIVEN
+    writeFileSync(path.join(root, 'Pulumi.classic.yaml'), 'config:\n  k6platform:runner:\n    nativeHistograms: false\n');
+    // WHEN
+    const r = await cli(['verdict', '--testid', 'sample-1', '--env', 'classic']);
+    rmSync(path.join(root, 'Pulumi.classic.yaml'));
+    // THEN
+    expect(r.judged.map((j) => j.trends)).toEqual(['classic']);
   });
 
   test('verdict falls back to LOADTEST_PROMETHEUS_URL, then localhost:9090', async () => {
