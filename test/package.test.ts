@@ -3,13 +3,14 @@
  * - installed into a project outside the repository and used there by a plain CommonJS `node` script;
  * - its API report (constructs/etc/constructs.api.md) and API reference (docs/api/) checked fresh.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 import * as YAML from 'yaml';
 import { versions } from '../constructs/src/versions';
 import { initProject, InitError, type InitResult } from '../cli/init';
+import { readTree } from './support/files';
 import {
   buildPackage,
   consumerProject,
@@ -52,20 +53,6 @@ beforeAll(() => {
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
-
-/** Every file under dir: relative path -> content. */
-function readTree(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else out.set(path.relative(dir, full), readFileSync(full, 'utf8'));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 interface Obj {
   apiVersion: string;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { discoverEnvironments, GENERATED_HEADER, synthesize } from '../constructs/src/synth';
 import { parseYamlStream, validateManifests, type Manifest } from './support/schemas';
+import { readTree } from './support/files';
 
 const repoRoot = path.resolve(__dirname, '..');
 const temps: string[] = [];
@@ -16,20 +17,6 @@ const tempDir = (prefix: string) => {
   return d;
 };
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-/** Every file under dir (relative path -> bytes). */
-function snapshotDir(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else out.set(path.relative(dir, full), readFileSync(full, 'utf8'));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** All Kubernetes objects of one synthesized environment. */
 function objectsOf(envDir: string): Manifest[] {
@@ -71,7 +58,7 @@ describe('synthesize', () => {
     // WHEN
     synthesize({ rootDir: repoRoot, outDir: second });
     // THEN
-    expect(snapshotDir(second)).toEqual(snapshotDir(outDir));
+    expect(readTree(second)).toEqual(readTree(outDir));
   });
 
   test('every object of every environment is schema-valid', () => {
@@ -107,7 +94,7 @@ describe('synthesize', () => {
   test('a bad config fails before anything is written and names the field; the previous output stays', () => {
     // GIVEN
     const root = repoCopy();
-    const before = snapshotDir(outDir);
+    const before = readTree(outDir);
     writeFileSync(
       path.join(root, 'Pulumi.qa.yaml'),
       'config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      parallelism: 0\n',
@@ -116,19 +103,19 @@ describe('synthesize', () => {
     const run = () => synthesize({ rootDir: root, outDir });
     // THEN
     expect(run).toThrow(/Invalid Pulumi\.qa\.yaml \(1 problem\):\n {2}- 'k6platform:tests\[0\]\.parallelism' must be at least 1, got 0/);
-    expect(snapshotDir(outDir)).toEqual(before);
+    expect(readTree(outDir)).toEqual(before);
   });
 
   test('a failure while building (missing script) leaves the previous output and no temp folders', () => {
     // GIVEN
     const root = repoCopy();
-    const before = snapshotDir(outDir);
+    const before = readTree(outDir);
     writeFileSync(path.join(root, 'Pulumi.qa.yaml'), 'config:\n  k6platform:tests:\n    - name: gone\n      script: gone.js\n');
     // WHEN
     const run = () => synthesize({ rootDir: root, outDir });
     // THEN
     expect(run).toThrow(/TestScripts: 'script' gone\.js not found/);
-    expect(snapshotDir(outDir)).toEqual(before);
+    expect(readTree(outDir)).toEqual(before);
     expect(readdirSync(path.dirname(outDir))).toEqual(['dist']);
   });
 });
@@ -146,7 +133,7 @@ describe('npx cdk8s synth (the README command)', () => {
     expect(ok.status).toBe(0);
     expect(ok.stderr).toMatch(/^dev: \d+ objects -> dist\/dev\/ \(/m);
     expect(readdirSync(path.join(root, 'dist', 'dev'))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml']));
-    const before = snapshotDir(path.join(root, 'dist'));
+    const before = readTree(path.join(root, 'dist'));
 
     // GIVEN a broken environment
     writeFileSync(path.join(root, 'Pulumi.qa.yaml'), 'config:\n  k6platform:environmnet: qa\n');
@@ -157,7 +144,7 @@ describe('npx cdk8s synth (the README command)', () => {
     expect(bad.stderr).toContain(
       "synth failed; dist/ left as it was.\nInvalid Pulumi.qa.yaml (1 problem):\n  - 'k6platform:environmnet' is not a known setting",
     );
-    expect(snapshotDir(path.join(root, 'dist'))).toEqual(before);
+    expect(readTree(path.join(root, 'dist'))).toEqual(before);
   });
 
   test('runs offline: no network needed (upgrade check off, no chart download)', () => {

@@ -449,17 +449,7 @@ export class LoadTest extends Construct {
         ],
       },
     });
-    if (!scheduled) {
-      new k8s.KubeNetworkPolicy(this, 'StarterPolicy', {
-        metadata: this.meta(`${this.runId}-starter`, 'starter'),
-        spec: {
-          podSelector: { matchLabels: this.podLabels('starter') },
-          policyTypes: ['Ingress', 'Egress'],
-          ingress: [],
-          egress: [dnsEgress(), { to: [runners], ports: api }],
-        },
-      });
-    }
+    if (!scheduled) this.starterNetworkPolicy();
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -541,9 +531,27 @@ export class LoadTest extends Construct {
     });
   }
 
+  /** The starter (ours or the operator's): nothing may reach it; it reaches DNS and the runners' REST API only. */
+  private starterNetworkPolicy(): void {
+    new k8s.KubeNetworkPolicy(this, 'StarterPolicy', {
+      metadata: this.meta(`${this.runId}-starter`, 'starter'),
+      spec: {
+        podSelector: { matchLabels: this.podLabels('starter') },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [],
+        egress: [
+          dnsEgress(),
+          {
+            to: [{ podSelector: { matchLabels: this.podLabels('runner') } }],
+            ports: [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }],
+          },
+        ],
+      },
+    });
+  }
+
   private buildOperatorNetworkPolicies(): void {
     const api = [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }];
-    const runners = { podSelector: { matchLabels: this.podLabels('runner') } };
     new k8s.KubeNetworkPolicy(this, 'RunnerPolicy', {
       metadata: this.meta(`${this.runId}-runner`, 'runner'),
       spec: {
@@ -562,15 +570,7 @@ export class LoadTest extends Construct {
         egress: [dnsEgress(), ...this.prometheusEgress(), ...this.test.targets.map(targetEgress)],
       },
     });
-    new k8s.KubeNetworkPolicy(this, 'StarterPolicy', {
-      metadata: this.meta(`${this.runId}-starter`, 'starter'),
-      spec: {
-        podSelector: { matchLabels: this.podLabels('starter') },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress: [dnsEgress(), { to: [runners], ports: api }],
-      },
-    });
+    this.starterNetworkPolicy();
     new k8s.KubeNetworkPolicy(this, 'InitializerPolicy', {
       metadata: this.meta(`${this.runId}-initializer`, 'initializer'),
       spec: {
