@@ -1,6 +1,6 @@
 /**
  * `npx tsx dashboards/compare-reference.ts`: runs our panel queries and the reference dashboards' queries (grafana.com
- * 18030 native / 19665 classic, as reconstructed in /work/shared/K6_METRICS.md) on the same synthetic run with known
+ * 18030 native / 19665 classic, as described in k6's documentation) on the same synthetic run with known
  * truth, and prints what each returns and how long Prometheus takes (median of 5). Output goes to docs/dashboards.md by
  * hand. Never run by the tests (no wall-time assertions anywhere).
  */

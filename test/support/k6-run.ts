@@ -1,6 +1,6 @@
 /**
- * Synthetic k6 runs with KNOWN TRUTH, shaped like k6's `experimental-prometheus-rw` output (names and labels as in
- * /work/shared/K6_METRICS.md): N runners (label `instance_id`), scenarios, URLs with a failure fraction each, a latency
+ * Synthetic k6 runs with KNOWN TRUTH, shaped like k6's `experimental-prometheus-rw` output (names and labels as k6's
+ * documentation gives them): N runners (label `instance_id`), scenarios, URLs with a failure fraction each, a latency
  * distribution per runner (one runner can be much slower), checks, dropped iterations, in native-histogram or classic
  * trend-stats mode. Samples end at "now" and are pushed in time order, a batch of push intervals at a time.
  *
