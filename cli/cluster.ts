@@ -35,7 +35,10 @@ export interface JobInfo {
   };
 }
 
-/** The parts of a v1 Pod the follower reads. */
+/**
+ * The parts of a v1 Pod the follower reads (Kubernetes core/v1 PodStatus, ContainerStatus and
+ * ContainerStateTerminated: `ready`, `exitCode`, `reason` such as OOMKilled, `message` from the termination log).
+ */
 export interface PodInfo {
   readonly metadata?: {
     readonly name?: string;
@@ -45,11 +48,12 @@ export interface PodInfo {
   readonly status?: {
     /** `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`. */
     readonly phase?: string;
-    readonly conditions?: readonly { readonly type: string; readonly status: string }[];
+    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
     readonly containerStatuses?: readonly {
       readonly name: string;
+      readonly ready?: boolean;
       readonly state?: {
-        readonly terminated?: { readonly exitCode: number; readonly reason?: string };
+        readonly terminated?: { readonly exitCode: number; readonly reason?: string; readonly message?: string };
         readonly waiting?: { readonly reason?: string; readonly message?: string };
       };
     }[];
@@ -76,20 +80,11 @@ export interface PodLister {
   listPods(namespace: string, labelSelector: string): Promise<readonly PodInfo[]>;
 }
 
-/** Talks to k6's REST API inside a runner pod. */
-export interface RunnerControl {
-  /**
-   * Asks the k6 process in `pod` to stop (`PATCH /v1/status` with `stopped: true`); k6 then ends the test, runs
-   * teardown and flushes its metrics.
-   */
-  stopRunner(namespace: string, pod: string, port: number): Promise<void>;
-}
-
-/** Everything `loadtest run` needs from a cluster. */
-export interface RunCluster extends Applier, JobClient, PodLister, RunnerControl {
+/**
+ * Everything `loadtest run` needs from a cluster. It never talks to a runner directly: the runners' NetworkPolicy admits
+ * k6 REST API calls only from pods of the run (the stop Job), not from the control plane's pod proxy.
+ */
+export interface RunCluster extends Applier, JobClient, PodLister {
   /** Human-readable name of the target (kube-context and API server) for messages. */
   readonly description: string;
 }
-
-/** The body of k6's stop call (`PATCH /v1/status`), as the k6 REST API documents it. */
-export const K6_STOP_BODY = { data: { type: 'status', id: 'default', attributes: { stopped: true } } } as const;

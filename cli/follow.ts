@@ -1,14 +1,45 @@
 import { LABELS } from '../constructs/src/labels';
-import type { JobClient, JobInfo, PodInfo, PodLister, RunnerControl } from './cluster';
+import { STOPPER_COMPONENT } from '../constructs/src/load-test';
+import type { Applier, JobClient, JobInfo, KubeObject, PodInfo, PodLister } from './cluster';
 
-/** k6's exit code when thresholds failed (a runner judged only its own segment). */
+/** k6's exit code when thresholds failed: the verdict over all runners returns it (runners never judge themselves). */
 export const K6_THRESHOLDS_FAILED = 99;
 /** Port of k6's REST API in runner pods (`--address=0.0.0.0:6565`). */
 export const K6_API_PORT = 6565;
 /** `app.kubernetes.io/component` of the runner Job and its pods. */
 export const RUNNER_COMPONENT = 'runner';
-/** `app.kubernetes.io/component` of the starter Job and its pod. */
+/** `app.kubernetes.io/component` of the operator's starter (mode "operator"). */
 export const STARTER_COMPONENT = 'starter';
+/** Name of the starter container beside runner 0 (mode "jobs"). */
+export const STARTER_CONTAINER = 'starter';
+/** Name of the k6 container of a runner pod. */
+export const K6_CONTAINER = 'k6';
+/** Pod annotation the Job controller sets on Indexed Job pods (Kubernetes batch/v1 `JobCompletionIndexAnnotation`). */
+export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+
+/**
+ * What k6 v1.7.1's exit codes mean (errext/exitcodes/codes.go), for the message naming a failed runner; 137 and 143
+ * are the kernel's SIGKILL and SIGTERM.
+ */
+export const K6_EXIT_CODES: Readonly<Record<number, string>> = {
+  1: 'error',
+  97: 'cloud test run failed',
+  98: 'cloud progress lost',
+  99: 'thresholds failed',
+  100: 'setup() timed out',
+  101: 'teardown() timed out',
+  102: 'timed out',
+  103: 'stopped through the REST API',
+  104: 'invalid configuration',
+  105: 'aborted by a signal',
+  106: 'could not start the REST API',
+  107: 'script exception',
+  108: 'aborted by test.abort()',
+  109: 'Go panic',
+  110: 'marked as failed by the script',
+  137: 'killed (SIGKILL)',
+  143: 'terminated (SIGTERM)',
+};
 
 /** Where the starter is. */
 export type StarterState = 'waiting' | 'started' | 'failed';
@@ -19,7 +50,7 @@ export interface RunStatus {
   readonly runners: number;
   /** Runner pods not yet ready (scheduling, pulling, starting k6). */
   readonly pending: number;
-  /** Runner pods running and ready (k6 REST API up; paused until the starter un-pauses them). */
+  /** Runner pods running with k6 ready (REST API up; paused until the starter resumes them). */
   readonly ready: number;
   /** Runners that finished successfully. */
   readonly done: number;
@@ -42,74 +73,105 @@ export function runSelector(runId: string): string {
   return `${LABELS.runId}=${runId}`;
 }
 
+type ContainerStatus = NonNullable<NonNullable<PodInfo['status']>['containerStatuses']>[number];
+
 const componentOf = (o: { metadata?: { labels?: Readonly<Record<string, string>> } }) => o.metadata?.labels?.[LABELS.component];
 const condition = (job: JobInfo | undefined, type: string) => job?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
-const isReady = (pod: PodInfo) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-const exitCodes = (pod: PodInfo) =>
-  (pod.status?.containerStatuses ?? []).map((c) => c.state?.terminated?.exitCode).filter((c): c is number => c !== undefined);
+const container = (pod: PodInfo | undefined, name: string): ContainerStatus | undefined =>
+  pod?.status?.containerStatuses?.find((c) => c.name === name);
+const runnerIndex = (pod: PodInfo) => pod.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION];
+const k6Ready = (pod: PodInfo) => container(pod, K6_CONTAINER)?.ready === true;
 
-/** The runner Job, the starter Job and the runner pods of a run, from lists filtered by run id. */
+/** The runner Job and the runner pods of a run, from lists filtered by run id. */
 export function splitRun(jobs: readonly JobInfo[], pods: readonly PodInfo[]) {
+  const runnerPods = pods.filter((p) => componentOf(p) === RUNNER_COMPONENT);
   return {
     runnerJob: jobs.find((j) => componentOf(j) === RUNNER_COMPONENT),
-    starterJob: jobs.find((j) => componentOf(j) === STARTER_COMPONENT),
-    runnerPods: pods.filter((p) => componentOf(p) === RUNNER_COMPONENT),
+    runnerPods,
+    /** Runner 0's pod: its second container is the starter. */
+    firstRunner: runnerPods.find((p) => runnerIndex(p) === '0'),
   };
+}
+
+/** The starter container beside runner 0: ready once every runner is resumed; its exit code says how it ended. */
+function starterState(firstRunner: PodInfo | undefined, runnerJob: JobInfo | undefined): StarterState {
+  const s = container(firstRunner, STARTER_CONTAINER);
+  const exit = s?.state?.terminated?.exitCode;
+  if (exit !== undefined) return exit === 0 ? 'started' : 'failed';
+  if (s?.ready === true || condition(runnerJob, 'Complete') !== undefined) return 'started';
+  return 'waiting';
 }
 
 /** Computes the run's status from its Jobs and Pods (pure; the unit of the progress line). */
 export function runStatus(runners: number, jobs: readonly JobInfo[], pods: readonly PodInfo[]): RunStatus {
-  const { runnerJob, starterJob, runnerPods } = splitRun(jobs, pods);
+  const { runnerJob, runnerPods, firstRunner } = splitRun(jobs, pods);
   const done = runnerJob?.status?.succeeded ?? runnerPods.filter((p) => p.status?.phase === 'Succeeded').length;
   const failed = runnerJob?.status?.failed ?? runnerPods.filter((p) => p.status?.phase === 'Failed').length;
-  const live = runnerPods.filter((p) => p.status?.phase === 'Running' || p.status?.phase === 'Pending');
-  const ready = live.filter(isReady).length;
-  const starter: StarterState =
-    condition(starterJob, 'Failed') !== undefined
-      ? 'failed'
-      : condition(starterJob, 'Complete') !== undefined || (starterJob?.status?.succeeded ?? 0) > 0
-        ? 'started'
-        : 'waiting';
+  const ready = runnerPods.filter((p) => p.status?.phase === 'Running' && k6Ready(p)).length;
+  const starter = starterState(firstRunner, runnerJob);
   return { runners, pending: Math.max(0, runners - ready - done - failed), ready, done, failed, starter };
 }
 
+/** One line per container that failed: runner index, pod, container, exit code and what it means, reason, message. */
+export function describeFailures(pods: readonly PodInfo[]): string[] {
+  const lines: string[] = [];
+  let signalled = 0;
+  for (const pod of pods) {
+    const who = `runner ${runnerIndex(pod) ?? '?'} (${pod.metadata?.name ?? '?'})`;
+    const disruption = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
+    for (const c of pod.status?.containerStatuses ?? []) {
+      const t = c.state?.terminated;
+      if (t === undefined || t.exitCode === 0) continue;
+      // The Job controller ends the other runners once one failed: k6 then exits 105 on SIGTERM. Counted, not listed.
+      if (c.name === K6_CONTAINER && t.exitCode === 105 && disruption === undefined) {
+        signalled++;
+        continue;
+      }
+      const meaning = c.name === K6_CONTAINER ? K6_EXIT_CODES[t.exitCode] : t.exitCode === 137 ? K6_EXIT_CODES[137] : undefined;
+      const parts = [`${who}: ${c.name} exited ${t.exitCode}${meaning !== undefined ? ` (${meaning})` : ''}`];
+      if (t.reason !== undefined && t.reason !== 'Error' && t.reason !== 'Completed') parts.push(t.reason);
+      if (t.message !== undefined && t.message.trim() !== '') parts.push(t.message.trim());
+      lines.push(parts.join(': '));
+    }
+    if (disruption !== undefined) {
+      lines.push(
+        `${who}: disrupted (${disruption.reason ?? 'DisruptionTarget'}${disruption.message !== undefined ? `: ${disruption.message}` : ''})`,
+      );
+    }
+  }
+  if (signalled > 0) lines.push(`${signalled} other runner(s) were stopped when the run failed (k6 exit 105)`);
+  return lines;
+}
+
 /**
- * Decides whether the run is over, from one snapshot. A runner that exited with k6's threshold code (99) only judged
- * its own segment: the run still counts as completed, and the verdict over all runners decides.
+ * Decides whether the run is over, from one snapshot. Runners never judge thresholds, so any failure of the runner Job
+ * is a real failure (crash, OOM kill, script error, disruption, deadline); the starter failing (readiness timeout,
+ * setup() or teardown() failed) fails the Job through its pod failure policy and is named as such.
  */
-export function runOutcome(status: RunStatus, jobs: readonly JobInfo[], pods: readonly PodInfo[], seenJobs: boolean): RunOutcome | undefined {
-  const { runnerJob, starterJob, runnerPods } = splitRun(jobs, pods);
-  if (seenJobs && runnerJob === undefined) {
+export function runOutcome(status: RunStatus, jobs: readonly JobInfo[], pods: readonly PodInfo[], seenRunnerJob: boolean): RunOutcome | undefined {
+  const { runnerJob, runnerPods, firstRunner } = splitRun(jobs, pods);
+  if (seenRunnerJob && runnerJob === undefined) {
     return { kind: 'vanished', status, detail: 'the runner Job was deleted before the run ended' };
+  }
+  const starter = container(firstRunner, STARTER_CONTAINER)?.state?.terminated;
+  if (starter !== undefined && starter.exitCode !== 0) {
+    const message = starter.message?.trim();
+    return {
+      kind: 'starter-failed',
+      status,
+      detail: `the starter failed (exit ${starter.exitCode})${message !== undefined && message !== '' ? `: ${message}` : ''}`,
+    };
   }
   const runnerFailed = condition(runnerJob, 'Failed');
   if (runnerFailed?.reason === 'DeadlineExceeded') {
     return { kind: 'deadline-exceeded', status, detail: `runners exceeded their deadline: ${runnerFailed.message ?? 'DeadlineExceeded'}` };
   }
   if (runnerFailed !== undefined) {
-    const failedPods = runnerPods.filter((p) => p.status?.phase === 'Failed');
-    const codes = failedPods.flatMap(exitCodes);
-    // The runner Job's podFailurePolicy fails the Job on k6's 99 (reason PodFailurePolicy, message naming the exit
-    // code), which also ends the other runners: their own exit codes then say nothing about the test.
-    const thresholdRule =
-      runnerFailed.reason === 'PodFailurePolicy' && new RegExp(`exit code ${K6_THRESHOLDS_FAILED}\\b`).test(runnerFailed.message ?? '');
-    if (thresholdRule || (failedPods.length > 0 && codes.length > 0 && codes.every((c) => c === K6_THRESHOLDS_FAILED))) {
-      const n = Math.max(1, failedPods.filter((p) => exitCodes(p).includes(K6_THRESHOLDS_FAILED)).length);
-      return { kind: 'completed', status, detail: `${n} runner(s) crossed thresholds on their own segment` };
-    }
-    const which = failedPods.map((p) => `${p.metadata?.name ?? '?'} (exit ${exitCodes(p).join(',') === '' ? '?' : exitCodes(p).join(',')})`);
+    const failures = describeFailures(runnerPods);
     return {
       kind: 'runner-failed',
       status,
-      detail: `runner Job failed: ${runnerFailed.reason ?? 'Failed'}${runnerFailed.message !== undefined ? ` (${runnerFailed.message})` : ''}${which.length ? `; failed pods: ${which.join(', ')}` : ''}`,
-    };
-  }
-  const starterFailed = condition(starterJob, 'Failed');
-  if (starterFailed !== undefined) {
-    return {
-      kind: 'starter-failed',
-      status,
-      detail: `the starter failed (${starterFailed.reason ?? 'Failed'}${starterFailed.message !== undefined ? `: ${starterFailed.message}` : ''}); runners never started`,
+      detail: `runner Job failed: ${runnerFailed.reason ?? 'Failed'}${runnerFailed.message !== undefined ? ` (${runnerFailed.message})` : ''}${failures.length ? `; ${failures.join('; ')}` : ''}`,
     };
   }
   if (condition(runnerJob, 'Complete') !== undefined) {
@@ -118,15 +180,19 @@ export function runOutcome(status: RunStatus, jobs: readonly JobInfo[], pods: re
   return undefined;
 }
 
-/** What the follower needs: cluster reads, the stop call, a clock and a way to report progress. */
+/** What the follower needs: cluster reads, apply (for the stop Job), a clock and a way to report progress. */
 export interface FollowOptions {
-  readonly cluster: JobClient & PodLister & RunnerControl;
+  readonly cluster: JobClient & PodLister & Applier;
   readonly namespace: string;
   readonly runId: string;
   /** Number of runners of the test (its parallelism). */
   readonly runners: number;
+  /** The Job that stops the run, applied on Ctrl-C (LoadTest `stopJobManifest()`). @default - none: the Jobs are deleted */
+  readonly stopJob?: KubeObject;
   /** Time between polls in milliseconds. @default 2000 */
   readonly pollIntervalMs?: number;
+  /** How long to wait for the runners to end after the stop Job. @default 90000 */
+  readonly stopWaitMs?: number;
   /** Waits between polls; resolves early when `signal` aborts. @default - a timer */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Aborted on Ctrl-C: the follower stops the runners, deletes the Jobs and returns `interrupted`. */
@@ -150,52 +216,82 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 }
 
 /**
- * Polls the run's Jobs and Pods until it ends (Complete or Failed runner Job, failed starter) or `signal` aborts.
- * On abort it stops every live runner through k6's REST API, then deletes the run's Jobs. When the starter fails the
- * runners would wait paused until their deadline, so their Jobs are deleted too.
+ * Polls the run's Jobs and Pods until it ends (Complete or Failed runner Job, failed starter) or `signal` aborts. On
+ * abort it stops the runners with the run's stop Job, waits for them to end (k6 flushes its metrics), then deletes
+ * the run's Jobs.
  */
 export async function followRun(opts: FollowOptions): Promise<RunOutcome> {
   const selector = runSelector(opts.runId);
   const sleep = opts.sleep ?? abortableSleep;
-  let seenJobs = false;
+  let seenRunnerJob = false;
   let last: RunStatus = { runners: opts.runners, pending: opts.runners, ready: 0, done: 0, failed: 0, starter: 'waiting' };
   for (;;) {
-    if (opts.signal?.aborted) return interrupt(opts, selector, last);
+    if (opts.signal?.aborted) return interrupt(opts, last);
     const [jobs, pods] = await Promise.all([opts.cluster.listJobs(opts.namespace, selector), opts.cluster.listPods(opts.namespace, selector)]);
     last = runStatus(opts.runners, jobs, pods);
     await opts.onStatus?.(last);
-    const outcome = runOutcome(last, jobs, pods, seenJobs);
-    if (outcome !== undefined) {
-      if (outcome.kind === 'starter-failed') await opts.cluster.deleteJobs(opts.namespace, selector);
-      return outcome;
-    }
-    seenJobs = seenJobs || jobs.length > 0;
-    if (opts.signal?.aborted) return interrupt(opts, selector, last);
+    const outcome = runOutcome(last, jobs, pods, seenRunnerJob);
+    if (outcome !== undefined) return outcome;
+    seenRunnerJob = seenRunnerJob || splitRun(jobs, pods).runnerJob !== undefined;
+    if (opts.signal?.aborted) return interrupt(opts, last);
     await sleep(opts.pollIntervalMs ?? 2000, opts.signal);
   }
 }
 
-/** Stops the live runners (k6 stop call to each), then deletes the Jobs. Stop failures are reported, not fatal. */
+/**
+ * Stops a run: applies its stop Job (which asks every runner to stop through k6's REST API from inside the namespace),
+ * waits until the runner Job has ended or `waitMs` passed, then deletes the run's Jobs (runners, stop Job) with their
+ * pods. Without a stop Job the Jobs are deleted at once (Kubernetes ends the pods with SIGTERM, on which k6 also stops
+ * and flushes). Problems are reported, not thrown.
+ */
 export async function stopRun(
-  cluster: JobClient & PodLister & RunnerControl,
-  namespace: string,
-  runId: string,
-): Promise<{ readonly stopped: readonly string[]; readonly errors: readonly string[] }> {
-  const selector = runSelector(runId);
-  const pods = (await cluster.listPods(namespace, selector)).filter((p) => componentOf(p) === RUNNER_COMPONENT && p.status?.phase === 'Running');
-  const names = pods.map((p) => p.metadata?.name).filter((n): n is string => n !== undefined);
-  const results = await Promise.allSettled(names.map((n) => cluster.stopRunner(namespace, n, K6_API_PORT)));
-  const errors = results.flatMap((r, i) => (r.status === 'rejected' ? [`${names[i]}: ${errorMessage(r.reason)}`] : []));
-  await cluster.deleteJobs(namespace, selector);
-  return { stopped: names.filter((_, i) => results[i]!.status === 'fulfilled'), errors };
+  opts: Pick<FollowOptions, 'cluster' | 'namespace' | 'runId' | 'stopJob' | 'pollIntervalMs' | 'stopWaitMs'> & {
+    readonly sleep?: (ms: number) => Promise<void>;
+  },
+): Promise<{ readonly stopped: boolean; readonly errors: readonly string[] }> {
+  const selector = runSelector(opts.runId);
+  const errors: string[] = [];
+  let stopped = false;
+  if (opts.stopJob !== undefined) {
+    try {
+      await opts.cluster.apply([opts.stopJob]);
+      const sleep = opts.sleep ?? ((ms: number) => abortableSleep(ms));
+      const interval = opts.pollIntervalMs ?? 2000;
+      const deadline = opts.stopWaitMs ?? 90_000;
+      for (let waited = 0; ; waited += interval) {
+        const jobs = await opts.cluster.listJobs(opts.namespace, selector);
+        const runner = jobs.find((j) => componentOf(j) === RUNNER_COMPONENT);
+        if (runner === undefined || condition(runner, 'Complete') !== undefined || condition(runner, 'Failed') !== undefined) {
+          stopped = true;
+          break;
+        }
+        if (waited >= deadline) {
+          errors.push(`runners still running ${Math.round(deadline / 1000)}s after the stop request; deleting their Jobs ends them`);
+          break;
+        }
+        await sleep(interval);
+      }
+    } catch (e) {
+      errors.push(`stop Job: ${errorMessage(e)}`);
+    }
+  }
+  try {
+    await opts.cluster.deleteJobs(opts.namespace, selector);
+  } catch (e) {
+    errors.push(`deleting the Jobs: ${errorMessage(e)}`);
+  }
+  return { stopped, errors };
 }
 
-async function interrupt(opts: FollowOptions, _selector: string, status: RunStatus): Promise<RunOutcome> {
-  const { stopped, errors } = await stopRun(opts.cluster, opts.namespace, opts.runId);
+async function interrupt(opts: FollowOptions, status: RunStatus): Promise<RunOutcome> {
+  // The Ctrl-C signal is already aborted: wait with a plain timer.
+  const { stopped, errors } = await stopRun({ ...opts, sleep: (ms: number) => (opts.sleep ?? abortableSleep)(ms) });
   return {
     kind: 'interrupted',
     status,
-    detail: `stopped ${stopped.length} runner(s) through k6's REST API and deleted the run's Jobs`,
+    detail: stopped
+      ? `the stop Job (${STOPPER_COMPONENT}) asked every runner to stop through k6's REST API; they ended and the run's Jobs were deleted`
+      : "deleted the run's Jobs",
     stopErrors: errors,
   };
 }

@@ -267,6 +267,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       namespace: plan.namespace,
       runId: id,
       runners: plan.test.parallelism,
+      ...(plan.stopJob !== undefined ? { stopJob: plan.stopJob } : {}),
       sleep: ctx.sleep ?? abortableSleep,
       pollIntervalMs: ctx.pollIntervalMs ?? 2000,
       onStatus,

@@ -2,10 +2,8 @@
  * The real {@link RunCluster}: @kubernetes/client-node against the current kube-context. Kept out of the import graph
  * of tests (the CLI loads it lazily), so tests need neither a cluster nor the ESM-only client in jest.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
 import { BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { K6_STOP_BODY, type KubeObject, type RunCluster } from './cluster';
+import type { KubeObject, RunCluster } from './cluster';
 
 /** Field manager of server-side apply. */
 export const FIELD_MANAGER = 'loadtest';
@@ -44,34 +42,7 @@ export function connectCluster(context?: string): RunCluster {
     async deleteJobs(namespace, labelSelector) {
       await batch.deleteCollectionNamespacedJob({ namespace, labelSelector, propagationPolicy: 'Background' });
     },
-    async stopRunner(namespace, pod, port) {
-      // Through the API server's pod proxy: no port-forward to set up per runner, and the kube-context's own
-      // credentials apply (needs RBAC `create`/`get` on `pods/proxy` in the load-test namespace).
-      const url = new URL(`${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${namespace}/pods/${pod}:${port}/proxy/v1/status`);
-      const options: https.RequestOptions = { method: 'PATCH', headers: { 'Content-Type': 'application/json' } };
-      await kc.applyToHTTPSOptions(options);
-      await request(url, options, JSON.stringify(K6_STOP_BODY));
-    },
   };
-}
-
-function request(url: URL, options: https.RequestOptions, body: string): Promise<void> {
-  const mod = url.protocol === 'http:' ? http : https;
-  return new Promise((resolve, reject) => {
-    const req = mod.request(url, { ...options, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        const code = res.statusCode ?? 0;
-        if (code >= 200 && code < 300) resolve();
-        else reject(new Error(`HTTP ${code}: ${text.slice(0, 300)}`));
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out after 10 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function apiErrorMessage(e: unknown): string {

@@ -12,6 +12,8 @@ export interface RunPlan {
   readonly namespace: string;
   /** The run's objects in apply order (ConfigMaps, ServiceAccount, Service, NetworkPolicies, then the Jobs). */
   readonly objects: readonly KubeObject[];
+  /** The Job that stops the run (applied on Ctrl-C; mode "jobs"), built by the LoadTest construct. */
+  readonly stopJob?: KubeObject;
 }
 
 /** Most characters a run id may have: it ends up in object names (≤ 63 with their suffixes) and label values. */
@@ -67,7 +69,10 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
   }
   const { charts } = buildEnvironment(runConfig(config, testName, runId), path.join(rootDir, 'scripts'));
   const objects = (charts.loadTests.toJson() as KubeObject[]).filter((o) => o.metadata.labels?.[LABELS.test] === testName);
-  return { runId, test, namespace: config.namespaces.loadTests, objects: applyOrder(objects) };
+  const run = charts.runs.get(testName);
+  const stopJob =
+    run !== undefined && test.mode === 'jobs' && test.schedule === undefined ? (run.stopJobManifest() as unknown as KubeObject) : undefined;
+  return { runId, test, namespace: config.namespaces.loadTests, objects: applyOrder(objects), ...(stopJob !== undefined ? { stopJob } : {}) };
 }
 
 /** The config the run is built from: the test's `runId` set (the LoadTest construct names the run's objects after it). */

@@ -15,7 +15,7 @@ import {
 } from './imports/k6.io';
 import { LABELS } from './labels';
 import { describeIssues, testSchema, type EgressTarget, type RemoteWriteAuth, type ResourceRequirements, type TestConfig } from './platform-config';
-import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, starterCommand, starterScript } from './starter';
+import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, STARTER_STARTED_FILE, starterCommand, starterScript } from './starter';
 import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
 import { defaultK6Image, versions } from './versions';
 
@@ -25,8 +25,15 @@ export const RUNNER_UID = 12345;
 export const STARTER_UID = 100;
 /** Where runners mount the run's k6 config files (one per runner: segment, thresholds, setup switches). */
 export const RUN_CONFIG_MOUNT_PATH = '/etc/k6-platform';
-/** The k6 exit code for failed thresholds. */
+/**
+ * The k6 exit code for failed thresholds (k6 v1.7.1 errext/exitcodes/codes.go). Runners never judge thresholds
+ * (`--no-thresholds`): the platform's verdict over all runners uses it.
+ */
 export const K6_THRESHOLDS_FAILED_EXIT_CODE = 99;
+/** Label value (`app.kubernetes.io/component`) of the short Job `loadtest run` starts on Ctrl-C to stop the runners. */
+export const STOPPER_COMPONENT = 'stopper';
+/** Run tag (and Prometheus label) naming the test of a run: maps a run to its test without parsing the run id. */
+export const TEST_TAG = 'test';
 /** Env var holding the runner's index (0-based) inside every runner container. */
 export const RUNNER_INDEX_ENV = 'K6_PLATFORM_RUNNER_INDEX';
 /** Env var holding the run id (the `testid` tag) inside every runner container. */
@@ -40,6 +47,10 @@ export const RUNNER_COUNT_ENV = 'K6_PLATFORM_RUNNERS';
 export const CLASSIC_TREND_STATS = 'p(90),p(95),p(99),med,min,max,avg';
 /** Size limit of the /tmp emptyDir of runners (k6 and the operator's initializer write there). */
 const TMP_SIZE_LIMIT = '256Mi';
+/** Size limit of the starter's state directory (setup() data passes through it). */
+const STARTER_TMP_SIZE_LIMIT = '64Mi';
+/** Requests and limits of the starter and stop containers (sh + curl). */
+const STARTER_RESOURCES: ResourceRequirements = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
 /** Pod annotation the Job controller sets on Indexed Job pods. */
 const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 /** Pod label the Job controller sets to the Job's name (Kubernetes >= 1.27). */
@@ -99,13 +110,14 @@ export function k6DurationSeconds(duration: string): number {
  * A distributed k6 run of one test: N runners, each executing its execution segment, started together, writing metrics
  * to Prometheus tagged `testid=<run id>`.
  *
- * - mode "jobs" (default, no operator): an Indexed Job of paused runners behind a headless Service, and a starter Job that
- *   resumes them all at once when every one is ready; with `schedule`, a CronJob whose Job runs the starter beside
- *   runner 0 and whose Job name is each run's testid.
+ * - mode "jobs" (default, no operator): an Indexed Job of paused runners behind a headless Service; a starter container
+ *   beside runner 0 resumes them all at once when every one is ready (and with `setupOnce` runs setup() and teardown()
+ *   once for the run); with `schedule`, a CronJob of that Job whose Job name is each run's testid.
  * - mode "operator": a k6-operator `TestRun` from the same props.
  *
- * Every pod meets the restricted Pod Security Standard; NetworkPolicies let runners reach only DNS, Prometheus and the
- * declared targets, and let nothing but the starter reach the runners.
+ * Runners never judge thresholds (`--no-thresholds`): each sees only its segment; the platform judges over all runners.
+ * Every pod meets the restricted Pod Security Standard; NetworkPolicies let runners reach only DNS, Prometheus, the
+ * declared targets and each other's REST API, and let nothing but the runners and the stop Job reach the runners.
  */
 export class LoadTest extends Construct {
   /** The parsed test options. */
@@ -118,8 +130,6 @@ export class LoadTest extends Construct {
   public readonly image: string;
   /** The runners' Indexed Job (mode "jobs", no schedule). */
   public readonly runnerJob?: k8s.KubeJob;
-  /** The starter Job (mode "jobs", no schedule). */
-  public readonly starterJob?: k8s.KubeJob;
   /** The CronJob (mode "jobs" with a schedule). */
   public readonly cronJob?: k8s.KubeCronJob;
   /** The headless Service giving runners stable DNS names (mode "jobs"). */
@@ -157,11 +167,10 @@ export class LoadTest extends Construct {
     const segments = executionSegments(t.parallelism);
     const runnerConfigs: Record<string, string> = {};
     if (t.mode === 'operator') {
-      runnerConfigs['runner.json'] = JSON.stringify(this.k6Config({}));
+      runnerConfigs['runner.json'] = JSON.stringify({});
     } else {
       for (const s of segments) {
-        const setup = t.setupOnce && s.index > 0 ? { noSetup: true, noTeardown: true } : {};
-        runnerConfigs[runnerConfigKey(s.index)] = JSON.stringify(this.k6Config({ executionSegment: s.segment, ...setup }));
+        runnerConfigs[runnerConfigKey(s.index)] = JSON.stringify(runnerK6Config(s.segment, s.index, t.setupOnce));
       }
     }
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
@@ -198,15 +207,45 @@ export class LoadTest extends Construct {
         metadata: this.meta(`${this.runId}-runner`, 'runner'),
         spec: this.runnerJobSpec(false),
       });
-      this.starterJob = this.buildStarterJob();
     }
-    this.buildJobsNetworkPolicies(t.schedule !== undefined);
+    this.buildJobsNetworkPolicies();
   }
 
-  /** The runner base URLs the starter resumes (`http://<job>-<i>.<service>.<ns>.svc:6565`). */
+  /** The runner base URLs (`http://<job>-<i>.<service>.<ns>.svc:6565`), runner 0 first. */
   public runnerUrls(jobName = `${this.runId}-runner`): string[] {
     const domain = this.namespace !== undefined ? `${this.runId}.${this.namespace}.svc` : this.runId;
     return executionSegments(this.test.parallelism).map((s) => `http://${jobName}-${s.index}.${domain}:${K6_API_PORT}`);
+  }
+
+  /**
+   * The Job that stops this run (mode "jobs", no schedule): `loadtest run` applies it on Ctrl-C. It asks every runner
+   * to stop through k6's REST API (`PATCH /v1/status`, `stopped: true`) from inside the namespace, where the runners'
+   * NetworkPolicy admits it; k6 then ends its iterations and flushes its metrics. Not part of the chart: applying the
+   * synthesized manifests must never stop a run.
+   */
+  public stopJobManifest(): Record<string, unknown> {
+    if (this.test.mode !== 'jobs' || this.test.schedule !== undefined) {
+      throw new Error(`LoadTest: test '${this.test.name}' has no stop Job (only unscheduled runs of mode "jobs" have one)`);
+    }
+    return k8s.KubeJob.manifest({
+      metadata: this.meta(`${this.runId}-stop`, STOPPER_COMPONENT),
+      spec: {
+        backoffLimit: 0,
+        activeDeadlineSeconds: 120,
+        ttlSecondsAfterFinished: 600,
+        template: {
+          metadata: { labels: this.podLabels(STOPPER_COMPONENT) },
+          spec: {
+            // The runners' ServiceAccount: no token, no RBAC; the stop needs neither.
+            ...this.podBase(`${this.runId}-runner`),
+            restartPolicy: 'Never',
+            containers: [this.starterContainer(starterCommand(this.runnerUrls(), { stop: true }), STARTER_UID)],
+            volumes: [this.starterVolume()],
+            ...(this.test.imagePullSecrets.length > 0 ? { imagePullSecrets: this.test.imagePullSecrets.map((name) => ({ name })) } : {}),
+          },
+        },
+      },
+    }) as Record<string, unknown>;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -214,27 +253,30 @@ export class LoadTest extends Construct {
   // -------------------------------------------------------------------------------------------------------------
 
   /**
-   * A runner's k6 config file (`--config`). Precedence in k6: this file < the script's `options` < K6_* env < CLI flags,
-   * so thresholds the script exports replace these; the platform's verdict over all runners uses the config's thresholds.
+   * k6 arguments (a list, never through a shell); `$(VAR)` references are expanded by the kubelet.
+   *
+   * - `--no-thresholds`: a runner sees only its execution segment, so its own judgement means nothing and its exit code
+   *   99 would fail the whole Job; the platform judges the thresholds over all runners instead.
+   * - `--out` and its value are two tokens: the k6-operator's argument filter drops only the separate form.
+   * - `--tag` replaces the script's `options.tags` wholesale (k6 v1.7.1 lib/options.go `Apply`: RunTags), so the run
+   *   tags come after the script's own tags, which are repeated here.
    */
-  private k6Config(extra: Record<string, unknown>): Record<string, unknown> {
-    const thresholds = this.test.thresholds;
-    return { ...extra, ...(Object.keys(thresholds).length > 0 ? { thresholds } : {}) };
-  }
-
-  /** k6 arguments (a list, never through a shell); `$(VAR)` references are expanded by the kubelet. */
   private k6Args(runIdRef: string, configFile: string, withSegments: boolean): string[] {
     const t = this.test;
     return [
       'run',
       '--quiet',
+      '--no-thresholds',
       ...(withSegments
         ? ['--paused', `--address=0.0.0.0:${K6_API_PORT}`, `--execution-segment-sequence=${executionSegmentSequence(t.parallelism)}`]
         : []),
       `--config=${RUN_CONFIG_MOUNT_PATH}/${configFile}`,
-      '--out=experimental-prometheus-rw',
+      '--out',
+      'experimental-prometheus-rw',
       '--tag',
       `testid=${runIdRef}`,
+      '--tag',
+      `${TEST_TAG}=${t.name}`,
       ...(withSegments ? ['--tag', `instance_id=$(${RUNNER_INDEX_ENV})`] : []),
       ...t.extraArgs,
       `${SCRIPTS_MOUNT_PATH}/${this.props.scripts.files[0]!.path}`,
@@ -249,9 +291,8 @@ export class LoadTest extends Construct {
     const env: k8s.EnvVar[] = [
       { name: 'K6_PROMETHEUS_RW_SERVER_URL', value: this.props.remoteWriteUrl },
       { name: 'K6_PROMETHEUS_RW_PUSH_INTERVAL', value: r.pushInterval ?? '5s' },
+      // k6 v1.7.1 reads this variable alone (internal/output/prometheusrw/remotewrite/config.go); it has no K6_FEATURES.
       { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: String(native) },
-      // Newer k6 gates native histograms behind a feature flag; an env var (not --features) is ignored by k6 without it.
-      ...(native ? [{ name: 'K6_FEATURES', value: 'native-histograms' }] : []),
       ...(native ? [] : [{ name: 'K6_PROMETHEUS_RW_TREND_STATS', value: CLASSIC_TREND_STATS }]),
       { name: 'K6_PROMETHEUS_RW_STALE_MARKERS', value: 'true' },
       { name: 'K6_NO_USAGE_REPORT', value: 'true' },
@@ -321,29 +362,38 @@ export class LoadTest extends Construct {
       },
       { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_SIZE_LIMIT) } },
     ];
-    if (scheduled) {
-      // The starter runs beside runner 0 (it exits at once in the other pods); runner URLs derive from the Job name.
-      const jobRef = '$(K6_PLATFORM_JOB_NAME)';
-      const cmd = starterCommand(this.runnerUrls(jobRef));
-      containers.push({
-        ...this.starterContainer(cmd),
-        env: [
-          { name: 'K6_PLATFORM_JOB_NAME', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${JOB_NAME_LABEL}']` } } },
-          { name: 'RUNNER_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } },
-          { name: 'START_TIMEOUT_SECONDS', value: String(k6DurationSeconds(t.startTimeout)) },
-        ],
-      });
-      volumes.push(this.starterVolume());
-    }
+    // The starter runs beside runner 0 (it exits at once in the other pods). Runner 0 is reached on loopback, the
+    // others by their DNS names under the headless Service, derived from the Job name (each scheduled run has its own).
+    const jobRef = '$(K6_PLATFORM_JOB_NAME)';
+    const [, ...others] = this.runnerUrls(jobRef);
+    containers.push({
+      ...this.starterContainer(starterCommand([`http://127.0.0.1:${K6_API_PORT}`, ...others]), RUNNER_UID),
+      env: [
+        { name: 'K6_PLATFORM_JOB_NAME', valueFrom: { fieldRef: { fieldPath: `metadata.labels['${JOB_NAME_LABEL}']` } } },
+        { name: 'RUNNER_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } },
+        { name: 'START_TIMEOUT_SECONDS', value: String(k6DurationSeconds(t.startTimeout)) },
+        { name: 'SETUP_ONCE', value: String(t.setupOnce) },
+        { name: 'STATE_DIR', value: '/tmp' },
+      ],
+      // Ready once every runner is resumed: the CLI reads "started" from this container's readiness.
+      readinessProbe: { exec: { command: ['cat', `/tmp/${STARTER_STARTED_FILE}`] }, periodSeconds: 2, failureThreshold: 1 },
+      volumeMounts: [
+        { name: 'starter', mountPath: STARTER_MOUNT_PATH, readOnly: true },
+        { name: 'starter-tmp', mountPath: '/tmp' },
+      ],
+    });
+    volumes.push(this.starterVolume(), { name: 'starter-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(STARTER_TMP_SIZE_LIMIT) } });
     return {
       completionMode: 'Indexed',
       completions: t.parallelism,
       parallelism: t.parallelism,
-      // A retried runner would add load and restart its segment: never retry, fail the whole run.
+      // A retried runner would add load and restart its segment: never retry, fail the whole run. Runners never exit
+      // 99 (`--no-thresholds`), so a non-zero exit of any container is a real failure: a crash, an OOM kill, a script
+      // error (k6 107), a failed setup or start (the starter), a REST stop (k6 103); so is a disruption (eviction,
+      // preemption).
       backoffLimit: 0,
       podFailurePolicy: {
         rules: [
-          { action: 'FailJob', onExitCodes: { containerName: 'k6', operator: 'In', values: [K6_THRESHOLDS_FAILED_EXIT_CODE] }, onPodConditions: [] },
           { action: 'FailJob', onExitCodes: { operator: 'NotIn', values: [0] }, onPodConditions: [] },
           { action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
@@ -356,40 +406,15 @@ export class LoadTest extends Construct {
           ...this.podBase(`${this.runId}-runner`),
           restartPolicy: 'Never',
           subdomain: this.runId,
+          // With setup once, runner 0's k6 lingers after its run (for teardown()) until the starter beside it ends it
+          // with a signal, which needs one process namespace (and the same uid) for both containers.
+          ...(t.setupOnce ? { shareProcessNamespace: true } : {}),
           containers,
           volumes,
           ...this.placement(),
         },
       },
     };
-  }
-
-  private buildStarterJob(): k8s.KubeJob {
-    const t = this.test;
-    new k8s.KubeServiceAccount(this, 'StarterServiceAccount', {
-      metadata: this.meta(`${this.runId}-starter`, 'starter'),
-      automountServiceAccountToken: false,
-    });
-    const cmd = starterCommand(this.runnerUrls());
-    const timeout = k6DurationSeconds(t.startTimeout);
-    return new k8s.KubeJob(this, 'Starter', {
-      metadata: this.meta(`${this.runId}-starter`, 'starter'),
-      spec: {
-        backoffLimit: 0,
-        activeDeadlineSeconds: timeout + 60,
-        ttlSecondsAfterFinished: t.ttlSecondsAfterFinished,
-        template: {
-          metadata: { labels: this.podLabels('starter') },
-          spec: {
-            ...this.podBase(`${this.runId}-starter`),
-            restartPolicy: 'Never',
-            containers: [{ ...this.starterContainer(cmd), env: [{ name: 'START_TIMEOUT_SECONDS', value: String(timeout) }] }],
-            volumes: [this.starterVolume()],
-            ...(t.imagePullSecrets.length > 0 ? { imagePullSecrets: t.imagePullSecrets.map((name) => ({ name })) } : {}),
-          },
-        },
-      },
-    });
   }
 
   private buildCronJob(schedule: string): k8s.KubeCronJob {
@@ -409,14 +434,14 @@ export class LoadTest extends Construct {
     });
   }
 
-  private starterContainer(cmd: { command: string[]; args: string[] }): k8s.Container {
+  private starterContainer(cmd: { command: string[]; args: string[] }, uid: number): k8s.Container {
     return {
       name: 'starter',
       image: this.props.starterImage ?? versions.starterImage,
       command: cmd.command,
       args: cmd.args,
-      resources: toResources({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } }),
-      securityContext: containerSecurity(STARTER_UID),
+      resources: toResources(STARTER_RESOURCES),
+      securityContext: containerSecurity(uid),
       volumeMounts: [{ name: 'starter', mountPath: STARTER_MOUNT_PATH, readOnly: true }],
     };
   }
@@ -430,26 +455,23 @@ export class LoadTest extends Construct {
     return { name: 'scripts', configMap: { name: this.props.scripts.configMap.name, items } };
   }
 
-  private buildJobsNetworkPolicies(scheduled: boolean): void {
+  /**
+   * Runners accept k6 REST API calls from each other (the starter beside runner 0) and from the stop Job, and send
+   * them to each other; the stop Job reaches DNS and the runners' API only.
+   */
+  private buildJobsNetworkPolicies(): void {
     const runners = { podSelector: { matchLabels: this.podLabels('runner') } };
-    // Scheduled runs have the starter inside runner 0, so runners accept (and send) API calls among themselves.
-    const starterPeer = scheduled ? runners : { podSelector: { matchLabels: this.podLabels('starter') } };
     const api = [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }];
     new k8s.KubeNetworkPolicy(this, 'RunnerPolicy', {
       metadata: this.meta(`${this.runId}-runner`, 'runner'),
       spec: {
         podSelector: { matchLabels: this.podLabels('runner') },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [starterPeer], ports: api }],
-        egress: [
-          dnsEgress(),
-          ...this.prometheusEgress(),
-          ...this.test.targets.map(targetEgress),
-          ...(scheduled ? [{ to: [runners], ports: api }] : []),
-        ],
+        ingress: [{ from: [runners, { podSelector: { matchLabels: this.podLabels(STOPPER_COMPONENT) } }], ports: api }],
+        egress: [dnsEgress(), ...this.prometheusEgress(), ...this.test.targets.map(targetEgress), { to: [runners], ports: api }],
       },
     });
-    if (!scheduled) this.starterNetworkPolicy();
+    if (this.test.schedule === undefined) this.clientNetworkPolicy(STOPPER_COMPONENT, 'StopperPolicy');
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -531,12 +553,17 @@ export class LoadTest extends Construct {
     });
   }
 
-  /** The starter (ours or the operator's): nothing may reach it; it reaches DNS and the runners' REST API only. */
+  /** The operator's starter. */
   private starterNetworkPolicy(): void {
-    new k8s.KubeNetworkPolicy(this, 'StarterPolicy', {
-      metadata: this.meta(`${this.runId}-starter`, 'starter'),
+    this.clientNetworkPolicy('starter', 'StarterPolicy');
+  }
+
+  /** A client of the runners' REST API (the operator's starter, the stop Job): nothing may reach it; it reaches DNS and the runners' API only. */
+  private clientNetworkPolicy(component: string, id: string): void {
+    new k8s.KubeNetworkPolicy(this, id, {
+      metadata: this.meta(`${this.runId}-${component}`, component),
       spec: {
-        podSelector: { matchLabels: this.podLabels('starter') },
+        podSelector: { matchLabels: this.podLabels(component) },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
         egress: [
@@ -641,6 +668,16 @@ export class LoadTest extends Construct {
       },
     ];
   }
+}
+
+/**
+ * Runner i's k6 config file (`--config`; k6 v1.7.1 internal/cmd/config.go reads options and `linger` from it). It holds
+ * no thresholds: runners run with `--no-thresholds`. With setup once, no runner runs setup() or teardown() itself
+ * (the starter runs them through runner 0's REST API), and runner 0 lingers after its run so that teardown() can run
+ * once every runner has finished.
+ */
+export function runnerK6Config(executionSegment: string, index: number, setupOnce: boolean): Record<string, unknown> {
+  return { executionSegment, ...(setupOnce ? { noSetup: true, noTeardown: true, ...(index === 0 ? { linger: true } : {}) } : {}) };
 }
 
 /** ConfigMap key of runner i's k6 config. */

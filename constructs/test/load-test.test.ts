@@ -47,7 +47,7 @@ function expectValidAndRestricted(objs: Obj[]): void {
 }
 
 describe('LoadTest, mode "jobs"', () => {
-  test('defaults: an Indexed Job of paused runners, a starter Job, a headless Service, policies', () => {
+  test('defaults: an Indexed Job of paused runners with the starter beside runner 0, a headless Service, policies', () => {
     // GIVEN the sample test with defaults (2 runners)
     const { objs, lt } = synth({ name: 'sample', duration: '1m', thresholds: { http_req_failed: ['rate<0.01'] } });
 
@@ -60,12 +60,10 @@ describe('LoadTest, mode "jobs"', () => {
       [
         `ConfigMap/${runId}-config`,
         `Job/${runId}-runner`,
-        `Job/${runId}-starter`,
         `NetworkPolicy/${runId}-runner`,
-        `NetworkPolicy/${runId}-starter`,
+        `NetworkPolicy/${runId}-stopper`,
         `Service/${runId}`,
         `ServiceAccount/${runId}-runner`,
-        `ServiceAccount/${runId}-starter`,
       ].sort(),
     );
     for (const o of run) expect(o.metadata.namespace).toBe('k6');
@@ -75,8 +73,8 @@ describe('LoadTest, mode "jobs"', () => {
     const job = find(objs, 'Job', `${runId}-runner`);
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimit: 0, ttlSecondsAfterFinished: 86400 });
     expect(job.spec.activeDeadlineSeconds).toBe(300 + 60 + 120);
+    // (runners never exit 99: no rule treats it apart; real failures, any container, and disruptions fail the run)
     expect(job.spec.podFailurePolicy.rules).toEqual([
-      { action: 'FailJob', onExitCodes: { containerName: 'k6', operator: 'In', values: [99] }, onPodConditions: [] },
       { action: 'FailJob', onExitCodes: { operator: 'NotIn', values: [0] }, onPodConditions: [] },
       { action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ]);
@@ -97,16 +95,21 @@ describe('LoadTest, mode "jobs"', () => {
     const k6 = pod.containers[0];
     expect(k6.image).toBe('grafana/k6:1.7.1');
     expect(k6.command).toEqual(['k6']);
+    // (--no-thresholds: k6 v1.7.1 internal/cmd/runtime_options.go; a runner sees one segment and must not judge it)
     expect(k6.args).toEqual([
       'run',
       '--quiet',
+      '--no-thresholds',
       '--paused',
       '--address=0.0.0.0:6565',
       '--execution-segment-sequence=0,1/2,1',
       '--config=/etc/k6-platform/runner-$(K6_PLATFORM_RUNNER_INDEX).json',
-      '--out=experimental-prometheus-rw',
+      '--out',
+      'experimental-prometheus-rw',
       '--tag',
       `testid=${runId}`,
+      '--tag',
+      'test=sample',
       '--tag',
       'instance_id=$(K6_PLATFORM_RUNNER_INDEX)',
       '/scripts/sample.js',
@@ -118,7 +121,6 @@ describe('LoadTest, mode "jobs"', () => {
       K6_PROMETHEUS_RW_SERVER_URL: RW_URL,
       K6_PROMETHEUS_RW_PUSH_INTERVAL: '5s',
       K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM: 'true',
-      K6_FEATURES: 'native-histograms',
       K6_PROMETHEUS_RW_STALE_MARKERS: 'true',
       K6_NO_USAGE_REPORT: 'true',
       K6_PLATFORM_RUNNERS: '2',
@@ -134,32 +136,58 @@ describe('LoadTest, mode "jobs"', () => {
       { key: 'lib__target.js', path: 'lib/target.js' },
     ]);
 
-    // AND one k6 config per runner: its execution segment and the thresholds
+    // AND one k6 config per runner: its execution segment, no thresholds (the platform judges them over all runners)
     const cm = find(objs, 'ConfigMap', `${runId}-config`);
     expect(cm.immutable).toBe(true);
-    expect(JSON.parse(cm.data['runner-0.json'])).toEqual({ executionSegment: '0:1/2', thresholds: { http_req_failed: ['rate<0.01'] } });
-    expect(JSON.parse(cm.data['runner-1.json'])).toEqual({ executionSegment: '1/2:1', thresholds: { http_req_failed: ['rate<0.01'] } });
+    expect(JSON.parse(cm.data['runner-0.json'])).toEqual({ executionSegment: '0:1/2' });
+    expect(JSON.parse(cm.data['runner-1.json'])).toEqual({ executionSegment: '1/2:1' });
     expect(cm.data['start-runners.sh']).toContain('PATCH');
 
     // AND the headless Service publishes runner DNS names before readiness
     const svc = find(objs, 'Service', runId);
     expect(svc.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, selector: job.spec.template.metadata.labels });
 
-    // AND the starter: own ServiceAccount without token, runner URLs as args, the timeout in seconds
-    const starter = find(objs, 'Job', `${runId}-starter`);
-    expect(find(objs, 'ServiceAccount', `${runId}-starter`).automountServiceAccountToken).toBe(false);
-    const sp = starter.spec.template.spec;
-    expect(sp).toMatchObject({ serviceAccountName: `${runId}-starter`, automountServiceAccountToken: false, restartPolicy: 'Never' });
-    expect(starter.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 360 });
-    const sc = sp.containers[0];
+    // AND the starter beside runner 0: runner 0 on loopback, the others by DNS name under the Job's name, the timeout
+    // in seconds, ready (for the CLI) once it has resumed everyone; it acts only in pod 0
+    expect(pod.containers).toHaveLength(2);
+    const sc = pod.containers[1];
+    expect(sc.name).toBe('starter');
     expect(sc.image).toBe('curlimages/curl:8.17.0');
     expect(sc.command).toEqual(['sh', '/opt/k6-platform/start-runners.sh']);
-    expect(sc.args).toEqual([`http://${runId}-runner-0.${runId}.k6.svc:6565`, `http://${runId}-runner-1.${runId}.k6.svc:6565`]);
-    expect(envOf(sc)).toEqual({ START_TIMEOUT_SECONDS: '300' });
-    expect(sc.securityContext.runAsUser).toBe(STARTER_UID);
+    expect(sc.args).toEqual(['http://127.0.0.1:6565', `http://$(K6_PLATFORM_JOB_NAME)-1.${runId}.k6.svc:6565`]);
+    expect(envOf(sc)).toEqual({
+      K6_PLATFORM_JOB_NAME: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+      RUNNER_INDEX: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } },
+      START_TIMEOUT_SECONDS: '300',
+      SETUP_ONCE: 'false',
+      STATE_DIR: '/tmp',
+    });
+    expect(sc.readinessProbe).toEqual({ exec: { command: ['cat', '/tmp/started'] }, periodSeconds: 2, failureThreshold: 1 });
+    expect(sc.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } });
+    expect(sc.securityContext.runAsUser).toBe(RUNNER_UID);
+    expect(pod.shareProcessNamespace).toBeUndefined();
+
+    // AND the stop Job `loadtest run` applies on Ctrl-C: not in the chart, the stop script against every runner by name
+    const stop = lt.stopJobManifest() as Obj;
+    expect(objs.some((o) => o.metadata.name === `${runId}-stop`)).toBe(false);
+    expect(stop.metadata).toEqual({
+      name: `${runId}-stop`,
+      namespace: 'k6',
+      labels: { 'k6.platform/test': 'sample', 'k6.platform/run-id': runId, 'app.kubernetes.io/component': 'stopper' },
+    });
+    expect(stop.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 120, ttlSecondsAfterFinished: 600 });
+    const stopPod = stop.spec.template.spec;
+    expect(stopPod).toMatchObject({ serviceAccountName: `${runId}-runner`, automountServiceAccountToken: false, restartPolicy: 'Never' });
+    expect(stopPod.containers[0].args).toEqual([
+      '--stop',
+      `http://${runId}-runner-0.${runId}.k6.svc:6565`,
+      `http://${runId}-runner-1.${runId}.k6.svc:6565`,
+    ]);
+    expect(stopPod.containers[0].securityContext.runAsUser).toBe(STARTER_UID);
+    expectValidAndRestricted([stop]);
   });
 
-  test('NetworkPolicies: runners reach DNS, Prometheus and targets; only the starter reaches runners', () => {
+  test('NetworkPolicies: runners reach DNS, Prometheus, targets and each other; only runners and the stop Job reach runners', () => {
     // GIVEN a test with an external and an in-cluster target
     const { objs, lt } = synth({
       name: 'np',
@@ -175,7 +203,12 @@ describe('LoadTest, mode "jobs"', () => {
     const runner = find(objs, 'NetworkPolicy', `${id}-runner`).spec;
     expect(runner.podSelector).toEqual({ matchLabels: labels('runner') });
     expect(runner.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(runner.ingress).toEqual([{ from: [{ podSelector: { matchLabels: labels('starter') } }], ports: [{ port: 6565, protocol: 'TCP' }] }]);
+    expect(runner.ingress).toEqual([
+      {
+        from: [{ podSelector: { matchLabels: labels('runner') } }, { podSelector: { matchLabels: labels('stopper') } }],
+        ports: [{ port: 6565, protocol: 'TCP' }],
+      },
+    ]);
     expect(runner.egress).toEqual([
       {
         ports: [
@@ -200,13 +233,15 @@ describe('LoadTest, mode "jobs"', () => {
           { port: 8081, protocol: 'TCP' },
         ],
       },
+      // the starter beside runner 0 calls the other runners' REST API
+      { to: [{ podSelector: { matchLabels: labels('runner') } }], ports: [{ port: 6565, protocol: 'TCP' }] },
     ]);
-    // AND the starter policy: no ingress, egress to DNS and the run's runners only
-    const starter = find(objs, 'NetworkPolicy', `${id}-starter`).spec;
-    expect(starter.podSelector).toEqual({ matchLabels: labels('starter') });
-    expect(starter.ingress).toEqual([]);
-    expect(starter.egress[1]).toEqual({ to: [{ podSelector: { matchLabels: labels('runner') } }], ports: [{ port: 6565, protocol: 'TCP' }] });
-    expect(starter.egress).toHaveLength(2);
+    // AND the stop Job's policy: no ingress, egress to DNS and the run's runners only
+    const stopper = find(objs, 'NetworkPolicy', `${id}-stopper`).spec;
+    expect(stopper.podSelector).toEqual({ matchLabels: labels('stopper') });
+    expect(stopper.ingress).toEqual([]);
+    expect(stopper.egress[1]).toEqual({ to: [{ podSelector: { matchLabels: labels('runner') } }], ports: [{ port: 6565, protocol: 'TCP' }] });
+    expect(stopper.egress).toHaveLength(2);
     expect(validateManifests(objs as Manifest[])).toEqual([]);
   });
 
@@ -280,14 +315,18 @@ describe('LoadTest, mode "jobs"', () => {
       API_TOKEN: { secretKeyRef: { name: 'shop-token', key: 'token' } },
     });
     expect(k6.envFrom).toEqual([{ configMapRef: { name: 'shop-settings' } }, { prefix: 'SHOP_', secretRef: { name: 'shop-secrets' } }]);
-    // AND setup()/teardown() run on runner 0 only
+    // AND setup once: no runner runs setup()/teardown() itself; runner 0 lingers for the one teardown() (k6 v1.7.1
+    // internal/cmd/config.go reads `linger` from the config file); the starter runs both through the REST API and
+    // ends runner 0 with a signal, so the pod shares one process namespace and the starter runs as k6's uid
     const cm = find(objs, 'ConfigMap', 'nightly-42-config');
-    expect(JSON.parse(cm.data['runner-0.json'])).toEqual({ executionSegment: '0:1/3' });
+    expect(JSON.parse(cm.data['runner-0.json'])).toEqual({ executionSegment: '0:1/3', noSetup: true, noTeardown: true, linger: true });
     expect(JSON.parse(cm.data['runner-1.json'])).toEqual({ executionSegment: '1/3:2/3', noSetup: true, noTeardown: true });
     expect(JSON.parse(cm.data['runner-2.json'])).toEqual({ executionSegment: '2/3:1', noSetup: true, noTeardown: true });
-    // AND the starter resumes three runners
-    expect(find(objs, 'Job', 'nightly-42-starter').spec.template.spec.containers[0].args).toHaveLength(3);
-    expect(find(objs, 'Job', 'nightly-42-starter').spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(pod.shareProcessNamespace).toBe(true);
+    const starter = pod.containers[1];
+    expect(starter.args).toHaveLength(3);
+    expect(envOf(starter).SETUP_ONCE).toBe('true');
+    expect(starter.securityContext.runAsUser).toBe(k6.securityContext.runAsUser);
   });
 
   test('classic trends and bearer credentials: no native-histogram env, the token from its Secret', () => {
@@ -337,15 +376,17 @@ describe('LoadTest, mode "jobs"', () => {
     expect(k6.args).toContain('testid=$(K6_PLATFORM_RUN_ID)');
     expect(envOf(k6).K6_PLATFORM_RUN_ID).toEqual({ fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } });
     // AND the starter derives the runner URLs from the Job name and only acts in pod 0
-    expect(starter.args).toEqual(['http://$(K6_PLATFORM_JOB_NAME)-0.nightly.k6.svc:6565', 'http://$(K6_PLATFORM_JOB_NAME)-1.nightly.k6.svc:6565']);
-    expect(envOf(starter)).toEqual({
+    expect(starter.args).toEqual(['http://127.0.0.1:6565', 'http://$(K6_PLATFORM_JOB_NAME)-1.nightly.k6.svc:6565']);
+    expect(envOf(starter)).toMatchObject({
       K6_PLATFORM_JOB_NAME: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
       RUNNER_INDEX: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } },
       START_TIMEOUT_SECONDS: '300',
     });
+    // AND a scheduled run has no stop Job (nobody is there to press Ctrl-C)
+    expect(() => lt.stopJobManifest()).toThrow('LoadTest: test \'nightly\' has no stop Job (only unscheduled runs of mode "jobs" have one)');
     // AND runners accept API calls from runners of the same test run (the starter lives in runner 0)
     const np = find(objs, 'NetworkPolicy', 'nightly-runner').spec;
-    expect(np.ingress[0].from).toEqual([{ podSelector: np.podSelector }]);
+    expect(np.ingress[0].from[0]).toEqual({ podSelector: np.podSelector });
     expect(np.egress.at(-1)).toEqual({ to: [{ podSelector: np.podSelector }], ports: [{ port: 6565, protocol: 'TCP' }] });
     expect(objs.filter((o) => o.kind === 'NetworkPolicy')).toHaveLength(1);
   });
@@ -374,10 +415,14 @@ describe('LoadTest, mode "operator"', () => {
     expect(tr.spec).toMatchObject({ parallelism: 4, separate: true, cleanup: 'post', script: { localFile: '/scripts/sample.js' } });
     expect(tr.spec.args).toEqual([
       '--quiet',
+      '--no-thresholds',
       '--config=/etc/k6-platform/runner.json',
-      '--out=experimental-prometheus-rw',
+      '--out',
+      'experimental-prometheus-rw',
       '--tag',
       `testid=${lt.runId}`,
+      '--tag',
+      'test=sample',
     ]);
     const runner = tr.spec.runner;
     expect(runner).toMatchObject({ image: 'grafana/k6:1.7.1', automountServiceAccountToken: 'false', nodeSelector: { pool: 'load' } });
@@ -387,7 +432,7 @@ describe('LoadTest, mode "operator"', () => {
     expect(runner.volumes.find((v: Obj) => v.name === 'tmp')).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
     expect(tr.spec.initializer.metadata.labels['app.kubernetes.io/component']).toBe('initializer');
     expect(tr.spec.starter).toMatchObject({ image: 'curlimages/curl:8.17.0', automountServiceAccountToken: 'false' });
-    expect(JSON.parse(find(objs, 'ConfigMap', `${lt.runId}-config`).data['runner.json'])).toEqual({ thresholds: { checks: ['rate>0.99'] } });
+    expect(JSON.parse(find(objs, 'ConfigMap', `${lt.runId}-config`).data['runner.json'])).toEqual({});
     // AND runners accept API calls from the starter and the operator's namespace only
     const np = find(objs, 'NetworkPolicy', `${lt.runId}-runner`).spec;
     expect(np.ingress[0].from[1]).toEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'k6-operator-system' } } });
@@ -532,7 +577,7 @@ describe('LoadTest in the platform (buildPlatform)', () => {
     const charts = buildPlatform(app, { config, scriptsDir: SCRIPTS_DIR });
     const objs = charts.loadTests.toJson() as Obj[];
 
-    // THEN form A for the sample test: 2 indexed runners writing to the in-cluster Prometheus, a starter
+    // THEN form A for the sample test: 2 indexed runners writing to the in-cluster Prometheus, the starter beside runner 0
     const sample = charts.runs.get('sample')!;
     const job = find(objs, 'Job', `${sample.runId}-runner`);
     expect(job.metadata.namespace).toBe('k6');
@@ -541,7 +586,7 @@ describe('LoadTest in the platform (buildPlatform)', () => {
       'http://kube-prometheus-stack-prometheus.monitoring:9090/api/v1/write',
     );
     expect(job.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } });
-    expect(find(objs, 'Job', `${sample.runId}-starter`).spec.template.spec.containers[0].args).toHaveLength(2);
+    expect(job.spec.template.spec.containers[1].args).toHaveLength(2);
     expect(find(objs, 'NetworkPolicy', `${sample.runId}-runner`).spec.egress[1].to[0].namespaceSelector).toEqual({
       matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
     });

@@ -1,12 +1,22 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { starterCommand, starterScript, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY } from '../src/starter';
 
-/** A fake k6 runner implementing the `/v1/status` GET/PATCH contract of k6's REST API. */
+/**
+ * A fake k6 runner implementing the REST API routes the starter uses, as k6 v1.7.1 answers them:
+ * - GET/PATCH /v1/status (api/v1/status_routes.go, status.go: `status` is lib/execution.go's ExecutionStatus, 1
+ *   InitVUs, 4 PausedBeforeRun, 7 Running, 10 Interrupted; `running` is started and not ended; `stopped` once the run
+ *   context is done);
+ * - POST/PUT /v1/setup and POST /v1/teardown (api/v1/setup_teardown_routes.go, setup_jsonapi.go: the setup answer is
+ *   {"data":{"type":"setupData","id":"default","attributes":{"data":X}}}, attributes {} for no data; PUT takes X as
+ *   its body; errors are {"errors":[{"status","title","detail"}]} with HTTP 500, api/v1/errors.go).
+ * After the resume the run lasts `runMs`; with noSetup/noTeardown the status stays 7 and `running` turns false
+ * (internal/execution/scheduler.go Run). Without linger the process then exits: the server closes.
+ */
 interface FakeRunner {
   readonly url: string;
   /** When GET /v1/status starts reporting PausedBeforeRun (status 4); undefined = never. */
@@ -17,7 +27,28 @@ interface FakeRunner {
   readonly stoppedAt: number[];
   /** Times of GET requests. */
   readonly polls: number[];
+  /** Times of POST /v1/setup, and the bodies of PUT /v1/setup. */
+  readonly setupRuns: number[];
+  readonly setupPuts: { at: number; body: string }[];
+  /** Times of POST /v1/teardown. */
+  readonly teardownRuns: number[];
+  /** When the run ended (after resume + runMs), or when the process "exited". */
+  endedAt: number | undefined;
+  exitedAt: number | undefined;
   close(): Promise<void>;
+}
+
+interface FakeOptions {
+  /** Run duration after the resume. @default never ends */
+  readonly runMs?: number;
+  /** Stays up after the run (k6 --linger). @default false */
+  readonly linger?: boolean;
+  /** What setup() returns (JSON text); undefined = nothing. */
+  readonly setupData?: string;
+  /** setup() throws this message. */
+  readonly setupError?: string;
+  /** teardown() throws this message. */
+  readonly teardownError?: string;
 }
 
 const RESUME = { data: { type: 'status', id: 'default', attributes: { paused: false } } };
@@ -31,60 +62,108 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-async function fakeRunner(readyAfterMs: number | undefined, t0: number): Promise<FakeRunner> {
+const apiError = (title: string, detail: string) => JSON.stringify({ errors: [{ status: '500', title, detail }] });
+
+async function fakeRunner(readyAfterMs: number | undefined, t0: number, o: FakeOptions = {}): Promise<FakeRunner> {
   let paused = true;
   let stopped = false;
+  let setupData: string | undefined;
   const state = {
     readyAt: readyAfterMs === undefined ? undefined : t0 + readyAfterMs,
     resumedAt: [] as number[],
     stoppedAt: [] as number[],
     polls: [] as number[],
+    setupRuns: [] as number[],
+    setupPuts: [] as { at: number; body: string }[],
+    teardownRuns: [] as number[],
+    endedAt: undefined as number | undefined,
+    exitedAt: undefined as number | undefined,
   };
+  const setupAnswer = () =>
+    JSON.stringify({
+      data: { type: 'setupData', id: 'default', attributes: setupData === undefined ? {} : { data: JSON.parse(setupData) as unknown } },
+    });
   const server: Server = createServer((req, res) => {
-    void (async () => {
+    void (async (): Promise<unknown> => {
       const now = Date.now();
       const body = await readBody(req);
-      if (req.url !== '/v1/status') {
-        res.writeHead(404).end();
-        return;
-      }
       const ready = state.readyAt !== undefined && now >= state.readyAt;
-      if (req.method === 'GET') {
+      const ended = state.endedAt !== undefined && now >= state.endedAt;
+      const json = (code: number, text: string) => res.writeHead(code, { 'content-type': 'application/json' }).end(text);
+      if (req.url === '/v1/status' && req.method === 'GET') {
         state.polls.push(now);
-        // Before VU init completes k6 reports InitVUs (1); paused and waiting it reports PausedBeforeRun (4).
-        const status = !ready ? 1 : paused ? 4 : 7;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({ data: { type: 'status', id: 'default', attributes: { status, paused, stopped, running: !paused, tainted: false } } }),
+        const status = stopped ? 10 : !ready ? 1 : paused ? 4 : 7;
+        const running = !paused && !ended && !stopped ? true : stopped;
+        return json(
+          200,
+          JSON.stringify({
+            data: { type: 'status', id: 'default', attributes: { status, paused, vus: 1, 'vus-max': 1, stopped, running, tainted: false } },
+          }),
         );
-        return;
       }
-      if (req.method === 'PATCH') {
+      if (req.url === '/v1/status' && req.method === 'PATCH') {
         const parsed = JSON.parse(body) as unknown;
-        if (req.headers['content-type'] !== 'application/json') {
-          res.writeHead(415).end();
-        } else if (JSON.stringify(parsed) === JSON.stringify(RESUME)) {
+        if (req.headers['content-type'] !== 'application/json') return res.writeHead(415).end();
+        if (JSON.stringify(parsed) === JSON.stringify(RESUME)) {
           state.resumedAt.push(now);
           paused = false;
-          res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-        } else if (JSON.stringify(parsed) === JSON.stringify(STOP)) {
+          if (o.runMs !== undefined) {
+            state.endedAt = now + o.runMs;
+            if (o.linger !== true) setTimeout(() => void exit(), o.runMs + 100);
+          }
+          return json(200, body);
+        }
+        if (JSON.stringify(parsed) === JSON.stringify(STOP)) {
           state.stoppedAt.push(now);
           stopped = true;
-          res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-        } else {
-          res.writeHead(400).end('unexpected body');
+          if (o.linger !== true) setTimeout(() => void exit(), 100);
+          return json(200, body);
         }
-        return;
+        return res.writeHead(400).end('unexpected body');
       }
-      res.writeHead(405).end();
+      if (req.url === '/v1/setup' && req.method === 'POST') {
+        state.setupRuns.push(now);
+        if (o.setupError !== undefined) return json(500, apiError('Error executing setup', o.setupError));
+        setupData = o.setupData;
+        return json(200, setupAnswer());
+      }
+      if (req.url === '/v1/setup' && req.method === 'PUT') {
+        state.setupPuts.push({ at: now, body });
+        setupData = body.length === 0 ? undefined : body;
+        return json(200, setupAnswer());
+      }
+      if (req.url === '/v1/teardown' && req.method === 'POST') {
+        state.teardownRuns.push(now);
+        if (o.teardownError !== undefined) return json(500, apiError('Error executing teardown', o.teardownError));
+        return res.writeHead(200).end();
+      }
+      return res.writeHead(405).end();
     })();
   });
+  const exit = async () => {
+    if (state.exitedAt !== undefined) return;
+    state.exitedAt = Date.now();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return Object.assign(state, {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  return Object.assign(state, { url: `http://127.0.0.1:${port}`, close: exit });
+}
+
+/**
+ * A process standing for runner 0's k6 in the shared process namespace: a `sleep` started under a unique name (the
+ * kernel names a process after the file it executes), so the starter finds it in /proc by that name.
+ */
+function fakeK6Process(): { name: string; exited: Promise<{ signal: NodeJS.Signals | null; at: number }> } {
+  const name = `k6f${process.pid % 10000}${Math.floor(Math.random() * 1000)}`.slice(0, 15);
+  const link = path.join(dir, name);
+  symlinkSync(execFileSync('sh', ['-c', 'command -v sleep']).toString().trim(), link);
+  const child = spawn(link, ['300'], { stdio: 'ignore' });
+  const exited = new Promise<{ signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (_code, signal) => resolve({ signal, at: Date.now() })),
+  );
+  return { name, exited };
 }
 
 let dir: string;
@@ -97,16 +176,41 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the starter script for real (sh + curl), as the starter container does. */
-function runStarter(urls: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; endedAt: number }> {
+interface StarterResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  endedAt: number;
+  /** What the starter wrote to its termination log ('' when nothing). */
+  terminationMessage: string;
+  /** Whether it left the `started` file its readiness probe reads. */
+  started: boolean;
+}
+
+/** Runs the starter script for real (sh + curl), as the starter container does, with its own state dir and log. */
+function runStarter(urls: string[], env: Record<string, string>): Promise<StarterResult> {
+  const stateDir = mkdtempSync(path.join(dir, 'state-'));
+  const log = path.join(stateDir, 'termination-log');
+  writeFileSync(log, '');
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', [script, ...urls], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+    const child = spawn('sh', [script, ...urls], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', STATE_DIR: stateDir, TERMINATION_LOG: log, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, endedAt: Date.now() }));
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout,
+        stderr,
+        endedAt: Date.now(),
+        terminationMessage: readFileSync(log, 'utf8'),
+        started: existsSync(path.join(stateDir, 'started')),
+      }),
+    );
   });
 }
 
@@ -125,7 +229,8 @@ describe('starter script', () => {
       // THEN it succeeds, every runner was resumed exactly once and none before the last became ready
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/^starter: all 4 runners ready after \d+s; resuming them together\nstarter: resumed 4 runners\n$/);
+      expect(result.stdout).toMatch(/^starter: all 4 runners ready after \d+s\nstarter: resumed 4 runners\n$/);
+      expect(result.started).toBe(true);
       const lastReady = Math.max(...runners.map((r) => r.readyAt!));
       for (const r of runners) {
         expect(r.resumedAt).toHaveLength(1);
@@ -159,6 +264,8 @@ describe('starter script', () => {
         `starter: FAILED: 1 of 3 runners not ready after 2s: ${runners[2]!.url}\nstarter: stopped the runners that were ready: ${runners[0]!.url} ${runners[1]!.url}\n`,
       );
       for (const r of runners) expect(r.resumedAt).toEqual([]);
+      expect(result.terminationMessage).toBe(`1 of 3 runners not ready after 2s: ${runners[2]!.url}\n`);
+      expect(result.started).toBe(false);
       expect(runners[0]!.stoppedAt).toHaveLength(1);
       expect(runners[1]!.stoppedAt).toHaveLength(1);
       expect(runners[2]!.stoppedAt).toEqual([]);
@@ -211,10 +318,161 @@ describe('starter script', () => {
     expect(result.stderr).toBe('starter: FAILED: no runner URLs given\n');
   });
 
-  test('starterCommand runs the mounted script with the runner URLs as arguments (no sh -c)', () => {
+  test('starterCommand runs the mounted script with the runner URLs as arguments (no sh -c), --stop in front to stop', () => {
     // GIVEN / WHEN
     const c = starterCommand(['http://a:6565', 'http://b:6565']);
+    const stop = starterCommand(['http://a:6565'], { stop: true });
     // THEN
     expect(c).toEqual({ command: ['sh', `${STARTER_MOUNT_PATH}/${STARTER_SCRIPT_KEY}`], args: ['http://a:6565', 'http://b:6565'] });
+    expect(stop.args).toEqual(['--stop', 'http://a:6565']);
+  });
+});
+
+describe('starter script with setup once', () => {
+  const env = { START_TIMEOUT_SECONDS: '20', POLL_INTERVAL_SECONDS: '0.2', RUN_POLL_INTERVAL_SECONDS: '0.2', RUNNER_INDEX: '0', SETUP_ONCE: 'true' };
+
+  test('setup() once on runner 0, its data to every other runner before the resume, teardown() once after all ended, then runner 0 released', async () => {
+    // GIVEN runner 0 lingers after its run (k6 --linger); runners 1 and 2 exit when done, runner 2 later than 1
+    const t0 = Date.now();
+    const data = '{"token":"abc","users":[{"id":1,"name":"Zoë"}],"nested":{"a":[1,2,{"b":null}]}}';
+    const r0 = await fakeRunner(0, t0, { linger: true, runMs: 300, setupData: data });
+    const r1 = await fakeRunner(200, t0, { runMs: 500 });
+    const r2 = await fakeRunner(0, t0, { runMs: 1500 });
+    const k6 = fakeK6Process();
+    try {
+      // WHEN
+      const result = await runStarter([r0.url, r1.url, r2.url], { ...env, K6_PROCESS_NAME: k6.name });
+      const exit = await k6.exited;
+
+      // THEN it succeeds
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout.split('\n')).toEqual([
+        expect.stringMatching(/^starter: all 3 runners ready after \d+s$/),
+        'starter: setup() ran on runner 0; its data went to 2 other runner(s)',
+        'starter: resumed 3 runners',
+        'starter: all 3 runners finished; running teardown() on runner 0',
+        expect.stringMatching(/^starter: released runner 0 \(k6 pid \d+\)$/),
+        'starter: teardown() done',
+        '',
+      ]);
+      // AND setup() ran once, on runner 0 only, after every runner was ready
+      expect(r0.setupRuns).toHaveLength(1);
+      expect(r1.setupRuns).toEqual([]);
+      expect(r2.setupRuns).toEqual([]);
+      expect(r0.setupRuns[0]!).toBeGreaterThanOrEqual(r1.readyAt!);
+      // AND the others got setup()'s data byte for byte, before anyone was resumed
+      for (const r of [r1, r2]) {
+        expect(r.setupPuts.map((p) => p.body)).toEqual([data]);
+        expect(r.setupPuts[0]!.at).toBeLessThanOrEqual(Math.min(...[r0, r1, r2].map((x) => x.resumedAt[0]!)));
+      }
+      // AND all were resumed together
+      const resumed = [r0, r1, r2].map((r) => r.resumedAt[0]!);
+      expect(Math.max(...resumed) - Math.min(...resumed)).toBeLessThan(500);
+      // AND teardown() ran once, on runner 0, after the last runner (runner 2) had ended
+      expect(r0.teardownRuns).toHaveLength(1);
+      expect(r1.teardownRuns).toEqual([]);
+      expect(r2.teardownRuns).toEqual([]);
+      expect(r0.teardownRuns[0]!).toBeGreaterThanOrEqual(r2.endedAt!);
+      // AND runner 0's k6 process was ended with SIGTERM after teardown()
+      expect(exit.signal).toBe('SIGTERM');
+      expect(exit.at).toBeGreaterThanOrEqual(r0.teardownRuns[0]!);
+      expect(result.started).toBe(true);
+    } finally {
+      await Promise.all([r0, r1, r2].map((r) => r.close()));
+    }
+  });
+
+  test('a setup() that returns nothing hands an empty body to the others (k6 sets no data)', async () => {
+    // GIVEN
+    const t0 = Date.now();
+    const r0 = await fakeRunner(0, t0, { linger: true, runMs: 100 });
+    const r1 = await fakeRunner(0, t0, { runMs: 100 });
+    const k6 = fakeK6Process();
+    try {
+      // WHEN
+      const result = await runStarter([r0.url, r1.url], { ...env, K6_PROCESS_NAME: k6.name });
+      await k6.exited;
+      // THEN
+      expect(result.code).toBe(0);
+      expect(r1.setupPuts.map((p) => p.body)).toEqual(['']);
+      expect(r0.teardownRuns).toHaveLength(1);
+    } finally {
+      await Promise.all([r0, r1].map((r) => r.close()));
+    }
+  });
+
+  test('a setup() that throws fails the run with its message: no runner is resumed, all are stopped, runner 0 is released', async () => {
+    // GIVEN setup() throws on runner 0
+    const t0 = Date.now();
+    const detail = 'Error: login refused\n\tat setup (file:///scripts/sample.js:12:5(3))';
+    const r0 = await fakeRunner(0, t0, { linger: true, setupError: detail });
+    const r1 = await fakeRunner(0, t0);
+    const k6 = fakeK6Process();
+    try {
+      // WHEN
+      const result = await runStarter([r0.url, r1.url], { ...env, K6_PROCESS_NAME: k6.name });
+      const exit = await k6.exited;
+      // THEN
+      const message = `setup() failed on runner 0 (HTTP 500): ${JSON.stringify(detail).slice(1, -1)}; no load was started`;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`starter: FAILED: ${message}\n`);
+      expect(result.terminationMessage).toBe(`${message}\n`);
+      expect(result.started).toBe(false);
+      for (const r of [r0, r1]) {
+        expect(r.resumedAt).toEqual([]);
+        expect(r.stoppedAt).toHaveLength(1);
+      }
+      expect(r1.setupPuts).toEqual([]);
+      expect(r0.teardownRuns).toEqual([]);
+      expect(exit.signal).toBe('SIGTERM');
+    } finally {
+      await Promise.all([r0, r1].map((r) => r.close()));
+    }
+  });
+
+  test('a teardown() that throws fails the starter with its message after releasing runner 0', async () => {
+    // GIVEN
+    const t0 = Date.now();
+    const r0 = await fakeRunner(0, t0, { linger: true, runMs: 100, teardownError: 'Error: cleanup failed' });
+    const r1 = await fakeRunner(0, t0, { runMs: 100 });
+    const k6 = fakeK6Process();
+    try {
+      // WHEN
+      const result = await runStarter([r0.url, r1.url], { ...env, K6_PROCESS_NAME: k6.name });
+      const exit = await k6.exited;
+      // THEN
+      expect(result.code).toBe(1);
+      expect(result.terminationMessage).toBe('teardown() failed on runner 0 (HTTP 500): Error: cleanup failed\n');
+      expect(exit.signal).toBe('SIGTERM');
+      expect(result.started).toBe(true);
+    } finally {
+      await Promise.all([r0, r1].map((r) => r.close()));
+    }
+  });
+});
+
+describe('starter script --stop', () => {
+  test('asks every runner to stop at once and reports the ones it could not reach (finished runners are gone)', async () => {
+    // GIVEN two running runners and one that already exited
+    const t0 = Date.now();
+    const live = await Promise.all([0, 0].map((ms) => fakeRunner(ms, t0)));
+    const gone = await fakeRunner(0, t0);
+    const goneUrl = gone.url;
+    await gone.close();
+    try {
+      // WHEN
+      const result = await runStarter(['--stop', live[0]!.url, goneUrl, live[1]!.url], {});
+      // THEN
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`starter: asked 3 runners to stop; not reached (finished or gone): ${goneUrl}\n`);
+      for (const r of live) {
+        expect(r.stoppedAt).toHaveLength(1);
+        expect(r.resumedAt).toEqual([]);
+        expect(r.polls).toEqual([]);
+      }
+    } finally {
+      await Promise.all(live.map((r) => r.close()));
+    }
   });
 });

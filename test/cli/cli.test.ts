@@ -8,20 +8,7 @@ import { bufferOutput, colorsEnabled } from '../../cli/output';
 import type { PromQuerier } from '../../cli/prometheus';
 import { newRunId } from '../../cli/run-plan';
 import { LABELS } from '../../constructs/src/labels';
-import {
-  cond,
-  NS,
-  oneReady,
-  pending,
-  RUN,
-  runnerJob,
-  runnerPod,
-  running,
-  scriptedCluster,
-  starterJob,
-  succeeded,
-  type Step,
-} from './scripted-cluster';
+import { cond, NS, oneReady, pending, RUN, runnerJob, runnerPod, running, scriptedCluster, succeeded, type Step } from './scripted-cluster';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 let root: string;
@@ -213,8 +200,8 @@ describe('run', () => {
   test('a failed runner exits 97 without judging, and says how to inspect the run', async () => {
     // GIVEN
     const failed: Step = {
-      jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'BackoffLimitExceeded')] }), starterJob({ conditions: [cond('Complete')] })],
-      pods: [runnerPod(0, 'Failed', { exitCode: 107 })],
+      jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'PodFailurePolicy', 'exit code 107')] })],
+      pods: [runnerPod(0, 'Failed', { exitCode: 107, starter: { exitCode: 0 } })],
     };
     const s = scriptedCluster([running, failed]);
     // WHEN
@@ -222,7 +209,9 @@ describe('run', () => {
     // THEN
     expect(r.code).toBe(EXIT.runFailed);
     expect(r.judged).toEqual([]);
-    expect(r.stdout).toContain(`runner-failed: runner Job failed: BackoffLimitExceeded; failed pods: ${RUN}-runner-0-x (exit 107)\n`);
+    expect(r.stdout).toContain(
+      `runner-failed: runner Job failed: PodFailurePolicy (exit code 107); runner 0 (${RUN}-runner-0-x): k6 exited 107 (script exception)\n`,
+    );
     expect(r.stdout).toContain(`inspect: kubectl -n k6 get jobs,pods -l k6.platform/run-id=${RUN}\n`);
   });
 
@@ -236,20 +225,24 @@ describe('run', () => {
     expect(r.stdout).toContain('deadline-exceeded: runners exceeded their deadline: too long\n');
   });
 
-  test('Ctrl-C stops the runners, deletes the Jobs and exits 105 with the verdict command to run later', async () => {
+  test("Ctrl-C applies the run's stop Job, deletes the Jobs once the runners ended, and exits 105 with the verdict command to run later", async () => {
     // GIVEN
     const ctrlC = new AbortController();
-    const s = scriptedCluster([pending, { ...running, after: () => ctrlC.abort() }, running]);
+    const ended: Step = { jobs: [runnerJob({ failed: 2, conditions: [cond('Failed', 'PodFailurePolicy', 'exit code 103')] })], pods: [] };
+    const s = scriptedCluster([pending, { ...running, after: () => ctrlC.abort() }, ended]);
     // WHEN
     const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => s.cluster, sleep: s.advance, signal: ctrlC.signal });
     // THEN
     expect(r.code).toBe(EXIT.interrupted);
-    expect(s.calls.filter((c) => !c.startsWith('list'))).toEqual([
-      'apply',
-      `stop k6 ${RUN}-runner-0-x 6565`,
-      `stop k6 ${RUN}-runner-1-x 6565`,
-      `deleteJobs k6 ${LABELS.runId}=${RUN}`,
-    ]);
+    const writes = s.calls.filter((c) => !c.startsWith('list'));
+    expect(writes).toHaveLength(3);
+    expect(writes[0]).toMatch(/^apply ServiceAccount\/.* Job\/sample-20261125-120000-runner$/);
+    expect(writes.slice(1)).toEqual([`apply Job/${RUN}-stop`, `deleteJobs k6 ${LABELS.runId}=${RUN}`]);
+    // AND the stop Job is the construct's: the stop script against every runner, labelled as the runners' policy admits
+    const stop = s.applied.at(-1)!;
+    expect(stop.metadata.labels?.[LABELS.component]).toBe('stopper');
+    const container = (stop.spec as { template: { spec: { containers: { args: string[] }[] } } }).template.spec.containers[0]!;
+    expect(container.args).toEqual(['--stop', `http://${RUN}-runner-0.${RUN}.k6.svc:6565`, `http://${RUN}-runner-1.${RUN}.k6.svc:6565`]);
     expect(r.stdout).toContain(`judge what ran so far: loadtest verdict --testid ${RUN} --env dev\n`);
   });
 

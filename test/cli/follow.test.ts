@@ -1,4 +1,4 @@
-import { K6_API_PORT, runSelector, runStatus, stopRun } from '../../cli/follow';
+import { describeFailures, runSelector, runStatus, stopRun } from '../../cli/follow';
 import {
   cond,
   follow,
@@ -10,23 +10,35 @@ import {
   runnerPod,
   running,
   scriptedCluster,
-  starterJob,
+  STOP_JOB,
   succeeded,
   type Step,
 } from './scripted-cluster';
 
+// The Job and Pod states below are what the API server reports (Kubernetes batch/v1 JobStatus conditions, core/v1
+// ContainerStatus): the Job controller's "FailureTarget"/"Failed" conditions with reason PodFailurePolicy and the
+// message "Container <c> for pod <ns>/<pod> failed with exit code <n> matching FailJob rule at index <i>"
+// (kubernetes pkg/controller/job/pod_failure_policy.go), and k6's exit codes (k6 v1.7.1 errext/exitcodes/codes.go).
+
 describe('runStatus', () => {
-  test('counts pending, ready, done and failed runners and the starter state', () => {
-    // GIVEN one ready runner, one pending, starter still waiting
+  test('counts pending, ready, done and failed runners from the k6 containers, and the starter beside runner 0', () => {
+    // GIVEN runner 0's k6 ready, runner 1 still pulling; the starter waits for it
     // WHEN
     const s = runStatus(2, oneReady.jobs, oneReady.pods);
     // THEN
     expect(s).toEqual({ runners: 2, pending: 1, ready: 1, done: 0, failed: 0, starter: 'waiting' });
   });
 
+  test('the starter is "started" once its container is ready (every runner resumed), though runner 0 still runs', () => {
+    // GIVEN / WHEN
+    const s = runStatus(2, running.jobs, running.pods);
+    // THEN
+    expect(s).toEqual({ runners: 2, pending: 0, ready: 2, done: 0, failed: 0, starter: 'started' });
+  });
+
   test('reads done and failed from the runner Job status', () => {
     // GIVEN
-    const jobs = [runnerJob({ succeeded: 3, failed: 1 }), starterJob({ conditions: [cond('Complete')] })];
+    const jobs = [runnerJob({ succeeded: 3, failed: 1, conditions: [cond('Complete')] })];
     // WHEN
     const s = runStatus(4, jobs, []);
     // THEN
@@ -48,76 +60,68 @@ describe('followRun', () => {
       { runners: 2, pending: 0, ready: 0, done: 2, failed: 0, starter: 'started' },
     ]);
     expect(calls.filter((c) => c.startsWith('listJobs'))).toEqual(Array(4).fill(`listJobs ${NS} ${runSelector(RUN)}`));
-    expect(calls.some((c) => c.startsWith('delete') || c.startsWith('stop'))).toBe(false);
+    expect(calls.some((c) => c.startsWith('delete') || c.startsWith('apply'))).toBe(false);
   });
 
-  test('a runner that fails (non-threshold exit code) ends as runner-failed naming the pod and its exit code', async () => {
-    // GIVEN runner 1 crashes with k6's script-exception code 107; the Job fails (backoffLimit 0)
+  test('a script exception on one runner fails the run, naming the runner, its exit code and what it means', async () => {
+    // GIVEN runner 1 exits 107; the FailJob rule ends runner 0, whose k6 exits 105 on the SIGTERM
+    const message = `Container k6 for pod ${NS}/${RUN}-runner-1-x failed with exit code 107 matching FailJob rule at index 0`;
     const failed: Step = {
-      jobs: [
-        runnerJob({ succeeded: 0, failed: 1, conditions: [cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')] }),
-        running.jobs[1]!,
+      jobs: [runnerJob({ failed: 2, conditions: [cond('FailureTarget', 'PodFailurePolicy', message), cond('Failed', 'PodFailurePolicy', message)] })],
+      pods: [
+        runnerPod(0, 'Failed', { exitCode: 105, starter: { exitCode: 0 } }),
+        runnerPod(1, 'Failed', { exitCode: 107, reason: 'Error', starter: { exitCode: 0 } }),
       ],
-      pods: [runnerPod(0, 'Running', { ready: true }), runnerPod(1, 'Failed', { exitCode: 107 })],
     };
     // WHEN
     const { outcome } = await follow([pending, running, failed]);
     // THEN
     expect(outcome.kind).toBe('runner-failed');
     expect(outcome.detail).toBe(
-      `runner Job failed: BackoffLimitExceeded (Job has reached the specified backoff limit); failed pods: ${RUN}-runner-1-x (exit 107)`,
+      `runner Job failed: PodFailurePolicy (${message}); runner 1 (${RUN}-runner-1-x): k6 exited 107 (script exception); 1 other runner(s) were stopped when the run failed (k6 exit 105)`,
     );
-    expect(outcome.status.failed).toBe(1);
+    expect(outcome.status.failed).toBe(2);
   });
 
-  test('runners that exit 99 (thresholds crossed on their own segment) still complete the run: the overall verdict decides', async () => {
-    // GIVEN
-    const thresholdExit: Step = {
-      jobs: [runnerJob({ succeeded: 1, failed: 1, conditions: [cond('Failed', 'PodFailurePolicy')] }), running.jobs[1]!],
-      pods: [runnerPod(0, 'Succeeded', { exitCode: 0 }), runnerPod(1, 'Failed', { exitCode: 99 })],
+  test('an OOM-killed runner and an evicted runner are named with the kubelet reason', async () => {
+    // GIVEN runner 0 OOM-killed (137, reason OOMKilled), runner 1 evicted (DisruptionTarget condition)
+    const failed: Step = {
+      jobs: [runnerJob({ failed: 2, conditions: [cond('Failed', 'PodFailurePolicy', 'Container k6 ... exit code 137 ...')] })],
+      pods: [
+        runnerPod(0, 'Failed', { exitCode: 137, reason: 'OOMKilled', starter: 'running' }),
+        runnerPod(1, 'Failed', {
+          exitCode: 143,
+          disruption: { reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' },
+        }),
+      ],
     };
     // WHEN
-    const { outcome } = await follow([running, thresholdExit]);
+    const lines = describeFailures(failed.pods);
     // THEN
-    expect(outcome.kind).toBe('completed');
-    expect(outcome.detail).toBe('1 runner(s) crossed thresholds on their own segment');
+    expect(lines).toEqual([
+      `runner 0 (${RUN}-runner-0-x): k6 exited 137 (killed (SIGKILL)): OOMKilled`,
+      `runner 1 (${RUN}-runner-1-x): k6 exited 143 (terminated (SIGTERM))`,
+      `runner 1 (${RUN}-runner-1-x): disrupted (EvictionByEvictionAPI: Eviction API: evicting)`,
+    ]);
   });
 
-  test('the Job failed by its podFailurePolicy on exit 99 (other runners killed) still completes the run', async () => {
-    // GIVEN runner 0 exits 99; the FailJob rule ends runner 1 with SIGTERM (143)
-    const message = 'Container k6 for pod k6/x-runner-0 failed with exit code 99 matching FailJob rule at index 0';
+  test('a runner exit 99 is no longer special: runners run --no-thresholds, so 99 is a failure like any other', async () => {
+    // GIVEN (only an old runner image or a user's own --thresholds could still exit 99)
     const failJob: Step = {
-      jobs: [runnerJob({ failed: 2, conditions: [cond('Failed', 'PodFailurePolicy', message)] }), running.jobs[1]!],
-      pods: [runnerPod(0, 'Failed', { exitCode: 99 }), runnerPod(1, 'Failed', { exitCode: 143 })],
+      jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'PodFailurePolicy', 'exit code 99')] })],
+      pods: [runnerPod(0, 'Running', { ready: true, starter: 'ready' }), runnerPod(1, 'Failed', { exitCode: 99 })],
     };
     // WHEN
     const { outcome } = await follow([running, failJob]);
-    // THEN
-    expect(outcome.kind).toBe('completed');
-    expect(outcome.detail).toBe('1 runner(s) crossed thresholds on their own segment');
-  });
-
-  test('a podFailurePolicy failure on another exit code is a failed runner', async () => {
-    // GIVEN
-    const message = 'Container k6 for pod k6/x-runner-1 failed with exit code 107 matching FailJob rule at index 1';
-    const failJob: Step = {
-      jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'PodFailurePolicy', message)] }), running.jobs[1]!],
-      pods: [runnerPod(1, 'Failed', { exitCode: 107 })],
-    };
-    // WHEN
-    const { outcome } = await follow([running, failJob]);
-    // THEN
+    // THEN the run did not complete: it never reaches the verdict as a pass
     expect(outcome.kind).toBe('runner-failed');
-    expect(outcome.detail).toBe(`runner Job failed: PodFailurePolicy (${message}); failed pods: ${RUN}-runner-1-x (exit 107)`);
+    expect(outcome.detail).toContain(`runner 1 (${RUN}-runner-1-x): k6 exited 99 (thresholds failed)`);
   });
 
   test('a DeadlineExceeded condition ends as deadline-exceeded with the API server message', async () => {
     // GIVEN
     const deadline: Step = {
-      jobs: [
-        runnerJob({ failed: 2, conditions: [cond('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline')] }),
-        running.jobs[1]!,
-      ],
+      jobs: [runnerJob({ failed: 2, conditions: [cond('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline')] })],
       pods: [],
     };
     // WHEN
@@ -127,19 +131,19 @@ describe('followRun', () => {
     expect(outcome.detail).toBe('runners exceeded their deadline: Job was active longer than specified deadline');
   });
 
-  test('a failed starter ends as starter-failed and deletes the Jobs (paused runners would otherwise wait for their deadline)', async () => {
-    // GIVEN
+  test("a failed starter ends as starter-failed with the starter's termination message (e.g. setup() threw)", async () => {
+    // GIVEN the starter beside runner 0 exits 1 and wrote why into its termination log
+    const message = 'setup() failed on runner 0 (HTTP 500): Error: login refused at setup (file:///scripts/sample.js:12:5); no load was started';
     const starterFailed: Step = {
-      jobs: [runnerJob({ active: 2, ready: 2 }), starterJob({ failed: 1, conditions: [cond('Failed', 'BackoffLimitExceeded')] })],
-      pods: running.pods,
+      jobs: [runnerJob({ active: 2 })],
+      pods: [runnerPod(0, 'Running', { ready: true, starter: { exitCode: 1, reason: 'Error', message } }), runnerPod(1, 'Running', { ready: true })],
     };
     // WHEN
     const { outcome, calls } = await follow([pending, oneReady, starterFailed]);
-    // THEN
+    // THEN the Jobs are left for `kubectl logs` (the pod failure policy already ends the runners)
     expect(outcome.kind).toBe('starter-failed');
-    expect(outcome.detail).toBe('the starter failed (BackoffLimitExceeded); runners never started');
-    expect(calls.at(-1)).toBe(`deleteJobs ${NS} ${runSelector(RUN)}`);
-    expect(calls.some((c) => c.startsWith('stop'))).toBe(false);
+    expect(outcome.detail).toBe(`the starter failed (exit 1): ${message}`);
+    expect(calls.some((c) => c.startsWith('delete'))).toBe(false);
   });
 
   test('the runner Job disappearing mid-run ends as vanished', async () => {
@@ -149,36 +153,61 @@ describe('followRun', () => {
     expect(outcome.kind).toBe('vanished');
   });
 
-  test('Ctrl-C stops each running runner through k6 (port 6565), THEN deletes the Jobs, and ends as interrupted', async () => {
-    // GIVEN an abort arriving while the run is running
+  test('Ctrl-C applies the stop Job, waits until the runner Job has ended, THEN deletes the Jobs, and ends as interrupted', async () => {
+    // GIVEN an abort arriving while the run is running; the runners stop (k6 exits 103) and the Job fails
     const ctrlC = new AbortController();
-    const steps: Step[] = [pending, { ...running, after: () => ctrlC.abort() }, running];
+    const stoppedStep: Step = {
+      jobs: [runnerJob({ failed: 2, conditions: [cond('Failed', 'PodFailurePolicy', 'exit code 103')] })],
+      pods: [runnerPod(0, 'Failed', { exitCode: 103 }), runnerPod(1, 'Failed', { exitCode: 103 })],
+    };
+    const steps: Step[] = [pending, { ...running, after: () => ctrlC.abort() }, running, stoppedStep];
     // WHEN
-    const { outcome, calls } = await follow(steps, ctrlC.signal);
+    const { outcome, calls } = await follow(steps, ctrlC.signal, STOP_JOB);
     // THEN
     expect(outcome.kind).toBe('interrupted');
-    expect(outcome.detail).toBe("stopped 2 runner(s) through k6's REST API and deleted the run's Jobs");
-    const writes = calls.filter((c) => !c.startsWith('list'));
+    expect(outcome.detail).toBe(
+      "the stop Job (stopper) asked every runner to stop through k6's REST API; they ended and the run's Jobs were deleted",
+    );
+    expect(outcome.kind === 'interrupted' && outcome.stopErrors).toEqual([]);
+    const writes = calls.filter((c) => !c.startsWith('listPods'));
     expect(writes).toEqual([
-      `stop ${NS} ${RUN}-runner-0-x ${K6_API_PORT}`,
-      `stop ${NS} ${RUN}-runner-1-x ${K6_API_PORT}`,
+      `listJobs ${NS} ${runSelector(RUN)}`,
+      `listJobs ${NS} ${runSelector(RUN)}`,
+      `apply Job/${RUN}-stop`,
+      `listJobs ${NS} ${runSelector(RUN)}`,
+      `listJobs ${NS} ${runSelector(RUN)}`,
       `deleteJobs ${NS} ${runSelector(RUN)}`,
     ]);
   });
 });
 
 describe('stopRun', () => {
-  test('a runner that cannot be stopped is reported and the Jobs are deleted anyway', async () => {
-    // GIVEN runner 0 refuses the stop call; runner 1 already finished (not called)
-    const s = scriptedCluster([{ jobs: running.jobs, pods: [runnerPod(0, 'Running', { ready: true }), runnerPod(1, 'Succeeded', { exitCode: 0 })] }]);
-    s.stopFailures.add(`${RUN}-runner-0-x`);
+  test('runners that do not end in time are reported, and the Jobs are deleted anyway', async () => {
+    // GIVEN runners that keep running after the stop Job
+    const s = scriptedCluster([running]);
     // WHEN
-    const result = await stopRun(s.cluster, NS, RUN);
+    const result = await stopRun({
+      cluster: s.cluster,
+      namespace: NS,
+      runId: RUN,
+      stopJob: STOP_JOB,
+      pollIntervalMs: 1000,
+      stopWaitMs: 3000,
+      sleep: s.advance,
+    });
     // THEN
-    expect(result).toEqual({ stopped: [], errors: [`${RUN}-runner-0-x: connection refused`] });
-    expect(s.calls.filter((c) => !c.startsWith('list'))).toEqual([
-      `stop ${NS} ${RUN}-runner-0-x ${K6_API_PORT}`,
-      `deleteJobs ${NS} ${runSelector(RUN)}`,
-    ]);
+    expect(result).toEqual({ stopped: false, errors: ['runners still running 3s after the stop request; deleting their Jobs ends them'] });
+    expect(s.calls.filter((c) => !c.startsWith('list'))).toEqual([`apply Job/${RUN}-stop`, `deleteJobs ${NS} ${runSelector(RUN)}`]);
+  });
+
+  test('a stop Job the API server refuses is reported, and the Jobs are deleted anyway', async () => {
+    // GIVEN
+    const s = scriptedCluster([running]);
+    const cluster = { ...s.cluster, apply: () => Promise.reject(new Error('jobs.batch is forbidden: User "dev" cannot create resource "jobs"')) };
+    // WHEN
+    const result = await stopRun({ cluster, namespace: NS, runId: RUN, stopJob: STOP_JOB });
+    // THEN
+    expect(result.errors).toEqual(['stop Job: jobs.batch is forbidden: User "dev" cannot create resource "jobs"']);
+    expect(s.calls).toEqual([`deleteJobs ${NS} ${runSelector(RUN)}`]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The client-node adapter against a fake API server on loopback: the requests it sends (server-side apply, list and
- * delete by label selector, k6's stop call through the pod proxy) and how it reads the answers.
+ * delete by label selector) and how it reads the answers. It never calls a runner through the pod proxy: the runners'
+ * NetworkPolicy admits only pods of the run.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { K6_STOP_BODY } from '../../cli/cluster';
 
 interface Seen {
   readonly method: string;
@@ -55,11 +55,6 @@ beforeAll(async () => {
     };
     const pathname = url.split('?')[0]!;
     if (req.method === 'GET' && pathname in resources) return json(200, resources[pathname as keyof typeof resources]);
-    if (req.method === 'PATCH' && pathname.includes('/proxy/')) {
-      return pathname.includes('/pods/gone:')
-        ? json(503, { message: 'no endpoints available' })
-        : json(200, { data: { attributes: { stopped: true } } });
-    }
     if (req.method === 'PATCH') return json(200, JSON.parse(text) as unknown);
     if (req.method === 'GET' && pathname.endsWith('/jobs')) {
       return json(200, {
@@ -99,7 +94,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('apply, list, stop through the pod proxy, delete: the requests sent and the answers read', async () => {
+test('apply, list, delete: the requests sent and the answers read', async () => {
   // GIVEN a kubeconfig pointing at the fake API server
   // WHEN the adapter runs every operation once (in a child process: tsx loads the ESM-only client)
   const stdout = await new Promise<string>((resolve, reject) =>
@@ -110,22 +105,19 @@ test('apply, list, stop through the pod proxy, delete: the requests sent and the
       (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
     ),
   );
-  const result = JSON.parse(stdout) as { description: string; jobs: unknown[]; pods: unknown[]; stopError: string };
+  const result = JSON.parse(stdout) as { description: string; jobs: unknown[]; pods: unknown[] };
 
   // THEN the answers are passed through
   expect(result.description).toBe(`kube-context 'fake' (http://127.0.0.1:${(server.address() as AddressInfo).port})`);
   expect(result.jobs).toEqual([{ metadata: { name: 'run-runner' }, status: { active: 2, ready: 1 } }]);
   expect(result.pods).toEqual([{ metadata: { name: 'run-runner-0-abc' }, status: { phase: 'Running' } }]);
-  expect(result.stopError).toBe('HTTP 503: {"message":"no endpoints available"}');
 
   // AND the writes are server-side apply with our field manager, in order, with the kube-context's token
   const writes = seen.filter((s) => s.method !== 'GET');
   expect(writes.map((s) => `${s.method} ${s.url}`)).toEqual([
     'PATCH /api/v1/namespaces/k6/configmaps/cm?fieldManager=loadtest&force=true',
     'PATCH /apis/batch/v1/namespaces/k6/jobs/run-runner?fieldManager=loadtest&force=true',
-    'PATCH /api/v1/namespaces/k6/pods/run-runner-0-abc:6565/proxy/v1/status',
     'DELETE /apis/batch/v1/namespaces/k6/jobs?labelSelector=k6.platform%2Frun-id%3Drun&propagationPolicy=Background',
-    'PATCH /api/v1/namespaces/k6/pods/gone:6565/proxy/v1/status',
   ]);
   expect(writes[0]!.contentType).toBe('application/apply-patch+yaml');
   expect(JSON.parse(writes[0]!.body)).toEqual({
@@ -134,8 +126,7 @@ test('apply, list, stop through the pod proxy, delete: the requests sent and the
     metadata: { name: 'cm', namespace: 'k6', labels: { a: 'b' } },
     data: { k: 'v' },
   });
-  expect(writes[2]!.contentType).toBe('application/json');
-  expect(JSON.parse(writes[2]!.body)).toEqual(K6_STOP_BODY);
+  expect(seen.some((s) => s.url.includes('/proxy/'))).toBe(false);
   for (const w of writes) expect(w.authorization).toBe('Bearer secret-token');
   expect(seen.find((s) => s.url.startsWith('/apis/batch/v1/namespaces/k6/jobs?'))?.url).toBe(
     '/apis/batch/v1/namespaces/k6/jobs?labelSelector=k6.platform%2Frun-id%3Drun',
