@@ -499,11 +499,13 @@ export class LoadTest extends Construct {
       ...(t.imagePullSecrets.length > 0 ? { imagePullSecrets: t.imagePullSecrets.map((name) => ({ name })) } : {}),
     });
     const placement = this.placement() as Pick<TestRunSpecRunner, 'nodeSelector' | 'tolerations' | 'affinity'>;
-    const runnerPod = (component: string): TestRunSpecRunner => ({
+    const toEnv = (env: k8s.EnvVar[]) =>
+      env.map((e) => JSON.parse(JSON.stringify(k8s.toJson_EnvVar(e))) as NonNullable<TestRunSpecRunner['env']>[number]);
+    const k6Pod = (component: string, env: k8s.EnvVar[], envFrom: k8s.EnvFromSource[]): TestRunSpecRunner => ({
       ...pod(component, RUNNER_UID),
       image: this.image,
-      env: this.k6Env().map((e) => JSON.parse(JSON.stringify(k8s.toJson_EnvVar(e))) as NonNullable<TestRunSpecRunner['env']>[number]),
-      ...(t.envFrom.length > 0 ? { envFrom: this.envFrom() } : {}),
+      env: toEnv(env),
+      ...(envFrom.length > 0 ? { envFrom } : {}),
       ...(resources !== undefined ? { resources } : {}),
       volumes,
       volumeMounts,
@@ -520,15 +522,40 @@ export class LoadTest extends Construct {
       spec: {
         parallelism: t.parallelism,
         script: flat ? { configMap: { name: scripts.configMap.name, file: entry.key } } : { localFile: `${SCRIPTS_MOUNT_PATH}/${entry.path}` },
-        // The operator adds --paused, --address, the execution segments, instance_id and testrun_name tags.
-        args: this.k6Args(this.runId, 'runner.json', false).slice(1, -1),
+        args: this.operatorK6Args(),
         separate: t.operator.separate,
         ...(t.operator.cleanup ? { cleanup: TestRunSpecCleanup.POST } : {}),
-        runner: runnerPod('runner'),
-        initializer: runnerPod('initializer'),
+        runner: k6Pod('runner', this.k6Env(), this.envFrom()),
+        initializer: k6Pod('initializer', this.k6Env(), this.envFrom()),
         starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage },
       },
     });
+  }
+
+  /**
+   * `spec.args` of the TestRun. The operator's runners get them unchanged, after its own `k6 run --quiet`, the execution
+   * segments, and before the script, `--address`, `--paused` and the `instance_id`/`testrun_name` tags (k6-operator
+   * v1.6.0 pkg/resources/jobs/runner.go NewRunnerJob). Its initializer runs `k6 archive` with them filtered by
+   * pkg/types/k6cli.go ParseCLI, which drops a separate `--out`/`-o` token and its value but keeps `--out=x`, which
+   * `k6 archive` rejects ("unknown flag: --out"). So the output is two tokens, as in the jobs form; K6_OUT in the runner
+   * env would work too, but it would hide the output from the runners' command line and from ParseCLI (which looks
+   * for `--out cloud`). `--no-thresholds` and `--tag` are `k6 archive` flags (k6 v1.7.1 internal/cmd/archive.go adds
+   * runtimeOptionFlagSet and optionFlagSet), so they pass the filter harmlessly. `--config` is a root flag of k6: the
+   * initializer reads the same runner.json.
+   */
+  private operatorK6Args(): string[] {
+    return [
+      `--config=${RUN_CONFIG_MOUNT_PATH}/runner.json`,
+      // The verdict over all runners judges the run; a runner judges only its segment.
+      '--no-thresholds',
+      '--out',
+      'experimental-prometheus-rw',
+      '--tag',
+      `testid=${this.runId}`,
+      '--tag',
+      `test=${this.test.name}`,
+      ...this.test.extraArgs,
+    ];
   }
 
   /** The starter (ours or the operator's): nothing may reach it; it reaches DNS and the runners' REST API only. */
