@@ -511,6 +511,17 @@ export class LoadTest extends Construct {
       volumeMounts,
       ...placement,
     });
+    // The initializer runs `k6 archive <script> -e NAME=$(NAME)... <filtered args>` and `k6 inspect
+    // --execution-requirements` on the archive (k6-operator v1.6.0 pkg/resources/jobs/initializer.go): it evaluates the
+    // script's init code and options, sends no metrics and makes no requests but remote-module imports. So it gets the
+    // test's literal env (the script's __ENV and K6_* option variables, which k6 consolidates into the options) and the
+    // runner count, and envFrom ConfigMaps (K6_* option variables); never the remote-write credentials or
+    // secretEnv/envFrom Secrets: every env entry is passed as `-e` and so written into the archive in /tmp.
+    const initializerEnv: k8s.EnvVar[] = [
+      { name: RUNNER_COUNT_ENV, value: String(t.parallelism) },
+      ...Object.entries(t.env).map(([name, value]) => ({ name, value })),
+    ];
+    const initializerEnvFrom = this.envFrom().filter((e) => e.configMapRef !== undefined);
     for (const component of ['runner', 'starter']) {
       new k8s.KubeServiceAccount(this, `${component === 'runner' ? 'Runner' : 'Starter'}ServiceAccount`, {
         metadata: this.meta(`${this.runId}-${component}`, component),
@@ -526,7 +537,7 @@ export class LoadTest extends Construct {
         separate: t.operator.separate,
         ...(t.operator.cleanup ? { cleanup: TestRunSpecCleanup.POST } : {}),
         runner: k6Pod('runner', this.k6Env(), this.envFrom()),
-        initializer: k6Pod('initializer', this.k6Env(), this.envFrom()),
+        initializer: k6Pod('initializer', initializerEnv, initializerEnvFrom),
         starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage },
       },
     });

@@ -467,6 +467,48 @@ describe('LoadTest, mode "operator"', () => {
     expect(parseArgv(['--out=experimental-prometheus-rw'], K6_ARCHIVE_FLAGS).unknown).toEqual(['--out=experimental-prometheus-rw']);
   });
 
+  test('the initializer gets only what `k6 archive` and `k6 inspect` need: no remote-write credentials, no Secrets', () => {
+    // GIVEN an operator test with literal env, secret env, envFrom of both kinds, and basic-auth remote write
+    const { objs, lt } = synth(
+      {
+        name: 'sample',
+        mode: 'operator',
+        parallelism: 2,
+        env: { BASE_URL: 'https://example.com', K6_VUS: '20' },
+        secretEnv: { API_TOKEN: { name: 'tok', key: 'token' } },
+        envFrom: [{ configMap: 'settings' }, { secret: 'creds', prefix: 'C_' }],
+      },
+      { runner: { remoteWriteAuth: { type: 'basic', username: { name: 'rw', key: 'user' }, password: { name: 'rw', key: 'pass' } } } },
+    );
+    const spec = find(objs, 'TestRun', lt.runId).spec;
+
+    // THEN the initializer's env is the script's literal env and the runner count, nothing from Secrets
+    // (k6-operator v1.6.0 pkg/resources/jobs/initializer.go passes every env entry to `k6 archive` as `-e NAME=$(NAME)`)
+    expect(spec.initializer.env).toEqual([
+      { name: 'K6_PLATFORM_RUNNERS', value: '2' },
+      { name: 'BASE_URL', value: 'https://example.com' },
+      { name: 'K6_VUS', value: '20' },
+    ]);
+    expect(spec.initializer.envFrom).toEqual([{ configMapRef: { name: 'settings' } }]);
+    // AND it still has the image, the scripts, the run config and /tmp, the restricted security contexts and its labels
+    expect(spec.initializer.image).toBe(spec.runner.image);
+    expect(spec.initializer.volumes).toEqual(spec.runner.volumes);
+    expect(spec.initializer.volumeMounts).toEqual(spec.runner.volumeMounts);
+    expect(spec.initializer.containerSecurityContext).toEqual(spec.runner.containerSecurityContext);
+    expect(spec.initializer.serviceAccountName).toBe(`${lt.runId}-runner`);
+    expect(spec.initializer.automountServiceAccountToken).toBe('false');
+    // AND the runners keep everything: credentials, secret env, all envFrom
+    const runnerEnv = envOf(spec.runner);
+    expect(runnerEnv).toMatchObject({
+      K6_PROMETHEUS_RW_USERNAME: { secretKeyRef: { name: 'rw', key: 'user' } },
+      K6_PROMETHEUS_RW_PASSWORD: { secretKeyRef: { name: 'rw', key: 'pass' } },
+      API_TOKEN: { secretKeyRef: { name: 'tok', key: 'token' } },
+      BASE_URL: 'https://example.com',
+    });
+    expect(spec.runner.envFrom).toEqual([{ configMapRef: { name: 'settings' } }, { prefix: 'C_', secretRef: { name: 'creds' } }]);
+    expectValidAndRestricted(objs);
+  });
+
   test("the run's labels reach every Job and pod the operator creates (runner, initializer, starter metadata.labels)", () => {
     // GIVEN
     const { objs, lt } = synth({ name: 'sample', mode: 'operator' });
