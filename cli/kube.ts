@@ -4,8 +4,17 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { K6_STOP_BODY, type KubeObject, type RunCluster } from './cluster';
+import {
+  ApiextensionsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { K6_STOP_BODY, type CrdInfo, type KubeObject, type RunCluster, type TestRunInfo } from './cluster';
 
 /** Field manager of server-side apply. */
 export const FIELD_MANAGER = 'loadtest';
@@ -23,6 +32,9 @@ export function connectCluster(context?: string): RunCluster {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const batch = kc.makeApiClient(BatchV1Api);
   const core = kc.makeApiClient(CoreV1Api);
+  const crds = kc.makeApiClient(ApiextensionsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const testRuns = { group: 'k6.io', version: 'v1alpha1', plural: 'testruns' } as const;
 
   return {
     description: `kube-context '${kc.getCurrentContext()}' (${cluster.server})`,
@@ -43,6 +55,29 @@ export function connectCluster(context?: string): RunCluster {
     },
     async deleteJobs(namespace, labelSelector) {
       await batch.deleteCollectionNamespacedJob({ namespace, labelSelector, propagationPolicy: 'Background' });
+    },
+    async readCrd(name) {
+      try {
+        return (await crds.readCustomResourceDefinition({ name })) as CrdInfo;
+      } catch (e) {
+        if (statusCode(e) === 404) return undefined;
+        throw new Error(`loadtest: reading CustomResourceDefinition ${name} failed: ${apiErrorMessage(e)}`);
+      }
+    },
+    async getTestRun(namespace, name) {
+      try {
+        return (await custom.getNamespacedCustomObject({ ...testRuns, namespace, name })) as TestRunInfo;
+      } catch (e) {
+        if (statusCode(e) === 404) return undefined;
+        throw new Error(`loadtest: reading TestRun ${namespace}/${name} failed: ${apiErrorMessage(e)}`);
+      }
+    },
+    async deleteTestRun(namespace, name) {
+      try {
+        await custom.deleteNamespacedCustomObject({ ...testRuns, namespace, name, propagationPolicy: 'Background' });
+      } catch (e) {
+        if (statusCode(e) !== 404) throw new Error(`loadtest: deleting TestRun ${namespace}/${name} failed: ${apiErrorMessage(e)}`);
+      }
     },
     async stopRunner(namespace, pod, port) {
       // Through the API server's pod proxy: no port-forward to set up per runner, and the kube-context's own
@@ -72,6 +107,12 @@ function request(url: URL, options: https.RequestOptions, body: string): Promise
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The HTTP status of a client-node ApiException (`code`), if the error is one. */
+function statusCode(e: unknown): number | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
 }
 
 function apiErrorMessage(e: unknown): string {

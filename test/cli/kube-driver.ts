@@ -16,7 +16,28 @@ async function main(): Promise<void> {
   await cluster.deleteJobs('k6', 'k6.platform/run-id=run');
   let stopError = '';
   await cluster.stopRunner('k6', 'gone', 6565).catch((e: unknown) => (stopError = e instanceof Error ? e.message : String(e)));
-  process.stdout.write(JSON.stringify({ description: cluster.description, jobs, pods, stopError }));
+  // mode "operator": the TestRun CRD, a TestRun, and deleting it (a missing one is no error)
+  const crd = await cluster.readCrd('testruns.k6.io');
+  const noCrd = await cluster.readCrd('none.example.com');
+  let crdError = '';
+  await cluster.readCrd('forbidden.example.com').catch((e: unknown) => (crdError = e instanceof Error ? e.message : String(e)));
+  const testRun = await cluster.getTestRun('k6', 'run');
+  const noTestRun = await cluster.getTestRun('k6', 'gone');
+  await cluster.deleteTestRun('k6', 'run');
+  await cluster.deleteTestRun('k6', 'gone');
+  process.stdout.write(
+    JSON.stringify({
+      description: cluster.description,
+      jobs,
+      pods,
+      stopError,
+      crd: { name: crd?.metadata?.name, versions: crd?.spec?.versions?.map((v) => v.name) },
+      noCrd: noCrd === undefined,
+      crdError,
+      testRun,
+      noTestRun: noTestRun === undefined,
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

@@ -1,4 +1,4 @@
-import type { JobInfo, KubeObject, PodInfo, RunCluster } from '../../cli/cluster';
+import type { CrdInfo, JobInfo, KubeObject, PodInfo, RunCluster, TestRunInfo } from '../../cli/cluster';
 import { followRun, RUNNER_COMPONENT, STARTER_COMPONENT, type RunStatus } from '../../cli/follow';
 import { LABELS } from '../../constructs/src/labels';
 
@@ -42,12 +42,14 @@ export function runnerPod(index: number, phase: string, opts: { ready?: boolean;
 export interface Step {
   readonly jobs: readonly JobInfo[];
   readonly pods: readonly PodInfo[];
+  /** The TestRun as the API server reports it (mode "operator"); absent: there is none. */
+  readonly testRun?: TestRunInfo;
   /** Runs after this step was read (e.g. a Ctrl-C). */
   readonly after?: () => void;
 }
 
 /** A cluster that replays one scripted state per poll and records every write. */
-export function scriptedCluster(steps: readonly Step[]) {
+export function scriptedCluster(steps: readonly Step[], opts: { readonly crd?: CrdInfo } = {}) {
   let i = 0;
   const calls: string[] = [];
   const applied: KubeObject[] = [];
@@ -69,6 +71,17 @@ export function scriptedCluster(steps: readonly Step[]) {
     },
     deleteJobs: async (ns, sel) => {
       calls.push(`deleteJobs ${ns} ${sel}`);
+    },
+    readCrd: async (name) => {
+      calls.push(`readCrd ${name}`);
+      return opts.crd;
+    },
+    getTestRun: async (ns, name) => {
+      calls.push(`getTestRun ${ns} ${name}`);
+      return current().testRun;
+    },
+    deleteTestRun: async (ns, name) => {
+      calls.push(`deleteTestRun ${ns} ${name}`);
     },
     stopRunner: async (ns, pod, port) => {
       calls.push(`stop ${ns} ${pod} ${port}`);
