@@ -2,6 +2,7 @@
  * Drives the real client-node adapter (cli/kube.ts) from a child process (client-node is ESM-only; tsx loads it, jest
  * does not need to). Reads KUBECONFIG, runs each cluster operation once and prints the results as JSON.
  */
+import { testRunCrdProblem } from '../../cli/follow-operator';
 import { connectCluster } from '../../cli/kube';
 
 async function main(): Promise<void> {
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
       jobs,
       pods,
       stopError,
-      crd: { name: crd?.metadata?.name, versions: crd?.spec?.versions?.map((v) => v.name) },
+      crd: { name: crd?.metadata?.name, problem: testRunCrdProblem(crd) ?? null },
       noCrd: noCrd === undefined,
       crdError,
       testRun,

@@ -136,7 +136,7 @@ test('apply, list, stop through the pod proxy, delete: the requests sent and the
     jobs: unknown[];
     pods: unknown[];
     stopError: string;
-    crd: { name?: string; versions?: string[] };
+    crd: { name?: string; problem: string | null };
     noCrd: boolean;
     crdError: string;
     testRun: unknown;
@@ -170,9 +170,9 @@ test('apply, list, stop through the pod proxy, delete: the requests sent and the
   expect(writes[2]!.contentType).toBe('application/json');
   expect(JSON.parse(writes[2]!.body)).toEqual(K6_STOP_BODY);
   for (const w of writes) expect(w.authorization).toBe('Bearer secret-token');
-  // AND mode "operator": the CRD read from apiextensions.k8s.io/v1, a missing one is undefined, another error
+  // AND mode "operator": the CRD read from apiextensions.k8s.io/v1 and checked, a missing one is undefined, another error
   // names the CRD; the TestRun read from k6.io/v1alpha1, a missing one is undefined
-  expect(result.crd).toEqual({ name: 'testruns.k6.io', versions: ['v1alpha1'] });
+  expect(result.crd).toEqual({ name: 'testruns.k6.io', problem: null });
   expect(result.noCrd).toBe(true);
   expect(result.crdError).toBe('loadtest: reading CustomResourceDefinition forbidden.example.com failed: customresourcedefinitions is forbidden');
   expect(result.testRun).toEqual(TESTRUN);
