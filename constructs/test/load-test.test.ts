@@ -399,7 +399,12 @@ describe('LoadTest, mode "operator"', () => {
 
   test("the initializer's `k6 archive` accepts every argument left after the operator's filter", () => {
     // GIVEN an operator test with extra args
-    const { objs, lt } = synth({ name: 'sample', mode: 'operator', parallelism: 3, extraArgs: ['--summary-mode=full', '--http-debug'] });
+    const { objs, lt } = synth({
+      name: 'sample',
+      mode: 'operator',
+      parallelism: 3,
+      extraArgs: ['--summary-mode=full', '--http-debug', '--out', 'json=/tmp/k6.json'],
+    });
     const spec = find(objs, 'TestRun', lt.runId).spec;
 
     // WHEN the operator filters spec.args for the initializer (k6-operator v1.6.0 pkg/types/k6cli.go ParseCLI) and builds
@@ -605,6 +610,12 @@ describe('LoadTest bad input', () => {
       'reserved flag',
       { extraArgs: ['--paused'] },
       '\'tests[0].extraArgs[0]\' must not set a flag the platform sets itself (--execution-segment, --execution-segment-sequence, --paused, -p, --address, -a, --config, -c), got "--paused"',
+    ],
+    [
+      'joined --out with operator',
+      { mode: 'operator', extraArgs: ['--summary-mode=full', '--out=json=/tmp/k6.json'] },
+      '\'tests[0].extraArgs[1]\' must not join a `k6 run`-only flag (--out/-o, --linger/-l, --no-usage-report) with a value with mode "operator" ' +
+        '(the operator\'s initializer passes it on to `k6 archive`, which rejects it): write "--out", "<output>" as two items, or "--linger", got "--out=json=/tmp/k6.json"',
     ],
     [
       'schedule with operator',
