@@ -80,11 +80,52 @@ export interface PodLister {
   listPods(namespace: string, labelSelector: string): Promise<readonly PodInfo[]>;
 }
 
+/** The parts of a k6-operator `TestRun` (k6.io/v1alpha1) the operator follower reads. */
+export interface TestRunInfo {
+  readonly metadata?: { readonly name?: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly spec?: { readonly parallelism?: number };
+  readonly status?: {
+    /** `initialization`, `initialized`, `created`, `started`, `stopped`, `finished` or `error` (empty before the first). */
+    readonly stage?: string;
+    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
+  };
+}
+
+/** An OpenAPI v3 schema node of a CRD version, as far as the checks walk it. */
+export interface CrdSchema {
+  readonly type?: string;
+  readonly properties?: Readonly<Record<string, CrdSchema>>;
+}
+
+/** The parts of an apiextensions.k8s.io/v1 CustomResourceDefinition the operator check reads. */
+export interface CrdInfo {
+  readonly metadata?: { readonly name?: string };
+  readonly spec?: {
+    readonly group?: string;
+    readonly versions?: readonly {
+      readonly name: string;
+      readonly served?: boolean;
+      readonly storage?: boolean;
+      readonly schema?: { readonly openAPIV3Schema?: CrdSchema };
+    }[];
+  };
+}
+
+/** Reads what mode "operator" needs: the TestRun CRD and TestRuns, and removes a TestRun. */
+export interface OperatorClient {
+  /** The cluster-scoped CustomResourceDefinition `name` (e.g. `testruns.k6.io`), or `undefined` when there is none. */
+  readCrd(name: string): Promise<CrdInfo | undefined>;
+  /** The TestRun (k6.io/v1alpha1 `testruns`) `name` in `namespace`, or `undefined` when there is none. */
+  getTestRun(namespace: string, name: string): Promise<TestRunInfo | undefined>;
+  /** Deletes the TestRun; the operator's Jobs, pods and Services go with it (owner references, background propagation). */
+  deleteTestRun(namespace: string, name: string): Promise<void>;
+}
+
 /**
  * Everything `loadtest run` needs from a cluster. It never talks to a runner directly: the runners' NetworkPolicy admits
  * k6 REST API calls only from pods of the run (the stop Job), not from the control plane's pod proxy.
  */
-export interface RunCluster extends Applier, JobClient, PodLister {
+export interface RunCluster extends Applier, JobClient, PodLister, OperatorClient {
   /** Human-readable name of the target (kube-context and API server) for messages. */
   readonly description: string;
 }

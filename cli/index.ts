@@ -9,7 +9,8 @@ import { DEFAULT_ENVIRONMENT, loadEnvironmentConfig, synthesize } from '../const
 import type { RunCluster } from './cluster';
 import { EXIT } from './exit-codes';
 import { initProject } from './init';
-import { abortableSleep, errorMessage, followRun, type FollowOptions, type RunOutcome, type RunStatus } from './follow';
+import { abortableSleep, errorMessage, followRun, type FollowOptions, type RunStatus } from './follow';
+import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from './follow-operator';
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from './grafana';
 import { formatDuration, processOutput, table, type Output } from './output';
 import { progressLine, runMetrics, type RunMetrics } from './progress';
@@ -244,6 +245,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
     const started = now().getTime();
 
     out.write(`${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s), namespace ${plan.namespace}, ${cluster.description}\n`);
+    if (plan.test.mode === 'operator') await requireTestRunCrd(cluster, testName);
     await cluster.apply(plan.objects);
     out.write(`applied ${plan.objects.length} objects: ${plan.objects.map((o) => `${o.kind}/${o.metadata.name ?? '?'}`).join(', ')}\n`);
     const link = grafanaLink(cfg, id, started, opts);
@@ -262,7 +264,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         lastShown = key;
       }
     };
-    const outcome: RunOutcome = await followRun({
+    const followOptions = {
       cluster,
       namespace: plan.namespace,
       runId: id,
@@ -272,7 +274,9 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       pollIntervalMs: ctx.pollIntervalMs ?? 2000,
       onStatus,
       ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-    });
+    };
+    // mode "operator": the TestRun's stage and the operator's Jobs (cli/follow-operator.ts)
+    const outcome: OperatorRunOutcome = plan.test.mode === 'operator' ? await followOperatorRun(followOptions) : await followRun(followOptions);
     if (out.isTTY) out.write('\n');
 
     const uid = dashboardUid(cfg, opts);

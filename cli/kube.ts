@@ -2,8 +2,17 @@
  * The real {@link RunCluster}: @kubernetes/client-node against the current kube-context. Kept out of the import graph
  * of tests (the CLI loads it lazily), so tests need neither a cluster nor the ESM-only client in jest.
  */
-import { BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import type { KubeObject, RunCluster } from './cluster';
+import {
+  ApiextensionsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { CrdInfo, KubeObject, RunCluster, TestRunInfo } from './cluster';
 
 /** Field manager of server-side apply. */
 export const FIELD_MANAGER = 'loadtest';
@@ -21,6 +30,9 @@ export function connectCluster(context?: string): RunCluster {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const batch = kc.makeApiClient(BatchV1Api);
   const core = kc.makeApiClient(CoreV1Api);
+  const crds = kc.makeApiClient(ApiextensionsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const testRuns = { group: 'k6.io', version: 'v1alpha1', plural: 'testruns' } as const;
 
   return {
     description: `kube-context '${kc.getCurrentContext()}' (${cluster.server})`,
@@ -42,7 +54,36 @@ export function connectCluster(context?: string): RunCluster {
     async deleteJobs(namespace, labelSelector) {
       await batch.deleteCollectionNamespacedJob({ namespace, labelSelector, propagationPolicy: 'Background' });
     },
+    async readCrd(name) {
+      try {
+        return (await crds.readCustomResourceDefinition({ name })) as CrdInfo;
+      } catch (e) {
+        if (statusCode(e) === 404) return undefined;
+        throw new Error(`loadtest: reading CustomResourceDefinition ${name} failed: ${apiErrorMessage(e)}`);
+      }
+    },
+    async getTestRun(namespace, name) {
+      try {
+        return (await custom.getNamespacedCustomObject({ ...testRuns, namespace, name })) as TestRunInfo;
+      } catch (e) {
+        if (statusCode(e) === 404) return undefined;
+        throw new Error(`loadtest: reading TestRun ${namespace}/${name} failed: ${apiErrorMessage(e)}`);
+      }
+    },
+    async deleteTestRun(namespace, name) {
+      try {
+        await custom.deleteNamespacedCustomObject({ ...testRuns, namespace, name, propagationPolicy: 'Background' });
+      } catch (e) {
+        if (statusCode(e) !== 404) throw new Error(`loadtest: deleting TestRun ${namespace}/${name} failed: ${apiErrorMessage(e)}`);
+      }
+    },
   };
+}
+
+/** The HTTP status of a client-node ApiException (`code`), if the error is one. */
+function statusCode(e: unknown): number | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
 }
 
 function apiErrorMessage(e: unknown): string {

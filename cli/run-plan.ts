@@ -12,7 +12,7 @@ export interface RunPlan {
   readonly namespace: string;
   /** The run's objects in apply order (ConfigMaps, ServiceAccount, Service, NetworkPolicies, then the Jobs). */
   readonly objects: readonly KubeObject[];
-  /** The Job that stops the run (applied on Ctrl-C; mode "jobs"), built by the LoadTest construct. */
+  /** The Job that stops the run (applied on Ctrl-C), built by the LoadTest construct. */
   readonly stopJob?: KubeObject;
 }
 

@@ -20,7 +20,7 @@ interface Obj {
 interface PodSpec {
   nodeSelector?: Record<string, string>;
   affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string }[] } };
-  containers: { name: string; env?: { name: string; value?: string }[] }[];
+  containers: { name: string; args?: string[]; env?: { name: string; value?: string }[] }[];
 }
 const podSpecOf = (job: Obj) => (job.spec as { template: { spec: PodSpec } }).template.spec;
 

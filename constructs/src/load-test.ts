@@ -218,15 +218,27 @@ export class LoadTest extends Construct {
   }
 
   /**
-   * The Job that stops this run (mode "jobs", no schedule): `loadtest run` applies it on Ctrl-C. It asks every runner
-   * to stop through k6's REST API (`PATCH /v1/status`, `stopped: true`) from inside the namespace, where the runners'
+   * The runners' REST API base URLs of a mode "operator" run: the k6-operator gives runner i (1..N) the Service
+   * `<name>-service-<i>` on port 6565 (k6-operator v1.6.0 pkg/resources/jobs/runner.go NewRunnerService,
+   * internal/controller/k6_create.go).
+   */
+  public operatorRunnerUrls(): string[] {
+    const ns = this.namespace !== undefined ? `.${this.namespace}.svc` : '';
+    return Array.from({ length: this.test.parallelism }, (_, i) => `http://${this.runId}-service-${i + 1}${ns}:${K6_API_PORT}`);
+  }
+
+  /**
+   * The Job that stops this run (unscheduled runs of either mode): `loadtest run` applies it on Ctrl-C, and for an
+   * operator run also when one runner failed (the operator would let the others run on). It asks every runner to stop
+   * through k6's REST API (`PATCH /v1/status`, `stopped: true`) from inside the namespace, where the runners'
    * NetworkPolicy admits it; k6 then ends its iterations and flushes its metrics. Not part of the chart: applying the
    * synthesized manifests must never stop a run.
    */
   public stopJobManifest(): Record<string, unknown> {
-    if (this.test.mode !== 'jobs' || this.test.schedule !== undefined) {
-      throw new Error(`LoadTest: test '${this.test.name}' has no stop Job (only unscheduled runs of mode "jobs" have one)`);
+    if (this.test.schedule !== undefined) {
+      throw new Error(`LoadTest: test '${this.test.name}' has no stop Job (only unscheduled runs have one)`);
     }
+    const urls = this.test.mode === 'operator' ? this.operatorRunnerUrls() : this.runnerUrls();
     return k8s.KubeJob.manifest({
       metadata: this.meta(`${this.runId}-stop`, STOPPER_COMPONENT),
       spec: {
@@ -239,7 +251,7 @@ export class LoadTest extends Construct {
             // The runners' ServiceAccount: no token, no RBAC; the stop needs neither.
             ...this.podBase(`${this.runId}-runner`),
             restartPolicy: 'Never',
-            containers: [this.starterContainer(starterCommand(this.runnerUrls(), { stop: true }), STARTER_UID)],
+            containers: [this.starterContainer(starterCommand(urls, { stop: true }), STARTER_UID)],
             volumes: [this.starterVolume()],
             ...(this.test.imagePullSecrets.length > 0 ? { imagePullSecrets: this.test.imagePullSecrets.map((name) => ({ name })) } : {}),
           },
@@ -261,15 +273,15 @@ export class LoadTest extends Construct {
    * - `--tag` replaces the script's `options.tags` wholesale (k6 v1.7.1 lib/options.go `Apply`: RunTags), so the run
    *   tags come after the script's own tags, which are repeated here.
    */
-  private k6Args(runIdRef: string, configFile: string, withSegments: boolean): string[] {
+  private k6Args(runIdRef: string, configFile: string): string[] {
     const t = this.test;
     return [
       'run',
       '--quiet',
       '--no-thresholds',
-      ...(withSegments
-        ? ['--paused', `--address=0.0.0.0:${K6_API_PORT}`, `--execution-segment-sequence=${executionSegmentSequence(t.parallelism)}`]
-        : []),
+      '--paused',
+      `--address=0.0.0.0:${K6_API_PORT}`,
+      `--execution-segment-sequence=${executionSegmentSequence(t.parallelism)}`,
       `--config=${RUN_CONFIG_MOUNT_PATH}/${configFile}`,
       '--out',
       'experimental-prometheus-rw',
@@ -277,7 +289,8 @@ export class LoadTest extends Construct {
       `testid=${runIdRef}`,
       '--tag',
       `${TEST_TAG}=${t.name}`,
-      ...(withSegments ? ['--tag', `instance_id=$(${RUNNER_INDEX_ENV})`] : []),
+      '--tag',
+      `instance_id=$(${RUNNER_INDEX_ENV})`,
       ...t.extraArgs,
       `${SCRIPTS_MOUNT_PATH}/${this.props.scripts.files[0]!.path}`,
     ];
@@ -327,7 +340,7 @@ export class LoadTest extends Construct {
       name: 'k6',
       image: this.image,
       command: ['k6'],
-      args: this.k6Args(runIdRef, `runner-$(${RUNNER_INDEX_ENV}).json`, true),
+      args: this.k6Args(runIdRef, `runner-$(${RUNNER_INDEX_ENV}).json`),
       env: [
         { name: RUNNER_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } },
         scheduled
@@ -521,16 +534,29 @@ export class LoadTest extends Construct {
       ...(t.imagePullSecrets.length > 0 ? { imagePullSecrets: t.imagePullSecrets.map((name) => ({ name })) } : {}),
     });
     const placement = this.placement() as Pick<TestRunSpecRunner, 'nodeSelector' | 'tolerations' | 'affinity'>;
-    const runnerPod = (component: string): TestRunSpecRunner => ({
+    const toEnv = (env: k8s.EnvVar[]) =>
+      env.map((e) => JSON.parse(JSON.stringify(k8s.toJson_EnvVar(e))) as NonNullable<TestRunSpecRunner['env']>[number]);
+    const k6Pod = (component: string, env: k8s.EnvVar[], envFrom: k8s.EnvFromSource[]): TestRunSpecRunner => ({
       ...pod(component, RUNNER_UID),
       image: this.image,
-      env: this.k6Env().map((e) => JSON.parse(JSON.stringify(k8s.toJson_EnvVar(e))) as NonNullable<TestRunSpecRunner['env']>[number]),
-      ...(t.envFrom.length > 0 ? { envFrom: this.envFrom() } : {}),
+      env: toEnv(env),
+      ...(envFrom.length > 0 ? { envFrom } : {}),
       ...(resources !== undefined ? { resources } : {}),
       volumes,
       volumeMounts,
       ...placement,
     });
+    // The initializer runs `k6 archive <script> -e NAME=$(NAME)... <filtered args>` and `k6 inspect
+    // --execution-requirements` on the archive (k6-operator v1.6.0 pkg/resources/jobs/initializer.go): it evaluates the
+    // script's init code and options, sends no metrics and makes no requests but remote-module imports. So it gets the
+    // test's literal env (the script's __ENV and K6_* option variables, which k6 consolidates into the options) and the
+    // runner count, and envFrom ConfigMaps (K6_* option variables); never the remote-write credentials or
+    // secretEnv/envFrom Secrets: every env entry is passed as `-e` and so written into the archive in /tmp.
+    const initializerEnv: k8s.EnvVar[] = [
+      { name: RUNNER_COUNT_ENV, value: String(t.parallelism) },
+      ...Object.entries(t.env).map(([name, value]) => ({ name, value })),
+    ];
+    const initializerEnvFrom = this.envFrom().filter((e) => e.configMapRef !== undefined);
     for (const component of ['runner', 'starter']) {
       new k8s.KubeServiceAccount(this, `${component === 'runner' ? 'Runner' : 'Starter'}ServiceAccount`, {
         metadata: this.meta(`${this.runId}-${component}`, component),
@@ -542,15 +568,40 @@ export class LoadTest extends Construct {
       spec: {
         parallelism: t.parallelism,
         script: flat ? { configMap: { name: scripts.configMap.name, file: entry.key } } : { localFile: `${SCRIPTS_MOUNT_PATH}/${entry.path}` },
-        // The operator adds --paused, --address, the execution segments, instance_id and testrun_name tags.
-        args: this.k6Args(this.runId, 'runner.json', false).slice(1, -1),
+        args: this.operatorK6Args(),
         separate: t.operator.separate,
         ...(t.operator.cleanup ? { cleanup: TestRunSpecCleanup.POST } : {}),
-        runner: runnerPod('runner'),
-        initializer: runnerPod('initializer'),
+        runner: k6Pod('runner', this.k6Env(), this.envFrom()),
+        initializer: k6Pod('initializer', initializerEnv, initializerEnvFrom),
         starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage },
       },
     });
+  }
+
+  /**
+   * `spec.args` of the TestRun. The operator's runners get them unchanged, after its own `k6 run --quiet`, the execution
+   * segments, and before the script, `--address`, `--paused` and the `instance_id`/`testrun_name` tags (k6-operator
+   * v1.6.0 pkg/resources/jobs/runner.go NewRunnerJob). Its initializer runs `k6 archive` with them filtered by
+   * pkg/types/k6cli.go ParseCLI, which drops a separate `--out`/`-o` token and its value but keeps `--out=x`, which
+   * `k6 archive` rejects ("unknown flag: --out"). So the output is two tokens, as in the jobs form; K6_OUT in the runner
+   * env would work too, but it would hide the output from the runners' command line and from ParseCLI (which looks
+   * for `--out cloud`). `--no-thresholds` and `--tag` are `k6 archive` flags (k6 v1.7.1 internal/cmd/archive.go adds
+   * runtimeOptionFlagSet and optionFlagSet), so they pass the filter harmlessly. `--config` is a root flag of k6: the
+   * initializer reads the same runner.json.
+   */
+  private operatorK6Args(): string[] {
+    return [
+      `--config=${RUN_CONFIG_MOUNT_PATH}/runner.json`,
+      // The verdict over all runners judges the run; a runner judges only its segment.
+      '--no-thresholds',
+      '--out',
+      'experimental-prometheus-rw',
+      '--tag',
+      `testid=${this.runId}`,
+      '--tag',
+      `test=${this.test.name}`,
+      ...this.test.extraArgs,
+    ];
   }
 
   /** The operator's starter. */
@@ -586,9 +637,11 @@ export class LoadTest extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           {
-            // the operator's starter resumes runners; the operator controller polls their status
+            // the operator's starter resumes runners; the operator controller polls their status; the stop Job of
+            // `loadtest run` stops them
             from: [
               { podSelector: { matchLabels: this.podLabels('starter') } },
+              { podSelector: { matchLabels: this.podLabels(STOPPER_COMPONENT) } },
               { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': this.test.operator.namespace } } },
             ],
             ports: api,
@@ -598,6 +651,7 @@ export class LoadTest extends Construct {
       },
     });
     this.starterNetworkPolicy();
+    this.clientNetworkPolicy(STOPPER_COMPONENT, 'StopperPolicy');
     new k8s.KubeNetworkPolicy(this, 'InitializerPolicy', {
       metadata: this.meta(`${this.runId}-initializer`, 'initializer'),
       spec: {

@@ -378,6 +378,8 @@ const toleration = z.strictObject({
 const k6Flag = z.string().refine((a) => !RESERVED_K6_FLAGS.some((f) => a === f || a.startsWith(`${f}=`)), {
   error: `must not set a flag the platform sets itself (${RESERVED_K6_FLAGS.join(', ')})`,
 });
+/** `k6 run`-only flags joined with a value (`--out=json`, `-ojson`, `--linger=true`): the operator's initializer keeps them. */
+const OPERATOR_JOINED_RUN_FLAG = /^(--(out|linger|no-usage-report)=|-[ol].)/;
 /** Options of the k6-operator TestRun (mode "operator"). */
 const operatorOptions = z.strictObject({
   /** Run every runner on a different node (TestRun `separate`). @default false */
@@ -506,6 +508,21 @@ export const testSchema = z
           message: 'must not be set with mode "operator" (schedules need mode "jobs")',
         });
       }
+      // The operator's initializer runs `k6 archive` with the args minus a separate `--out`/`-o` and its value, `--linger`,
+      // `-l` and `--no-usage-report` (k6-operator v1.6.0 pkg/types/k6cli.go ParseCLI); joined forms stay, and `k6 archive`
+      // has none of these `k6 run`-only flags.
+      t.extraArgs.forEach((arg, i) => {
+        if (OPERATOR_JOINED_RUN_FLAG.test(arg)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['extraArgs', i],
+            input: arg,
+            message:
+              'must not join a `k6 run`-only flag (--out/-o, --linger/-l, --no-usage-report) with a value with mode "operator" ' +
+              '(the operator\'s initializer passes it on to `k6 archive`, which rejects it): write "--out", "<output>" as two items, or "--linger"',
+          });
+        }
+      });
       if (t.setupOnce) {
         ctx.addIssue({
           code: 'custom',

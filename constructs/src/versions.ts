@@ -17,6 +17,12 @@ export const versions = {
   k6: '1.7.1',
   /** Official k6 image repository. */
   k6Image: 'grafana/k6',
+  /**
+   * Oldest k6-operator that mode "operator" works with: its TestRun CRD has `spec.args` from v1.6.0 on (older operators
+   * prune the field silently, so runners would lose the output, the testid tag and the config). `loadtest run` checks
+   * the installed CRD.
+   */
+  k6OperatorMin: '1.6.0',
   /** Go toolchain image of the runner/Dockerfile builder stage (only used when xk6 extensions are declared). */
   goBuilderImage: 'golang:1.26.4',
   /** xk6 release that builds k6 with extensions (`go install go.k6.io/xk6@v<version>`). */

@@ -8,6 +8,7 @@ import { buildPlatform } from '../src/platform';
 import { TestScripts } from '../src/test-scripts';
 import { restrictedProfileViolations } from '../../test/support/pod-security';
 import { validateManifests, type Manifest } from '../../test/support/schemas';
+import { K6_ARCHIVE_FLAGS, K6_RUN_FLAGS, operatorArchiveCommand, operatorParseCli, operatorRunnerCommand, parseArgv } from './fixtures/k6-cli';
 
 const SCRIPTS_DIR = path.resolve(__dirname, '..', '..', 'scripts');
 const RW_URL = 'http://kube-prometheus-stack-prometheus.monitoring:9090/api/v1/write';
@@ -383,7 +384,7 @@ describe('LoadTest, mode "jobs"', () => {
       START_TIMEOUT_SECONDS: '300',
     });
     // AND a scheduled run has no stop Job (nobody is there to press Ctrl-C)
-    expect(() => lt.stopJobManifest()).toThrow('LoadTest: test \'nightly\' has no stop Job (only unscheduled runs of mode "jobs" have one)');
+    expect(() => lt.stopJobManifest()).toThrow("LoadTest: test 'nightly' has no stop Job (only unscheduled runs have one)");
     // AND runners accept API calls from runners of the same test run (the starter lives in runner 0)
     const np = find(objs, 'NetworkPolicy', 'nightly-runner').spec;
     expect(np.ingress[0].from[0]).toEqual({ podSelector: np.podSelector });
@@ -414,9 +415,8 @@ describe('LoadTest, mode "operator"', () => {
     expect(tr.apiVersion).toBe('k6.io/v1alpha1');
     expect(tr.spec).toMatchObject({ parallelism: 4, separate: true, cleanup: 'post', script: { localFile: '/scripts/sample.js' } });
     expect(tr.spec.args).toEqual([
-      '--quiet',
-      '--no-thresholds',
       '--config=/etc/k6-platform/runner.json',
+      '--no-thresholds',
       '--out',
       'experimental-prometheus-rw',
       '--tag',
@@ -433,9 +433,154 @@ describe('LoadTest, mode "operator"', () => {
     expect(tr.spec.initializer.metadata.labels['app.kubernetes.io/component']).toBe('initializer');
     expect(tr.spec.starter).toMatchObject({ image: 'curlimages/curl:8.17.0', automountServiceAccountToken: 'false' });
     expect(JSON.parse(find(objs, 'ConfigMap', `${lt.runId}-config`).data['runner.json'])).toEqual({});
-    // AND runners accept API calls from the starter and the operator's namespace only
+    // AND runners accept API calls from the operator's starter, the run's stop Job and the operator's namespace only
     const np = find(objs, 'NetworkPolicy', `${lt.runId}-runner`).spec;
-    expect(np.ingress[0].from[1]).toEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'k6-operator-system' } } });
+    const labels = (c: string) => ({ 'k6.platform/test': 'sample', 'k6.platform/run-id': lt.runId, 'app.kubernetes.io/component': c });
+    expect(np.ingress[0].from).toEqual([
+      { podSelector: { matchLabels: labels('starter') } },
+      { podSelector: { matchLabels: labels('stopper') } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'k6-operator-system' } } },
+    ]);
+    // AND the stop Job addresses the operator's runner Services <name>-service-<i>, i = 1..N (k6-operator v1.6.0
+    // pkg/resources/jobs/runner.go NewRunnerService, internal/controller/k6_create.go)
+    const stop = lt.stopJobManifest() as Obj;
+    expect(stop.spec.template.spec.containers[0].args).toEqual(['--stop', ...[1, 2, 3, 4].map((i) => `http://${lt.runId}-service-${i}.k6.svc:6565`)]);
+    expect(stop.spec.template.metadata.labels).toEqual(labels('stopper'));
+    expect(find(objs, 'NetworkPolicy', `${lt.runId}-stopper`).spec.egress[1]).toEqual({
+      to: [{ podSelector: { matchLabels: labels('runner') } }],
+      ports: [{ port: 6565, protocol: 'TCP' }],
+    });
+  });
+
+  test("the initializer's `k6 archive` accepts every argument left after the operator's filter", () => {
+    // GIVEN an operator test with extra args
+    const { objs, lt } = synth({
+      name: 'sample',
+      mode: 'operator',
+      parallelism: 3,
+      extraArgs: ['--summary-mode=full', '--http-debug', '--out', 'json=/tmp/k6.json'],
+    });
+    const spec = find(objs, 'TestRun', lt.runId).spec;
+
+    // WHEN the operator filters spec.args for the initializer (k6-operator v1.6.0 pkg/types/k6cli.go ParseCLI) and builds
+    // its archive command (pkg/resources/jobs/initializer.go newInitializerCommand)
+    const cli = operatorParseCli(spec.args);
+    const archive = operatorArchiveCommand(
+      spec.script.localFile,
+      spec.initializer.env.map((e: Obj) => e.name),
+      cli.archiveArgs,
+    );
+
+    // THEN the filter accepts the args, and `k6 archive` (k6 v1.7.1 flags) knows every flag and gets the script only
+    expect(cli.error).toBeUndefined();
+    expect(cli.hasCloudOut).toBe(false);
+    const parsed = parseArgv(archive.slice(2), K6_ARCHIVE_FLAGS);
+    expect(parsed.unknown).toEqual([]);
+    expect(parsed.missingValue).toEqual([]);
+    expect(parsed.positionals).toEqual(['/scripts/sample.js']);
+    // AND the output flag and its value are gone (a `k6 archive` has no outputs), the tags and the config stay
+    expect(cli.archiveArgs).not.toContain('experimental-prometheus-rw');
+    expect(parsed.flags).toContainEqual({ name: 'config', value: '/etc/k6-platform/runner.json' });
+    expect(parsed.flags).toContainEqual({ name: 'tag', value: `testid=${lt.runId}` });
+  });
+
+  test('the runners the operator builds get the output, --no-thresholds, the testid and test tags, all flags `k6 run` knows', () => {
+    // GIVEN
+    const { objs, lt } = synth({ name: 'sample', mode: 'operator', parallelism: 3 });
+    const spec = find(objs, 'TestRun', lt.runId).spec;
+
+    for (const index of [1, 2, 3]) {
+      // WHEN the operator builds runner `index` (k6-operator v1.6.0 pkg/resources/jobs/runner.go NewRunnerJob: spec.args unfiltered)
+      const cmd = operatorRunnerCommand(lt.runId, index, 3, spec.args, spec.script.localFile);
+      const parsed = parseArgv(cmd.slice(2), K6_RUN_FLAGS);
+
+      // THEN k6 v1.7.1 `run` knows every flag, and the run writes to Prometheus tagged with the run and the test
+      expect(parsed.unknown).toEqual([]);
+      expect(parsed.missingValue).toEqual([]);
+      expect(parsed.positionals).toEqual(['/scripts/sample.js']);
+      expect(parsed.flags.filter((f) => f.name === 'out')).toEqual([{ name: 'out', value: 'experimental-prometheus-rw' }]);
+      expect(parsed.flags.filter((f) => f.name === 'tag').map((f) => f.value)).toEqual([
+        `testid=${lt.runId}`,
+        'test=sample',
+        `instance_id=${index}`,
+        `testrun_name=${lt.runId}`,
+      ]);
+      expect(parsed.flags).toContainEqual({ name: 'no-thresholds' });
+      // AND the platform sets no flag the operator sets itself (no duplicate segments, address, paused, quiet)
+      for (const own of ['execution-segment', 'execution-segment-sequence', 'address', 'paused', 'quiet']) {
+        expect(parsed.flags.filter((f) => f.name === own)).toHaveLength(1);
+      }
+    }
+  });
+
+  test('the port of the operator filter behaves as its source says (separate --out dropped with its value, --out=x kept)', () => {
+    // k6-operator v1.6.0 pkg/types/k6cli.go ParseCLI
+    expect(operatorParseCli(['--out', 'experimental-prometheus-rw', '--tag', 'a=b']).archiveArgs).toEqual(['--tag', 'a=b']);
+    expect(operatorParseCli(['-o', 'cloud']).hasCloudOut).toBe(true);
+    expect(operatorParseCli(['--out=experimental-prometheus-rw']).archiveArgs).toEqual(['--out=experimental-prometheus-rw']);
+    expect(operatorParseCli(['--linger', '--no-usage-report', '-v', '--log-output=loki=x', '--no-thresholds']).archiveArgs).toEqual([
+      '--no-thresholds',
+    ]);
+    expect(operatorParseCli(['--user-agent', '', '--quiet']).archiveArgs).toEqual(['--quiet']);
+    expect(operatorParseCli(['script.js']).error).toBe('encountered an invalid value for k6 CLI argument: `script.js`');
+    // and the flag check reads argv as pflag does: `--out=x` is unknown to `k6 archive`
+    expect(parseArgv(['--out=experimental-prometheus-rw'], K6_ARCHIVE_FLAGS).unknown).toEqual(['--out=experimental-prometheus-rw']);
+  });
+
+  test('the initializer gets only what `k6 archive` and `k6 inspect` need: no remote-write credentials, no Secrets', () => {
+    // GIVEN an operator test with literal env, secret env, envFrom of both kinds, and basic-auth remote write
+    const { objs, lt } = synth(
+      {
+        name: 'sample',
+        mode: 'operator',
+        parallelism: 2,
+        env: { BASE_URL: 'https://example.com', K6_VUS: '20' },
+        secretEnv: { API_TOKEN: { name: 'tok', key: 'token' } },
+        envFrom: [{ configMap: 'settings' }, { secret: 'creds', prefix: 'C_' }],
+      },
+      { runner: { remoteWriteAuth: { type: 'basic', username: { name: 'rw', key: 'user' }, password: { name: 'rw', key: 'pass' } } } },
+    );
+    const spec = find(objs, 'TestRun', lt.runId).spec;
+
+    // THEN the initializer's env is the script's literal env and the runner count, nothing from Secrets
+    // (k6-operator v1.6.0 pkg/resources/jobs/initializer.go passes every env entry to `k6 archive` as `-e NAME=$(NAME)`)
+    expect(spec.initializer.env).toEqual([
+      { name: 'K6_PLATFORM_RUNNERS', value: '2' },
+      { name: 'BASE_URL', value: 'https://example.com' },
+      { name: 'K6_VUS', value: '20' },
+    ]);
+    expect(spec.initializer.envFrom).toEqual([{ configMapRef: { name: 'settings' } }]);
+    // AND it still has the image, the scripts, the run config and /tmp, the restricted security contexts and its labels
+    expect(spec.initializer.image).toBe(spec.runner.image);
+    expect(spec.initializer.volumes).toEqual(spec.runner.volumes);
+    expect(spec.initializer.volumeMounts).toEqual(spec.runner.volumeMounts);
+    expect(spec.initializer.containerSecurityContext).toEqual(spec.runner.containerSecurityContext);
+    expect(spec.initializer.serviceAccountName).toBe(`${lt.runId}-runner`);
+    expect(spec.initializer.automountServiceAccountToken).toBe('false');
+    // AND the runners keep everything: credentials, secret env, all envFrom
+    const runnerEnv = envOf(spec.runner);
+    expect(runnerEnv).toMatchObject({
+      K6_PROMETHEUS_RW_USERNAME: { secretKeyRef: { name: 'rw', key: 'user' } },
+      K6_PROMETHEUS_RW_PASSWORD: { secretKeyRef: { name: 'rw', key: 'pass' } },
+      API_TOKEN: { secretKeyRef: { name: 'tok', key: 'token' } },
+      BASE_URL: 'https://example.com',
+    });
+    expect(spec.runner.envFrom).toEqual([{ configMapRef: { name: 'settings' } }, { prefix: 'C_', secretRef: { name: 'creds' } }]);
+    expectValidAndRestricted(objs);
+  });
+
+  test("the run's labels reach every Job and pod the operator creates (runner, initializer, starter metadata.labels)", () => {
+    // GIVEN
+    const { objs, lt } = synth({ name: 'sample', mode: 'operator' });
+    const spec = find(objs, 'TestRun', lt.runId).spec;
+    // THEN each pod template names the run id, the test and its component: the operator adds these labels to its own
+    // (`app: k6`, `k6_cr`, `runner: "true"`) on the Jobs and their pods, keeping its own on a clash (k6-operator v1.6.0
+    // pkg/resources/jobs/runner.go NewRunnerJob, initializer.go NewInitializerJob, starter.go NewStarterJob)
+    for (const component of ['runner', 'initializer', 'starter']) {
+      const labels = spec[component].metadata.labels;
+      expect(labels).toMatchObject({ 'k6.platform/run-id': lt.runId, 'k6.platform/test': 'sample', 'app.kubernetes.io/component': component });
+      for (const operatorOwn of ['app', 'k6_cr', 'runner', 'job-name']) expect(labels[operatorOwn]).toBeUndefined();
+    }
   });
 
   test('a flat script bundle is passed as the TestRun script ConfigMap (name + file)', () => {
@@ -520,6 +665,12 @@ describe('LoadTest bad input', () => {
       'reserved flag',
       { extraArgs: ['--paused'] },
       '\'tests[0].extraArgs[0]\' must not set a flag the platform sets itself (--execution-segment, --execution-segment-sequence, --paused, -p, --address, -a, --config, -c), got "--paused"',
+    ],
+    [
+      'joined --out with operator',
+      { mode: 'operator', extraArgs: ['--summary-mode=full', '--out=json=/tmp/k6.json'] },
+      '\'tests[0].extraArgs[1]\' must not join a `k6 run`-only flag (--out/-o, --linger/-l, --no-usage-report) with a value with mode "operator" ' +
+        '(the operator\'s initializer passes it on to `k6 archive`, which rejects it): write "--out", "<output>" as two items, or "--linger", got "--out=json=/tmp/k6.json"',
     ],
     [
       'schedule with operator',

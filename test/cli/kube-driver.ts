@@ -2,6 +2,7 @@
  * Drives the real client-node adapter (cli/kube.ts) from a child process (client-node is ESM-only; tsx loads it, jest
  * does not need to). Reads KUBECONFIG, runs each cluster operation once and prints the results as JSON.
  */
+import { testRunCrdProblem } from '../../cli/follow-operator';
 import { connectCluster } from '../../cli/kube';
 
 async function main(): Promise<void> {
@@ -13,7 +14,27 @@ async function main(): Promise<void> {
   const jobs = await cluster.listJobs('k6', 'k6.platform/run-id=run');
   const pods = await cluster.listPods('k6', 'k6.platform/run-id=run');
   await cluster.deleteJobs('k6', 'k6.platform/run-id=run');
-  process.stdout.write(JSON.stringify({ description: cluster.description, jobs, pods }));
+  // mode "operator": the TestRun CRD, a TestRun, and deleting it (a missing one is no error)
+  const crd = await cluster.readCrd('testruns.k6.io');
+  const noCrd = await cluster.readCrd('none.example.com');
+  let crdError = '';
+  await cluster.readCrd('forbidden.example.com').catch((e: unknown) => (crdError = e instanceof Error ? e.message : String(e)));
+  const testRun = await cluster.getTestRun('k6', 'run');
+  const noTestRun = await cluster.getTestRun('k6', 'gone');
+  await cluster.deleteTestRun('k6', 'run');
+  await cluster.deleteTestRun('k6', 'gone');
+  process.stdout.write(
+    JSON.stringify({
+      description: cluster.description,
+      jobs,
+      pods,
+      crd: { name: crd?.metadata?.name, problem: testRunCrdProblem(crd) ?? null },
+      noCrd: noCrd === undefined,
+      crdError,
+      testRun,
+      noTestRun: noTestRun === undefined,
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

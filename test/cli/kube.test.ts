@@ -4,11 +4,12 @@
  * NetworkPolicy admits only pods of the run.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import * as YAML from 'yaml';
 
 interface Seen {
   readonly method: string;
@@ -22,6 +23,11 @@ const repoRoot = path.resolve(__dirname, '..', '..');
 let server: Server;
 let dir: string;
 const seen: Seen[] = [];
+
+/** The TestRun CRD of k6-operator v1.6.0, as the API server returns it. */
+const TESTRUN_CRD = YAML.parse(readFileSync(path.join(repoRoot, 'constructs', 'crds', 'k6.io_testruns.yaml'), 'utf8')) as unknown;
+const TESTRUN = { apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name: 'run', namespace: 'k6' }, status: { stage: 'started' } };
+const notFound = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' };
 
 const resources = {
   '/api/v1': {
@@ -72,6 +78,21 @@ beforeAll(async () => {
         items: [{ metadata: { name: 'run-runner-0-abc' }, status: { phase: 'Running' } }],
       });
     }
+    const crds = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/';
+    if (req.method === 'GET' && pathname === `${crds}testruns.k6.io`) return json(200, TESTRUN_CRD);
+    if (req.method === 'GET' && pathname === `${crds}forbidden.example.com`) {
+      return json(403, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'Forbidden',
+        code: 403,
+        message: 'customresourcedefinitions is forbidden',
+      });
+    }
+    if (req.method === 'GET' && pathname === '/apis/k6.io/v1alpha1/namespaces/k6/testruns/run') return json(200, TESTRUN);
+    if ((req.method === 'GET' || req.method === 'DELETE') && (pathname.startsWith(crds) || pathname.endsWith('/testruns/gone')))
+      return json(404, notFound);
     if (req.method === 'DELETE') return json(200, { kind: 'Status', apiVersion: 'v1', status: 'Success', metadata: {} });
     return json(404, { message: `unexpected ${req.method} ${url}` });
   });
@@ -105,7 +126,16 @@ test('apply, list, delete: the requests sent and the answers read', async () => 
       (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
     ),
   );
-  const result = JSON.parse(stdout) as { description: string; jobs: unknown[]; pods: unknown[] };
+  const result = JSON.parse(stdout) as {
+    description: string;
+    jobs: unknown[];
+    pods: unknown[];
+    crd: { name?: string; problem: string | null };
+    noCrd: boolean;
+    crdError: string;
+    testRun: unknown;
+    noTestRun: boolean;
+  };
 
   // THEN the answers are passed through
   expect(result.description).toBe(`kube-context 'fake' (http://127.0.0.1:${(server.address() as AddressInfo).port})`);
@@ -118,6 +148,8 @@ test('apply, list, delete: the requests sent and the answers read', async () => 
     'PATCH /api/v1/namespaces/k6/configmaps/cm?fieldManager=loadtest&force=true',
     'PATCH /apis/batch/v1/namespaces/k6/jobs/run-runner?fieldManager=loadtest&force=true',
     'DELETE /apis/batch/v1/namespaces/k6/jobs?labelSelector=k6.platform%2Frun-id%3Drun&propagationPolicy=Background',
+    'DELETE /apis/k6.io/v1alpha1/namespaces/k6/testruns/run?propagationPolicy=Background',
+    'DELETE /apis/k6.io/v1alpha1/namespaces/k6/testruns/gone?propagationPolicy=Background',
   ]);
   expect(writes[0]!.contentType).toBe('application/apply-patch+yaml');
   expect(JSON.parse(writes[0]!.body)).toEqual({
@@ -128,6 +160,20 @@ test('apply, list, delete: the requests sent and the answers read', async () => 
   });
   expect(seen.some((s) => s.url.includes('/proxy/'))).toBe(false);
   for (const w of writes) expect(w.authorization).toBe('Bearer secret-token');
+  // AND mode "operator": the CRD read from apiextensions.k8s.io/v1 and checked, a missing one is undefined, another error
+  // names the CRD; the TestRun read from k6.io/v1alpha1, a missing one is undefined
+  expect(result.crd).toEqual({ name: 'testruns.k6.io', problem: null });
+  expect(result.noCrd).toBe(true);
+  expect(result.crdError).toBe('loadtest: reading CustomResourceDefinition forbidden.example.com failed: customresourcedefinitions is forbidden');
+  expect(result.testRun).toEqual(TESTRUN);
+  expect(result.noTestRun).toBe(true);
+  expect(seen.filter((s) => s.method === 'GET' && /customresourcedefinitions|testruns/.test(s.url)).map((s) => s.url)).toEqual([
+    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/testruns.k6.io',
+    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/none.example.com',
+    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/forbidden.example.com',
+    '/apis/k6.io/v1alpha1/namespaces/k6/testruns/run',
+    '/apis/k6.io/v1alpha1/namespaces/k6/testruns/gone',
+  ]);
   expect(seen.find((s) => s.url.startsWith('/apis/batch/v1/namespaces/k6/jobs?'))?.url).toBe(
     '/apis/batch/v1/namespaces/k6/jobs?labelSelector=k6.platform%2Frun-id%3Drun',
   );

@@ -1,4 +1,4 @@
-import type { JobInfo, KubeObject, PodInfo, RunCluster } from '../../cli/cluster';
+import type { CrdInfo, JobInfo, KubeObject, PodInfo, RunCluster, TestRunInfo } from '../../cli/cluster';
 import { COMPLETION_INDEX_ANNOTATION, followRun, RUNNER_COMPONENT, type RunStatus } from '../../cli/follow';
 import { LABELS } from '../../constructs/src/labels';
 
@@ -73,12 +73,14 @@ export function runnerPod(
 export interface Step {
   readonly jobs: readonly JobInfo[];
   readonly pods: readonly PodInfo[];
+  /** The TestRun as the API server reports it (mode "operator"); absent: there is none. */
+  readonly testRun?: TestRunInfo;
   /** Runs after this step was read (e.g. a Ctrl-C). */
   readonly after?: () => void;
 }
 
 /** A cluster that replays one scripted state per poll and records every write. */
-export function scriptedCluster(steps: readonly Step[]) {
+export function scriptedCluster(steps: readonly Step[], opts: { readonly crd?: CrdInfo } = {}) {
   let i = 0;
   const calls: string[] = [];
   const applied: KubeObject[] = [];
@@ -99,6 +101,17 @@ export function scriptedCluster(steps: readonly Step[]) {
     },
     deleteJobs: async (ns, sel) => {
       calls.push(`deleteJobs ${ns} ${sel}`);
+    },
+    readCrd: async (name) => {
+      calls.push(`readCrd ${name}`);
+      return opts.crd;
+    },
+    getTestRun: async (ns, name) => {
+      calls.push(`getTestRun ${ns} ${name}`);
+      return current().testRun;
+    },
+    deleteTestRun: async (ns, name) => {
+      calls.push(`deleteTestRun ${ns} ${name}`);
     },
   };
   const advance = async () => {

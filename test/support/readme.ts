@@ -27,6 +27,7 @@ export function compatibilityTable(): string {
     ['cdk8s / cdk8s-plus-27', `${dependencyVersion('cdk8s')} / ${dependencyVersion('cdk8s-plus-27')}`, 'construct library'],
     ['kube-prometheus-stack chart', kps.version, `Prometheus ${kps.prometheus}, Grafana chart ${kps.grafanaChart} (${kps.repository})`],
     ['k6', versions.k6, `runner image \`${versions.k6Image}:${versions.k6}\` (remote-write output built in)`],
+    ['k6-operator (mode "operator" only)', `${versions.k6OperatorMin}+`, 'TestRun `spec.args`; older operators drop it silently'],
     ['@grafana/grafana-foundation-sdk', dependencyVersion('@grafana/grafana-foundation-sdk'), 'dashboards as code'],
     [
       '@pulumi/pulumi / @pulumi/kubernetes',
