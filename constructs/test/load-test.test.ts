@@ -319,6 +319,32 @@ describe('LoadTest, mode "jobs"', () => {
     expect(d).toMatch(/^r9lives-[0-9a-f]{6}$/);
   });
 
+  test("binary files (binaryData keys) are mounted like text files: open('./fixtures/logo.png', 'b') finds its bytes", () => {
+    // GIVEN a script that uploads a binary fixture (not valid UTF-8, so the bundle keeps it in binaryData)
+    const dir = mkdtempSync(path.join(tmpdir(), 'k6-binary-'));
+    try {
+      mkdirSync(path.join(dir, 'fixtures'));
+      writeFileSync(path.join(dir, 'upload.js'), "const logo = open('./fixtures/logo.png', 'b');\nexport default function () {}\n");
+      writeFileSync(path.join(dir, 'fixtures', 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00]));
+      // WHEN
+      const { objs, lt } = synth({ name: 'upload' }, {}, 'upload.js', dir);
+      // THEN the runner's scripts volume maps the binaryData key back to its path under /scripts
+      const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('k6-upload-'))!;
+      expect(Object.keys(cm.binaryData)).toEqual(['fixtures__logo.png']);
+      const volumes = find(objs, 'Job', `${lt.runId}-runner`).spec.template.spec.volumes as Obj[];
+      expect(volumes.find((v) => v.name === 'scripts')!.configMap).toEqual({
+        name: cm.metadata.name,
+        items: [
+          { key: 'upload.js', path: 'upload.js' },
+          { key: 'fixtures__logo.png', path: 'fixtures/logo.png' },
+        ],
+      });
+      expectValidAndRestricted(objs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a schedule makes a CronJob whose Job name is each run's testid, with the starter beside runner 0", () => {
     // GIVEN a nightly test
     const { objs, lt } = synth({ name: 'nightly', runId: 'nightly', schedule: '0 2 * * *', timeZone: 'Europe/Berlin', duration: '5m' });
