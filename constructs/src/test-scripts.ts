@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import * as kplus from 'cdk8s-plus-27';
 import * as ts from 'typescript';
 import { LABELS } from './labels';
+import { entryScriptOptions, type ScriptOptions } from './script-options';
 
 /** Kubernetes refuses ConfigMaps whose data exceeds 1 MiB. */
 export const CONFIG_MAP_LIMIT_BYTES = 1024 * 1024;
@@ -103,6 +104,8 @@ export class TestScripts extends Construct {
   public readonly remoteModules: readonly ScriptModuleImport[];
   /** Things the bundle could not check (e.g. an absolute `open()` path, which must exist in the runner image). */
   public readonly warnings: readonly string[];
+  /** The entry script's `options.thresholds` and `options.tags`, read statically, with what could not be read ({@link readScriptOptions}). */
+  public readonly options: ScriptOptions;
 
   public constructor(scope: Construct, id: string, props: TestScriptsProps) {
     super(scope, id);
@@ -111,6 +114,7 @@ export class TestScripts extends Construct {
     this.modules = bundle.modules;
     this.remoteModules = bundle.remoteModules;
     this.warnings = bundle.warnings;
+    this.options = entryScriptOptions(bundle);
     this.sizeBytes = this.files.reduce((n, f) => n + Buffer.byteLength(f.key) + f.sizeBytes, 0);
     if (this.sizeBytes > CONFIG_MAP_LIMIT_BYTES) {
       throw new Error(
