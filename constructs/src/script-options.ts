@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as ts from 'typescript';
 import type { ScriptFile } from './test-scripts';
 
@@ -31,6 +32,8 @@ export interface ScriptOptionsProblem {
   readonly line: number;
   /** What is wrong and how to fix it. */
   readonly message: string;
+  /** The bundled file the line is in, when it is not the script read (a module the options are imported from). */
+  readonly file?: string;
 }
 
 /** What {@link readScriptOptions} read from a script. */
@@ -50,26 +53,88 @@ const THRESHOLDS_HINT = "declare them in the test's `thresholds` config instead"
 const TAGS_HINT = 'declare tags as string literals';
 const THRESHOLD_KEYS = new Set(['threshold', 'abortOnFail', 'delayAbortEval']);
 
+/** Where something is: a file of the bundle and a 1-based line. */
+interface Loc {
+  readonly file: string;
+  readonly line: number;
+}
+
 /** A value the reader could not evaluate: where and what it is. */
 class Unknown {
   public constructor(
-    public readonly line: number,
+    public readonly at: Loc,
     public readonly what: string,
   ) {}
 }
 
-/** An object literal: its known properties (with the line of each), and spreads that could not be read. */
+/** An object literal: its known properties (with where each is set), and spreads that could not be read. */
 class Obj {
-  public readonly props = new Map<string, { value: Value; line: number }>();
+  public readonly props = new Map<string, { value: Value; at: Loc }>();
   /** A spread that could not be read, and which properties were set after it (those are known to win). */
   public readonly opaque: { unknown: Unknown; laterKeys: Set<string> }[] = [];
-  public set(key: string, value: Value, line: number): void {
-    this.props.set(key, { value, line });
+  public set(key: string, value: Value, at: Loc): void {
+    this.props.set(key, { value, at });
     for (const o of this.opaque) o.laterKeys.add(key);
   }
 }
 
 type Value = string | number | boolean | null | undefined | Value[] | Obj | Unknown;
+
+/** One parsed file: its top-level declarations, imports and exports. */
+interface FileContext {
+  readonly file: string;
+  readonly sf: ts.SourceFile;
+  readonly declarations: Map<string, { decl: ts.VariableDeclaration; isConst: boolean }>;
+  /** Local name -> where it is imported from (`*` for a namespace import). */
+  readonly imports: Map<string, { specifier: string; name: string }>;
+  /** Exported name -> local name. */
+  readonly exports: Map<string, string>;
+  /** Exported name -> re-export from another module. */
+  readonly reExports: Map<string, { specifier: string; name: string; at: number }>;
+}
+
+function parseFile(file: string, source: string): FileContext {
+  const kind = /\.[mc]?ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, kind);
+  const ctx: FileContext = { file, sf, declarations: new Map(), imports: new Map(), exports: new Map(), reExports: new Map() };
+  for (const st of sf.statements) {
+    if (ts.isVariableStatement(st)) {
+      const isConst = (st.declarationList.flags & ts.NodeFlags.Const) !== 0;
+      const exported = st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) === true;
+      for (const decl of st.declarationList.declarations) {
+        if (!ts.isIdentifier(decl.name)) continue;
+        ctx.declarations.set(decl.name.text, { decl, isConst });
+        if (exported) ctx.exports.set(decl.name.text, decl.name.text);
+      }
+    } else if (ts.isImportDeclaration(st) && st.importClause && !st.importClause.isTypeOnly && ts.isStringLiteral(st.moduleSpecifier)) {
+      const specifier = st.moduleSpecifier.text;
+      const { name, namedBindings } = st.importClause;
+      if (name) ctx.imports.set(name.text, { specifier, name: 'default' });
+      if (namedBindings && ts.isNamespaceImport(namedBindings)) ctx.imports.set(namedBindings.name.text, { specifier, name: '*' });
+      if (namedBindings && ts.isNamedImports(namedBindings)) {
+        for (const el of namedBindings.elements) ctx.imports.set(el.name.text, { specifier, name: (el.propertyName ?? el.name).text });
+      }
+    } else if (ts.isExportDeclaration(st) && !st.isTypeOnly && st.exportClause && ts.isNamedExports(st.exportClause)) {
+      for (const el of st.exportClause.elements) {
+        const local = (el.propertyName ?? el.name).text;
+        if (st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
+          ctx.reExports.set(el.name.text, { specifier: st.moduleSpecifier.text, name: local, at: lineIn(sf, st) });
+        } else if (!st.moduleSpecifier) ctx.exports.set(el.name.text, local);
+      }
+    }
+  }
+  return ctx;
+}
+
+function lineIn(sf: ts.SourceFile, node: ts.Node): number {
+  return sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+}
+
+/**
+ * The source of another file a script imports (`specifier` as written in `from`), or undefined when it is not at hand
+ * (a single file is read, or the module is not local).
+ */
+type ModuleLoader = (from: string, specifier: string) => { file: string; source: string } | undefined;
 
 /**
  * Reads `options.thresholds` and `options.tags` from a k6 script's source.
@@ -77,74 +142,101 @@ type Value = string | number | boolean | null | undefined | Value[] | Obj | Unkn
  * Finds `export const|let|var options = ...` and `export { options }` / `export { o as options }` of a top-level
  * declaration, through `Object.freeze(...)`, parentheses and TypeScript `as`/`satisfies`. Values are read when they are
  * literals: strings, numbers, booleans, `null`, template literals (substitutions only of readable constants), arrays
- * and object literals, with spreads and identifiers of top-level `const` declarations in the same file followed.
- * Anything else (function calls, `__ENV`, other operators, imported values) is a problem with its line, as are
- * values k6 would refuse (a non-string tag, a threshold that is not a list), tags the platform reserves
- * ({@link RESERVED_TAGS}) and later assignments to `options.thresholds` / `options.tags`.
+ * and object literals, with spreads, identifiers and property accesses of top-level `const` declarations in the same
+ * file followed ({@link entryScriptOptions} also follows imports of the bundle's local modules). Anything else
+ * (function calls, `__ENV`, other operators, imported values) is a problem with its line, as are values k6 would refuse
+ * (a non-string tag, a threshold that is not a list), unknown keys of object-form thresholds, tags the platform
+ * reserves ({@link RESERVED_TAGS}) and later assignments to `options`, `options.thresholds` or `options.tags`.
+ * When a problem touches `thresholds` (or `tags`), that field is left out of the result.
  */
 export function readScriptOptions(source: string, fileName: string): ScriptOptions {
-  const kind = /\.[mc]?ts$/.test(fileName) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, kind);
-  const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+  return readOptions(fileName, source, () => undefined);
+}
+
+/**
+ * The options of a bundle's entry script (the first of {@link TestScripts.files}), as {@link readScriptOptions} reads
+ * them, plus values imported from the bundle's local modules (`import { slo } from './lib/slo.js'`,
+ * `export { options } from './options.js'`). Problems in another file than the entry name it in `file`.
+ */
+export function entryScriptOptions(bundle: { readonly files: readonly ScriptFile[] }): ScriptOptions {
+  const entry = bundle.files[0];
+  if (entry === undefined || entry.binary) return { problems: [] };
+  const byPath = new Map(bundle.files.map((f) => [f.path, f]));
+  const load: ModuleLoader = (from, specifier) => {
+    if (!/^\.\.?\//.test(specifier)) return undefined;
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
+    const f = byPath.get(target);
+    return f === undefined || f.binary ? undefined : { file: f.path, source: f.content };
+  };
+  return readOptions(entry.path, entry.content, load);
+}
+
+function readOptions(entryFile: string, source: string, load: ModuleLoader): ScriptOptions {
   const problems: ScriptOptionsProblem[] = [];
-  const problem = (line: number, message: string) => problems.push({ line, message });
-
-  // Top-level declarations by name (const ones are followed; the options binding may be let/var too).
-  const declarations = new Map<string, { decl: ts.VariableDeclaration; isConst: boolean; exported: boolean }>();
-  const imported = new Set<string>();
-  let exportedAs: string | undefined; // local name of the binding exported as `options`
-  let reExport: ts.ExportDeclaration | undefined;
-  for (const st of sf.statements) {
-    if (ts.isVariableStatement(st)) {
-      const isConst = (st.declarationList.flags & ts.NodeFlags.Const) !== 0;
-      const exported = st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) === true;
-      for (const decl of st.declarationList.declarations) {
-        if (!ts.isIdentifier(decl.name)) continue;
-        declarations.set(decl.name.text, { decl, isConst, exported });
-        if (exported && decl.name.text === 'options') exportedAs = 'options';
-      }
-    } else if (ts.isImportDeclaration(st) && st.importClause) {
-      const { name, namedBindings } = st.importClause;
-      if (name) imported.add(name.text);
-      if (namedBindings && ts.isNamespaceImport(namedBindings)) imported.add(namedBindings.name.text);
-      if (namedBindings && ts.isNamedImports(namedBindings)) for (const el of namedBindings.elements) imported.add(el.name.text);
-    } else if (ts.isExportDeclaration(st) && !st.isTypeOnly && st.exportClause && ts.isNamedExports(st.exportClause)) {
-      for (const el of st.exportClause.elements) {
-        if (el.name.text !== 'options') continue;
-        if (st.moduleSpecifier) reExport = st;
-        else exportedAs = (el.propertyName ?? el.name).text;
-      }
-    }
-  }
-
-  if (reExport !== undefined) {
-    const from = ts.isStringLiteral(reExport.moduleSpecifier!) ? reExport.moduleSpecifier.text : '?';
-    problem(
-      lineOf(reExport),
-      `options are re-exported from ${JSON.stringify(from)} and cannot be read from this file; declare \`export const options = {...}\` in the entry script, or ${THRESHOLDS_HINT}`,
-    );
-    return { problems };
-  }
-  if (exportedAs === undefined) return { problems };
-  const binding = declarations.get(exportedAs);
-  if (binding === undefined) {
-    const where = sf.statements.find((st) => ts.isExportDeclaration(st)) ?? sf;
-    const what = imported.has(exportedAs) ? `imported as ${exportedAs}` : `not a top-level variable (${exportedAs})`;
-    problem(lineOf(where), `the exported options are ${what} and cannot be read statically; ${THRESHOLDS_HINT}`);
-    return { problems };
-  }
-  if (binding.decl.initializer === undefined) {
-    problem(lineOf(binding.decl), `options are declared without a value and cannot be read statically; ${THRESHOLDS_HINT}`);
-    return { problems };
-  }
+  const problem = (at: Loc, message: string) => problems.push({ line: at.line, message, ...(at.file !== entryFile ? { file: at.file } : {}) });
+  const contexts = new Map<string, FileContext | undefined>();
+  const entry = parseFile(entryFile, source);
+  contexts.set(entryFile, entry);
+  const loc = (ctx: FileContext, node: ts.Node): Loc => ({ file: ctx.file, line: lineIn(ctx.sf, node) });
 
   const evaluating = new Set<string>();
-  const evaluate = (node: ts.Expression): Value => {
-    const line = lineOf(node);
-    if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node)) {
-      return evaluate(node.expression);
+  /** The value a module exports under `name`; `at` is where it is asked for (the import). */
+  const exported = (ctx: FileContext, name: string, at: Loc, depth = 0): Value => {
+    const local = ctx.exports.get(name);
+    if (local !== undefined) return binding(ctx, local, at);
+    const re = ctx.reExports.get(name);
+    if (re !== undefined) return imported(ctx, re.specifier, re.name, { file: ctx.file, line: re.at }, depth);
+    return new Unknown(at, `${name}, which ${ctx.file} does not export as a top-level variable`);
+  };
+  const imported = (ctx: FileContext, specifier: string, name: string, at: Loc, depth = 0): Value => {
+    const what = `${name === '*' ? 'the module' : name === 'default' ? 'the default export' : name} imported from ${JSON.stringify(specifier)}`;
+    const target = depth < 10 ? load(ctx.file, specifier) : undefined;
+    if (target === undefined) return new Unknown(at, what);
+    if (!contexts.has(target.file)) contexts.set(target.file, parseFile(target.file, target.source));
+    const tctx = contexts.get(target.file)!;
+    if (name === '*') {
+      const ns = new Obj();
+      for (const n of [...tctx.exports.keys(), ...tctx.reExports.keys()]) ns.set(n, exported(tctx, n, at, depth + 1), at);
+      return ns;
     }
-    if (ts.isTypeAssertionExpression(node)) return evaluate(node.expression);
+    if (name === 'default') return new Unknown(at, what);
+    return exported(tctx, name, at, depth + 1);
+  };
+  /** The value of a top-level name of `ctx` (a const, or an import). */
+  const binding = (ctx: FileContext, name: string, at: Loc): Value => {
+    const key = `${ctx.file}\0${name}`;
+    const d = ctx.declarations.get(name);
+    if (d !== undefined) {
+      const isOptions = ctx === entry && name === optionsLocal;
+      if (!d.isConst && !isOptions) return new Unknown(at, `${name}, which is not a const`);
+      if (d.decl.initializer === undefined) return new Unknown(loc(ctx, d.decl), `declared without a value (${name})`);
+      if (evaluating.has(key)) return new Unknown(at, `${name}, which refers to itself`);
+      evaluating.add(key);
+      try {
+        return evaluate(ctx, d.decl.initializer);
+      } finally {
+        evaluating.delete(key);
+      }
+    }
+    const imp = ctx.imports.get(name);
+    if (imp !== undefined) {
+      if (evaluating.has(key)) return new Unknown(at, `${name}, which refers to itself`);
+      evaluating.add(key);
+      try {
+        return imported(ctx, imp.specifier, imp.name, at);
+      } finally {
+        evaluating.delete(key);
+      }
+    }
+    return new Unknown(at, `the identifier ${name}`);
+  };
+
+  const evaluate = (ctx: FileContext, node: ts.Expression): Value => {
+    const at = loc(ctx, node);
+    if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node)) {
+      return evaluate(ctx, node.expression);
+    }
+    if (ts.isTypeAssertionExpression(node)) return evaluate(ctx, node.expression);
     if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
     if (ts.isNumericLiteral(node)) return Number(node.text);
     if (ts.isPrefixUnaryExpression(node) && ts.isNumericLiteral(node.operand)) {
@@ -157,40 +249,37 @@ export function readScriptOptions(source: string, fileName: string): ScriptOptio
     if (ts.isTemplateExpression(node)) {
       let text = node.head.text;
       for (const span of node.templateSpans) {
-        const v = evaluate(span.expression);
+        const v = evaluate(ctx, span.expression);
         if (typeof v !== 'string' && typeof v !== 'number') {
-          return v instanceof Unknown ? v : new Unknown(lineOf(span.expression), 'a template literal with a substitution that is not a constant');
+          return v instanceof Unknown ? v : new Unknown(loc(ctx, span.expression), 'a template literal with a substitution that is not a constant');
         }
         text += String(v) + span.literal.text;
       }
       return text;
     }
-    if (ts.isIdentifier(node)) {
-      if (node.text === 'undefined') return undefined;
-      const d = declarations.get(node.text);
-      if (d === undefined) {
-        return new Unknown(line, imported.has(node.text) ? `the imported value ${node.text}` : `the identifier ${node.text}`);
+    if (ts.isIdentifier(node)) return node.text === 'undefined' ? undefined : binding(ctx, node.text, at);
+    if (ts.isPropertyAccessExpression(node) || (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression))) {
+      if (/\b__ENV\b/.test(node.getText())) return new Unknown(at, describe(node));
+      const key = ts.isPropertyAccessExpression(node) ? node.name.text : (node.argumentExpression as ts.StringLiteralLike).text;
+      const base = evaluate(ctx, node.expression);
+      if (base instanceof Obj) {
+        const own = base.props.get(key);
+        if (base.opaque.some((o) => !o.laterKeys.has(key))) return new Unknown(at, describe(node));
+        return own?.value;
       }
-      if (!d.isConst) return new Unknown(line, `${node.text}, which is not a const`);
-      if (d.decl.initializer === undefined || evaluating.has(node.text)) return new Unknown(line, `the identifier ${node.text}`);
-      evaluating.add(node.text);
-      try {
-        return evaluate(d.decl.initializer);
-      } finally {
-        evaluating.delete(node.text);
-      }
+      return base instanceof Unknown ? base : new Unknown(at, describe(node));
     }
     if (ts.isArrayLiteralExpression(node)) {
       const out: Value[] = [];
       for (const el of node.elements) {
         if (ts.isSpreadElement(el)) {
-          const v = evaluate(el.expression);
+          const v = evaluate(ctx, el.expression);
           if (Array.isArray(v)) out.push(...v);
-          else return v instanceof Unknown ? v : new Unknown(lineOf(el), 'a spread of something that is not an array');
+          else return v instanceof Unknown ? v : new Unknown(loc(ctx, el), 'a spread of something that is not an array');
         } else if (ts.isOmittedExpression(el)) {
           out.push(undefined);
         } else {
-          out.push(evaluate(el));
+          out.push(evaluate(ctx, el));
         }
       }
       return out;
@@ -198,24 +287,25 @@ export function readScriptOptions(source: string, fileName: string): ScriptOptio
     if (ts.isObjectLiteralExpression(node)) {
       const obj = new Obj();
       for (const p of node.properties) {
+        const pat = loc(ctx, p);
         if (ts.isSpreadAssignment(p)) {
-          const v = evaluate(p.expression);
+          const v = evaluate(ctx, p.expression);
           if (v instanceof Obj) {
-            for (const [k, e] of v.props) obj.set(k, e.value, e.line);
+            for (const [k, e] of v.props) obj.set(k, e.value, e.at);
             obj.opaque.push(...v.opaque.map((o) => ({ unknown: o.unknown, laterKeys: new Set(o.laterKeys) })));
           } else if (v instanceof Unknown) {
-            obj.opaque.push({ unknown: new Unknown(lineOf(p), `a spread of ${v.what}`), laterKeys: new Set() });
+            obj.opaque.push({ unknown: new Unknown(pat, `a spread of ${v.what}`), laterKeys: new Set() });
           } // spreading a primitive, null or undefined adds nothing
           continue;
         }
-        const key = p.name === undefined ? undefined : propertyName(p.name, evaluate);
+        const key = p.name === undefined ? undefined : propertyName(p.name, (e) => evaluate(ctx, e));
         if (key === undefined) {
-          obj.opaque.push({ unknown: new Unknown(lineOf(p), 'a computed property name'), laterKeys: new Set() });
+          obj.opaque.push({ unknown: new Unknown(pat, 'a computed property name'), laterKeys: new Set() });
           continue;
         }
-        if (ts.isPropertyAssignment(p)) obj.set(key, evaluate(p.initializer), lineOf(p));
-        else if (ts.isShorthandPropertyAssignment(p)) obj.set(key, evaluate(p.name), lineOf(p));
-        else obj.set(key, new Unknown(lineOf(p), 'a method or accessor'), lineOf(p));
+        if (ts.isPropertyAssignment(p)) obj.set(key, evaluate(ctx, p.initializer), pat);
+        else if (ts.isShorthandPropertyAssignment(p)) obj.set(key, evaluate(ctx, p.name), pat);
+        else obj.set(key, new Unknown(pat, 'a method or accessor'), pat);
       }
       return obj;
     }
@@ -227,17 +317,23 @@ export function readScriptOptions(source: string, fileName: string): ScriptOptio
       node.expression.name.text === 'freeze' &&
       node.arguments.length === 1
     ) {
-      return evaluate(node.arguments[0]!);
+      return evaluate(ctx, node.arguments[0]!);
     }
-    return new Unknown(line, describe(node));
+    return new Unknown(at, describe(node));
   };
 
-  const options = evaluate(binding.decl.initializer);
-  const optionsLine = lineOf(binding.decl);
+  // The entry's options binding: a local declaration exported as `options`, or an import re-exported as it.
+  const optionsLocal = entry.exports.get('options');
+  const optionsRe = entry.reExports.get('options');
+  if (optionsLocal === undefined && optionsRe === undefined) return { problems };
+  const options = exported(entry, 'options', { file: entryFile, line: 1 });
+
   let thresholds: Record<string, ScriptThreshold[]> | undefined;
   let tags: Record<string, string> | undefined;
   if (options instanceof Unknown) {
-    problem(options.line, `options are ${options.what} and cannot be read statically; ${THRESHOLDS_HINT}, and ${TAGS_HINT}`);
+    const from = /^\S+ imported from (".*")$/.exec(options.what)?.[1];
+    const what = from !== undefined ? `imported from ${from}, which is not at hand (not a bundled local module)` : options.what;
+    problem(options.at, `options are ${what} and cannot be read statically; ${THRESHOLDS_HINT}, and ${TAGS_HINT}`);
   } else if (options instanceof Obj) {
     // A spread that could not be read may set thresholds or tags, unless they are set after it.
     const hides = (o: Obj['opaque'][number], name: string) => !o.laterKeys.has(name);
@@ -246,20 +342,22 @@ export function readScriptOptions(source: string, fileName: string): ScriptOptio
       if (hidden.length === 0) continue;
       const hint = hidden.length === 2 ? `${THRESHOLDS_HINT}, and ${TAGS_HINT}` : hidden[0] === 'tags' ? TAGS_HINT : THRESHOLDS_HINT;
       problem(
-        o.unknown.line,
+        o.unknown.at,
         `options contain ${o.unknown.what}, which may set ${hidden.map((n) => `options.${n}`).join(' or ')} and cannot be read statically; ${hint}`,
       );
     }
     const field = (name: 'thresholds' | 'tags') => (options.opaque.some((o) => hides(o, name)) ? undefined : options.props.get(name));
     const t = field('thresholds');
-    if (t !== undefined) thresholds = readThresholds(t.value, t.line, problem);
+    if (t !== undefined) thresholds = readThresholds(t.value, t.at, problem);
     const g = field('tags');
-    if (g !== undefined) tags = readTags(g.value, g.line, problem);
+    if (g !== undefined) tags = readTags(g.value, g.at, problem);
   } else if (options !== undefined && options !== null) {
-    problem(optionsLine, `options must be an object, got ${JSON.stringify(options)}`);
+    problem({ file: entryFile, line: 1 }, `options must be an object, got ${JSON.stringify(options)}`);
   }
 
-  // Later changes to the options binding (options.tags.team = ..., options = {...}, Object.assign(options, ...)).
+  // Later changes to the options binding in the entry (options.tags.team = ..., options = {...}, Object.assign(options, ...)).
+  const optionsName =
+    optionsLocal ?? [...entry.imports.entries()].find(([, i]) => i.specifier === optionsRe?.specifier && i.name === optionsRe.name)?.[0];
   const root = (e: ts.Expression): { name: string; path: string[] } | undefined => {
     const pathOut: string[] = [];
     let cur: ts.Expression = e;
@@ -277,12 +375,12 @@ export function readScriptOptions(source: string, fileName: string): ScriptOptio
   };
   const touched = (target: ts.Expression, node: ts.Node) => {
     const r = root(target);
-    if (r === undefined || r.name !== exportedAs) return;
+    if (r === undefined || r.name !== optionsName) return;
     const first = r.path[0];
     if (first !== undefined && first !== 'thresholds' && first !== 'tags') return;
     const what = first === undefined ? 'options' : `options.${first}`;
     problem(
-      lineOf(node),
+      loc(entry, node),
       `${what} is changed after its declaration, which the platform cannot read; ${first === 'tags' ? TAGS_HINT : THRESHOLDS_HINT}`,
     );
   };
@@ -307,49 +405,42 @@ export function readScriptOptions(source: string, fileName: string): ScriptOptio
     }
     ts.forEachChild(node, walk);
   };
-  walk(sf);
+  if (optionsName !== undefined) walk(entry.sf);
 
   return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}), problems };
 }
 
-/** The options of a bundle's entry script (the first file of {@link TestScripts.files}). */
-export function entryScriptOptions(bundle: { readonly files: readonly ScriptFile[] }): ScriptOptions {
-  const entry = bundle.files[0];
-  if (entry === undefined || entry.binary) return { problems: [] };
-  return readScriptOptions(entry.content, entry.path);
-}
-
-function readThresholds(value: Value, line: number, problem: (line: number, message: string) => void): Record<string, ScriptThreshold[]> | undefined {
+function readThresholds(value: Value, at: Loc, problem: (at: Loc, message: string) => void): Record<string, ScriptThreshold[]> | undefined {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Unknown) {
-    problem(value.line, `options.thresholds are ${value.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
+    problem(value.at, `options.thresholds are ${value.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
     return undefined;
   }
   if (!(value instanceof Obj)) {
-    problem(line, `options.thresholds must be an object of metric name to a list of thresholds, got ${show(value)}`);
+    problem(at, `options.thresholds must be an object of metric name to a list of thresholds, got ${show(value)}`);
     return undefined;
   }
   for (const o of value.opaque) {
-    problem(o.unknown.line, `options.thresholds contain ${o.unknown.what}, which cannot be read statically; ${THRESHOLDS_HINT}`);
+    problem(o.unknown.at, `options.thresholds contain ${o.unknown.what}, which cannot be read statically; ${THRESHOLDS_HINT}`);
   }
   const out: Record<string, ScriptThreshold[]> = {};
   let ok = value.opaque.length === 0;
-  for (const [metric, { value: list, line: at }] of value.props) {
+  for (const [metric, { value: list, at: itemAt }] of value.props) {
     const where = `options.thresholds[${JSON.stringify(metric)}]`;
     if (list instanceof Unknown) {
-      problem(list.line, `${where} is ${list.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
+      problem(list.at, `${where} is ${list.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
       ok = false;
       continue;
     }
     if (!Array.isArray(list)) {
       // metrics/thresholds.go Thresholds.UnmarshalJSON decodes a list: a lone string fails in k6 too.
-      problem(at, `${where} must be a list of thresholds (k6 refuses anything else), got ${show(list)}; write [${show(list)}]`);
+      problem(itemAt, `${where} must be a list of thresholds (k6 refuses anything else), got ${show(list)}; write [${show(list)}]`);
       ok = false;
       continue;
     }
     const items: ScriptThreshold[] = [];
     list.forEach((item, i) => {
-      const t = readThreshold(item, at, `${where}[${i}]`, problem);
+      const t = readThreshold(item, itemAt, `${where}[${i}]`, problem);
       if (t === undefined) ok = false;
       else items.push(t);
     });
@@ -358,74 +449,74 @@ function readThresholds(value: Value, line: number, problem: (line: number, mess
   return ok ? out : undefined;
 }
 
-function readThreshold(item: Value, line: number, where: string, problem: (line: number, message: string) => void): ScriptThreshold | undefined {
+function readThreshold(item: Value, at: Loc, where: string, problem: (at: Loc, message: string) => void): ScriptThreshold | undefined {
   if (typeof item === 'string') return item;
   if (item instanceof Unknown) {
-    problem(item.line, `${where} is ${item.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
+    problem(item.at, `${where} is ${item.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
     return undefined;
   }
   if (!(item instanceof Obj)) {
-    problem(line, `${where} must be a threshold expression string or { threshold, abortOnFail, delayAbortEval }, got ${show(item)}`);
+    problem(at, `${where} must be a threshold expression string or { threshold, abortOnFail, delayAbortEval }, got ${show(item)}`);
     return undefined;
   }
   let ok = true;
   for (const o of item.opaque) {
-    problem(o.unknown.line, `${where} contains ${o.unknown.what}, which cannot be read statically; ${THRESHOLDS_HINT}`);
+    problem(o.unknown.at, `${where} contains ${o.unknown.what}, which cannot be read statically; ${THRESHOLDS_HINT}`);
     ok = false;
   }
   const out: { threshold?: string; abortOnFail?: boolean; delayAbortEval?: string | number } = {};
-  for (const [key, { value, line: at }] of item.props) {
+  for (const [key, { value, at: keyAt }] of item.props) {
     if (value instanceof Unknown) {
-      problem(value.line, `${where}.${key} is ${value.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
+      problem(value.at, `${where}.${key} is ${value.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
       ok = false;
     } else if (!THRESHOLD_KEYS.has(key)) {
       // k6 decodes the object leniently (metrics/thresholds.go rawThresholdConfig): a misspelt key is silently ignored.
-      problem(at, `${where} has the unknown key ${JSON.stringify(key)} (k6 ignores it); use threshold, abortOnFail and delayAbortEval`);
+      problem(keyAt, `${where} has the unknown key ${JSON.stringify(key)} (k6 ignores it); use threshold, abortOnFail and delayAbortEval`);
       ok = false;
     } else if (key === 'threshold' && typeof value === 'string') out.threshold = value;
     else if (key === 'abortOnFail' && typeof value === 'boolean') out.abortOnFail = value;
     else if (key === 'delayAbortEval' && (typeof value === 'string' || typeof value === 'number')) out.delayAbortEval = value;
     else if (value !== undefined && !(key === 'delayAbortEval' && value === null)) {
       const want = key === 'threshold' ? 'a string' : key === 'abortOnFail' ? 'a boolean' : 'a duration string or milliseconds';
-      problem(at, `${where}.${key} must be ${want}, got ${show(value)}`);
+      problem(keyAt, `${where}.${key} must be ${want}, got ${show(value)}`);
       ok = false;
     }
   }
   if (out.threshold === undefined) {
-    if (ok) problem(line, `${where} has no threshold expression; add threshold: 'p(95)<200' (for example)`);
+    if (ok) problem(at, `${where} has no threshold expression; add threshold: 'p(95)<200' (for example)`);
     return undefined;
   }
   return ok ? { ...out, threshold: out.threshold } : undefined;
 }
 
-function readTags(value: Value, line: number, problem: (line: number, message: string) => void): Record<string, string> | undefined {
+function readTags(value: Value, at: Loc, problem: (at: Loc, message: string) => void): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Unknown) {
-    problem(value.line, `options.tags are ${value.what} and cannot be read statically; ${TAGS_HINT}`);
+    problem(value.at, `options.tags are ${value.what} and cannot be read statically; ${TAGS_HINT}`);
     return undefined;
   }
   if (!(value instanceof Obj)) {
-    problem(line, `options.tags must be an object of tag name to string, got ${show(value)}`);
+    problem(at, `options.tags must be an object of tag name to string, got ${show(value)}`);
     return undefined;
   }
   let ok = true;
   for (const o of value.opaque) {
-    problem(o.unknown.line, `options.tags contain ${o.unknown.what}, which cannot be read statically; ${TAGS_HINT}`);
+    problem(o.unknown.at, `options.tags contain ${o.unknown.what}, which cannot be read statically; ${TAGS_HINT}`);
     ok = false;
   }
   const out: Record<string, string> = {};
-  for (const [key, { value: v, line: at }] of value.props) {
+  for (const [key, { value: v, at: keyAt }] of value.props) {
     const where = `options.tags.${/^[A-Za-z_$][\w$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`}`;
     if (RESERVED_TAGS.includes(key)) {
-      problem(at, `${where} is reserved: the platform sets the ${key} tag on every runner, a script must not override it; remove it`);
+      problem(keyAt, `${where} is reserved: the platform sets the ${key} tag on every runner, a script must not override it; remove it`);
       ok = false;
     } else if (v instanceof Unknown) {
-      problem(v.line, `${where} is ${v.what} and cannot be read statically; ${TAGS_HINT}`);
+      problem(v.at, `${where} is ${v.what} and cannot be read statically; ${TAGS_HINT}`);
       ok = false;
     } else if (typeof v !== 'string') {
       // lib/options.go RunTags is map[string]string: k6 refuses a number or boolean too.
       if (v === undefined) continue; // JSON drops it, as k6 does
-      problem(at, `${where} must be a string (k6 tags are strings), got ${show(v)}; ${TAGS_HINT}`);
+      problem(keyAt, `${where} must be a string (k6 tags are strings), got ${show(v)}; ${TAGS_HINT}`);
       ok = false;
     } else {
       out[key] = v;

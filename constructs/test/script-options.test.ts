@@ -145,7 +145,7 @@ describe('readScriptOptions', () => {
         {
           line: 3,
           message:
-            "options.thresholds contain a spread of the imported value slo, which cannot be read statically; declare them in the test's `thresholds` config instead",
+            'options.thresholds contain a spread of slo imported from "./slo.js", which cannot be read statically; declare them in the test\'s `thresholds` config instead',
         },
       ]);
     });
@@ -156,7 +156,7 @@ describe('readScriptOptions', () => {
           {
             line: 4,
             message:
-              "options contain a spread of the imported value base, which may set options.thresholds or options.tags and cannot be read statically; declare them in the test's `thresholds` config instead, and declare tags as string literals",
+              'options contain a spread of base imported from "./base.js", which may set options.thresholds or options.tags and cannot be read statically; declare them in the test\'s `thresholds` config instead, and declare tags as string literals',
           },
         ],
       });
@@ -170,18 +170,17 @@ describe('readScriptOptions', () => {
             'options are a function call (JSON.parse(open("./options.json"))) and cannot be read statically; declare them in the test\'s `thresholds` config instead, and declare tags as string literals',
         },
       ]);
-      expect(read(["export { options } from './options.js';"]).problems).toEqual([
+      // Another file is not at hand for a single script (entryScriptOptions follows bundled modules).
+      const notAtHand =
+        'options are imported from "./options.js", which is not at hand (not a bundled local module) and cannot be read statically; ' +
+        "declare them in the test's `thresholds` config instead, and declare tags as string literals";
+      expect(read(["export { options } from './options.js';"]).problems).toEqual([{ line: 1, message: notAtHand }]);
+      expect(read(["import { options } from './options.js';", 'export { options };']).problems).toEqual([{ line: 1, message: notAtHand }]);
+      expect(read(['export let options;']).problems).toEqual([
         {
           line: 1,
           message:
-            'options are re-exported from "./options.js" and cannot be read from this file; declare `export const options = {...}` in the entry script, or declare them in the test\'s `thresholds` config instead',
-        },
-      ]);
-      expect(read(["import { options } from './options.js';", 'export { options };']).problems).toEqual([
-        {
-          line: 2,
-          message:
-            "the exported options are imported as options and cannot be read statically; declare them in the test's `thresholds` config instead",
+            "options are declared without a value (options) and cannot be read statically; declare them in the test's `thresholds` config instead, and declare tags as string literals",
         },
       ]);
     });
@@ -343,6 +342,45 @@ describe('options of a script bundle', () => {
     const options = (entry: string) => new TestScripts(Testing.chart(), 'S', { testName: 't', entry, scriptsDir: repoScripts }).options;
     expect(options('sample.js')).toEqual({ problems: [] });
     expect(options('smoke.js')).toEqual({ thresholds: { http_req_failed: ['rate<0.01'], checks: ['rate>0.99'] }, problems: [] });
+  });
+
+  test('follows values imported from the bundle: shared options, SLOs and tags in local modules', () => {
+    // GIVEN options assembled from modules of the bundle, as larger k6 projects do
+    const dir = scriptsDir({
+      'tests/checkout.js': [
+        "import { base } from '../lib/options.js';",
+        "import * as slo from '../lib/slo.js';",
+        'export const options = {',
+        '  ...base,',
+        '  thresholds: { ...slo.api, checks: [slo.CHECKS] },',
+        '};',
+        'export default function () {}',
+      ].join('\n'),
+      'lib/options.js': "import { TEAM } from './team.js';\nexport const base = { tags: { team: TEAM } };",
+      'lib/team.js': "const team = 'checkout';\nexport { team as TEAM };",
+      'lib/slo.js': "export const CHECKS = 'rate>0.99';\nexport const api = { http_req_duration: ['p(95)<300'] };",
+      'reexport.js': "export { options } from './lib/shared.js';\nexport default function () {}",
+      'lib/shared.js': "import { api } from './slo.js';\nexport const options = { thresholds: api, tags: { team: String(42) } };",
+    });
+    // WHEN
+    const checkout = new TestScripts(Testing.chart(), 'S', { testName: 't', entry: 'tests/checkout.js', scriptsDir: dir }).options;
+    const reexport = new TestScripts(Testing.chart(), 'R', { testName: 'r', entry: 'reexport.js', scriptsDir: dir }).options;
+    // THEN values are followed across files; problems in another file name it
+    expect(checkout).toEqual({
+      thresholds: { http_req_duration: ['p(95)<300'], checks: ['rate>0.99'] },
+      tags: { team: 'checkout' },
+      problems: [],
+    });
+    expect(reexport).toEqual({
+      thresholds: { http_req_duration: ['p(95)<300'] },
+      problems: [
+        {
+          file: 'lib/shared.js',
+          line: 2,
+          message: 'options.tags.team is a function call (String(42)) and cannot be read statically; declare tags as string literals',
+        },
+      ],
+    });
   });
 
   test('a TypeScript entry script', () => {
