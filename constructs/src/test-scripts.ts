@@ -84,7 +84,7 @@ export interface TestScriptsProps {
  * A path computed at run time cannot be bundled and fails the synth with the file and line.
  *
  * Remote modules (`https://jslib.k6.io/...`) are not bundled: k6 fetches them when the test starts, so runners need
- * egress to their host. k6 built-ins (`k6`, `k6/http`) and extensions (`k6/x/...`) are left to k6; {@link modules}
+ * egress to their host. k6 built-ins (`k6`, `k6/http`) and extensions (`k6/x/...`) are left to k6; {@link TestScripts.modules}
  * lists them so the runner image can be checked against them.
  */
 export class TestScripts extends Construct {
@@ -402,7 +402,11 @@ function scanScript(source: string, fileName: string): ScriptScan {
         const arg = literalPath(node.arguments[0]);
         if (arg !== undefined) references.push({ kind: isFs ? 'fs-open' : 'open', path: arg.path, line, inFunction, viaResolve: arg.viaResolve });
         else if (node.arguments[0] !== undefined) {
-          computed(node, 'open()', "pass a string literal such as open('./data.csv') or open(import.meta.resolve('./data.csv'))");
+          computed(
+            node,
+            'open()',
+            "pass a string literal such as open('./data.csv') or open(import.meta.resolve('./data.csv')) (a helper taking a path can take the opened content instead: parse(open('./data.csv')))",
+          );
         }
       } else if (grpc && ts.isPropertyAccessExpression(callee) && callee.name.text === 'loadProtoset' && node.arguments.length === 1) {
         const arg = literalPath(node.arguments[0]);

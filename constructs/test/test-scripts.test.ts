@@ -249,7 +249,7 @@ describe('TestScripts', () => {
       });
       // THEN
       expect(() => bundleScripts(dir, 'main.js')).toThrow(
-        "TestScripts: 'lib/data.js' line 3: open() with a computed path cannot be bundled (the file is only known at run time); pass a string literal such as open('./data.csv') or open(import.meta.resolve('./data.csv'))",
+        "TestScripts: 'lib/data.js' line 3: open() with a computed path cannot be bundled (the file is only known at run time); pass a string literal such as open('./data.csv') or open(import.meta.resolve('./data.csv')) (a helper taking a path can take the opened content instead: parse(open('./data.csv')))",
       );
     });
 
