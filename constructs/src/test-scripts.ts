@@ -177,7 +177,7 @@ export function bundleScriptTree(scriptsDir: string, entry: string): ScriptBundl
   const warnings: string[] = [];
   const relOf = (abs: string) => path.relative(root, abs).split(path.sep).join('/');
 
-  const add = (abs: string, importedBy: string | undefined): { rel: string; content: Buffer; isNew: boolean } => {
+  const add = (abs: string, importedBy: string | undefined): { rel: string; content: Buffer } => {
     const real = realpathSync(abs);
     if (!isInside(root, real)) {
       throw new Error(
@@ -186,7 +186,7 @@ export function bundleScriptTree(scriptsDir: string, entry: string): ScriptBundl
     }
     const rel = relOf(abs);
     const raw = readFileSync(abs);
-    if (files.has(rel)) return { rel, content: raw, isNew: false };
+    if (files.has(rel)) return { rel, content: raw };
     const key = rel.split('/').join(DIR_SEPARATOR);
     if (!KEY.test(key) || key.length > 253) {
       throw new Error(
@@ -205,7 +205,7 @@ export function bundleScriptTree(scriptsDir: string, entry: string): ScriptBundl
         ? { path: rel, key, content: text, binary: false, sizeBytes: raw.length }
         : { path: rel, key, content: raw.toString('base64'), binary: true, sizeBytes: raw.length },
     );
-    return { rel, content: raw, isNew: true };
+    return { rel, content: raw };
   };
 
   /** Checks one resolved target (inside scripts/, exists) and adds it; `what` describes the reference for errors. */
@@ -234,9 +234,12 @@ export function bundleScriptTree(scriptsDir: string, entry: string): ScriptBundl
     for (const imported of protoImports(content.toString('utf8'))) visitProto(rel, line, importPaths, imported, seen);
   };
 
+  const scanned = new Set<string>();
   const visit = (abs: string, importedBy: string | undefined) => {
-    const { rel, content, isNew } = add(abs, importedBy);
-    if (!isNew || !SCRIPT_FILE.test(rel)) return; // seen, or a data file: no imports
+    const { rel, content } = add(abs, importedBy);
+    // Scanned already, or a data file (no imports). A module also open()ed as text is still scanned when imported.
+    if (scanned.has(rel) || !SCRIPT_FILE.test(rel)) return;
+    scanned.add(rel);
     const dir = path.dirname(abs);
     const scan = scanScript(content.toString('utf8'), rel);
     if (scan.problems.length > 0) {
@@ -294,6 +297,7 @@ export function bundleScriptTree(scriptsDir: string, entry: string): ScriptBundl
   visit(entryAbs, undefined);
   return { files: [...files.values()], modules, remoteModules, warnings };
 }
+
 /**
  * Local paths a k6 script loads: relative static/dynamic imports, re-exports and require()s, and the literal paths of
  * open() (init context and `k6/experimental/fs`), gRPC `load()` files and `loadProtoset()`, as written.

@@ -174,6 +174,15 @@ describe('TestScripts', () => {
       expect(bundleScripts(dir, 'main.js').map((f) => f.path)).toEqual(['main.js', 'lib/load.js', 'data/users.json']);
     });
 
+    test('a module open()ed as text before it is imported is still scanned for its own imports', () => {
+      const dir = scriptsDir({
+        'main.js': "const src = open('./lib/a.js');\nimport './lib/a.js';",
+        'lib/a.js': "const rows = open('./rows.csv');",
+        'lib/rows.csv': 'a',
+      });
+      expect(bundleScripts(dir, 'main.js').map((f) => f.path)).toEqual(['main.js', 'lib/a.js', 'lib/rows.csv']);
+    });
+
     test('open() of k6/experimental/fs resolves relative to the entry script, from any module', () => {
       // GIVEN internal/js/modules/k6/experimental/fs/module.go openImpl (k6 v1.7.1): fsext.Abs(initEnv.CWD.Path, path),
       // CWD being the entry script's directory.
