@@ -159,6 +159,8 @@ export interface ScriptModuleCheck {
  *   non-conventional module path might provide it (a warning).
  * - `k6/browser` needs an image with a browser: the official `grafana/k6:<version>-with-browser`. The official image
  *   without it, and images built with extensions (on the official image), are errors; other images a warning.
+ * - Remote (`https://`) modules are fetched by each runner at start: a warning when the test's `targets` allow no
+ *   HTTPS egress (port 443) to an IP block.
  */
 export function checkScriptModules(cfg: PlatformConfig, scripts: ReadonlyMap<string, TestScripts>, runnerImage: string): ScriptModuleCheck {
   const errors: string[] = [];
@@ -171,6 +173,14 @@ export function checkScriptModules(cfg: PlatformConfig, scripts: ReadonlyMap<str
   cfg.tests.forEach((test, i) => {
     const bundle = scripts.get(test.name);
     if (bundle === undefined) return;
+    // Remote modules are fetched by every runner when it starts: over HTTPS, through the runner NetworkPolicy.
+    const remote = bundle.remoteModules[0];
+    if (remote !== undefined && !test.targets.some((t) => t.cidr !== undefined && t.ports.includes(443))) {
+      warnings.push(
+        `LoadTestPlatform: 'tests[${i}].script' ${test.script} imports ${remote.module} (${remote.file} line ${remote.line}), which k6 fetches when each runner starts, ` +
+          `but 'tests[${i}].targets' allow no HTTPS egress to an IP block (port 443); add the module host's addresses, or bundle the module as a local file`,
+      );
+    }
     const seen = new Set<string>();
     for (const m of bundle.modules) {
       if (seen.has(m.module)) continue;

@@ -665,6 +665,19 @@ describe('k6 modules the scripts import, against the runner image (buildPlatform
     ]);
   });
 
+  test('remote modules with no HTTPS egress for the runners: a warning naming the targets field', () => {
+    // GIVEN a script importing a jslib module, fetched by every runner when it starts
+    const dir = scriptsDir({ 'remote.js': "import { uuidv4 } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';\nexport default function () {}" });
+    const build = (targets: unknown[]) =>
+      buildPlatform(Testing.app(), { config: parsePlatformConfig({ tests: [{ name: 'remote', script: 'remote.js', targets }] }), scriptsDir: dir });
+    // THEN
+    expect(build([{ namespace: 'shop', ports: [8080] }]).warnings).toEqual([
+      "LoadTestPlatform: 'tests[0].script' remote.js imports https://jslib.k6.io/k6-utils/1.4.0/index.js (remote.js line 1), which k6 fetches when each runner starts, " +
+        "but 'tests[0].targets' allow no HTTPS egress to an IP block (port 443); add the module host's addresses, or bundle the module as a local file",
+    ]);
+    expect(build([{ cidr: '0.0.0.0/0', ports: [443] }]).warnings).toEqual([]);
+  });
+
   test('every problem of every test is reported at once', () => {
     expect(() =>
       platform([
