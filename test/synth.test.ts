@@ -118,6 +118,33 @@ describe('synthesize', () => {
     expect(readTree(outDir)).toEqual(before);
     expect(readdirSync(path.dirname(outDir))).toEqual(['dist']);
   });
+
+  test('what the scripts need from the runner image is checked: a missing extension fails, an unknown image is a note', () => {
+    // GIVEN a browser test with a CA bundle from the image, and a test importing an extension nobody declared
+    const root = repoCopy();
+    writeFileSync(
+      path.join(root, 'scripts', 'ui.js'),
+      "import { browser } from 'k6/browser';\nconst ca = open('/etc/ssl/certs/ca-certificates.crt');\nexport default async function () {}\n",
+    );
+    writeFileSync(path.join(root, 'scripts', 'fake.js'), "import faker from 'k6/x/faker';\nexport default function () {}\n");
+    const qa =
+      'config:\n  k6platform:runner:\n    image: registry.example.com/qa/k6-chrome:1.0.0\n  k6platform:tests:\n    - name: ui\n      script: ui.js\n';
+    writeFileSync(path.join(root, 'Pulumi.qa.yaml'), qa);
+    // WHEN
+    const results = synthesize({ rootDir: root, outDir: path.join(root, 'dist'), environments: ['qa'] });
+    // THEN the synth says what it could not check
+    expect(results.get('qa')!.notes).toEqual(
+      expect.arrayContaining([
+        `TestScripts: 'ui.js' line 2: open() of the absolute path "/etc/ssl/certs/ca-certificates.crt" is not bundled; it must exist in the runner image`,
+        "LoadTestPlatform: 'tests[0].script' ui.js imports k6/browser (ui.js line 1): make sure the runner image registry.example.com/qa/k6-chrome:1.0.0 has a browser (the official one is grafana/k6:1.7.1-with-browser)",
+      ]),
+    );
+    // AND a k6/x module no extension provides fails the synth
+    writeFileSync(path.join(root, 'Pulumi.qa.yaml'), 'config:\n  k6platform:tests:\n    - name: fake\n      script: fake.js\n');
+    expect(() => synthesize({ rootDir: root, outDir: path.join(root, 'dist'), environments: ['qa'] })).toThrow(
+      /LoadTestPlatform: 'tests\[0\]\.script' fake\.js imports k6\/x\/faker \(fake\.js line 1\), which no 'runner\.extensions' entry provides/,
+    );
+  });
 });
 
 describe('npx cdk8s synth (the README command)', () => {

@@ -11,6 +11,7 @@ export * from './labels';
 export * from './platform-config';
 export * from './monitoring-stack';
 export * from './test-scripts';
+export * from './script-options';
 export * from './grafana-dashboards';
 export * from './load-test';
 export * from './thresholds';

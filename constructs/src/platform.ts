@@ -8,8 +8,9 @@ import { platformLabels } from './labels';
 import { LoadTest } from './load-test';
 import { MonitoringStack, PROMETHEUS_PORT, remoteWriteUrl } from './monitoring-stack';
 import type { PlatformConfig } from './platform-config';
-import { RunnerImage, runnerImagePropsFromConfig } from './runner-image';
+import { extensionJsModule, RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
+import { versions } from './versions';
 
 /** Props of {@link buildPlatform}. */
 export interface PlatformProps {
@@ -45,6 +46,8 @@ export interface PlatformCharts {
   readonly runnerImage: RunnerImage;
   /** The in-cluster build of the runner image (only with extensions and `runner.build: in-cluster`); `loadTests` depends on it. */
   readonly runnerImageBuild?: Chart;
+  /** Notes for the user: what the synth could not check (script bundles, modules the runner image may lack). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -101,6 +104,11 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     );
   }
 
+  // Every k6 module a script imports must exist in the runner image: fail now rather than in every runner's init.
+  const moduleCheck = checkScriptModules(cfg, scripts, runnerImage.imageRef);
+  if (moduleCheck.errors.length > 0) throw new Error(moduleCheck.errors.join('\n'));
+  const warnings = [...[...scripts.values()].flatMap((s) => s.warnings), ...moduleCheck.warnings];
+
   // One distributed run per test (LoadTest): Indexed runner Job + starter (mode "jobs", or a CronJob with a schedule),
   // or a k6-operator TestRun (mode "operator").
   const runs = new Map<string, LoadTest>();
@@ -129,9 +137,101 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     scripts,
     runs,
     runnerImage,
+    warnings,
     ...(runnerImageBuild ? { runnerImageBuild } : {}),
     ...(dashboards ? { dashboards } : {}),
   };
+}
+
+/** What {@link checkScriptModules} found. */
+export interface ScriptModuleCheck {
+  /** Modules the runner image certainly lacks: the synth fails with these. */
+  readonly errors: readonly string[];
+  /** Modules the platform cannot tell about (an extension or image it does not know): the user may know better. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Checks the k6 modules each test's scripts import ({@link TestScripts.modules}) against the runner image:
+ * - `k6/x/<name>` needs a `runner.extensions` entry providing it ({@link extensionJsModule}). The official image has
+ *   no extensions, and k6 v1.7.1's automatic extension resolution (on by default, cmd/state/state.go) would fetch an
+ *   unpinned build at run time, which runners are not allowed to reach. An error, unless an extension with a
+ *   non-conventional module path might provide it (a warning).
+ * - `k6/browser` needs an image with a browser: the official `grafana/k6:<version>-with-browser`. The official image
+ *   without it, and images built with extensions (on the official image), are errors; other images a warning.
+ * - Remote (`https://`) modules are fetched by each runner at start: a warning when the test's `targets` allow no
+ *   HTTPS egress (port 443) to an IP block.
+ */
+export function checkScriptModules(cfg: PlatformConfig, scripts: ReadonlyMap<string, TestScripts>, runnerImage: string): ScriptModuleCheck {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const extensions = cfg.runner.extensions;
+  const provided = new Set(extensions.map((e) => extensionJsModule(e.module)).filter((m): m is string => m !== undefined));
+  const unknown = extensions.filter((e) => extensionJsModule(e.module) === undefined).map((e) => e.module);
+  const k6Version = cfg.runner.k6Version;
+  const browserImage = `${versions.k6Image}:${k6Version}-with-browser`;
+  cfg.tests.forEach((test, i) => {
+    const bundle = scripts.get(test.name);
+    if (bundle === undefined) return;
+    // Remote modules are fetched by every runner when it starts: over HTTPS, through the runner NetworkPolicy.
+    const remote = bundle.remoteModules[0];
+    if (remote !== undefined && !test.targets.some((t) => t.cidr !== undefined && t.ports.includes(443))) {
+      warnings.push(
+        `LoadTestPlatform: 'tests[${i}].script' ${test.script} imports ${remote.module} (${remote.file} line ${remote.line}), which k6 fetches when each runner starts, ` +
+          `but 'tests[${i}].targets' allow no HTTPS egress to an IP block (port 443); add the module host's addresses, or bundle the module as a local file`,
+      );
+    }
+    const seen = new Set<string>();
+    for (const m of bundle.modules) {
+      if (seen.has(m.module)) continue;
+      seen.add(m.module);
+      const who = `LoadTestPlatform: 'tests[${i}].script' ${test.script} imports ${m.module} (${m.file} line ${m.line})`;
+      if (m.module.startsWith('k6/x/')) {
+        if (provided.has(m.module)) continue;
+        const name = m.module.slice('k6/x/'.length);
+        if (unknown.length > 0) {
+          warnings.push(
+            `${who}, which no 'runner.extensions' entry provides by name (github.com/<owner>/xk6-${name.split('/')[0]} provides k6/x/${name.split('/')[0]}); ` +
+              `make sure one of ${unknown.join(', ')} provides it`,
+          );
+        } else {
+          errors.push(
+            `${who}, which no 'runner.extensions' entry provides (${extensions.length === 0 ? 'none declared' : `declared: ${extensions.map((e) => e.module).join(', ')}`}); ` +
+              `add the xk6 extension that provides it (by convention github.com/<owner>/xk6-${name.split('/')[0]}) to 'runner.extensions'`,
+          );
+        }
+      } else if (m.module === 'k6/browser') {
+        const { browser, withBrowser } = imageBrowser(runnerImage, browserImage);
+        if (extensions.length > 0) {
+          errors.push(
+            `${who}, but 'runner.extensions' builds k6 on ${versions.k6Image}:${k6Version}, which has no browser; ` +
+              `run browser tests on 'runner.image' ${browserImage} (without extensions)`,
+          );
+        } else if (browser === false) {
+          errors.push(`${who}, but runners use ${runnerImage}, which has no browser; set 'runner.image' to ${withBrowser}`);
+        } else if (browser === undefined) {
+          warnings.push(`${who}: make sure the runner image ${runnerImage} has a browser (the official one is ${browserImage})`);
+        }
+      }
+    }
+  });
+  return { errors, warnings };
+}
+
+/**
+ * Whether an image has a browser: for the official k6 image, whether its tag ends in `-with-browser` (and the tag that
+ * would); undefined for other images and digest-only references.
+ */
+function imageBrowser(image: string, fallback: string): { browser: boolean | undefined; withBrowser: string } {
+  const [name, digest] = image.split('@') as [string, string | undefined];
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  const repository = colon > slash ? name.slice(0, colon) : name;
+  const tag = colon > slash ? name.slice(colon + 1) : undefined;
+  const official = [versions.k6Image, `docker.io/${versions.k6Image}`, `index.docker.io/${versions.k6Image}`].includes(repository);
+  if (!official || (tag === undefined && digest !== undefined)) return { browser: undefined, withBrowser: fallback };
+  const t = tag ?? 'latest';
+  return { browser: t.endsWith('with-browser'), withBrowser: t === 'latest' ? fallback : `${repository}:${t}-with-browser` };
 }
 
 /** A fresh App for one environment, not writing anywhere until asked. */

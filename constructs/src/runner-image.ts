@@ -130,6 +130,25 @@ const DEFAULT_BUILDER_RESOURCES: ResourceRequirements = {
   limits: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '10Gi' },
 };
 
+/**
+ * The JavaScript module an xk6 extension provides, by the xk6 naming convention: `github.com/grafana/xk6-faker` provides
+ * `k6/x/faker`, `github.com/grafana/xk6-sql-driver-postgres` provides `k6/x/sql/driver/postgres` (a major-version
+ * suffix such as `/v2` is ignored). Undefined when the module path does not follow the convention (the extension may
+ * still provide a module; only its code says which). Output extensions (`xk6-output-...`, `xk6-dashboard`) provide no
+ * module a script imports.
+ */
+export function extensionJsModule(module: string): string | undefined {
+  const name =
+    module
+      .replace(/\/v[0-9]+$/, '')
+      .split('/')
+      .pop() ?? '';
+  const m = /^xk6-(.+)$/.exec(name);
+  if (!m) return undefined;
+  const driver = /^sql-driver-(.+)$/.exec(m[1]!);
+  return `k6/x/${driver ? `sql/driver/${driver[1]}` : m[1]}`;
+}
+
 /** `module@vX.Y.Z` for each extension, sorted by module: the order never changes the Dockerfile or the tag. */
 export function extensionSpecs(extensions: readonly K6Extension[] = []): string[] {
   return [...extensions]

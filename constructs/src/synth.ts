@@ -96,7 +96,7 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
       mkdirSync(envDir, { recursive: true });
       const { app, charts } = buildEnvironment(config, scriptsDir, envDir, path.join(rootDir, 'dashboards', 'generated'));
       app.synth();
-      const notes: string[] = [];
+      const notes: string[] = [...charts.warnings];
       writeFileSync(
         path.join(envDir, 'kube-prometheus-stack.values.yaml'),
         GENERATED_HEADER + YAML.stringify(charts.monitoringStack.values, { lineWidth: 0 }),

@@ -359,6 +359,32 @@ describe('LoadTest, mode "jobs"', () => {
     expect(d).toMatch(/^r9lives-[0-9a-f]{6}$/);
   });
 
+  test("binary files (binaryData keys) are mounted like text files: open('./fixtures/logo.png', 'b') finds its bytes", () => {
+    // GIVEN a script that uploads a binary fixture (not valid UTF-8, so the bundle keeps it in binaryData)
+    const dir = mkdtempSync(path.join(tmpdir(), 'k6-binary-'));
+    try {
+      mkdirSync(path.join(dir, 'fixtures'));
+      writeFileSync(path.join(dir, 'upload.js'), "const logo = open('./fixtures/logo.png', 'b');\nexport default function () {}\n");
+      writeFileSync(path.join(dir, 'fixtures', 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0x00]));
+      // WHEN
+      const { objs, lt } = synth({ name: 'upload' }, {}, 'upload.js', dir);
+      // THEN the runner's scripts volume maps the binaryData key back to its path under /scripts
+      const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('k6-upload-'))!;
+      expect(Object.keys(cm.binaryData)).toEqual(['fixtures__logo.png']);
+      const volumes = find(objs, 'Job', `${lt.runId}-runner`).spec.template.spec.volumes as Obj[];
+      expect(volumes.find((v) => v.name === 'scripts')!.configMap).toEqual({
+        name: cm.metadata.name,
+        items: [
+          { key: 'upload.js', path: 'upload.js' },
+          { key: 'fixtures__logo.png', path: 'fixtures/logo.png' },
+        ],
+      });
+      expectValidAndRestricted(objs);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a schedule makes a CronJob whose Job name is each run's testid, with the starter beside runner 0", () => {
     // GIVEN a nightly test
     const { objs, lt } = synth({ name: 'nightly', runId: 'nightly', schedule: '0 2 * * *', timeZone: 'Europe/Berlin', duration: '5m' });
@@ -746,5 +772,114 @@ describe('LoadTest in the platform (buildPlatform)', () => {
     expect(find(objs, 'TestRun', op.runId).spec.script).toEqual({ localFile: '/scripts/smoke.js' });
     // AND everything in the load-test chart is schema-valid and restricted-profile clean
     expectValidAndRestricted(objs);
+  });
+});
+
+describe('k6 modules the scripts import, against the runner image (buildPlatform)', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const scriptsDir = (files: Record<string, string>) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'k6-modules-'));
+    dirs.push(dir);
+    for (const [rel, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), content);
+    }
+    return dir;
+  };
+  const scripts = scriptsDir({
+    'data.js': "import http from 'k6/http';\nimport { gen } from './lib/gen.js';\nexport default function () { http.get(gen()); }",
+    'lib/gen.js': "import faker from 'k6/x/faker';\nexport const gen = () => faker.internet.url();",
+    'db.js': "import sql from 'k6/x/sql';\nimport driver from 'k6/x/sql/driver/postgres';\nexport default function () {}",
+    'ui.js': "import { browser } from 'k6/browser';\nexport default async function () { const page = await browser.newPage(); await page.close(); }",
+    'custom.js': "import custom from 'k6/x/custom';\nexport default function () {}",
+  });
+  const build = { registry: 'registry.example.com', repository: 'team/k6', build: 'local' };
+  const platform = (tests: { name: string; script: string }[], runner: Record<string, unknown> = {}) =>
+    buildPlatform(Testing.app(), { config: parsePlatformConfig({ tests, runner }), scriptsDir: scripts });
+
+  test('k6/x/<name> with no runner.extensions entry providing it fails, naming the test, the file and line, and the field', () => {
+    // GIVEN an extension module imported by a helper, and none declared
+    // WHEN / THEN
+    expect(() => platform([{ name: 'data', script: 'data.js' }])).toThrow(
+      "LoadTestPlatform: 'tests[0].script' data.js imports k6/x/faker (lib/gen.js line 1), which no 'runner.extensions' entry provides (none declared); " +
+        "add the xk6 extension that provides it (by convention github.com/<owner>/xk6-faker) to 'runner.extensions'",
+    );
+    expect(() =>
+      platform([{ name: 'db', script: 'db.js' }], { ...build, extensions: [{ module: 'github.com/grafana/xk6-sql', version: 'v1.0.0' }] }),
+    ).toThrow(
+      "LoadTestPlatform: 'tests[0].script' db.js imports k6/x/sql/driver/postgres (db.js line 2), which no 'runner.extensions' entry provides (declared: github.com/grafana/xk6-sql)",
+    );
+  });
+
+  test('k6/x/<name> provided by an extension (xk6-<name>, xk6-sql-driver-<db>, /vN suffix) passes', () => {
+    const charts = platform(
+      [
+        { name: 'data', script: 'data.js' },
+        { name: 'db', script: 'db.js' },
+      ],
+      {
+        ...build,
+        extensions: [
+          { module: 'github.com/grafana/xk6-faker', version: 'v0.4.4' },
+          { module: 'github.com/grafana/xk6-sql/v2', version: 'v2.0.0' },
+          { module: 'github.com/grafana/xk6-sql-driver-postgres', version: 'v0.1.1' },
+        ],
+      },
+    );
+    expect(charts.warnings).toEqual([]);
+    expect(charts.scripts.get('db')!.modules.map((m) => m.module)).toEqual(['k6/x/sql', 'k6/x/sql/driver/postgres']);
+  });
+
+  test('an extension whose module path does not say which module it provides makes a warning, not an error', () => {
+    const charts = platform([{ name: 'custom', script: 'custom.js' }], {
+      ...build,
+      extensions: [{ module: 'example.com/acme/k6-custom', version: 'v1.0.0' }],
+    });
+    expect(charts.warnings).toEqual([
+      "LoadTestPlatform: 'tests[0].script' custom.js imports k6/x/custom (custom.js line 1), which no 'runner.extensions' entry provides by name " +
+        '(github.com/<owner>/xk6-custom provides k6/x/custom); make sure one of example.com/acme/k6-custom provides it',
+    ]);
+  });
+
+  test('k6/browser needs an image with a browser: the official image without one, or a build with extensions, fails', () => {
+    const ui = [{ name: 'ui', script: 'ui.js' }];
+    expect(() => platform(ui)).toThrow(
+      "LoadTestPlatform: 'tests[0].script' ui.js imports k6/browser (ui.js line 1), but runners use grafana/k6:1.7.1, which has no browser; set 'runner.image' to grafana/k6:1.7.1-with-browser",
+    );
+    expect(() => platform(ui, { image: 'grafana/k6:1.6.0' })).toThrow("set 'runner.image' to grafana/k6:1.6.0-with-browser");
+    expect(() => platform(ui, { ...build, extensions: [{ module: 'github.com/grafana/xk6-faker', version: 'v0.4.4' }] })).toThrow(
+      "LoadTestPlatform: 'tests[0].script' ui.js imports k6/browser (ui.js line 1), but 'runner.extensions' builds k6 on grafana/k6:1.7.1, which has no browser; " +
+        "run browser tests on 'runner.image' grafana/k6:1.7.1-with-browser (without extensions)",
+    );
+  });
+
+  test('k6/browser on the official -with-browser image passes; on an image the platform does not know, a warning', () => {
+    expect(platform([{ name: 'ui', script: 'ui.js' }], { image: 'grafana/k6:1.7.1-with-browser' }).warnings).toEqual([]);
+    expect(platform([{ name: 'ui', script: 'ui.js' }], { image: 'registry.example.com/team/k6-chrome:1.0.0' }).warnings).toEqual([
+      "LoadTestPlatform: 'tests[0].script' ui.js imports k6/browser (ui.js line 1): make sure the runner image registry.example.com/team/k6-chrome:1.0.0 has a browser (the official one is grafana/k6:1.7.1-with-browser)",
+    ]);
+  });
+
+  test('remote modules with no HTTPS egress for the runners: a warning naming the targets field', () => {
+    // GIVEN a script importing a jslib module, fetched by every runner when it starts
+    const dir = scriptsDir({ 'remote.js': "import { uuidv4 } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';\nexport default function () {}" });
+    const build = (targets: unknown[]) =>
+      buildPlatform(Testing.app(), { config: parsePlatformConfig({ tests: [{ name: 'remote', script: 'remote.js', targets }] }), scriptsDir: dir });
+    // THEN
+    expect(build([{ namespace: 'shop', ports: [8080] }]).warnings).toEqual([
+      "LoadTestPlatform: 'tests[0].script' remote.js imports https://jslib.k6.io/k6-utils/1.4.0/index.js (remote.js line 1), which k6 fetches when each runner starts, " +
+        "but 'tests[0].targets' allow no HTTPS egress to an IP block (port 443); add the module host's addresses, or bundle the module as a local file",
+    ]);
+    expect(build([{ cidr: '0.0.0.0/0', ports: [443] }]).warnings).toEqual([]);
+  });
+
+  test('every problem of every test is reported at once', () => {
+    expect(() =>
+      platform([
+        { name: 'data', script: 'data.js' },
+        { name: 'ui', script: 'ui.js' },
+      ]),
+    ).toThrow(/tests\[0\]\.script' data\.js imports k6\/x\/faker[^\n]*\nLoadTestPlatform: 'tests\[1\]\.script' ui\.js imports k6\/browser/);
   });
 });

@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { bundleScripts, CONFIG_MAP_LIMIT_BYTES, localReferences, TestScripts } from '../src/test-scripts';
+import { bundleScripts, bundleScriptTree, CONFIG_MAP_LIMIT_BYTES, localReferences, TestScripts } from '../src/test-scripts';
 
 const repoScripts = path.join(__dirname, '..', '..', 'scripts');
 
 /** A scripts directory built from a map of relative path -> content. */
-function scriptsDir(files: Record<string, string>): string {
+function scriptsDir(files: Record<string, string | Buffer>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'k6-scripts-'));
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -90,6 +92,241 @@ describe('TestScripts', () => {
 
   test('localReferences ignores type-only imports and non-relative specifiers', () => {
     expect(localReferences("import type { A } from './a.js'; import b from 'k6'; import c from '/abs.js';", 'x.ts')).toEqual([]);
+  });
+
+  describe('real k6 scripts', () => {
+    const make = (dir: string, entry = 'main.js') => {
+      const chart = Testing.chart();
+      const scripts = new TestScripts(chart, 'S', { testName: 't', entry, scriptsDir: dir });
+      return { scripts, cm: Testing.synth(chart)[0]! };
+    };
+
+    test("a binary file read with open(path, 'b') round-trips byte-exact through binaryData, counted in size, hash and volume items", () => {
+      // GIVEN 2048 random bytes (not valid UTF-8), as an upload test would post them
+      const bytes = randomBytes(2048);
+      bytes[0] = 0xff; // never valid UTF-8, whatever the random bytes are
+      const dir = scriptsDir({
+        'main.js': [
+          "import http from 'k6/http';",
+          "const img = open('./fixtures/cat.jpg', 'b');",
+          "export default function () { http.post('https://test.k6.io/upload', { file: http.file(img, 'cat.jpg') }); }",
+        ].join('\n'),
+        'fixtures/cat.jpg': bytes,
+      });
+      // WHEN
+      const { scripts, cm } = make(dir);
+      // THEN the bytes are in binaryData (base64), not in data
+      expect(Object.keys(cm.data)).toEqual(['main.js']);
+      expect(Object.keys(cm.binaryData)).toEqual(['fixtures__cat.jpg']);
+      expect(Buffer.from(cm.binaryData['fixtures__cat.jpg'], 'base64').equals(bytes)).toBe(true);
+      expect(scripts.files[1]).toMatchObject({ path: 'fixtures/cat.jpg', binary: true, sizeBytes: 2048 });
+      // Volume items name data and binaryData keys alike: the runner sees /scripts/fixtures/cat.jpg.
+      expect(scripts.volumeItems['fixtures__cat.jpg']).toEqual({ path: 'fixtures/cat.jpg' });
+      // Raw bytes (not base64, not UTF-8-mangled) count against the limit.
+      expect(scripts.sizeBytes).toBe('main.js'.length + scripts.files[0]!.sizeBytes + 'fixtures__cat.jpg'.length + 2048);
+      // Any byte changed gives a new ConfigMap name.
+      const edited = Buffer.from(bytes);
+      edited[2047] = edited[2047]! ^ 1;
+      const dir2 = scriptsDir({ 'main.js': scripts.files[0]!.content, 'fixtures/cat.jpg': edited });
+      expect(make(dir2).scripts.hash).not.toBe(scripts.hash);
+    });
+
+    test('a UTF-8 text file stays in data, a byte-order mark included', () => {
+      const dir = scriptsDir({ 'main.js': "const d = open('./d.csv');", 'd.csv': Buffer.from('\ufeffname,ü\n', 'utf8') });
+      const { cm } = make(dir);
+      expect(cm.binaryData).toBeUndefined();
+      expect(Buffer.from(cm.data['d.csv'], 'utf8').equals(Buffer.from('\ufeffname,ü\n', 'utf8'))).toBe(true);
+    });
+
+    test("open('data.csv') without './', file:// and import.meta.resolve() resolve relative to the file that calls open()", () => {
+      // GIVEN open() at the top level of the entry and of an imported module: k6 resolves a relative path against the
+      // module being evaluated (js/modules/require_impl.go CurrentlyRequiredModule, internal/js/initcontext.go
+      // openImpl + lib/fsext/filepath.go Abs, k6 v1.7.1), so a bare 'users.json' in lib/ is lib/users.json.
+      const dir = scriptsDir({
+        'main.js': [
+          "import { SharedArray } from 'k6/data';",
+          "import { users } from './lib/users.js';",
+          "const rows = open('data.csv');",
+          "const cfg = open('file://config/env.json');",
+          "const tpl = open(import.meta.resolve('./templates/body.json'));",
+          'export default function () {}',
+        ].join('\n'),
+        'lib/users.js': "import { SharedArray } from 'k6/data';\nexport const users = new SharedArray('u', () => JSON.parse(open('users.json')));",
+        'lib/users.json': '[]',
+        'data.csv': 'a,b',
+        'config/env.json': '{}',
+        'templates/body.json': '{}',
+      });
+      // WHEN
+      const paths = bundleScripts(dir, 'main.js').map((f) => f.path);
+      // THEN
+      expect(paths).toEqual(['main.js', 'lib/users.js', 'lib/users.json', 'data.csv', 'config/env.json', 'templates/body.json']);
+    });
+
+    test('open() inside a function of an imported module: bundled where it exists, relative to the module or to the entry', () => {
+      // A helper called from the entry's init code resolves against the entry (the bottom of the call stack), one
+      // called from its own module's init code against that module; k6 v1.7.1 warns about the difference.
+      const dir = scriptsDir({
+        'main.js': "import { load } from './lib/load.js';\nconst users = load();",
+        'lib/load.js': "export function load() { return JSON.parse(open('data/users.json')); }",
+        'data/users.json': '[]',
+      });
+      expect(bundleScripts(dir, 'main.js').map((f) => f.path)).toEqual(['main.js', 'lib/load.js', 'data/users.json']);
+    });
+
+    test('a module open()ed as text before it is imported is still scanned for its own imports', () => {
+      const dir = scriptsDir({
+        'main.js': "const src = open('./lib/a.js');\nimport './lib/a.js';",
+        'lib/a.js': "const rows = open('./rows.csv');",
+        'lib/rows.csv': 'a',
+      });
+      expect(bundleScripts(dir, 'main.js').map((f) => f.path)).toEqual(['main.js', 'lib/a.js', 'lib/rows.csv']);
+    });
+
+    test('open() of k6/experimental/fs resolves relative to the entry script, from any module', () => {
+      // GIVEN internal/js/modules/k6/experimental/fs/module.go openImpl (k6 v1.7.1): fsext.Abs(initEnv.CWD.Path, path),
+      // CWD being the entry script's directory.
+      const dir = scriptsDir({
+        'tests/main.js': "import { readChunk } from '../lib/io.js';\nexport default async function () { await readChunk(); }",
+        'lib/io.js': [
+          "import { open as openFile, SeekMode } from 'k6/experimental/fs';",
+          "import * as fs from 'k6/experimental/fs';",
+          "const file = await openFile('payloads/big.bin');",
+          "const other = await fs.open('./payloads/small.txt');",
+          'export async function readChunk() { const buf = new Uint8Array(4); await file.seek(0, SeekMode.Start); return file.read(buf); }',
+        ].join('\n'),
+        'tests/payloads/big.bin': Buffer.from([0, 159, 146, 150]),
+        'tests/payloads/small.txt': 'x',
+      });
+      // WHEN
+      const files = bundleScripts(dir, 'tests/main.js');
+      // THEN
+      expect(files.map((f) => [f.path, f.binary])).toEqual([
+        ['tests/main.js', false],
+        ['lib/io.js', false],
+        ['tests/payloads/big.bin', true],
+        ['tests/payloads/small.txt', false],
+      ]);
+    });
+
+    test('gRPC client.load(importPaths, ...files) bundles the listed protos and the protos they import; loadProtoset() its file', () => {
+      // GIVEN internal/js/modules/k6/grpc/client.go Load (k6 v1.7.1): import paths default to the entry's directory and
+      // are relative to it (InitEnvironment.GetAbsFilePath, js/common/initenv.go); each file and each proto import is
+      // looked up in the import paths in order (protocompile SourceResolver.FindFileByPath), google/protobuf/* is built in.
+      const dir = scriptsDir({
+        'main.js': [
+          "import grpc from 'k6/net/grpc';",
+          'const client = new grpc.Client();',
+          "client.load(['definitions', '../shared/protos'], 'hello.proto');",
+          "const other = new grpc.Client();\nother.load([], 'direct.proto');",
+          "const third = new grpc.Client();\nthird.loadProtoset('sets/route.protoset');",
+          'export default () => {};',
+        ].join('\n'),
+        'definitions/hello.proto': [
+          'syntax = "proto3";',
+          '// import "commented/out.proto";',
+          'import "common/types.proto";',
+          'import public "google/protobuf/timestamp.proto";',
+          'package hello;',
+          'service Greeter { rpc SayHello (common.Name) returns (common.Name); }',
+        ].join('\n'),
+        'definitions/common/types.proto': 'syntax = "proto3";\npackage common;\nmessage Name { string v = 1; }',
+        'direct.proto': 'syntax = "proto3";',
+        'sets/route.protoset': Buffer.from([0x0a, 0xff, 0xfe]),
+      });
+      // WHEN
+      const paths = bundleScripts(dir, 'main.js').map((f) => f.path);
+      // THEN
+      expect(paths).toEqual(['main.js', 'definitions/hello.proto', 'definitions/common/types.proto', 'direct.proto', 'sets/route.protoset']);
+    });
+
+    test('a missing proto import names the load() call and where it looked', () => {
+      const dir = scriptsDir({
+        'main.js': "import { Client } from 'k6/net/grpc';\nconst c = new Client();\nc.load(['protos'], 'svc.proto');",
+        'protos/svc.proto': 'syntax = "proto3";\nimport "missing/dep.proto";',
+      });
+      expect(() => bundleScripts(dir, 'main.js')).toThrow(
+        `TestScripts: 'protos/svc.proto' line 3 loads the proto "missing/dep.proto", which does not exist (looked for ${path.join(dir, 'protos', 'missing', 'dep.proto')})`,
+      );
+    });
+
+    test('an open() with a computed path fails the synth, naming the file and line', () => {
+      // GIVEN a path only known at run time: the file cannot be put into the bundle
+      const dir = scriptsDir({
+        'main.js': "import './lib/data.js';",
+        'lib/data.js': '// data per environment\nconst name = __ENV.DATA_SET;\nexport const rows = open(`./data/${name}.csv`);',
+      });
+      // THEN
+      expect(() => bundleScripts(dir, 'main.js')).toThrow(
+        "TestScripts: 'lib/data.js' line 3: open() with a computed path cannot be bundled (the file is only known at run time); pass a string literal such as open('./data.csv') or open(import.meta.resolve('./data.csv')) (a helper taking a path can take the opened content instead: parse(open('./data.csv')))",
+      );
+    });
+
+    test('an open() of a missing file names the file, the line and the path looked for', () => {
+      const dir = scriptsDir({ 'main.js': "\nconst d = open('users.csv');" });
+      expect(() => bundleScripts(dir, 'main.js')).toThrow(
+        `TestScripts: 'main.js' line 2 opens "users.csv" with open(), which does not exist (looked for ${path.join(dir, 'users.csv')})`,
+      );
+    });
+
+    test('an absolute open() path is not bundled and gives a warning', () => {
+      const dir = scriptsDir({ 'main.js': "const ca = open('/etc/ssl/certs/ca.pem');" });
+      const bundle = bundleScriptTree(dir, 'main.js');
+      expect(bundle.files.map((f) => f.path)).toEqual(['main.js']);
+      expect(bundle.warnings).toEqual([
+        `TestScripts: 'main.js' line 1: open() of the absolute path "/etc/ssl/certs/ca.pem" is not bundled; it must exist in the runner image`,
+      ]);
+    });
+
+    test('lists the k6 modules and remote modules every bundled file imports, with file and line', () => {
+      // GIVEN
+      const dir = scriptsDir({
+        'main.js': [
+          "import http from 'k6/http';",
+          "import { faker } from './lib/gen.js';",
+          "import { uuidv4 } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';",
+          'export default function () {}',
+        ].join('\n'),
+        'lib/gen.js': "import faker from 'k6/x/faker';\nconst exec = require('k6/execution');\nexport { faker };",
+      });
+      // WHEN
+      const chart = Testing.chart();
+      const scripts = new TestScripts(chart, 'S', { testName: 't', entry: 'main.js', scriptsDir: dir });
+      // THEN
+      expect(scripts.modules).toEqual([
+        { module: 'k6/http', file: 'main.js', line: 1 },
+        { module: 'k6/x/faker', file: 'lib/gen.js', line: 1 },
+        { module: 'k6/execution', file: 'lib/gen.js', line: 2 },
+      ]);
+      expect(scripts.remoteModules).toEqual([{ module: 'https://jslib.k6.io/k6-utils/1.4.0/index.js', file: 'main.js', line: 3 }]);
+    });
+
+    test('scripts with top-level await and remote jslib imports pass the scripts type-check (scripts/tsconfig.json)', () => {
+      // GIVEN a script using both, checked with the repository's scripts/tsconfig.json and declarations (in a folder
+      // inside the repository, so @types/k6 resolves as it does for scripts/)
+      const dir = mkdtempSync(path.join(repoScripts, '..', '.tmp-scripts-check-'));
+      dirs.push(dir);
+      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../scripts/tsconfig.json', include: ['*.js', '../scripts/*.d.ts'] }));
+      writeFileSync(
+        path.join(dir, 'main.js'),
+        [
+          '// @ts-check',
+          "import http from 'k6/http';",
+          "import { open } from 'k6/experimental/fs';",
+          "import { uuidv4 } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';",
+          "const file = await open('./data.bin');",
+          'export default async function () {',
+          '  const info = await file.stat();',
+          "  http.post('https://test.k6.io/', JSON.stringify({ id: uuidv4(), size: info.size }));",
+          '}',
+        ].join('\n'),
+      );
+      // WHEN
+      const tsc = path.join(repoScripts, '..', 'node_modules', 'typescript', 'bin', 'tsc');
+      const run = spawnSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+      // THEN
+      expect({ status: run.status, out: run.stdout }).toEqual({ status: 0, out: '' });
+    });
   });
 
   describe('bad input', () => {
