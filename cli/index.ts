@@ -16,7 +16,7 @@ import { formatDuration, processOutput, table, type Output } from './output';
 import { progressLine, runMetrics, type RunMetrics } from './progress';
 import { prometheusClient, PrometheusUnreachableError, type PromQuerier } from './prometheus';
 import { VERDICT_EXIT_CODES } from './verdict';
-import { newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run-plan';
+import { judgedTestThresholds, newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run-plan';
 import { listRuns } from './runs';
 import { defaultJudge, type Judge } from './judge';
 
@@ -155,6 +155,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         prometheusUrl: prometheusOf(opts.prometheus).base,
         testid: opts.testid,
         test,
+        ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test) } : {}),
         out,
         now: now(),
         trends: trendsOf(cfg),
@@ -181,11 +182,13 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       for (const r of runs) {
         const test = r.test !== undefined ? cfg.tests.find((t) => t.name === r.test) : undefined;
         let verdict = c.dim('-');
-        if (opts.verdict && test !== undefined && Object.keys(test.thresholds).length > 0) {
+        const thresholds = opts.verdict && test !== undefined ? judgedTestThresholds(ctx.rootDir, test) : {};
+        if (test !== undefined && Object.keys(thresholds).length > 0) {
           const code = await judge({
             prometheusUrl: prom.base,
             testid: r.testid,
             test,
+            thresholds,
             out: silent(out),
             now: now(),
             trends: trendsOf(cfg),
@@ -290,7 +293,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         out.write(`${c.green('finished')}: ${outcome.detail}\n`);
         if (uid !== undefined)
           out.write(`grafana (whole run): ${runLink(linkBase(cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
-        return judge({ prometheusUrl: prom.base, testid: id, test: plan.test, out, now: now(), trends: trendsOf(cfg) });
+        return judge({ prometheusUrl: prom.base, testid: id, test: plan.test, thresholds: plan.thresholds, out, now: now(), trends: trendsOf(cfg) });
       }
       default:
         out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);

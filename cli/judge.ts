@@ -8,6 +8,11 @@ export interface JudgeRequest {
   readonly prometheusUrl: string;
   /** The run id (k6 `testid` tag). */
   readonly testid: string;
+  /**
+   * The thresholds that judge the run: the test's config thresholds plus its script's `options.thresholds`
+   * (cli/run-plan.ts `judgedTestThresholds`). @default - the test's config thresholds
+   */
+  readonly thresholds?: Readonly<Record<string, readonly string[]>>;
   /** The test whose thresholds apply; undefined when the run cannot be tied to a configured test. */
   readonly test: TestConfig | undefined;
   /** Where the table goes. */
@@ -28,7 +33,7 @@ export type Judge = (request: JudgeRequest) => Promise<number>;
  * configured test: then only "no data" / "unreachable" can be told apart from a vacuous pass, and a note says so).
  */
 export const defaultJudge: Judge = async (req) => {
-  const thresholds = req.test?.thresholds ?? {};
+  const thresholds = req.thresholds ?? req.test?.thresholds ?? {};
   const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, { now: req.now.getTime(), trends: req.trends ?? 'native' });
   if (req.quiet !== true) {
     const c = req.out.colors;
@@ -41,7 +46,7 @@ export const defaultJudge: Judge = async (req) => {
         c.yellow(
           req.test === undefined
             ? `note: testid ${req.testid} matches no configured test (use --test); no thresholds judged\n`
-            : `note: test ${req.test.name} declares no thresholds\n`,
+            : `note: test ${req.test.name} declares no thresholds (neither in its config nor in its script's options)\n`,
         ),
       );
     }

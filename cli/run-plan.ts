@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import { LABELS } from '../constructs/src/labels';
 import type { PlatformConfig, TestConfig } from '../constructs/src/platform-config';
+import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '../constructs/src/script-options';
 import { buildEnvironment } from '../constructs/src/synth';
+import { bundleScriptTree } from '../constructs/src/test-scripts';
 import type { KubeObject } from './cluster';
 
 /** What `loadtest run` applies for one run of one test. */
@@ -12,6 +14,8 @@ export interface RunPlan {
   readonly namespace: string;
   /** The run's objects in apply order (ConfigMaps, ServiceAccount, Service, NetworkPolicies, then the Jobs). */
   readonly objects: readonly KubeObject[];
+  /** The thresholds that judge the run (config + script, LoadTest `thresholds`), as expression lists. */
+  readonly thresholds: Readonly<Record<string, readonly string[]>>;
   /** The Job that stops the run (applied on Ctrl-C), built by the LoadTest construct. */
   readonly stopJob?: KubeObject;
 }
@@ -72,7 +76,32 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
   const run = charts.runs.get(testName);
   const stopJob =
     run !== undefined && test.mode === 'jobs' && test.schedule === undefined ? (run.stopJobManifest() as unknown as KubeObject) : undefined;
-  return { runId, test, namespace: config.namespaces.loadTests, objects: applyOrder(objects), ...(stopJob !== undefined ? { stopJob } : {}) };
+  const thresholds = expressionLists(run?.thresholds ?? test.thresholds);
+  return {
+    runId,
+    test,
+    namespace: config.namespaces.loadTests,
+    objects: applyOrder(objects),
+    thresholds,
+    ...(stopJob !== undefined ? { stopJob } : {}),
+  };
+}
+
+/**
+ * The thresholds that judge runs of `test` (for `verdict` and `runs`, which build no LoadTest): its config thresholds
+ * plus those its script exports, read from the script as it is now. Fails, naming file and line, when the script's
+ * options cannot be read statically.
+ */
+export function judgedTestThresholds(rootDir: string, test: TestConfig): Readonly<Record<string, readonly string[]>> {
+  const bundle = bundleScriptTree(path.join(rootDir, 'scripts'), test.script);
+  const options = entryScriptOptions(bundle);
+  assertScriptOptionsReadable(options, test.script, `loadtest: test '${test.name}'`);
+  return expressionLists(judgedThresholds(test.thresholds, options.thresholds));
+}
+
+/** Threshold lists as the verdict takes them: the object form `{ threshold, abortOnFail, ... }` judged by its expression. */
+function expressionLists(thresholds: Readonly<Record<string, readonly (string | { readonly threshold: string })[]>>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(thresholds).map(([k, list]) => [k, list.map((t) => (typeof t === 'string' ? t : t.threshold))]));
 }
 
 /** The config the run is built from: the test's `runId` set (the LoadTest construct names the run's objects after it). */

@@ -15,6 +15,7 @@ import {
 } from './imports/k6.io';
 import { LABELS } from './labels';
 import { describeIssues, testSchema, type EgressTarget, type RemoteWriteAuth, type ResourceRequirements, type TestConfig } from './platform-config';
+import { assertScriptOptionsReadable, judgedThresholds, type ScriptThreshold } from './script-options';
 import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, STARTER_STARTED_FILE, starterCommand, starterScript } from './starter';
 import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
 import { defaultK6Image, versions } from './versions';
@@ -140,6 +141,13 @@ export class LoadTest extends Construct {
   public readonly configMap: k8s.KubeConfigMap;
   /** Runner deadline in seconds (start timeout + duration + grace), when the test declares a duration. */
   public readonly activeDeadlineSeconds?: number;
+  /**
+   * The thresholds that judge this run over all runners: the test's config `thresholds` plus the script's own
+   * `options.thresholds`, key by key (no runner judges them: `--no-thresholds`).
+   */
+  public readonly thresholds: Readonly<Record<string, readonly (TestConfig['thresholds'][string][number] | ScriptThreshold)[]>>;
+  /** The script's `options.tags`, repeated as `--tag` flags so that the run tags do not replace them. */
+  public readonly scriptTags: Readonly<Record<string, string>>;
 
   private readonly props: LoadTestProps;
   private readonly namespace?: string;
@@ -156,6 +164,10 @@ export class LoadTest extends Construct {
     }
     this.props = props;
     const t = (this.test = parsed.data);
+    // The script's thresholds and tags must be known here: runners do not judge, and `--tag` replaces options.tags.
+    assertScriptOptionsReadable(props.scripts.options, props.scripts.files[0]?.path ?? t.script, `LoadTest: test '${t.name}'`);
+    this.thresholds = judgedThresholds(t.thresholds, props.scripts.options.thresholds);
+    this.scriptTags = props.scripts.options.tags ?? {};
     this.namespace = Chart.of(this).namespace;
     this.image = props.image ?? defaultK6Image;
     this.runId = t.runId ?? defaultRunId(t, props, this.image);
@@ -285,6 +297,7 @@ export class LoadTest extends Construct {
       `--config=${RUN_CONFIG_MOUNT_PATH}/${configFile}`,
       '--out',
       'experimental-prometheus-rw',
+      ...this.scriptTagArgs(),
       '--tag',
       `testid=${runIdRef}`,
       '--tag',
@@ -294,6 +307,17 @@ export class LoadTest extends Construct {
       ...t.extraArgs,
       `${SCRIPTS_MOUNT_PATH}/${this.props.scripts.files[0]!.path}`,
     ];
+  }
+
+  /**
+   * The script's own `options.tags` as `--tag name=value` flags. Empty values are left out (k6 refuses `--tag name=`,
+   * internal/cmd/options.go parseTagNameValue, and drops empty tags from samples anyway); `$` is doubled because the
+   * kubelet expands `$(VAR)` in container args.
+   */
+  private scriptTagArgs(): string[] {
+    return Object.entries(this.scriptTags)
+      .filter(([, v]) => v !== '')
+      .flatMap(([k, v]) => ['--tag', `${k}=${v}`.replaceAll('$', '$$$$')]);
   }
 
   /** Environment of a runner: Prometheus output, credentials from Secrets, the test's env. */
@@ -596,10 +620,11 @@ export class LoadTest extends Construct {
       '--no-thresholds',
       '--out',
       'experimental-prometheus-rw',
+      ...this.scriptTagArgs(),
       '--tag',
       `testid=${this.runId}`,
       '--tag',
-      `test=${this.test.name}`,
+      `${TEST_TAG}=${this.test.name}`,
       ...this.test.extraArgs,
     ];
   }

@@ -554,3 +554,27 @@ function show(v: Value): string {
   if (Array.isArray(v)) return 'a list';
   return v === undefined ? 'undefined' : JSON.stringify(v);
 }
+
+/**
+ * The thresholds that judge a run: the test's config thresholds plus the script's own `options.thresholds`, key by key
+ * (where both name a key, every expression of both lists must hold). k6 would replace one map by the other wholesale
+ * (k6 v1.7.1 lib/options.go `Apply`); the platform judges both, so none is ever lost silently.
+ */
+export function judgedThresholds<C, S>(
+  config: Readonly<Record<string, readonly C[]>>,
+  script: Readonly<Record<string, readonly S[]>> | undefined,
+): Record<string, (C | S)[]> {
+  const merged: Record<string, (C | S)[]> = {};
+  for (const [key, list] of Object.entries(config)) merged[key] = [...list];
+  for (const [key, list] of Object.entries(script ?? {})) merged[key] = [...(merged[key] ?? []), ...list];
+  return merged;
+}
+
+/**
+ * Fails with every problem of a script's options that would make the platform lose the script's thresholds or tags,
+ * or let the script override a run tag: `<label>: <file>:<line>: <message>` per problem.
+ */
+export function assertScriptOptionsReadable(options: ScriptOptions, entry: string, label: string): void {
+  if (options.problems.length === 0) return;
+  throw new Error(options.problems.map((p) => `${label}: ${p.file ?? entry}:${p.line}: ${p.message}`).join('\n'));
+}

@@ -419,6 +419,84 @@ describe('LoadTest, mode "jobs"', () => {
   });
 });
 
+describe('LoadTest: which thresholds judge a run, and the script\'s own tags', () => {
+  /** A scripts folder with one entry script. */
+  function withScript(source: string, fn: (dir: string) => void): void {
+    const dir = mkdtempSync(path.join(tmpdir(), 'k6-options-'));
+    try {
+      writeFileSync(path.join(dir, 'main.js'), source);
+      fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("the smoke script's own thresholds judge its runs although its config declares none, and no runner judges them", () => {
+    // GIVEN scripts/smoke.js, which exports options.thresholds, and a test config without thresholds
+    const { objs, lt } = synth({ name: 'smoke' }, {}, 'smoke.js');
+    // THEN the run is judged by the script's thresholds (before, they reached only each runner's own judgement,
+    // which --no-thresholds now switches off, so they would have been lost)
+    expect(lt.thresholds).toEqual({ http_req_failed: ['rate<0.01'], checks: ['rate>0.99'] });
+    const k6 = find(objs, 'Job', `${lt.runId}-runner`).spec.template.spec.containers[0];
+    expect(k6.args).toContain('--no-thresholds');
+  });
+
+  test('config and script thresholds on the same metric are both judged (k6 would keep only one map: lib/options.go Apply)', () => {
+    withScript(
+      "export const options = { thresholds: { http_req_duration: ['p(95)<300'], checks: [{ threshold: 'rate>0.9', abortOnFail: true }] } };\nexport default function () {}\n",
+      (dir) => {
+        // GIVEN / WHEN
+        const { lt } = synth({ name: 'both', thresholds: { http_req_duration: ['p(99)<800'], http_req_failed: ['rate<0.01'] } }, {}, 'main.js', dir);
+        // THEN
+        expect(lt.thresholds).toEqual({
+          http_req_duration: ['p(99)<800', 'p(95)<300'],
+          http_req_failed: ['rate<0.01'],
+          checks: [{ threshold: 'rate>0.9', abortOnFail: true }],
+        });
+      },
+    );
+  });
+
+  test("the script's options.tags survive the run tags: repeated as --tag flags in front of them", () => {
+    // k6 v1.7.1 internal/cmd/options.go: --tag is a StringArray parsed into RunTags; lib/options.go Apply replaces
+    // RunTags wholesale when the CLI sets any, so without this the script's team tag would be gone from every sample.
+    withScript("export const options = { tags: { team: 'shop', cost: '$(HOME)', empty: '' } };\nexport default function () {}\n", (dir) => {
+      // GIVEN / WHEN
+      const { objs, lt } = synth({ name: 'tagged' }, {}, 'main.js', dir);
+      // THEN
+      const args = find(objs, 'Job', `${lt.runId}-runner`).spec.template.spec.containers[0].args as string[];
+      const at = args.indexOf('--tag');
+      expect(args.slice(at, at + 10)).toEqual([
+        '--tag',
+        'team=shop',
+        '--tag',
+        // the kubelet expands $(VAR) in args: a literal $ is written $$
+        'cost=$$(HOME)',
+        '--tag',
+        `testid=${lt.runId}`,
+        '--tag',
+        'test=tagged',
+        '--tag',
+        'instance_id=$(K6_PLATFORM_RUNNER_INDEX)',
+      ]);
+      // (an empty tag is left out: k6 refuses "--tag empty=" and drops empty tags from samples anyway)
+      expect(args.some((a) => a.startsWith('empty='))).toBe(false);
+    });
+  });
+
+  test('a script whose thresholds cannot be read statically, or that sets a run tag, is refused with file and line', () => {
+    withScript(
+      "const limit = __ENV.LIMIT;\nexport const options = {\n  thresholds: { http_req_duration: [`p(95)<${limit}`] },\n  tags: { testid: 'mine' },\n};\nexport default function () {}\n",
+      (dir) => {
+        // GIVEN / WHEN / THEN
+        expect(() => synth({ name: 'computed' }, {}, 'main.js', dir)).toThrow(
+          /^LoadTest: test 'computed': main\.js:1: options\.thresholds.*read from __ENV.*cannot be read statically.*\nLoadTest: test 'computed': main\.js:4: options\.tags\.testid is reserved/s,
+        );
+      },
+    );
+  });
+});
+
 describe('LoadTest, mode "operator"', () => {
   test('a TestRun with args, runner/starter/initializer pods and script mounted with its folders', () => {
     // GIVEN the sample test (it imports ./lib/target.js) in operator mode

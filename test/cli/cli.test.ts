@@ -280,6 +280,26 @@ describe('verdict and runs', () => {
     expect(r.judged.map((j) => j.trends)).toEqual(['classic']);
   });
 
+  test("a test without config thresholds is judged by its script's own thresholds (verdict and run), never a vacuous pass", async () => {
+    // GIVEN an environment whose smoke test declares no thresholds; scripts/smoke.js exports options.thresholds
+    writeFileSync(path.join(root, 'Pulumi.smoke.yaml'), 'config:\n  k6platform:tests:\n    - name: smoke\n      script: smoke.js\n');
+    try {
+      // WHEN
+      const verdict = await cli(['verdict', '--testid', 'smoke-20261125-120000', '--env', 'smoke']);
+      const s = scriptedCluster([succeeded]);
+      const run = await cli(['run', 'smoke', '--env', 'smoke', '--run-id', 'smoke-20261125-120000'], {
+        connect: async () => s.cluster,
+        sleep: s.advance,
+      });
+      // THEN both judge the script's thresholds
+      const expected = { http_req_failed: ['rate<0.01'], checks: ['rate>0.99'] };
+      expect(verdict.judged.map((j) => j.thresholds)).toEqual([expected]);
+      expect(run.judged.map((j) => j.thresholds)).toEqual([expected]);
+    } finally {
+      rmSync(path.join(root, 'Pulumi.smoke.yaml'));
+    }
+  });
+
   test('verdict falls back to LOADTEST_PROMETHEUS_URL, then localhost:9090', async () => {
     const viaEnv = await cli(['verdict', '--testid', 'x1'], { env: { LOADTEST_PROMETHEUS_URL: 'http://p:9090' } });
     const fallback = await cli(['verdict', '--testid', 'x1']);
