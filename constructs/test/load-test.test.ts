@@ -419,7 +419,7 @@ describe('LoadTest, mode "jobs"', () => {
   });
 });
 
-describe('LoadTest: which thresholds judge a run, and the script\'s own tags', () => {
+describe("LoadTest: which thresholds judge a run, and the script's own tags", () => {
   /** A scripts folder with one entry script. */
   function withScript(source: string, fn: (dir: string) => void): void {
     const dir = mkdtempSync(path.join(tmpdir(), 'k6-options-'));
