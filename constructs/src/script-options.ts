@@ -168,7 +168,67 @@ export function entryScriptOptions(bundle: { readonly files: readonly ScriptFile
     const f = byPath.get(target);
     return f === undefined || f.binary ? undefined : { file: f.path, source: f.content };
   };
-  return readOptions(entry.path, entry.content, load);
+  const read = readOptions(entry.path, entry.content, load);
+  const overrides = bundle.files
+    .filter((f) => !f.binary && /\.[mc]?[jt]s$/.test(f.path))
+    .flatMap((f) => reservedTagWrites(f.content, f.path).map((p) => ({ ...p, ...(f.path !== entry.path ? { file: f.path } : {}) })));
+  return overrides.length === 0 ? read : { ...read, problems: [...read.problems, ...overrides] };
+}
+
+/**
+ * Where a script sets a run tag the platform owns ({@link RESERVED_TAGS}) on its own samples: per-request or per-call
+ * tags (`http.get(url, { tags: { testid: 'x' } })`, `check(r, c, { instance_id: '3' })` is not caught: only `tags`
+ * objects are) and VU tags (`exec.vu.tags.testid = 'x'`, `exec.vu.metrics.tags['test'] = 'x'`). k6 lets such tags
+ * override the run tags on those samples (a sample's tags are the run tags overlaid with the call's), which would
+ * move them to another run's verdict; the platform refuses such scripts at synth.
+ */
+export function reservedTagWrites(source: string, fileName: string): ScriptOptionsProblem[] {
+  const kind = /\.[mc]?ts$/.test(fileName) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
+  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, kind);
+  const problems: ScriptOptionsProblem[] = [];
+  const nameOf = (n: ts.PropertyName | ts.Expression): string | undefined =>
+    ts.isIdentifier(n) || ts.isStringLiteralLike(n) || ts.isNumericLiteral(n) ? n.text : undefined;
+  const isTags = (e: ts.Expression) => (ts.isPropertyAccessExpression(e) && e.name.text === 'tags') || (ts.isIdentifier(e) && e.text === 'tags');
+  const report = (node: ts.Node, tag: string, how: string) =>
+    problems.push({
+      line: lineIn(sf, node),
+      message: `${how} sets the run tag ${tag}, which the platform sets on every runner and the verdict reads (${RESERVED_TAGS.join(', ')}); use another tag name`,
+    });
+  const walk = (node: ts.Node): void => {
+    if (ts.isPropertyAssignment(node) && nameOf(node.name) === 'tags' && ts.isObjectLiteralExpression(node.initializer)) {
+      for (const p of node.initializer.properties) {
+        const tag = (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && p.name !== undefined ? nameOf(p.name) : undefined;
+        // options.tags is reported by the options reader; per-call tags objects are reported here
+        if (tag !== undefined && RESERVED_TAGS.includes(tag) && !isOptionsTags(node)) report(p, tag, 'a tags object');
+      }
+    }
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      const target = node.left;
+      const tag =
+        ts.isPropertyAccessExpression(target) && isTags(target.expression)
+          ? target.name.text
+          : ts.isElementAccessExpression(target) && isTags(target.expression)
+            ? nameOf(target.argumentExpression)
+            : undefined;
+      if (tag !== undefined && RESERVED_TAGS.includes(tag)) report(node, tag, 'an assignment to VU tags');
+    }
+    ts.forEachChild(node, walk);
+  };
+  walk(sf);
+  return problems;
+}
+
+/** Whether a `tags: {...}` property is the one of `export const options = {...}` (reported by the options reader). */
+function isOptionsTags(tagsProperty: ts.PropertyAssignment): boolean {
+  const obj = tagsProperty.parent;
+  const decl = obj.parent;
+  return (
+    ts.isObjectLiteralExpression(obj) &&
+    decl !== undefined &&
+    ts.isVariableDeclaration(decl) &&
+    ts.isIdentifier(decl.name) &&
+    decl.name.text === 'options'
+  );
 }
 
 function readOptions(entryFile: string, source: string, load: ModuleLoader): ScriptOptions {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { entryScriptOptions, readScriptOptions, RESERVED_TAGS } from '../src/script-options';
+import { entryScriptOptions, readScriptOptions, RESERVED_TAGS, reservedTagWrites } from '../src/script-options';
 import { bundleScriptTree, TestScripts } from '../src/test-scripts';
 
 /** Reads the options of a script given as lines. */
@@ -389,5 +389,67 @@ describe('options of a script bundle', () => {
       tags: { team: 'a' },
       problems: [],
     });
+  });
+});
+
+describe('reservedTagWrites: a script must not set the run tags on its own samples', () => {
+  // k6 v1.7.1 overlays a call's tags on the run tags (js/modules/k6/http/request.go: params `tags` go through
+  // common.ApplyCustomUserTags onto the VU's current tags; VU tags: internal/js/modules/k6/execution/execution.go
+  // newVUInfo `tags`), so a per-request `testid` moves those samples to another run.
+  test('per-request tags objects and VU tag assignments that set testid, instance_id or test are reported by line', () => {
+    // GIVEN
+    const source = [
+      "import http from 'k6/http';", // 1
+      "import exec from 'k6/execution';", // 2
+      "export const options = { tags: { team: 'shop' } };", // 3
+      'export default function () {', // 4
+      "  http.get('https://shop.example.com/', { tags: { name: 'home', testid: 'other-run' } });", // 5
+      "  exec.vu.tags.instance_id = '7';", // 6
+      "  exec.vu.metrics.tags['test'] = 'checkout';", // 7
+      "  http.get('https://shop.example.com/cart', { tags: { name: 'cart' } });", // 8
+      "  exec.vu.tags.flow = 'buy';", // 9
+      '}', // 10
+    ].join('\n');
+    // WHEN
+    const problems = reservedTagWrites(source, 'main.js');
+    // THEN
+    expect(problems.map((p) => [p.line, p.message])).toEqual([
+      [
+        5,
+        'a tags object sets the run tag testid, which the platform sets on every runner and the verdict reads (testid, instance_id, test); use another tag name',
+      ],
+      [
+        6,
+        'an assignment to VU tags sets the run tag instance_id, which the platform sets on every runner and the verdict reads (testid, instance_id, test); use another tag name',
+      ],
+      [
+        7,
+        'an assignment to VU tags sets the run tag test, which the platform sets on every runner and the verdict reads (testid, instance_id, test); use another tag name',
+      ],
+    ]);
+  });
+
+  test('entryScriptOptions reports them for every module of the bundle, naming the module', () => {
+    // GIVEN an entry that imports a helper which tags its requests with testid
+    const files = [
+      {
+        key: 'main.js',
+        path: 'main.js',
+        content: "import { go } from './lib/go.js';\nexport default function () { go(); }\n",
+        binary: false,
+        sizeBytes: 0,
+      },
+      {
+        key: 'lib__go.js',
+        path: 'lib/go.js',
+        content: "import http from 'k6/http';\nexport function go() {\n  http.get('https://x/', { tags: { testid: 'x' } });\n}\n",
+        binary: false,
+        sizeBytes: 0,
+      },
+    ];
+    // WHEN
+    const options = entryScriptOptions({ files });
+    // THEN
+    expect(options.problems).toEqual([expect.objectContaining({ file: 'lib/go.js', line: 3 })]);
   });
 });
