@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { discoverEnvironments, GENERATED_HEADER, synthesize } from '../constructs/src/synth';
+import { discoverEnvironments, GENERATED_HEADER, loadEnvironmentConfig, synthesize } from '../constructs/src/synth';
 import { parseYamlStream, validateManifests, type Manifest } from './support/schemas';
 import { readTree } from './support/files';
 
@@ -35,6 +35,49 @@ function repoCopy(): string {
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
+
+describe('loadEnvironmentConfig', () => {
+  test('dev runs on defaults without a stack file; any other environment needs its file', () => {
+    // GIVEN a repository with one stack file
+    const root = tempDir('k6-envs-');
+    writeFileSync(path.join(root, 'Pulumi.staging.yaml'), 'config:\n  k6platform:runner:\n    pushInterval: 10s\n');
+    // WHEN / THEN
+    expect(loadEnvironmentConfig(root, 'dev').environment).toBe('dev');
+    expect(loadEnvironmentConfig(root, 'staging').runner.pushInterval).toBe('10s');
+    expect(() => loadEnvironmentConfig(root, 'stagign')).toThrow(
+      "Invalid Pulumi.stagign.yaml (1 problem):\n  - environment 'stagign' has no stack file Pulumi.stagign.yaml (environments here: dev, staging); " +
+        `create Pulumi.stagign.yaml with a "config:" section, or pick one of those (only 'dev' runs on defaults without a file)`,
+    );
+  });
+
+  test('a stack file that is not a mapping with config: is refused, not read as defaults', () => {
+    const root = tempDir('k6-envs-');
+    writeFileSync(path.join(root, 'Pulumi.qa.yaml'), 'hello\n');
+    expect(() => loadEnvironmentConfig(root, 'qa')).toThrow(
+      'Invalid Pulumi.qa.yaml (1 problem):\n  - Pulumi.qa.yaml must be a YAML mapping with a "config:" section (Pulumi stack settings), got a string',
+    );
+  });
+
+  test('YAML errors name the file and the line; a typo in the namespace is caught', () => {
+    const root = tempDir('k6-envs-');
+    writeFileSync(path.join(root, 'Pulumi.qa.yaml'), 'config:\n  k6platform:runner:\n    image: a: b\n');
+    writeFileSync(path.join(root, 'Pulumi.qb.yaml'), 'config:\n  k6platfrom:tests: []\n');
+    expect(() => loadEnvironmentConfig(root, 'qa')).toThrow(
+      'Invalid Pulumi.qa.yaml (1 problem):\n  - Pulumi.qa.yaml:3:12: Nested mappings are not allowed in compact mappings',
+    );
+    expect(() => loadEnvironmentConfig(root, 'qb')).toThrow(
+      /^Invalid Pulumi\.qb\.yaml \(1 problem\):\n {2}- 'k6platfrom:tests' is in an unknown config namespace "k6platfrom" \(did you mean 'k6platform:tests'\?\)/,
+    );
+  });
+
+  test('synth of an environment without a stack file fails and writes nothing', () => {
+    const outDir = path.join(tempDir('k6-synth-'), 'dist');
+    expect(() => synthesize({ rootDir: repoRoot, outDir, environments: ['prdo'] })).toThrow(
+      /environment 'prdo' has no stack file Pulumi\.prdo\.yaml/,
+    );
+    expect(existsSync(outDir)).toBe(false);
+  });
+});
 
 describe('synthesize', () => {
   const outDir = path.join(tempDir('k6-synth-'), 'dist');

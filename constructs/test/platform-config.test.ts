@@ -1,4 +1,11 @@
-import { CONFIG_NAMESPACE, parsePlatformConfig, platformInputFromStackConfig, PlatformConfigError } from '../src/platform-config';
+import {
+  CONFIG_NAMESPACE,
+  parsePlatformConfig,
+  parseStackConfig,
+  platformInputFromStackConfig,
+  PlatformConfigError,
+  stackFileEntries,
+} from '../src/platform-config';
 import { defaultK6Image, versions } from '../src/versions';
 
 /** The problems a bad input produces (the test fails if it parses). */
@@ -372,5 +379,109 @@ describe('secrets are never echoed', () => {
     expect(problemsOf({ runner: { remoteWriteAuth: { type: 'bearer', token: { name: 'Bad_Name', key: 'token' } } } })).toEqual([
       `'runner.remoteWriteAuth.token.name' must be a DNS subdomain: lower-case letters, digits, "-" and ".", got "Bad_Name"`,
     ]);
+  });
+});
+
+describe('stack config problems name the key and never show the value', () => {
+  test('a key in an unknown namespace is refused with the namespace it was probably meant for', () => {
+    // WHEN
+    const run = () => platformInputFromStackConfig({ 'k6platfrom:tests': '[]', 'kubernetes:context': 'kind' }, 'dev');
+    // THEN
+    expect(run).toThrow(PlatformConfigError);
+    expect(run).toThrow(
+      `Invalid stack config of dev (1 problem):\n  - 'k6platfrom:tests' is in an unknown config namespace "k6platfrom" (did you mean 'k6platform:tests'?); known namespaces: k6platform, kubernetes, docker-build, pulumi`,
+    );
+  });
+
+  test('an unknown namespace far from every known one is listed without a guess', () => {
+    const problems: string[] = [];
+    platformInputFromStackConfig({ 'aws:region': 'eu-west-1' }, 'dev', problems);
+    expect(problems).toEqual([
+      `'aws:region' is in an unknown config namespace "aws"; known namespaces: k6platform, kubernetes, docker-build, pulumi`,
+    ]);
+  });
+
+  test.each([
+    ['{"pushInterval": 10s}', `'k6platform:runner' must be valid JSON (a value starting with "{" or "[" is read as JSON): it breaks at character 19`],
+    [
+      '{"pushInterval": "secret-ish',
+      `'k6platform:runner' must be valid JSON (a value starting with "{" or "[" is read as JSON): it breaks at character 28`,
+    ],
+    ['[1,', `'k6platform:runner' must be valid JSON (a value starting with "{" or "[" is read as JSON): it ends too early`],
+  ])('a JSON string that does not parse names the key: %s', (raw, expected) => {
+    // WHEN
+    const problems: string[] = [];
+    platformInputFromStackConfig({ 'k6platform:runner': raw }, 'dev', problems);
+    // THEN
+    expect(problems).toEqual([expected]);
+    expect(problems.join('\n')).not.toContain('secret-ish');
+  });
+
+  test('parseStackConfig reports namespace, JSON and schema problems together', () => {
+    const run = () =>
+      parseStackConfig({ 'k6platfrom:tests': '[]', 'k6platform:runner': '{', 'k6platform:environment': 'Qa' }, 'qa', {
+        description: 'Pulumi.qa.yaml',
+        keyPrefix: 'k6platform:',
+      });
+    expect(run).toThrow(
+      /^Invalid Pulumi\.qa\.yaml \(3 problems\):\n {2}- 'k6platfrom:tests' is in an unknown config namespace .*\n {2}- 'k6platform:runner' must be valid JSON .*: it breaks at character 1\n {2}- 'k6platform:environment' must be a DNS label: .*, got "Qa"$/,
+    );
+  });
+});
+
+describe('stackFileEntries: a stack file read as Pulumi reads it', () => {
+  const problemsOfFile = (text: string): readonly string[] => {
+    try {
+      stackFileEntries(text, 'Pulumi.qa.yaml');
+    } catch (e) {
+      if (e instanceof PlatformConfigError) return e.problems;
+      throw e;
+    }
+    throw new Error('expected the file to be rejected');
+  };
+
+  test.each([
+    ['hello\n', 'Pulumi.qa.yaml must be a YAML mapping with a "config:" section (Pulumi stack settings), got a string'],
+    ['', 'Pulumi.qa.yaml must be a YAML mapping with a "config:" section (Pulumi stack settings), got nothing'],
+    ['- a\n- b\n', 'Pulumi.qa.yaml must be a YAML mapping with a "config:" section (Pulumi stack settings), got a list'],
+    ['encryptionsalt: v1:abc\n', 'Pulumi.qa.yaml must have a "config:" section (the stack\'s settings, keys such as k6platform:tests)'],
+    ['config: hello\n', `'config' must be a mapping of keys such as k6platform:tests to values, got a string`],
+    [
+      'conifg:\n  k6platform:tests: []\n',
+      `'conifg' is not a stack file setting (did you mean 'config'?); allowed: config, encryptionsalt, secretsprovider, encryptedkey, environment`,
+    ],
+    ['config:\n  k6platform:runner:\n    image: a: b\n', 'Pulumi.qa.yaml:3:12: Nested mappings are not allowed in compact mappings'],
+    ['config:\n  k6platform:grafanaAdminPassword: "hunter2\n', 'Pulumi.qa.yaml:3:1: Missing closing "quote'],
+    ['config:\n  k6platform:tests: []\n  k6platform:tests: []\n', 'Pulumi.qa.yaml:3:3: Map keys must be unique'],
+  ])('%j is refused', (text, expected) => {
+    const problems = problemsOfFile(text);
+    expect(problems).toContainEqual(expected);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  test('merge keys work as in Pulumi: a base test reused with <<: *anchor', () => {
+    // GIVEN
+    const text = [
+      'config:',
+      '  k6platform:tests:',
+      '    - &base',
+      '      name: api',
+      '      script: api.js',
+      '      parallelism: 4',
+      '    - <<: *base',
+      '      name: api-soak',
+      '      duration: 1h',
+    ].join('\n');
+    // WHEN
+    const cfg = parseStackConfig(stackFileEntries(text, 'Pulumi.qa.yaml'), 'qa', { keyPrefix: 'k6platform:' });
+    // THEN
+    expect(cfg.tests.map((t) => [t.name, t.script, t.parallelism, t.duration])).toEqual([
+      ['api', 'api.js', 4, undefined],
+      ['api-soak', 'api.js', 4, '1h'],
+    ]);
+  });
+
+  test('config: with nothing under it is an empty config', () => {
+    expect(stackFileEntries('config:\n', 'Pulumi.qa.yaml')).toEqual({});
   });
 });

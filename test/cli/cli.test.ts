@@ -114,6 +114,27 @@ describe('argument errors', () => {
   });
 });
 
+describe('environments', () => {
+  test('run --env with no stack file is refused before any cluster is touched', async () => {
+    // GIVEN a cluster that records whether it was used
+    let connected = false;
+    // WHEN
+    const r = await cli(['run', 'sample', '--env', 'typo'], {
+      connect: async () => {
+        connected = true;
+        throw new Error('must not connect');
+      },
+    });
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toBe(
+      "error: Invalid Pulumi.typo.yaml (1 problem):\n  - environment 'typo' has no stack file Pulumi.typo.yaml (environments here: dev); " +
+        `create Pulumi.typo.yaml with a "config:" section, or pick one of those (only 'dev' runs on defaults without a file)\n`,
+    );
+    expect(connected).toBe(false);
+  });
+});
+
 describe('help and colors', () => {
   test('--help lists the commands, the exit codes and which commands need a cluster', async () => {
     // GIVEN / WHEN
