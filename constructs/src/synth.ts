@@ -1,4 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import type { App } from 'cdk8s';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { platformManifests } from './deploy';
@@ -16,7 +29,7 @@ export const DEFAULT_ENVIRONMENT = 'dev';
 export interface SynthOptions {
   /** Repository root (holds Pulumi.<env>.yaml and scripts/). */
   readonly rootDir: string;
-  /** Output directory, replaced as a whole on success. @default "<rootDir>/dist" */
+  /** Output directory: a link to the latest complete output, switched atomically on success. @default "<rootDir>/dist" */
   readonly outDir?: string;
   /** Environments to synthesize. @default - every Pulumi.<env>.yaml, plus "dev" */
   readonly environments?: readonly string[];
@@ -74,16 +87,39 @@ export function buildEnvironment(config: PlatformConfig, scriptsDir: string, out
   return { app, charts };
 }
 
+/** File at the top of every synth output: synth replaces an output directory only when it holds one. */
+export const OUTPUT_MARKER = '.k6-platform-synth';
+const OUTPUT_MARKER_TEXT = 'Written by k6-platform synth. This whole directory is replaced on every synth: do not edit or keep files here.\n';
+/** Largest object the API server stores: etcd's default request size limit (`--max-request-bytes`, 1.5 MiB). */
+export const MAX_OBJECT_BYTES = 1572864;
 /**
- * Synthesizes every environment into `outDir/<env>/`. All configs are validated first (all problems reported
- * together), everything is written to a temporary sibling directory, and only a complete result replaces `outDir`: a
- * failed synth leaves the previous output untouched.
+ * Testing hook: when set to N, the process kills itself (SIGKILL) right after the N-th step of writing the output,
+ * so tests can check that every step leaves a complete output behind.
+ */
+export const KILL_AFTER_STEP_ENV = 'K6_PLATFORM_SYNTH_KILL_AFTER_STEP';
+
+/**
+ * Synthesizes environments into `outDir/<env>/`. All configs are validated and every environment is built in memory
+ * first (all problems reported together, objects checked against the API server's size limit); nothing is written
+ * before all of that passes.
+ *
+ * `outDir` is a symbolic link to a complete, versioned sibling directory (`.<name>.v-<pid>-<time>`): the new output is
+ * written next to the current one, and a new link is renamed over the old link (rename(2) is atomic), so `outDir` is
+ * always the old or the new output, complete, whatever step the process is stopped at. Leftovers of a stopped run are
+ * removed by the next one. With `environments`, only those folders are replaced and the others are kept as they were.
+ *
+ * `outDir` must not exist, be empty, or be a previous synth output (it holds {@link OUTPUT_MARKER}): synth never
+ * deletes what it did not create.
  */
 export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput> {
   const rootDir = path.resolve(options.rootDir);
   const outDir = path.resolve(options.outDir ?? path.join(rootDir, 'dist'));
   const scriptsDir = options.scriptsDir ?? path.join(rootDir, 'scripts');
   const environments = options.environments ?? discoverEnvironments(rootDir);
+  const step = stepHook();
+
+  const out = new OutputDirectory(outDir);
+  out.check();
 
   const configs = new Map<string, PlatformConfig>();
   const problems: string[] = [];
@@ -97,13 +133,27 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
   }
   if (problems.length) throw new Error(problems.join('\n'));
 
-  const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  // Build everything in memory and check it before writing anything.
+  const version = out.newVersionPath();
+  const built = [...configs].map(([env, config]) => {
+    const envDir = path.join(version, env);
+    const { app, charts } = buildEnvironment(config, scriptsDir, envDir, path.join(rootDir, 'dashboards', 'generated'));
+    return { env, config, envDir, app, charts, bundle: helmBundle({ config, manifests: platformManifests(app, charts) }) };
+  });
+  const oversized = built.flatMap(({ env, app }) => oversizedObjects(env, app));
+  if (oversized.length)
+    throw new Error(`Objects too large for the API server (${oversized.length}):\n${oversized.map((o) => `  - ${o}`).join('\n')}`);
+
   const results = new Map<string, EnvironmentOutput>();
+  out.cleanLeftovers();
+  step('cleaned');
   try {
-    for (const [env, config] of configs) {
-      const envDir = path.join(tmp, env);
+    mkdirSync(version);
+    // A partial build keeps the other environments' folders of the current output as they are.
+    if (options.environments !== undefined) out.copyCurrent(version, new Set(configs.keys()));
+    step('kept');
+    for (const { env, config, envDir, app, charts, bundle } of built) {
       mkdirSync(envDir, { recursive: true });
-      const { app, charts } = buildEnvironment(config, scriptsDir, envDir, path.join(rootDir, 'dashboards', 'generated'));
       app.synth();
       const notes: string[] = [];
       writeFileSync(
@@ -112,29 +162,186 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
       );
       if (config.monitoring.enabled && config.monitoring.chart.path === undefined) notes.push(renderHint(config));
       // The Helm umbrella bundle (dist/<env>/chart/): same objects and values, one `helm install`.
-      writeHelmBundle(path.join(envDir, 'chart'), helmBundle({ config, manifests: platformManifests(app, charts) }));
+      writeHelmBundle(path.join(envDir, 'chart'), bundle);
       const files = readdirSync(envDir).sort();
       const objectCount = app.charts.reduce((n, c) => n + c.toJson().length, 0);
       results.set(env, { config, files: files.map((f) => `${env}/${f}`), objectCount, notes });
+      step(`wrote ${env}`);
     }
-    replaceDirectory(tmp, outDir);
+    writeFileSync(path.join(version, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
+    step('marked');
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(version, { recursive: true, force: true });
     throw e;
   }
+  out.switchTo(version, step);
   return results;
 }
 
-/** Puts `from` in place of `to` with renames only (same filesystem), so readers never see a half-written `to`. */
-function replaceDirectory(from: string, to: string): void {
-  const old = `${to}.old-${process.pid}-${Date.now()}`;
-  const hadOld = existsSync(to);
-  if (hadOld) renameSync(to, old);
-  try {
-    renameSync(from, to);
-  } catch (e) {
-    if (hadOld) renameSync(old, to);
-    throw e;
+/** `'<Kind>/<name>'` lines for every object of `app` over {@link MAX_OBJECT_BYTES} as JSON. */
+function oversizedObjects(env: string, app: App): string[] {
+  return app.charts.flatMap((chart) =>
+    chart
+      .toJson()
+      .map((o: { kind?: string; metadata?: { name?: string; namespace?: string } }) => ({ o, bytes: Buffer.byteLength(JSON.stringify(o)) }))
+      .filter(({ bytes }) => bytes > MAX_OBJECT_BYTES)
+      .map(
+        ({ o, bytes }) =>
+          `${env}: '${o.kind ?? '?'}/${o.metadata?.name ?? '?'}' is ${bytes} bytes, over the API server's limit of ${MAX_OBJECT_BYTES} bytes (1.5 MiB, etcd's request size) for one object: split it (e.g. fewer or smaller scripts per test)`,
+      ),
+  );
+}
+
+/** The step hook of {@link KILL_AFTER_STEP_ENV}. */
+function stepHook(): (name: string) => void {
+  const killAfter = Number(process.env[KILL_AFTER_STEP_ENV] ?? 0);
+  let n = 0;
+  return () => {
+    n++;
+    if (killAfter > 0 && n === killAfter) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+/**
+ * The output directory: a link `<dir>/<name>` to a versioned sibling `<dir>/.<name>.v-<pid>-<time>`. Temporary links
+ * are `.<name>.link-<pid>-<time>`; an output from before links (a plain directory) is moved to
+ * `.<name>.legacy-<pid>-<time>` while it is replaced, and put back by the next run if the process stopped right then.
+ */
+class OutputDirectory {
+  private readonly dir: string;
+  private readonly name: string;
+  /** The versioned directory the link points at, when the output is a link. */
+  private current?: string;
+  /** The output is a plain directory (empty, or synth output from before links). */
+  private plain = false;
+
+  public constructor(private readonly outDir: string) {
+    this.dir = path.dirname(outDir);
+    this.name = path.basename(outDir);
   }
-  if (hadOld) rmSync(old, { recursive: true, force: true });
+
+  /** Refuses an output that synth did not create; remembers what is there. Writes nothing (but restores a legacy output). */
+  public check(): void {
+    this.restoreLegacy();
+    let stat;
+    try {
+      stat = lstatSync(this.outDir);
+    } catch {
+      return; // nothing there yet
+    }
+    const refuse = (why: string) =>
+      new Error(
+        `synth: refusing to replace ${this.outDir}: ${why}. Synth replaces only its own output (a directory holding ${OUTPUT_MARKER}); choose a new or empty directory with --out`,
+      );
+    if (stat.isSymbolicLink()) {
+      const target = path.resolve(this.dir, readlinkSync(this.outDir));
+      if (existsSync(path.join(target, OUTPUT_MARKER)) || (!existsSync(target) && this.isOurs(path.basename(target)))) this.current = target;
+      else throw refuse(`it is a link to ${target}, which is not synth output`);
+    } else if (stat.isDirectory()) {
+      const entries = readdirSync(this.outDir);
+      if (entries.length > 0 && !entries.includes(OUTPUT_MARKER) && !isLegacyOutput(this.outDir, entries)) {
+        throw refuse(
+          `it is a directory with ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}) and no synth marker`,
+        );
+      }
+      this.plain = true;
+    } else {
+      throw refuse('it is a file');
+    }
+  }
+
+  public newVersionPath(): string {
+    return path.join(this.dir, `.${this.name}.v-${process.pid}-${Date.now()}`);
+  }
+
+  /** Removes versions, links and legacy copies left by stopped runs (not the current version, not live runs' files); runs after {@link check}. */
+  public cleanLeftovers(): void {
+    if (!existsSync(this.dir)) return;
+    for (const entry of readdirSync(this.dir)) {
+      const m = this.leftover(entry);
+      if (m === undefined) continue;
+      const full = path.join(this.dir, entry);
+      if (full === this.current || isAlive(m.pid)) continue;
+      rmSync(full, { recursive: true, force: true });
+    }
+  }
+
+  /** Copies the current output's environment folders, except `replaced`, into `version`. */
+  public copyCurrent(version: string, replaced: ReadonlySet<string>): void {
+    const from = this.current ?? (this.plain ? this.outDir : undefined);
+    if (from === undefined || !existsSync(from)) return;
+    for (const entry of readdirSync(from)) {
+      if (entry === OUTPUT_MARKER || replaced.has(entry)) continue;
+      cpSync(path.join(from, entry), path.join(version, entry), { recursive: true });
+    }
+  }
+
+  /** Points the output at `version`, atomically: a new link renamed over the old one. Then removes the old version. */
+  public switchTo(version: string, step: (name: string) => void): void {
+    mkdirSync(this.dir, { recursive: true });
+    const link = path.join(this.dir, `.${this.name}.link-${process.pid}-${Date.now()}`);
+    symlinkSync(path.basename(version), link, 'dir');
+    step('linked');
+    let legacy: string | undefined;
+    if (this.plain) {
+      // A plain directory cannot be renamed over: move it aside first (the next run puts it back if we stop here).
+      legacy = path.join(this.dir, `.${this.name}.legacy-${process.pid}-${Date.now()}`);
+      renameSync(this.outDir, legacy);
+      step('moved legacy');
+    }
+    renameSync(link, this.outDir);
+    step('switched');
+    if (this.current !== undefined && this.current !== version) rmSync(this.current, { recursive: true, force: true });
+    if (legacy !== undefined) rmSync(legacy, { recursive: true, force: true });
+    step('removed old');
+  }
+
+  /** Puts back a plain output moved aside by a run stopped before its link replaced it. */
+  private restoreLegacy(): void {
+    if (!existsSync(this.dir) || lstatExists(this.outDir)) return;
+    const legacy = readdirSync(this.dir)
+      .filter((e) => this.leftover(e)?.kind === 'legacy')
+      .sort()
+      .pop();
+    if (legacy !== undefined) renameSync(path.join(this.dir, legacy), this.outDir);
+  }
+
+  private isOurs(entry: string): boolean {
+    return this.leftover(entry)?.kind === 'v';
+  }
+
+  private leftover(entry: string): { kind: string; pid: number } | undefined {
+    const prefix = `.${this.name}.`;
+    if (!entry.startsWith(prefix)) return undefined;
+    const m = /^(v|link|legacy)-(\d+)-\d+$/.exec(entry.slice(prefix.length));
+    return m ? { kind: m[1]!, pid: Number(m[2]) } : undefined;
+  }
+}
+
+/** Output of a synth from before the marker: only environment folders, each with the generated values file. */
+function isLegacyOutput(dir: string, entries: readonly string[]): boolean {
+  return entries.every((e) => {
+    const values = path.join(dir, e, 'kube-prometheus-stack.values.yaml');
+    return existsSync(values) && readFileSync(values, 'utf8').startsWith(GENERATED_HEADER);
+  });
+}
+
+function lstatExists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether another live process has this pid (our own pid counts as dead: synthesize is synchronous). */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

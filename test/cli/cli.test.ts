@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../cli/exit-codes';
@@ -363,6 +363,32 @@ describe('synth', () => {
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/^✓ dev: \d+ objects -> /);
     expect(r.stdout).toContain('    dev/kube-prometheus-stack.values.yaml\n');
+    expect(existsSync(path.join(out, 'dev', 'kube-prometheus-stack.values.yaml'))).toBe(true);
+  });
+
+  test('--out a directory that is not synth output (the repository itself) is refused and nothing is deleted', async () => {
+    // GIVEN
+    const before = readdirSync(root).sort();
+    // WHEN
+    const r = await cli(['synth', '--env', 'dev', '--out', '.']);
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: synth: refusing to replace ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is a directory with \\d+ entries \\(.*\\) and no synth marker\\. Synth replaces only its own output \\(a directory holding \\.k6-platform-synth\\); choose a new or empty directory with --out\n$`,
+      ),
+    );
+    expect(readdirSync(root).sort()).toEqual(before);
+  });
+
+  test('--out a previous synth output replaces it', async () => {
+    // GIVEN
+    const out = path.join(root, 'out-again');
+    expect((await cli(['synth', '--env', 'dev', '--out', out])).code).toBe(EXIT.ok);
+    // WHEN
+    const r = await cli(['synth', '--env', 'dev', '--out', out]);
+    // THEN
+    expect(r.code).toBe(EXIT.ok);
     expect(existsSync(path.join(out, 'dev', 'kube-prometheus-stack.values.yaml'))).toBe(true);
   });
 });
