@@ -57,7 +57,8 @@ const dnsSubdomain = z
 const quantity = z
   .string()
   .regex(QUANTITY, { error: 'must be a Kubernetes quantity such as "500m", "1", "512Mi" or "2Gi"', abort: true })
-  .refine((s) => !/^-/.test(s) || /^-[0.]*([eE].*|[a-zA-Z]*)$/.test(s), {
+  // Negative zero ("-0", "-0Mi") is zero; any other leading "-" is negative.
+  .refine((s) => !s.startsWith('-') || Number.parseFloat(s.slice(1)) === 0, {
     error: 'must not be negative (Kubernetes rejects negative resource quantities)',
   });
 const promDuration = z
