@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { LABELS } from '../constructs/src/labels';
 import type { PlatformConfig, TestConfig } from '../constructs/src/platform-config';
-import { buildEnvironment } from '../constructs/src/synth';
+import { buildEnvironment, checkObjectSizes, oversizedObjects } from '../constructs/src/synth';
 import type { KubeObject } from './cluster';
 
 /** What `loadtest run` applies for one run of one test. */
@@ -67,6 +67,8 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
   }
   const { charts } = buildEnvironment(runConfig(config, testName, runId), path.join(rootDir, 'scripts'));
   const objects = (charts.loadTests.toJson() as KubeObject[]).filter((o) => o.metadata.labels?.[LABELS.test] === testName);
+  // The API server would refuse them one by one, after the first were applied: refuse the run before any.
+  checkObjectSizes(oversizedObjects(config.environment, objects));
   return { runId, test, namespace: config.namespaces.loadTests, objects: applyOrder(objects) };
 }
 

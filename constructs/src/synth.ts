@@ -11,7 +11,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import type { App } from 'cdk8s';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { platformManifests } from './deploy';
@@ -140,9 +139,14 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
     const { app, charts } = buildEnvironment(config, scriptsDir, envDir, path.join(rootDir, 'dashboards', 'generated'));
     return { env, config, envDir, app, charts, bundle: helmBundle({ config, manifests: platformManifests(app, charts) }) };
   });
-  const oversized = built.flatMap(({ env, app }) => oversizedObjects(env, app));
-  if (oversized.length)
-    throw new Error(`Objects too large for the API server (${oversized.length}):\n${oversized.map((o) => `  - ${o}`).join('\n')}`);
+  checkObjectSizes(
+    built.flatMap(({ env, app }) =>
+      oversizedObjects(
+        env,
+        app.charts.flatMap((c) => c.toJson() as ObjectHead[]),
+      ),
+    ),
+  );
 
   const results = new Map<string, EnvironmentOutput>();
   out.cleanLeftovers();
@@ -178,18 +182,29 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
   return results;
 }
 
-/** `'<Kind>/<name>'` lines for every object of `app` over {@link MAX_OBJECT_BYTES} as JSON. */
-function oversizedObjects(env: string, app: App): string[] {
-  return app.charts.flatMap((chart) =>
-    chart
-      .toJson()
-      .map((o: { kind?: string; metadata?: { name?: string; namespace?: string } }) => ({ o, bytes: Buffer.byteLength(JSON.stringify(o)) }))
-      .filter(({ bytes }) => bytes > MAX_OBJECT_BYTES)
-      .map(
-        ({ o, bytes }) =>
-          `${env}: '${o.kind ?? '?'}/${o.metadata?.name ?? '?'}' is ${bytes} bytes, over the API server's limit of ${MAX_OBJECT_BYTES} bytes (1.5 MiB, etcd's request size) for one object: split it (e.g. fewer or smaller scripts per test)`,
-      ),
-  );
+/** The identifying part of a Kubernetes object. */
+interface ObjectHead {
+  readonly kind?: string;
+  readonly metadata?: { readonly name?: string };
+}
+
+/**
+ * One line per object over {@link MAX_OBJECT_BYTES} as JSON (what the API server receives), naming `where` (the
+ * environment), the object and its size.
+ */
+export function oversizedObjects(where: string, objects: readonly ObjectHead[]): string[] {
+  return objects
+    .map((o) => ({ o, bytes: Buffer.byteLength(JSON.stringify(o)) }))
+    .filter(({ bytes }) => bytes > MAX_OBJECT_BYTES)
+    .map(
+      ({ o, bytes }) =>
+        `${where}: '${o.kind ?? '?'}/${o.metadata?.name ?? '?'}' is ${bytes} bytes, over the API server's limit of ${MAX_OBJECT_BYTES} bytes (1.5 MiB, etcd's request size) for one object: split it (e.g. fewer or smaller scripts per test)`,
+    );
+}
+
+/** Throws one error listing every line of {@link oversizedObjects}, if there is any. */
+export function checkObjectSizes(problems: readonly string[]): void {
+  if (problems.length) throw new Error(`Objects too large for the API server (${problems.length}):\n${problems.map((o) => `  - ${o}`).join('\n')}`);
 }
 
 /** The step hook of {@link KILL_AFTER_STEP_ENV}. */

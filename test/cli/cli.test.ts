@@ -133,6 +133,29 @@ describe('environments', () => {
     );
     expect(connected).toBe(false);
   });
+
+  test('run refuses an object over the API server size limit before any is applied', async () => {
+    // GIVEN a test whose environment holds 1.6 MB (it ends up in the runner Job)
+    writeFileSync(
+      path.join(root, 'Pulumi.big.yaml'),
+      `config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      env:\n        BLOB: ${'x'.repeat(1_600_000)}\n`,
+    );
+    let connected = false;
+    // WHEN
+    const r = await cli(['run', 'sample', '--env', 'big', '--run-id', 'sample-big'], {
+      connect: async () => {
+        connected = true;
+        throw new Error('must not connect');
+      },
+    });
+    rmSync(path.join(root, 'Pulumi.big.yaml'));
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toMatch(
+      /^error: Objects too large for the API server \(1\):\n {2}- big: 'Job\/sample-big-runner' is \d{7} bytes, over the API server's limit of 1572864 bytes \(1\.5 MiB, etcd's request size\) for one object: split it/,
+    );
+    expect(connected).toBe(false);
+  });
 });
 
 describe('help and colors', () => {
