@@ -182,9 +182,11 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
   return results;
 }
 
-/** The identifying part of a Kubernetes object. */
-interface ObjectHead {
+/** The identifying part of a Kubernetes object (for size reports). */
+export interface ObjectHead {
+  /** The object's kind. @default - unknown */
   readonly kind?: string;
+  /** Its metadata; only the name is read. @default - unknown */
   readonly metadata?: { readonly name?: string };
 }
 
