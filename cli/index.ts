@@ -86,7 +86,9 @@ export function buildProgram(ctx: CliContext, result: { code: number }): Command
   const prometheusOption = () =>
     new Option('--prometheus <url>', `Prometheus base URL (default: $${PROMETHEUS_URL_ENV}, else ${DEFAULT_PROMETHEUS_URL})`).argParser(httpUrl);
   const envOption = () =>
-    new Option('--env <name>', 'environment (Pulumi.<name>.yaml, or defaults)').default(DEFAULT_ENVIRONMENT).argParser(environmentName);
+    new Option('--env <name>', 'environment: Pulumi.<name>.yaml (only dev runs on defaults without one)')
+      .default(DEFAULT_ENVIRONMENT)
+      .argParser(environmentName);
 
   const program = new Command('loadtest')
     .description('Distributed k6 load tests on Kubernetes: synthesize, run and follow, judge over all runners, list runs.')

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { LABELS } from '../constructs/src/labels';
 import type { PlatformConfig, TestConfig } from '../constructs/src/platform-config';
 import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '../constructs/src/script-options';
-import { buildEnvironment } from '../constructs/src/synth';
+import { buildEnvironment, checkObjectSizes, oversizedObjects } from '../constructs/src/synth';
 import { bundleScriptTree } from '../constructs/src/test-scripts';
 import type { KubeObject } from './cluster';
 
@@ -73,9 +73,10 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
   }
   const { charts } = buildEnvironment(runConfig(config, testName, runId), path.join(rootDir, 'scripts'));
   const objects = (charts.loadTests.toJson() as KubeObject[]).filter((o) => o.metadata.labels?.[LABELS.test] === testName);
+  // The API server would refuse them one by one, after the first were applied: refuse the run before any.
+  checkObjectSizes(oversizedObjects(config.environment, objects));
   const run = charts.runs.get(testName);
-  const stopJob =
-    run !== undefined && test.mode === 'jobs' && test.schedule === undefined ? (run.stopJobManifest() as unknown as KubeObject) : undefined;
+  const stopJob = run !== undefined && test.schedule === undefined ? (run.stopJobManifest() as unknown as KubeObject) : undefined;
   const thresholds = expressionLists(run?.thresholds ?? test.thresholds);
   return {
     runId,

@@ -23,7 +23,7 @@ try {
     for (const note of r.notes) console.error(`  note: ${note}`);
   }
   const cliOut = process.env.CDK8S_OUTDIR;
-  if (cliOut !== undefined && path.resolve(cliOut) !== outDir) {
+  if (cliOut !== undefined && cliOut !== '' && path.resolve(cliOut) !== outDir) {
     rmSync(cliOut, { recursive: true, force: true });
     if (!existsSync(cliOut)) symlinkSync(path.relative(path.dirname(path.resolve(cliOut)), outDir), cliOut, 'dir');
   }

@@ -1,13 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { deploySecrets } from '../constructs/src/deploy';
-import {
-  CONFIG_NAMESPACE,
-  parsePlatformConfig,
-  platformInputFromStackConfig,
-  PlatformConfigError,
-  type ConfigSource,
-  type PlatformConfig,
-} from '../constructs/src/platform-config';
+import { CONFIG_NAMESPACE, parseStackConfig, PlatformConfigError, type ConfigSource, type PlatformConfig } from '../constructs/src/platform-config';
 
 /**
  * Stack config (`Pulumi.<stack>.yaml` plus `pulumi config set`) to the platform config: the SAME parse as synth
@@ -46,7 +39,7 @@ export function readStackConfig(
   entries: Readonly<Record<string, string>> = pulumi.runtime.allConfig(),
 ): StackConfig {
   const source = stackConfigSource(stack);
-  const platform = parsePlatformConfig(platformInputFromStackConfig(entries, stack), source);
+  const platform = parseStackConfig(entries, stack, source);
   const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
 
   const problems: string[] = [];

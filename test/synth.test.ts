@@ -2,10 +2,31 @@
  * `cdk8s synth` end to end: every environment, deterministic, atomic, labelled, and schema-valid.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as YAML from 'yaml';
 import * as path from 'node:path';
-import { discoverEnvironments, GENERATED_HEADER, synthesize } from '../constructs/src/synth';
+import {
+  discoverEnvironments,
+  GENERATED_HEADER,
+  KILL_AFTER_STEP_ENV,
+  loadEnvironmentConfig,
+  OUTPUT_MARKER,
+  synthesize,
+} from '../constructs/src/synth';
 import { parseYamlStream, validateManifests, type Manifest } from './support/schemas';
 import { readTree } from './support/files';
 
@@ -35,6 +56,49 @@ function repoCopy(): string {
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
+
+describe('loadEnvironmentConfig', () => {
+  test('dev runs on defaults without a stack file; any other environment needs its file', () => {
+    // GIVEN a repository with one stack file
+    const root = tempDir('k6-envs-');
+    writeFileSync(path.join(root, 'Pulumi.staging.yaml'), 'config:\n  k6platform:runner:\n    pushInterval: 10s\n');
+    // WHEN / THEN
+    expect(loadEnvironmentConfig(root, 'dev').environment).toBe('dev');
+    expect(loadEnvironmentConfig(root, 'staging').runner.pushInterval).toBe('10s');
+    expect(() => loadEnvironmentConfig(root, 'stagign')).toThrow(
+      "Invalid Pulumi.stagign.yaml (1 problem):\n  - environment 'stagign' has no stack file Pulumi.stagign.yaml (environments here: dev, staging); " +
+        `create Pulumi.stagign.yaml with a "config:" section, or pick one of those (only 'dev' runs on defaults without a file)`,
+    );
+  });
+
+  test('a stack file that is not a mapping with config: is refused, not read as defaults', () => {
+    const root = tempDir('k6-envs-');
+    writeFileSync(path.join(root, 'Pulumi.qa.yaml'), 'hello\n');
+    expect(() => loadEnvironmentConfig(root, 'qa')).toThrow(
+      'Invalid Pulumi.qa.yaml (1 problem):\n  - Pulumi.qa.yaml must be a YAML mapping with a "config:" section (Pulumi stack settings), got a string',
+    );
+  });
+
+  test('YAML errors name the file and the line; a typo in the namespace is caught', () => {
+    const root = tempDir('k6-envs-');
+    writeFileSync(path.join(root, 'Pulumi.qa.yaml'), 'config:\n  k6platform:runner:\n    image: a: b\n');
+    writeFileSync(path.join(root, 'Pulumi.qb.yaml'), 'config:\n  k6platfrom:tests: []\n');
+    expect(() => loadEnvironmentConfig(root, 'qa')).toThrow(
+      'Invalid Pulumi.qa.yaml (1 problem):\n  - Pulumi.qa.yaml:3:12: Nested mappings are not allowed in compact mappings',
+    );
+    expect(() => loadEnvironmentConfig(root, 'qb')).toThrow(
+      /^Invalid Pulumi\.qb\.yaml \(1 problem\):\n {2}- 'k6platfrom:tests' is in an unknown config namespace "k6platfrom" \(did you mean 'k6platform:tests'\?\)/,
+    );
+  });
+
+  test('synth of an environment without a stack file fails and writes nothing', () => {
+    const outDir = path.join(tempDir('k6-synth-'), 'dist');
+    expect(() => synthesize({ rootDir: repoRoot, outDir, environments: ['prdo'] })).toThrow(
+      /environment 'prdo' has no stack file Pulumi\.prdo\.yaml/,
+    );
+    expect(existsSync(outDir)).toBe(false);
+  });
+});
 
 describe('synthesize', () => {
   const outDir = path.join(tempDir('k6-synth-'), 'dist');
@@ -116,7 +180,7 @@ describe('synthesize', () => {
     // THEN
     expect(run).toThrow(/TestScripts: 'script' gone\.js not found/);
     expect(readTree(outDir)).toEqual(before);
-    expect(readdirSync(path.dirname(outDir))).toEqual(['dist']);
+    expect(readdirSync(path.dirname(outDir))).toEqual([path.basename(readlinkSync(outDir)), 'dist']);
   });
 
   test('what the scripts need from the runner image is checked: a missing extension fails, an unknown image is a note', () => {
@@ -145,6 +209,174 @@ describe('synthesize', () => {
       /LoadTestPlatform: 'tests\[0\]\.script' fake\.js imports k6\/x\/faker \(fake\.js line 1\), which no 'runner\.extensions' entry provides/,
     );
   });
+
+  test('an object over the API server size limit fails the synth before anything is written, naming it and its size', () => {
+    // GIVEN a test whose environment holds 1.6 MB (it ends up in the runner Job's pod template)
+    const root = repoCopy();
+    writeFileSync(
+      path.join(root, 'Pulumi.dev.yaml'),
+      YAML.stringify({ config: { 'k6platform:tests': [{ name: 'big', script: 'sample.js', env: { BLOB: 'x'.repeat(1_600_000) } }] } }),
+    );
+    const out = path.join(tempDir('k6-synth-'), 'dist');
+    // WHEN
+    const run = () => synthesize({ rootDir: root, outDir: out, environments: ['dev'] });
+    // THEN
+    expect(run).toThrow(
+      /^Objects too large for the API server \(1\):\n {2}- dev: 'Job\/big-[0-9a-f]{6}-runner' is \d{7} bytes, over the API server's limit of 1572864 bytes \(1\.5 MiB, etcd's request size\) for one object: split it/,
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(path.dirname(out))).toEqual([]);
+  });
+});
+
+describe('the output directory', () => {
+  test('is a link to a complete version with a marker; the next synth switches the link and removes the old version', () => {
+    // GIVEN
+    const out = path.join(tempDir('k6-synth-'), 'dist');
+    synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] });
+    const first = readlinkSync(out);
+    // WHEN
+    synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] });
+    // THEN
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(out)).not.toBe(first);
+    expect(readdirSync(path.dirname(out)).sort()).toEqual([readlinkSync(out), 'dist'].sort());
+    expect(readdirSync(out)).toContain(OUTPUT_MARKER);
+  });
+
+  test('a partial build replaces only its environments and keeps the others as they were', () => {
+    // GIVEN every environment synthesized, then dev changed
+    const root = repoCopy();
+    const out = path.join(root, 'dist');
+    synthesize({ rootDir: root, outDir: out });
+    const before = readTree(out);
+    writeFileSync(path.join(root, 'Pulumi.dev.yaml'), 'config:\n  k6platform:runner:\n    pushInterval: 7s\n');
+    // WHEN only dev is rebuilt
+    synthesize({ rootDir: root, outDir: out, environments: ['dev'] });
+    // THEN
+    const after = readTree(out);
+    const others = (tree: Map<string, string>) => [...tree].filter(([f]) => !f.startsWith('dev/'));
+    expect(others(after)).toEqual(others(before));
+    expect(others(after).some(([f]) => f.startsWith('prod/'))).toBe(true);
+    expect([...after].filter(([f, c]) => f.startsWith('dev/') && c.includes('7s')).length).toBeGreaterThan(0);
+  });
+
+  test.each([
+    [
+      'a directory of other files',
+      (d: string) => writeFileSync(path.join(d, 'README.md'), 'mine'),
+      /it is a directory with 1 entry \(README\.md\) and no synth marker/,
+    ],
+    ['a file', undefined, /it is a file/],
+  ])('refuses %s and deletes nothing', (_what, fill, reason) => {
+    // GIVEN
+    const parent = tempDir('k6-out-');
+    const out = path.join(parent, 'target');
+    if (fill) {
+      mkdirSync(out);
+      fill(out);
+    } else writeFileSync(out, 'mine');
+    const before = readTree(parent);
+    // WHEN
+    const run = () => synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] });
+    // THEN
+    expect(run).toThrow(
+      `synth: refusing to replace ${out}: ${reason.source.replace(/\\/g, '')}. Synth replaces only its own output (a directory holding ${OUTPUT_MARKER}); choose a new or empty directory with --out`,
+    );
+    expect(readTree(parent)).toEqual(before);
+  });
+
+  test('takes over an output of the previous synth (a plain directory of environments)', () => {
+    // GIVEN dist/ as the previous synth wrote it: a plain directory, no marker
+    const out = path.join(tempDir('k6-synth-'), 'dist');
+    synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] });
+    const plain = `${out}-plain`;
+    cpSync(out, plain, { recursive: true, dereference: true });
+    rmSync(path.join(plain, OUTPUT_MARKER));
+    rmSync(path.join(path.dirname(out), readlinkSync(out)), { recursive: true });
+    rmSync(out);
+    renameSync(plain, out);
+    // WHEN
+    synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] });
+    // THEN
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
+    expect(readdirSync(path.dirname(out)).sort()).toEqual([readlinkSync(out), 'dist'].sort());
+  });
+});
+
+const withoutCdk8sOutdir = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'CDK8S_OUTDIR'));
+
+describe('a synth killed at any step leaves a complete output', () => {
+  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+  /** Runs the cdk8s app (constructs/main.ts) for dev in `root`, killed right after step `n` (0: not killed). */
+  const runApp = (root: string, n: number) =>
+    spawnSync(tsx, ['constructs/main.ts'], {
+      cwd: root,
+      env: { ...withoutCdk8sOutdir(process.env), K6_PLATFORM_ENVS: 'dev', [KILL_AFTER_STEP_ENV]: String(n) },
+      encoding: 'utf8',
+    });
+  const OLD = 'config:\n  k6platform:runner:\n    pushInterval: 5s\n';
+  const NEW = 'config:\n  k6platform:runner:\n    pushInterval: 9s\n';
+
+  test.each([
+    ['an output that is a link (every synth after the first)', false],
+    ['a plain directory from the previous synth', true],
+  ])(
+    '%s',
+    (_what, plainBefore) => {
+      // GIVEN the complete old and new outputs
+      const root = repoCopy();
+      const out = path.join(root, 'dist');
+      const newTree = (() => {
+        writeFileSync(path.join(root, 'Pulumi.dev.yaml'), NEW);
+        const d = path.join(tempDir('k6-synth-'), 'dist');
+        synthesize({ rootDir: root, outDir: d, environments: ['dev'] });
+        return readTree(d);
+      })();
+      const same = (a: Map<string, string>, b: Map<string, string>) => JSON.stringify([...a]) === JSON.stringify([...b]);
+      const newer = new Map(newTree);
+      newer.delete(OUTPUT_MARKER);
+      const seen: string[] = [];
+      const leftovers: string[][] = [];
+      for (let n = 1; n < 20; n++) {
+        // GIVEN the old output in place (also cleaning up after the previous kill)
+        writeFileSync(path.join(root, 'Pulumi.dev.yaml'), OLD);
+        synthesize({ rootDir: root, outDir: out, environments: ['dev'] });
+        leftovers.push(readdirSync(root).filter((e) => e.startsWith('.dist.') && e !== readlinkSync(out)));
+        if (plainBefore) {
+          const version = path.join(root, readlinkSync(out));
+          rmSync(out);
+          renameSync(version, out);
+          rmSync(path.join(out, OUTPUT_MARKER));
+        }
+        const oldTree = readTree(out);
+        oldTree.delete(OUTPUT_MARKER);
+        writeFileSync(path.join(root, 'Pulumi.dev.yaml'), NEW);
+        // WHEN the app is killed right after step n
+        const r = runApp(root, n);
+        if (r.status === 0) break;
+        const killed = r.signal === 'SIGKILL' || r.status === 137;
+        // THEN the output is the old one or the new one, complete (a plain one moved aside comes back on the next run)
+        const tree = readTree(out);
+        tree.delete(OUTPUT_MARKER);
+        const state = !existsSync(out)
+          ? `missing, then ${runApp(root, 0).status === 0 && same(readTree(out), newTree) ? 'restored' : 'lost'}`
+          : same(tree, oldTree)
+            ? 'old'
+            : same(tree, newer)
+              ? 'new'
+              : 'partial';
+        seen.push(killed ? state : `not killed (${r.status}): ${r.stderr}`);
+      }
+      // THEN every step was hit, the old output stays until the switch, the new one after
+      expect(seen.join(', ')).toMatch(plainBefore ? /^(old, )+missing, then restored, new(, new)*$/ : /^(old, )+new(, new)*$/);
+      expect(leftovers.flat()).toEqual([]);
+      // and a normal run leaves no leftovers
+      expect(readdirSync(root).filter((e) => e.startsWith('.dist.'))).toEqual([readlinkSync(out)]);
+    },
+    300_000,
+  );
 });
 
 describe('npx cdk8s synth (the README command)', () => {

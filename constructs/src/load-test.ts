@@ -14,7 +14,15 @@ import {
   type TestRunSpecRunnerVolumes,
 } from './imports/k6.io';
 import { LABELS } from './labels';
-import { describeIssues, testSchema, type EgressTarget, type RemoteWriteAuth, type ResourceRequirements, type TestConfig } from './platform-config';
+import {
+  describeIssues,
+  k6DurationSeconds,
+  testSchema,
+  type EgressTarget,
+  type RemoteWriteAuth,
+  type ResourceRequirements,
+  type TestConfig,
+} from './platform-config';
 import { assertScriptOptionsReadable, judgedThresholds, type ScriptThreshold } from './script-options';
 import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, STARTER_STARTED_FILE, starterCommand, starterScript } from './starter';
 import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
@@ -97,15 +105,7 @@ export interface LoadTestProps {
   readonly starterImage?: string;
 }
 
-/** Seconds of a k6 duration string (`1m30s` -> 90, `250ms` -> 1), rounded up. */
-export function k6DurationSeconds(duration: string): number {
-  const parts = [...duration.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== duration) {
-    throw new Error(`LoadTest: ${JSON.stringify(duration)} is not a k6 duration such as "30s", "1m30s" or "2h"`);
-  }
-  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-  return Math.ceil(parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0));
-}
+export { k6DurationSeconds };
 
 /**
  * A distributed k6 run of one test: N runners, each executing its execution segment, started together, writing metrics

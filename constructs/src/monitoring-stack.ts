@@ -175,14 +175,33 @@ export class MonitoringStack extends Construct {
     const chartPath = cfg.monitoring.chart.path;
     this.rendered = cfg.monitoring.enabled && chartPath !== undefined;
     if (this.rendered && chartPath !== undefined) {
-      new Helm(this, 'Chart', {
-        chart: chartPath,
-        releaseName: cfg.monitoring.releaseName,
-        namespace: cfg.namespaces.monitoring,
-        values: this.values as unknown as Record<string, unknown>,
-        helmExecutable: props.helmExecutable ?? process.env.HELM_BIN ?? 'helm',
-        helmFlags: ['--include-crds', '--kube-version', versions.kubernetes],
-      });
+      const helm = props.helmExecutable ?? process.env.HELM_BIN ?? 'helm';
+      const helmFlags = ['--include-crds', '--kube-version', versions.kubernetes];
+      try {
+        new Helm(this, 'Chart', {
+          chart: chartPath,
+          releaseName: cfg.monitoring.releaseName,
+          namespace: cfg.namespaces.monitoring,
+          values: this.values as unknown as Record<string, unknown>,
+          helmExecutable: helm,
+          helmFlags,
+        });
+      } catch (e) {
+        // cdk8s passes on helm's stderr alone: say which command failed, for which setting, and why.
+        const command = [
+          helm,
+          'template',
+          '-f',
+          '<values>',
+          '--namespace',
+          cfg.namespaces.monitoring,
+          ...helmFlags,
+          cfg.monitoring.releaseName,
+          chartPath,
+        ];
+        const why = (e instanceof Error ? e.message : String(e)).trim();
+        throw new Error(`MonitoringStack: rendering 'monitoring.chart.path' ${chartPath} failed: \`${command.join(' ')}\`: ${why}`);
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import * as ipaddr from 'ipaddr.js';
+import * as YAML from 'yaml';
 import { z } from 'zod';
 import { checkThresholds } from './thresholds';
 import { defaultK6Image, versions } from './versions';
@@ -18,8 +19,13 @@ import { defaultK6Image, versions } from './versions';
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** RFC 1123 subdomain: names of Secrets, ConfigMaps and most other objects. */
 export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** Kubernetes resource quantity (`500m`, `2Gi`, `1.5`, `1e3`). */
-export const QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+/**
+ * Kubernetes resource quantity (`500m`, `2Gi`, `1.5`, `1e3`): the serialization grammar of
+ * k8s.io/apimachinery/pkg/api/resource/quantity.go (`<signedNumber><suffix>`; a number has digits on at least one side
+ * of the point; the suffix is one of Ki Mi Gi Ti Pi Ei, m k M G T P E, or `e`/`E` and an exponent). The exponent is an
+ * integer, as `parseQuantityString` there reads it (digits only after an optional sign).
+ */
+export const QUANTITY = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
 /** Prometheus duration (`15d`, `1h30m`). */
 export const PROMETHEUS_DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
 /** Prometheus byte size as prometheus-operator accepts it (`45GB`, `512MiB`). */
@@ -48,7 +54,13 @@ const dnsSubdomain = z
   .string()
   .max(253, { error: 'must be at most 253 characters' })
   .regex(DNS_SUBDOMAIN, { error: 'must be a DNS subdomain: lower-case letters, digits, "-" and "."' });
-const quantity = z.string().regex(QUANTITY, { error: 'must be a Kubernetes quantity such as "500m", "1", "512Mi" or "2Gi"' });
+const quantity = z
+  .string()
+  .regex(QUANTITY, { error: 'must be a Kubernetes quantity such as "500m", "1", "512Mi" or "2Gi"', abort: true })
+  // Negative zero ("-0", "-0Mi") is zero; any other leading "-" is negative.
+  .refine((s) => !s.startsWith('-') || Number.parseFloat(s.slice(1)) === 0, {
+    error: 'must not be negative (Kubernetes rejects negative resource quantities)',
+  });
 const promDuration = z
   .string()
   .regex(PROMETHEUS_DURATION, { error: 'must be a Prometheus duration such as "15d", "12h" or "1w"' })
@@ -56,6 +68,16 @@ const promDuration = z
 const byteSize = z.string().regex(BYTE_SIZE, { error: 'must be a byte size such as "45GB" or "512MiB"' });
 /** A k6 duration string (`30s`, `1m30s`). */
 export const k6Duration = z.string().regex(K6_DURATION, { error: 'must be a k6 duration such as "30s", "1m30s" or "2h"' });
+/** Seconds of a k6 duration string (`1m30s` -> 90, `250ms` -> 1), rounded up. */
+export function k6DurationSeconds(duration: string): number {
+  const parts = [...duration.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== duration) {
+    throw new Error(`LoadTest: ${JSON.stringify(duration)} is not a k6 duration such as "30s", "1m30s" or "2h"`);
+  }
+  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  return Math.ceil(parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0));
+}
+
 const semver = z.string().regex(SEMVER, { error: 'must be a semantic version such as "88.5.3" (no leading "v")' });
 const imageReference = z
   .string()
@@ -92,11 +114,16 @@ const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity
 const resources = z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() });
 export type ResourceRequirements = z.output<typeof resources>;
 
+/** The rule for a literal where a Secret reference belongs; the value given is never printed (see {@link SECRET_FIELDS}). */
+export const SECRET_REFERENCE_RULE = 'must be a Secret reference {name, key}, not the secret value itself (the value given is not shown)';
 /** A reference to one key of an existing Secret (never the secret value itself). */
-const secretKeyRef = z.strictObject({
-  name: dnsSubdomain,
-  key: z.string({ error: 'must name the key inside the Secret' }).regex(CONFIG_MAP_KEY, { error: 'must be a valid Secret key ([-._a-zA-Z0-9]+)' }),
-});
+const secretKeyRef = z.strictObject(
+  {
+    name: dnsSubdomain,
+    key: z.string({ error: 'must name the key inside the Secret' }).regex(CONFIG_MAP_KEY, { error: 'must be a valid Secret key ([-._a-zA-Z0-9]+)' }),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? SECRET_REFERENCE_RULE : undefined) },
+);
 export type SecretKeyReference = z.output<typeof secretKeyRef>;
 
 /** How runners authenticate to the remote-write endpoint: credentials come from Secrets only. */
@@ -368,13 +395,167 @@ const envFromSource = z
       ctx.addIssue({ code: 'custom', path: [], input: e, message: 'must set exactly one of "configMap" or "secret"' });
     }
   });
-const toleration = z.strictObject({
-  key: z.string().min(1).optional(),
-  operator: z.enum(['Exists', 'Equal']).optional(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-  tolerationSeconds: z.number().int().optional(),
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kubernetes field formats the API server enforces (k8s.io/apimachinery/pkg/util/validation and the core/v1 rules for
+// tolerations and affinity), so a bad value fails here and not at `kubectl apply`.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Largest value of an int32 field (Kubernetes stores replica counts, seconds and weights as int32). */
+export const INT32_MAX = 2147483647;
+/** An integer in `[min, max]`; every message names the range. */
+export const intInRange = (min: number, max: number) => {
+  const rule = `must be an integer from ${min} to ${max}`;
+  return z.number({ error: rule }).int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
+};
+
+/** The name part of a qualified name (label key, topology key): at most 63 characters. */
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_KEY_RULE =
+  'must be a label key: an optional DNS-subdomain prefix (at most 253 characters) and "/", then a name of at most 63 characters (letters, digits, "-", "_", "."; starting and ending alphanumeric)';
+/** Whether `key` is a Kubernetes qualified name (label keys, node selector keys, topology keys): `[prefix/]name`. */
+export function isLabelKey(key: string): boolean {
+  const parts = key.split('/');
+  if (parts.length > 2) return false;
+  const name = parts[parts.length - 1]!;
+  if (name.length > 63 || !QUALIFIED_NAME_PART.test(name)) return false;
+  if (parts.length === 2) {
+    const prefix = parts[0]!;
+    return prefix.length > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix);
+  }
+  return true;
+}
+const LABEL_VALUE_RULE = 'must be a label value: at most 63 characters, empty or letters, digits, "-", "_", "." starting and ending alphanumeric';
+/** Whether `value` is a Kubernetes label value. */
+export function isLabelValue(value: string): boolean {
+  return value === '' || (value.length <= 63 && QUALIFIED_NAME_PART.test(value));
+}
+const labelKey = z.string().refine(isLabelKey, { error: LABEL_KEY_RULE });
+const labelValue = z.string().refine(isLabelValue, { error: LABEL_VALUE_RULE });
+/** A map of label keys to label values (node selectors, pod labels). */
+const labelMap = z.record(labelKey, labelValue);
+
+const TIME_ZONE_RULE = 'must be an IANA time zone such as "Europe/Berlin" or "UTC"';
+/**
+ * Why `zone` is not a time zone the runtime knows (IANA names and the aliases `Intl.DateTimeFormat` accepts, such as
+ * "US/Pacific"), or undefined when it is one. Names differing only in case are refused with the right spelling: the
+ * CronJob controller loads zones from the case-sensitive tz database.
+ */
+export function timeZoneProblem(zone: string): string | undefined {
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return TIME_ZONE_RULE;
+  if (Intl.supportedValuesOf('timeZone').includes(zone)) return undefined;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat(undefined, { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return `${TIME_ZONE_RULE}; it is not in the IANA time zone database`;
+  }
+  if (resolved !== zone && resolved.toLowerCase() === zone.toLowerCase())
+    return `${TIME_ZONE_RULE}, spelled "${resolved}" (names are case-sensitive)`;
+  return undefined;
+}
+const timeZone = z.string().superRefine((zone, ctx) => {
+  const problem = timeZoneProblem(zone);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', input: zone, message: problem });
 });
+
+/** A taint toleration, with the rules of core/v1 `validateTolerations`. */
+const toleration = z
+  .strictObject({
+    key: z
+      .string()
+      .refine((k) => k === '' || isLabelKey(k), { error: LABEL_KEY_RULE })
+      .optional(),
+    operator: z.enum(['Exists', 'Equal']).optional(),
+    value: labelValue.optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    /** Seconds a NoExecute taint is tolerated (int64 in Kubernetes; a negative value means 0). */
+    tolerationSeconds: z.number({ error: 'must be an integer number of seconds' }).int({ error: 'must be an integer number of seconds' }).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const operator = t.operator ?? 'Equal';
+    if ((t.key === undefined || t.key === '') && operator !== 'Exists') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operator'],
+        input: t.operator,
+        message: 'must be "Exists" when "key" is empty (an empty key matches all keys and all values)',
+      });
+    }
+    if (operator === 'Exists' && t.value !== undefined && t.value !== '') {
+      ctx.addIssue({ code: 'custom', path: ['value'], input: t.value, message: 'must be empty when "operator" is "Exists"' });
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tolerationSeconds'],
+        input: t.tolerationSeconds,
+        message: `must only be set with effect "NoExecute" (effect is ${t.effect === undefined ? 'not set' : `"${t.effect}"`})`,
+      });
+    }
+  });
+
+/** Rules of a selector requirement: values for In/NotIn, none for Exists/DoesNotExist, one integer for Gt/Lt. */
+function requirementRules(r: { operator: string; values?: readonly string[] | undefined }, ctx: z.core.$RefinementCtx): void {
+  const n = r.values?.length ?? 0;
+  if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) {
+    ctx.addIssue({ code: 'custom', path: ['values'], input: r.values, message: `must list at least one value with operator "${r.operator}"` });
+  }
+  if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) {
+    ctx.addIssue({ code: 'custom', path: ['values'], input: r.values, message: `must be empty with operator "${r.operator}"` });
+  }
+  if ((r.operator === 'Gt' || r.operator === 'Lt') && (n !== 1 || !/^-?[0-9]+$/.test(r.values![0]!))) {
+    ctx.addIssue({ code: 'custom', path: ['values'], input: r.values, message: `must be exactly one integer with operator "${r.operator}"` });
+  }
+}
+const nodeSelectorRequirement = z
+  .strictObject({
+    key: labelKey,
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']),
+    values: z.array(labelValue).optional(),
+  })
+  .superRefine(requirementRules);
+const nodeSelectorTerm = z.strictObject({
+  matchExpressions: z.array(nodeSelectorRequirement).optional(),
+  matchFields: z.array(nodeSelectorRequirement).optional(),
+});
+const labelSelector = z.strictObject({
+  matchLabels: labelMap.optional(),
+  matchExpressions: z
+    .array(
+      z
+        .strictObject({ key: labelKey, operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(labelValue).optional() })
+        .superRefine(requirementRules),
+    )
+    .optional(),
+});
+const podAffinityTerm = z.strictObject({
+  labelSelector: labelSelector.optional(),
+  namespaceSelector: labelSelector.optional(),
+  namespaces: z.array(dnsLabel()).optional(),
+  topologyKey: labelKey,
+  matchLabelKeys: z.array(labelKey).optional(),
+  mismatchLabelKeys: z.array(labelKey).optional(),
+});
+const weight = intInRange(1, 100);
+const podAffinity = z.strictObject({
+  requiredDuringSchedulingIgnoredDuringExecution: z.array(podAffinityTerm).optional(),
+  preferredDuringSchedulingIgnoredDuringExecution: z.array(z.strictObject({ weight, podAffinityTerm })).optional(),
+});
+/** core/v1 Affinity, field by field (unknown fields are errors, as `kubectl apply --validate=strict` makes them). */
+const affinity = z.strictObject({
+  nodeAffinity: z
+    .strictObject({
+      requiredDuringSchedulingIgnoredDuringExecution: z
+        .strictObject({ nodeSelectorTerms: z.array(nodeSelectorTerm).min(1, { error: 'must list at least one term' }) })
+        .optional(),
+      preferredDuringSchedulingIgnoredDuringExecution: z.array(z.strictObject({ weight, preference: nodeSelectorTerm })).optional(),
+    })
+    .optional(),
+  podAffinity: podAffinity.optional(),
+  podAntiAffinity: podAffinity.optional(),
+});
+export type Affinity = z.output<typeof affinity>;
 const k6Flag = z.string().refine((a) => !RESERVED_K6_FLAGS.some((f) => a === f || a.startsWith(`${f}=`)), {
   error: `must not set a flag the platform sets itself (${RESERVED_K6_FLAGS.join(', ')})`,
 });
@@ -441,19 +622,15 @@ export const testSchema = z
     /** How long the starter waits for every runner to be ready before it fails the run. @default "5m" */
     startTimeout: k6Duration.default('5m'),
     /** Seconds a finished run's Jobs and pods are kept (logs) before Kubernetes deletes them. @default 86400 */
-    ttlSecondsAfterFinished: z
-      .number({ error: 'must be an integer' })
-      .int({ error: 'must be an integer' })
-      .min(0, { error: 'must be at least 0' })
-      .default(86400),
+    ttlSecondsAfterFinished: intInRange(0, INT32_MAX).default(86400),
     /** Requests and limits of each runner. @default - runner.resources */
     resources: resources.optional(),
     /** Node labels runners must be scheduled on. @default {} */
-    nodeSelector: z.record(z.string(), z.string()).default({}),
+    nodeSelector: labelMap.default({}),
     /** Taints runners tolerate. @default [] */
     tolerations: z.array(toleration).default([]),
     /** Kubernetes affinity of the runner pods, as in a pod spec. @default - none */
-    affinity: z.record(z.string(), z.unknown()).optional(),
+    affinity: affinity.optional(),
     /** At most one runner per node (required pod anti-affinity on the hostname). @default false */
     onePerNode: z.boolean().default(false),
     /** Secrets to pull the runner image with. @default [] */
@@ -469,16 +646,25 @@ export const testSchema = z
     /** Cron schedule: makes the test a CronJob; each scheduled run gets its own testid. @example "0 2 * * *" @default - run once */
     schedule: z.string().refine(isValidCronSchedule, { error: CRON_RULE }).optional(),
     /** IANA time zone of `schedule`. @example "Europe/Berlin" @default - the controller's time zone (UTC on most clusters) */
-    timeZone: z
-      .string()
-      .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, { error: 'must be an IANA time zone such as "Europe/Berlin"' })
-      .optional(),
+    timeZone: timeZone.optional(),
     /** Run setup() and teardown() on runner 0 only (k6 `noSetup`/`noTeardown` on the others). @default false */
     setupOnce: z.boolean().default(false),
     /** k6-operator TestRun options (mode "operator"). */
     operator: operatorOptions.prefault({}),
   })
   .superRefine((t, ctx) => {
+    if (t.duration !== undefined && [t.startTimeout, t.duration, t.gracePeriod].every((d) => K6_DURATION.test(d))) {
+      // The runners' Job deadline, as LoadTest computes it: 0 would fail every run at once.
+      const deadline = k6DurationSeconds(t.startTimeout) + k6DurationSeconds(t.duration) + k6DurationSeconds(t.gracePeriod);
+      if (deadline < 1 || deadline > INT32_MAX) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['duration'],
+          input: t.duration,
+          message: `must make the runners' deadline (startTimeout ${t.startTimeout} + duration ${t.duration} + gracePeriod ${t.gracePeriod} = ${deadline} seconds, activeDeadlineSeconds) an integer from 1 to ${INT32_MAX}`,
+        });
+      }
+    }
     if (t.vus !== undefined && t.vus < t.parallelism) {
       ctx.addIssue({
         code: 'custom',
@@ -574,6 +760,27 @@ export const platformConfigSchema = z
         seen.set(t.name, i);
       }
     });
+    const runIds = new Map<string, number>();
+    cfg.tests.forEach((t, i) => {
+      if (t.runId === undefined) return;
+      const first = runIds.get(t.runId);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tests', i, 'runId'],
+          input: t.runId,
+          message: `must be unique, already the run id of 'tests[${first}]' (both runs would share their objects and testid)`,
+        });
+      } else runIds.set(t.runId, i);
+    });
+    if (cfg.namespaces.monitoring === cfg.namespaces.loadTests) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['namespaces', 'loadTests'],
+        input: cfg.namespaces.loadTests,
+        message: `must differ from namespaces.monitoring (the load-test namespace gets its own restricted Pod Security level and NetworkPolicies)`,
+      });
+    }
     if (!cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -658,8 +865,30 @@ function describeIssue(issue: z.core.$ZodIssue, keyPrefix: string, schemaPath: r
         `${where([...issue.path, k])} is not a known setting${allowed.length ? ` (allowed here: ${allowed.map((a) => `${keyPrefix && issue.path.length === 0 ? keyPrefix : ''}${a}`).join(', ')})` : ''}`,
     );
   }
-  const got = 'input' in issue ? `, got ${show(issue.input)}` : '';
+  const secret = issue.path.some((seg) => typeof seg === 'string' && SECRET_FIELDS.includes(seg));
+  const got = !('input' in issue) ? '' : secret ? shownSecretInput(issue.input, issue.path) : `, got ${show(issue.input)}`;
   return [`${where(issue.path)} ${ruleOf(issue)}${got}`];
+}
+
+/** Fields below which a value may be a secret pasted by mistake: errors there never print it. */
+export const SECRET_FIELDS: readonly string[] = ['secretEnv', 'remoteWriteAuth'];
+/** Keys of a Secret reference that are not secret and help to find the mistake. */
+const REFERENCE_KEYS = ['type', 'name', 'key'];
+
+/** `, got <value>` for a value under a secret field: strings other than reference names are masked. */
+function shownSecretInput(input: unknown, path: readonly PropertyKey[]): string {
+  if (input === undefined) return ', got nothing';
+  if (typeof input === 'string') {
+    const [parent, last] = path.slice(-2);
+    return parent !== 'secretEnv' && typeof last === 'string' && REFERENCE_KEYS.includes(last) ? `, got ${show(input)}` : '';
+  }
+  const mask = (v: unknown, key?: string): unknown => {
+    if (typeof v === 'string') return key !== undefined && REFERENCE_KEYS.includes(key) ? v : '***';
+    if (Array.isArray(v)) return v.map((x) => mask(x));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x, k)]));
+    return v;
+  };
+  return `, got ${show(mask(input))}`;
 }
 
 function ruleOf(issue: z.core.$ZodIssue): string {
@@ -737,18 +966,137 @@ export const DEPLOY_ONLY_KEYS: readonly string[] = [
 ];
 
 /**
- * Builds the platform config input from stack config entries (`{'k6platform:monitoring': {...}}`). Keys of other
- * namespaces (`kubernetes:context`) and {@link DEPLOY_ONLY_KEYS} are skipped. String values that hold JSON objects or
- * arrays (as `pulumi.runtime.allConfig()` returns them) are parsed. The environment defaults to the stack name.
+ * Config namespaces a stack may hold keys of: this program's, and those of the Pulumi providers it uses. A key in any
+ * other namespace is a typo (`k6platfrom:tests`) that would otherwise be ignored; add a namespace here when the
+ * program starts to use another provider.
  */
-export function platformInputFromStackConfig(entries: Readonly<Record<string, unknown>>, stack: string): Record<string, unknown> {
+export const KNOWN_CONFIG_NAMESPACES: readonly string[] = [CONFIG_NAMESPACE, 'kubernetes', 'docker-build', 'pulumi'];
+
+/**
+ * Builds the platform config input from stack config entries (`{'k6platform:monitoring': {...}}`). Keys of the other
+ * {@link KNOWN_CONFIG_NAMESPACES} (`kubernetes:context`) and {@link DEPLOY_ONLY_KEYS} are skipped. String values that
+ * hold JSON objects or arrays (as `pulumi.runtime.allConfig()` returns them) are parsed. The environment defaults to
+ * the stack name.
+ *
+ * A key in an unknown namespace and a JSON string that does not parse are problems: pushed to `problems` when given,
+ * else thrown as one {@link PlatformConfigError}. Neither message shows the value.
+ */
+export function platformInputFromStackConfig(
+  entries: Readonly<Record<string, unknown>>,
+  stack: string,
+  problems?: string[],
+): Record<string, unknown> {
+  const found: string[] = [];
   const input: Record<string, unknown> = { environment: stack };
   for (const [fullKey, raw] of Object.entries(entries)) {
     const [ns, key] = fullKey.includes(':')
       ? [fullKey.slice(0, fullKey.indexOf(':')), fullKey.slice(fullKey.indexOf(':') + 1)]
       : [CONFIG_NAMESPACE, fullKey];
+    if (!KNOWN_CONFIG_NAMESPACES.includes(ns)) {
+      const near = closest(ns, KNOWN_CONFIG_NAMESPACES);
+      found.push(
+        `'${fullKey}' is in an unknown config namespace "${ns}"${near !== undefined ? ` (did you mean '${near}:${key}'?)` : ''}; known namespaces: ${KNOWN_CONFIG_NAMESPACES.join(', ')}`,
+      );
+      continue;
+    }
     if (ns !== CONFIG_NAMESPACE || DEPLOY_ONLY_KEYS.includes(key)) continue;
-    input[key] = typeof raw === 'string' && /^\s*[[{]/.test(raw) ? JSON.parse(raw) : raw;
+    if (typeof raw === 'string' && /^\s*[[{]/.test(raw)) {
+      try {
+        input[key] = JSON.parse(raw);
+      } catch (e) {
+        // The parser's message quotes the text; say only where it breaks.
+        const msg = e instanceof Error ? e.message : '';
+        const at = /at position (\d+)/.exec(msg)?.[1];
+        const why = at !== undefined ? `it breaks at character ${at}` : /end of JSON/.test(msg) ? 'it ends too early' : 'it does not parse';
+        found.push(`'${fullKey}' must be valid JSON (a value starting with "{" or "[" is read as JSON): ${why}`);
+      }
+    } else input[key] = raw;
   }
+  if (problems !== undefined) problems.push(...found);
+  else if (found.length > 0) throw new PlatformConfigError(found, `stack config of ${stack}`);
   return input;
+}
+
+/**
+ * Stack config entries to the validated platform config: {@link platformInputFromStackConfig}, then
+ * {@link parsePlatformConfig}. Every problem of both steps is thrown together as one {@link PlatformConfigError}.
+ */
+export function parseStackConfig(entries: Readonly<Record<string, unknown>>, stack: string, source: ConfigSource): PlatformConfig {
+  const problems: string[] = [];
+  const input = platformInputFromStackConfig(entries, stack, problems);
+  try {
+    const cfg = parsePlatformConfig(input, source);
+    if (problems.length === 0) return cfg;
+  } catch (e) {
+    if (!(e instanceof PlatformConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  throw new PlatformConfigError(problems, source.description ?? 'platform config');
+}
+
+/** Top-level keys of a Pulumi stack file (`Pulumi.<stack>.yaml`). */
+export const STACK_FILE_KEYS: readonly string[] = ['config', 'encryptionsalt', 'secretsprovider', 'encryptedkey', 'environment'];
+
+/**
+ * The config entries of a stack file's text (`config:` of `Pulumi.<stack>.yaml`), read as Pulumi reads it: YAML with
+ * merge keys (`<<: *anchor`). Throws a {@link PlatformConfigError} when the YAML does not parse (each problem as
+ * `<file>:<line>:<column>: <reason>`, never the text itself), when the document is not a mapping with a `config:`
+ * mapping, or when it has a top-level key Pulumi does not know.
+ */
+export function stackFileEntries(text: string, file: string): Record<string, unknown> {
+  const doc = YAML.parseDocument(text, { merge: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new PlatformConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${reason}`;
+      }),
+      file,
+    );
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const kind = (v: unknown) => (v === null || v === undefined ? 'nothing' : Array.isArray(v) ? 'a list' : `a ${typeof v}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new PlatformConfigError([`${file} must be a YAML mapping with a "config:" section (Pulumi stack settings), got ${kind(value)}`], file);
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (!STACK_FILE_KEYS.includes(key)) {
+      const near = closest(key, STACK_FILE_KEYS);
+      problems.push(
+        `'${key}' is not a stack file setting${near !== undefined ? ` (did you mean '${near}'?)` : ''}; allowed: ${STACK_FILE_KEYS.join(', ')}`,
+      );
+    }
+  }
+  const config = (value as Record<string, unknown>).config;
+  if (!('config' in value)) problems.push(`${file} must have a "config:" section (the stack's settings, keys such as ${CONFIG_NAMESPACE}:tests)`);
+  else if (config !== null && (typeof config !== 'object' || Array.isArray(config))) {
+    problems.push(`'config' must be a mapping of keys such as ${CONFIG_NAMESPACE}:tests to values, got ${kind(config)}`);
+  }
+  if (problems.length > 0) throw new PlatformConfigError(problems, file);
+  return (config ?? {}) as Record<string, unknown>;
+}
+
+/** The candidate within edit distance 2 of `word` (typos such as `k6platfrom`), if there is one. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d <= 2 && (best === undefined || d < best.d)) best = { c, d };
+  }
+  return best?.c;
+}
+
+/** Levenshtein distance with adjacent transpositions counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }

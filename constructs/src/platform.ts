@@ -129,6 +129,16 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     );
   }
 
+  // Run ids name objects and are the testid tag: two tests resolving to the same one would overwrite each other.
+  const byRunId = new Map<string, number>();
+  [...runs.values()].forEach((run, i) => {
+    const first = byRunId.get(run.runId);
+    if (first !== undefined) {
+      throw new Error(`LoadTest: 'tests[${i}]' resolves to run id "${run.runId}", already the run id of 'tests[${first}]': set a different 'runId'`);
+    }
+    byRunId.set(run.runId, i);
+  });
+
   return {
     namespaces,
     monitoring,

@@ -98,6 +98,25 @@ describe('LoadTestPlatform', () => {
     rmSync(dashboardsDir, { recursive: true, force: true });
   });
 
+  test("two tests resolving to the same run id are refused (an explicit runId equal to another test's default)", () => {
+    // GIVEN the default run id of test api
+    const first = buildPlatform(new App(), { config: parsePlatformConfig({ tests: [{ name: 'api', script: 'api.js' }] }), scriptsDir });
+    const apiRunId = first.runs.get('api')!.runId;
+    // WHEN web takes it explicitly
+    const run = () =>
+      buildPlatform(new App(), {
+        config: parsePlatformConfig({
+          tests: [
+            { name: 'api', script: 'api.js' },
+            { name: 'web', script: 'web.js', runId: apiRunId },
+          ],
+        }),
+        scriptsDir,
+      });
+    // THEN
+    expect(run).toThrow(`LoadTest: 'tests[1]' resolves to run id "${apiRunId}", already the run id of 'tests[0]': set a different 'runId'`);
+  });
+
   test('composes exactly the objects buildPlatform composes for the same config (one composition)', () => {
     // GIVEN
     const tests = [{ name: 'api', script: 'api.js', parallelism: 2 }];

@@ -4,6 +4,7 @@ import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { MonitoringStack, monitoringValues, prometheusUrl, remoteWriteUrl, renderHint } from '../src/monitoring-stack';
 import { parsePlatformConfig } from '../src/platform-config';
+import { versions } from '../src/versions';
 import { helmBinary } from '../../test/support/tools';
 
 const upstreamDir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'upstream');
@@ -191,6 +192,25 @@ describe('MonitoringStack', () => {
       /^kube-prometheus-stack not rendered .* --version 88\.5\.3 .*-f dist\/dev\/kube-prometheus-stack\.values\.yaml` or set monitoring\.chart\.path/,
     );
     expect(renderHint(cfg)).not.toContain('\n');
+  });
+
+  test("a helm failure names the command, the setting and helm's reason", () => {
+    // GIVEN a chart path that does not exist
+    const cfg = parsePlatformConfig({ monitoring: { chart: { path: '/nonexistent/kps' } } });
+    // WHEN
+    const run = () => new MonitoringStack(Testing.chart(), 'Stack', { config: cfg, helmExecutable: helmBinary() });
+    // THEN
+    expect(run).toThrow(
+      `MonitoringStack: rendering 'monitoring.chart.path' /nonexistent/kps failed: \`${helmBinary()} template -f <values> --namespace monitoring --include-crds --kube-version ${versions.kubernetes} kube-prometheus-stack /nonexistent/kps\`: Error: path "/nonexistent/kps" not found`,
+    );
+  });
+
+  test('a missing helm says so, with the command', () => {
+    const cfg = parsePlatformConfig({ monitoring: { chart: { path: '/charts/kps' } } });
+    const run = () => new MonitoringStack(Testing.chart(), 'Stack', { config: cfg, helmExecutable: '/no/such/helm' });
+    expect(run).toThrow(
+      /^MonitoringStack: rendering 'monitoring.chart.path' \/charts\/kps failed: `\/no\/such\/helm template .* kube-prometheus-stack \/charts\/kps`: unable to execute '\/no\/such\/helm' to render Helm chart\. Is it installed on your system\?$/,
+    );
   });
 
   test('with a local chart: renders it through helm with the same values', () => {

@@ -88,6 +88,29 @@ describe('platform settings: same message as synth, naming the key', () => {
   });
 });
 
+describe('stack config that only the Pulumi path sees as strings', () => {
+  test('a JSON value that does not parse names the key, not the value', () => {
+    // WHEN `pulumi config set --path` was skipped and a broken JSON string was set instead
+    const e = errorOf(() => readStackConfig('dev', { ...SECRET, 'k6platform:runner': '{"pushInterval": "10s"' }));
+    // THEN
+    expect(e.message).toBe(
+      `Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:runner' must be valid JSON (a value starting with "{" or "[" is read as JSON): it breaks at character 22`,
+    );
+  });
+
+  test('a key in a misspelt namespace is an error, as in synth', () => {
+    // GIVEN
+    const config = { 'k6platfrom:tests': [{ name: 'a', script: 'sample.js' }] };
+    // WHEN
+    const pulumiError = errorOf(() => readStackConfig('dev', { ...toCliConfig(config), ...SECRET }));
+    // THEN
+    expect(pulumiError.message).toBe(
+      `Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platfrom:tests' is in an unknown config namespace "k6platfrom" (did you mean 'k6platform:tests'?); known namespaces: k6platform, kubernetes, docker-build, pulumi`,
+    );
+    expect(pulumiError.message).toBe(synthError('dev', config).message);
+  });
+});
+
 describe('secrets', () => {
   test('a missing Grafana admin password names the key and the command', () => {
     // GIVEN the committed dev stack file and no `pulumi config set --secret`

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import * as YAML from 'yaml';
+import { stackFileEntries } from '../../constructs/src/platform-config';
 
 /**
  * Runs the Pulumi program under `pulumi.runtime.setMocks` for one stack file, the way `pulumi up` would feed it:
@@ -24,8 +24,7 @@ export interface Registered {
 
 /** The stack config of a committed stack file as the Pulumi CLI hands it to the program. */
 export function stackFileConfig(stack: string): Record<string, string> {
-  const doc = YAML.parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')) as { config?: Record<string, unknown> } | null;
-  return toCliConfig(doc?.config ?? {});
+  return toCliConfig(stackFileEntries(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), 'utf8'), `Pulumi.${stack}.yaml`));
 }
 
 /** Structured values become JSON strings, scalars strings: the shape of `pulumi.runtime.allConfig()`. */

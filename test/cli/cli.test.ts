@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../cli/exit-codes';
@@ -98,6 +98,50 @@ describe('argument errors', () => {
     // THEN
     expect(r.code).toBe(EXIT.error);
     expect(r.stderr).toContain("'k6platform:tests[0].parallelism' must be at least 1, got 0");
+  });
+});
+
+describe('environments', () => {
+  test('run --env with no stack file is refused before any cluster is touched', async () => {
+    // GIVEN a cluster that records whether it was used
+    let connected = false;
+    // WHEN
+    const r = await cli(['run', 'sample', '--env', 'typo'], {
+      connect: async () => {
+        connected = true;
+        throw new Error('must not connect');
+      },
+    });
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toBe(
+      "error: Invalid Pulumi.typo.yaml (1 problem):\n  - environment 'typo' has no stack file Pulumi.typo.yaml (environments here: dev); " +
+        `create Pulumi.typo.yaml with a "config:" section, or pick one of those (only 'dev' runs on defaults without a file)\n`,
+    );
+    expect(connected).toBe(false);
+  });
+
+  test('run refuses an object over the API server size limit before any is applied', async () => {
+    // GIVEN a test whose environment holds 1.6 MB (it ends up in the runner Job)
+    writeFileSync(
+      path.join(root, 'Pulumi.big.yaml'),
+      `config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      env:\n        BLOB: ${'x'.repeat(1_600_000)}\n`,
+    );
+    let connected = false;
+    // WHEN
+    const r = await cli(['run', 'sample', '--env', 'big', '--run-id', 'sample-big'], {
+      connect: async () => {
+        connected = true;
+        throw new Error('must not connect');
+      },
+    });
+    rmSync(path.join(root, 'Pulumi.big.yaml'));
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toMatch(
+      /^error: Objects too large for the API server \(1\):\n {2}- big: 'Job\/sample-big-runner' is \d{7} bytes, over the API server's limit of 1572864 bytes \(1\.5 MiB, etcd's request size\) for one object: split it/,
+    );
+    expect(connected).toBe(false);
   });
 });
 
@@ -355,6 +399,32 @@ describe('synth', () => {
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/^✓ dev: \d+ objects -> /);
     expect(r.stdout).toContain('    dev/kube-prometheus-stack.values.yaml\n');
+    expect(existsSync(path.join(out, 'dev', 'kube-prometheus-stack.values.yaml'))).toBe(true);
+  });
+
+  test('--out a directory that is not synth output (the repository itself) is refused and nothing is deleted', async () => {
+    // GIVEN
+    const before = readdirSync(root).sort();
+    // WHEN
+    const r = await cli(['synth', '--env', 'dev', '--out', '.']);
+    // THEN
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: synth: refusing to replace ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is a directory with \\d+ entries \\(.*\\) and no synth marker\\. Synth replaces only its own output \\(a directory holding \\.k6-platform-synth\\); choose a new or empty directory with --out\n$`,
+      ),
+    );
+    expect(readdirSync(root).sort()).toEqual(before);
+  });
+
+  test('--out a previous synth output replaces it', async () => {
+    // GIVEN
+    const out = path.join(root, 'out-again');
+    expect((await cli(['synth', '--env', 'dev', '--out', out])).code).toBe(EXIT.ok);
+    // WHEN
+    const r = await cli(['synth', '--env', 'dev', '--out', out]);
+    // THEN
+    expect(r.code).toBe(EXIT.ok);
     expect(existsSync(path.join(out, 'dev', 'kube-prometheus-stack.values.yaml'))).toBe(true);
   });
 });
