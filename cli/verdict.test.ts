@@ -259,7 +259,7 @@ describe('outcomes and exit codes', () => {
 
   test('invalid thresholds throw before any query, naming the field', async () => {
     await expect(evaluateVerdict(prometheusApi(prom.url), 'verdict-slow', { http_req_duration: ['p95<1'] })).rejects.toThrow(
-      `'thresholds.http_req_duration[0]' ${THRESHOLD_RULES.expression}, got "p95<1"`,
+      `'thresholds.http_req_duration[0]' ${THRESHOLD_RULES.aggregation}, got "p95<1"`,
     );
   });
 

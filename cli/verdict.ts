@@ -12,6 +12,7 @@ import {
   thresholdQueries,
   type ParsedThreshold,
   type ThresholdQuery,
+  type ThresholdsConfig,
 } from '../constructs/src/thresholds';
 
 /** Outcome of a verdict. */
@@ -35,8 +36,13 @@ export interface VerdictRow {
   readonly observed: number | null;
   /** Whether the threshold holds (false when nothing was observed). */
   readonly pass: boolean;
-  /** Why a row failed without a value. */
+  /** Why a row failed without a value, or why its value is not a number. */
   readonly note?: string;
+  /**
+   * k6's `abortOnFail` of the threshold (object form). Carried for reporting only: the verdict judges the finished run;
+   * aborting during the run is each runner's own k6 (on its own segment).
+   */
+  readonly abortOnFail: boolean;
 }
 
 /** The run window the queries were evaluated over (unix ms). */
@@ -191,13 +197,11 @@ export async function findRunWindow(api: PrometheusApi, testid: string, options:
 export async function evaluateVerdict(
   prometheus: PrometheusApi | string,
   testid: string,
-  thresholds: Readonly<Record<string, readonly string[]>> | readonly ParsedThreshold[],
+  thresholds: ThresholdsConfig | readonly ParsedThreshold[],
   options: VerdictOptions = {},
 ): Promise<Verdict> {
   const api = typeof prometheus === 'string' ? prometheusApi(prometheus) : prometheus;
-  const parsed = Array.isArray(thresholds)
-    ? (thresholds as readonly ParsedThreshold[])
-    : parseThresholds(thresholds as Record<string, readonly string[]>);
+  const parsed = Array.isArray(thresholds) ? (thresholds as readonly ParsedThreshold[]) : parseThresholds(thresholds as ThresholdsConfig);
   const done = (status: VerdictStatus, rest: Omit<Verdict, 'status' | 'exitCode' | 'testid'>): Verdict => ({
     status,
     exitCode: verdictExitCode(status),
@@ -225,9 +229,22 @@ export async function evaluateVerdict(
       const observed = singleNumber(data);
       const threshold = `${query.threshold.key} ${query.expression}`;
       if (observed === null) {
-        rows.push({ threshold, query, observed: null, pass: false, note: 'no samples for this metric and filters in the run window' });
+        rows.push({
+          threshold,
+          query,
+          observed: null,
+          pass: false,
+          note: 'no samples for this metric and filters in the run window',
+          abortOnFail: query.threshold.abortOnFail,
+        });
       } else {
-        rows.push({ threshold, query, observed, pass: compareThreshold(observed, query.threshold.operator, query.threshold.value) });
+        rows.push({
+          threshold,
+          query,
+          observed,
+          pass: compareThreshold(observed, query.threshold.operator, query.threshold.value),
+          abortOnFail: query.threshold.abortOnFail,
+        });
       }
     }
     return done(rows.every((r) => r.pass) ? 'pass' : 'fail', { window, rows });
