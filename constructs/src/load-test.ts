@@ -18,6 +18,7 @@ import { describeIssues, testSchema, type EgressTarget, type RemoteWriteAuth, ty
 import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, starterCommand, starterScript } from './starter';
 import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
 import { defaultK6Image, versions } from './versions';
+import { classicTrendStats } from './thresholds';
 
 /** uid/gid of the `k6` user of the official grafana/k6 image (the pod must name a numeric non-root user). */
 export const RUNNER_UID = 12345;
@@ -252,7 +253,7 @@ export class LoadTest extends Construct {
       { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: String(native) },
       // Newer k6 gates native histograms behind a feature flag; an env var (not --features) is ignored by k6 without it.
       ...(native ? [{ name: 'K6_FEATURES', value: 'native-histograms' }] : []),
-      ...(native ? [] : [{ name: 'K6_PROMETHEUS_RW_TREND_STATS', value: CLASSIC_TREND_STATS }]),
+      ...(native ? [] : [{ name: 'K6_PROMETHEUS_RW_TREND_STATS', value: classicTrendStats(this.test.thresholds).join(',') }]),
       { name: 'K6_PROMETHEUS_RW_STALE_MARKERS', value: 'true' },
       { name: 'K6_NO_USAGE_REPORT', value: 'true' },
       { name: RUNNER_COUNT_ENV, value: String(t.parallelism) },

@@ -593,12 +593,17 @@ function classicTrendQuery(
   const stat = (s: string) => `k6_${t.metric}_${s}`;
   const a = t.aggregation;
   switch (a.kind) {
-    case 'avg':
+    case 'avg': {
+      // k6 v1.7.1 internal/output/prometheusrw/remotewrite/trend.go adaptUnit divides EVERY stat of a time trend by
+      // 1000, `_count` included: the number of observations is `_count * 1000` for time trends.
+      const count = t.metricInfo.isTime ? `(sum(${last(stat('count'))}) * 1000)` : `sum(${last(stat('count'))})`;
       return {
         ...base,
-        promql: `(sum(${last(stat('sum'))}) / sum(${last(stat('count'))}))${toK6Unit}`,
-        aggregation: 'sum of all observations / their count over all runners, from the classic sum and count gauges (exact)',
+        promql: `(sum(${last(stat('sum'))}) / ${count})${toK6Unit}`,
+        aggregation:
+          'sum of all observations / their count over all runners, from the classic sum and count gauges (exact; a time trend’s _count is written divided by 1000)',
       };
+    }
     case 'min':
     case 'max':
       return {
@@ -615,6 +620,40 @@ function classicTrendQuery(
       };
     }
   }
+}
+
+/**
+ * The classic trend stats the generated classic dashboards read (dashboards/src/load-test-panels.ts `QUANTILES`
+ * p50/p90/p95/p99 and the min/max of `extreme`, the `quantile_stat` variable of k6-load-test-classic.ts), in k6's
+ * K6_PROMETHEUS_RW_TREND_STATS notation. dashboards/test/dashboards.test.ts checks every `k6_<trend>_<stat>` the
+ * classic dashboard queries is covered.
+ */
+export const CLASSIC_DASHBOARD_TREND_STATS: readonly string[] = ['p(90)', 'p(95)', 'p(99)', 'med', 'min', 'max'];
+
+/**
+ * K6_PROMETHEUS_RW_TREND_STATS for runners writing classic trend stats (`runner.nativeHistograms: false`): what the
+ * classic dashboards read ({@link CLASSIC_DASHBOARD_TREND_STATS}) plus what the test's trend thresholds need: `avg` →
+ * `sum` and `count` (the verdict's exact average over all runners, {@link thresholdQuery}), `min`/`max`/`med` as
+ * themselves, `p(N)` → `p(N)` (k6 writes `_p<N without the dot>`). One list for every trend of the runner: the variable
+ * is per runner, not per metric. Stat names as k6 v1.7.1 metrics/sample.go `GetResolversForTrendColumns` and
+ * internal/output/prometheusrw/remotewrite/remotewrite.go `setTrendStatsResolver` (`sum`) accept them.
+ */
+export function classicTrendStats(thresholds: ThresholdsConfig | readonly ParsedThreshold[] = {}): string[] {
+  const parsed = Array.isArray(thresholds) ? (thresholds as readonly ParsedThreshold[]) : parseThresholds(thresholds as ThresholdsConfig);
+  const stats = [...CLASSIC_DASHBOARD_TREND_STATS];
+  const add = (s: string) => {
+    if (!stats.includes(s)) stats.push(s);
+  };
+  for (const t of parsed) {
+    if (t.metricInfo.type !== 'trend') continue;
+    const a = t.aggregation;
+    if (a.kind === 'avg') {
+      add('sum');
+      add('count');
+    } else if (a.kind === 'percentile') add(`p(${String(a.percentile)})`);
+    else add(a.kind);
+  }
+  return stats;
 }
 
 /** PromQL of every threshold of a test (thresholds as in the config, or already parsed). */

@@ -1,5 +1,6 @@
 import { parsePlatformConfig, PlatformConfigError } from '../src/platform-config';
 import {
+  classicTrendStats,
   compareThreshold,
   parseThresholdExpression,
   parseK6Duration,
@@ -439,13 +440,21 @@ describe('thresholdQuery', () => {
     // THEN
     const s = '{testid="run-1",scenario="api"}[600s]';
     expect(queries.map((x) => x.promql)).toEqual([
-      `(sum(last_over_time(k6_http_req_duration_sum${s})) / sum(last_over_time(k6_http_req_duration_count${s}))) * 1000`,
+      // k6 v1.7.1 internal/output/prometheusrw/remotewrite/trend.go adaptUnit: _count of a time trend is divided by 1000
+      `(sum(last_over_time(k6_http_req_duration_sum${s})) / (sum(last_over_time(k6_http_req_duration_count${s})) * 1000)) * 1000`,
       `min(last_over_time(k6_http_req_duration_min${s})) * 1000`,
       `max(last_over_time(k6_http_req_duration_max${s})) * 1000`,
       `max(last_over_time(k6_http_req_duration_p999${s})) * 1000`,
       `max(last_over_time(k6_http_req_duration_med${s})) * 1000`,
       'sum(last_over_time(k6_http_reqs_total{testid="run-1"}[600s]))',
     ]);
+  });
+
+  test('classic avg of a custom (non-time) trend uses _count as written (adaptUnit divides only time trends)', () => {
+    const [q] = thresholdQueries({ payload_size: ['avg<100'] }, { ...scope, trends: 'classic' });
+    expect(q!.promql).toBe(
+      '(sum(last_over_time(k6_payload_size_sum{testid="run-1"}[600s])) / sum(last_over_time(k6_payload_size_count{testid="run-1"}[600s])))',
+    );
   });
 
   test('a counter rate over a non-numeric window needs the duration', () => {
@@ -466,5 +475,29 @@ describe('compareThreshold', () => {
     [2, '!=', 2, false],
   ] as const)('%d %s %d is %s', (a, op, b, expected) => {
     expect(compareThreshold(a, op, b)).toBe(expected);
+  });
+});
+
+describe('classicTrendStats (K6_PROMETHEUS_RW_TREND_STATS of classic runners)', () => {
+  test('without thresholds: what the classic dashboards read', () => {
+    expect(classicTrendStats({})).toEqual(['p(90)', 'p(95)', 'p(99)', 'med', 'min', 'max']);
+  });
+
+  test('adds what the trend thresholds need: avg → sum and count, other percentiles, once each, for any trend', () => {
+    // GIVEN
+    const thresholds = {
+      http_req_duration: ['avg<200', 'p(95)<500', 'p(99.9)<900', 'p(75)<300'],
+      'iteration_duration{scenario:api}': [{ threshold: 'avg<2000', abortOnFail: true }, 'max<5000'],
+      payload_size: ['p(50)<10'],
+      http_reqs: ['count>1'],
+      http_req_failed: ['rate<0.01'],
+    };
+    // WHEN / THEN (counters and rates need no trend stat)
+    expect(classicTrendStats(thresholds)).toEqual(['p(90)', 'p(95)', 'p(99)', 'med', 'min', 'max', 'sum', 'count', 'p(99.9)', 'p(75)', 'p(50)']);
+  });
+
+  test('every stat is one k6 v1.7.1 accepts (metrics/sample.go GetResolversForTrendColumns, plus sum)', () => {
+    const stats = classicTrendStats({ http_req_duration: ['avg<1', 'p(99.99)<1', 'p(0)<1', 'p(100)<1', 'med<1'] });
+    for (const s of stats) expect(s).toMatch(/^(avg|min|med|max|count|sum|p\((\d+(\.\d+)?)\))$/);
   });
 });
