@@ -18,6 +18,10 @@ export interface JudgeRequest {
   readonly trends?: 'native' | 'classic';
   /** Print nothing (the `runs` listing only wants the code). @default false */
   readonly quiet?: boolean;
+  /** How the run was tied to its test, when not from its `test` label (cli/runs.ts `pickRunTest`): printed first. */
+  readonly testNote?: string;
+  /** Milliseconds the whole verdict may take (`--timeout`). @default 60000 (DEFAULT_VERDICT_TIMEOUT_MS) */
+  readonly timeoutMs?: number;
 }
 
 /** Judges one run; resolves to the verdict's exit code (0 pass, 99 fail, others for no data / unreachable). */
@@ -29,18 +33,23 @@ export type Judge = (request: JudgeRequest) => Promise<number>;
  */
 export const defaultJudge: Judge = async (req) => {
   const thresholds = req.test?.thresholds ?? {};
-  const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, { now: req.now.getTime(), trends: req.trends ?? 'native' });
+  if (req.quiet !== true && req.testNote !== undefined) req.out.write(req.out.colors.yellow(`note: ${req.testNote}\n`));
+  const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, {
+    now: req.now.getTime(),
+    trends: req.trends ?? 'native',
+    ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+  });
   if (req.quiet !== true) {
     const c = req.out.colors;
     const text = formatVerdict(verdict)
       .replace(/\bFAIL\b/g, c.red('FAIL'))
       .replace(/\bpass\b/g, c.green('pass'));
     req.out.write(`${text}\n`);
-    if (Object.keys(thresholds).length === 0 && verdict.status === 'pass') {
+    if (verdict.rows.length === 0 && verdict.status === 'pass') {
       req.out.write(
         c.yellow(
           req.test === undefined
-            ? `note: testid ${req.testid} matches no configured test (use --test); no thresholds judged\n`
+            ? `note: run ${req.testid} is tied to no configured test (use --test); no thresholds judged\n`
             : `note: test ${req.test.name} declares no thresholds\n`,
         ),
       );

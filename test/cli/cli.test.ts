@@ -308,7 +308,8 @@ describe('verdict and runs', () => {
         if (expr.startsWith('max by (testid) (max_over_time')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.end }));
         if (expr.startsWith('max by (testid) (timestamp')) return [];
         if (expr.startsWith('count by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.runners }));
-        return rows.map((x) => ({ metric: { testid: x.testid }, value: 1 }));
+        // group by (testid, test): the sample run carries its test label, the other one none
+        return rows.map((x) => ({ metric: { testid: x.testid, ...(x.testid.startsWith('sample-') ? { test: 'sample' } : {}) }, value: 1 }));
       },
     };
     // WHEN
