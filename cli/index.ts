@@ -105,7 +105,10 @@ export function buildProgram(ctx: CliContext, result: { code: number }): Command
     try {
       return timeoutMs(fromEnv);
     } catch (e) {
-      throw new InvalidArgumentError(`$${TIMEOUT_ENV} ${(e as Error).message.replace(/^must/, 'must')} Got ${JSON.stringify(fromEnv)}.`);
+      // Thrown from an action, so commander has not printed it: print it here, then exit as a usage error.
+      const message = `error: $${TIMEOUT_ENV} ${(e as Error).message} Got ${JSON.stringify(fromEnv)}.`;
+      out.writeErr(c.red(`${message}\n`));
+      throw new CommanderError(EXIT.usage, 'loadtest.invalidTimeout', message);
     }
   };
   const envOption = () =>
