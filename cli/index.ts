@@ -16,7 +16,7 @@ import { progressLine, runMetrics, type RunMetrics } from './progress';
 import { prometheusClient, PrometheusUnreachableError, type PrometheusClientOptions, type PromQuerier } from './prometheus';
 import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from './verdict';
 import { newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run-plan';
-import { listRuns, RunTestConflictError, testOfRun } from './runs';
+import { listRuns, RunTestConflictError, runTestQuery, testOfRun } from './runs';
 import { defaultJudge, type Judge } from './judge';
 
 /** Environment variable naming the Prometheus base URL when `--prometheus` is not given. */
@@ -190,8 +190,17 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       });
       let test: TestConfig | undefined;
       let testNote: string | undefined;
-      if (opts.test !== undefined) test = findTest(cfg, opts.test);
-      else {
+      if (opts.test !== undefined) {
+        test = findTest(cfg, opts.test);
+        // An explicit --test wins; say so when the run's own label names another test.
+        const labels = (await prom.client.query(runTestQuery(opts.testid), now().getTime() / 1000))
+          .map((x) => x.metric.test ?? '')
+          .filter((l) => l !== '');
+        const others = [...new Set(labels)].filter((l) => l !== test?.name).sort();
+        if (others.length > 0) {
+          testNote = `run ${opts.testid} carries the test label ${others.map((o) => JSON.stringify(o)).join(', ')}: judged with the thresholds of --test ${opts.test}`;
+        }
+      } else {
         const found = await testOfRun(prom.client, opts.testid, cfg.tests, { time: now().getTime() / 1000 });
         if (found.test !== undefined) test = findTest(cfg, found.test);
         testNote = found.note;

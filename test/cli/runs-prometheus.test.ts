@@ -162,6 +162,14 @@ describe('the run → test mapping (one function for verdict, runs and the judge
       await runCli(['verdict', '--testid', untagged.testid, '--prometheus', prom.url], { out: out2, env: {}, rootDir: root });
       expect(out2.text()).toContain('note: run sample-operator-20261125-090000 has no test label (written before runners were tagged)');
       expect(out2.text()).toMatch(/http_reqs count<1 +\d+ +FAIL/);
+      // and --test overrides the label, with a note
+      const out3 = bufferOutput();
+      expect(
+        await runCli(['verdict', '--testid', operator.testid, '--test', 'sample', '--prometheus', prom.url], { out: out3, env: {}, rootDir: root }),
+      ).toBe(0);
+      expect(out3.text()).toContain(
+        `note: run ${operator.testid} carries the test label "sample-operator": judged with the thresholds of --test sample`,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
