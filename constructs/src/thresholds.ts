@@ -327,7 +327,7 @@ export function parseThresholds(thresholds: ThresholdsConfig, field = 'threshold
 }
 
 function parseCollecting(thresholds: ThresholdsConfig): { parsed: ParsedThreshold[]; problems: ThresholdProblem[] } {
-  type Draft = Omit<ParsedThreshold, 'metricInfo'>;
+  type Draft = Omit<ParsedThreshold, 'metricInfo'> & { readonly path: ThresholdProblem['path'] };
   const drafts: Draft[] = [];
   const problems: ThresholdProblem[] = [];
   for (const [key, specs] of Object.entries(thresholds)) {
@@ -349,14 +349,14 @@ function parseCollecting(thresholds: ThresholdsConfig): { parsed: ParsedThreshol
         }
       }
       try {
-        const x = parseThresholdExpression(expression);
         drafts.push({
           key,
           expression,
           index,
+          path,
           metric: k.metric,
           filters: k.filters,
-          ...x,
+          ...parseThresholdExpression(expression),
           abortOnFail: typeof spec !== 'string' && spec.abortOnFail === true,
           ...(delayAbortEvalMs !== undefined ? { delayAbortEvalMs } : {}),
         });
@@ -365,47 +365,51 @@ function parseCollecting(thresholds: ThresholdsConfig): { parsed: ParsedThreshol
       }
     });
   }
-  // One metric has one type: built-in, or for a custom metric the one type every aggregation on it allows (over all
-  // keys of the metric, submetrics included: `my{a:1}` and `my` are the same k6 metric).
-  const typeOf = new Map<string, K6MetricInfo>();
-  const allowed = new Map<string, { types: readonly K6MetricType[]; first: Draft }>();
-  const parsed: ParsedThreshold[] = [];
+  // One metric has one type (k6 v1.7.1 metrics/thresholds.go Validate checks each aggregation against it): built-in, or
+  // for a custom metric the type every aggregation on it allows, over all keys of the metric (`my{a:1}` and `my` are
+  // the same k6 metric). `rate` alone fits a counter and a rate: then it is a rate.
+  const custom = new Map<string, { types: readonly K6MetricType[]; first: Draft }>();
+  const accepted: Draft[] = [];
   for (const d of drafts) {
+    const fits = typesWith(d.aggregation);
     const builtin = K6_BUILTIN_METRICS[d.metric];
-    const here = typesWith(d.aggregation);
-    const where = (x: Draft) => `${x.key}[${x.index}]`;
     if (builtin !== undefined) {
-      if (!here.includes(builtin.type)) {
+      if (fits.includes(builtin.type)) accepted.push(d);
+      else {
         problems.push({
-          path: typeof thresholds[d.key]![d.index] === 'string' ? [d.key, d.index] : [d.key, d.index, 'threshold'],
+          path: d.path,
           input: d.expression,
           message: `must use an aggregation a ${builtin.type} metric has (${AGGREGATIONS_BY_TYPE[builtin.type].join(', ')}): '${d.metric}' is a ${builtin.type}`,
         });
-        continue;
       }
-      typeOf.set(d.metric, builtin);
-      parsed.push({ ...d, metricInfo: builtin });
       continue;
     }
-    const prev = allowed.get(d.metric);
-    const types = prev === undefined ? here : prev.types.filter((t) => here.includes(t));
-    if (types.length === 0) {
-      problems.push({
-        path: typeof thresholds[d.key]![d.index] === 'string' ? [d.key, d.index] : [d.key, d.index, 'threshold'],
-        input: d.expression,
-        message: `must use an aggregation that fits the other thresholds of custom metric '${d.metric}': "${prev!.first.expression}" at '${where(prev!.first)}' makes it a ${prev!.types.join(' or ')} (${[...new Set(prev!.types.flatMap((t) => AGGREGATIONS_BY_TYPE[t]))].join(', ')})`,
-      });
+    const before = custom.get(d.metric);
+    const types = before === undefined ? fits : before.types.filter((t) => fits.includes(t));
+    if (types.length > 0) {
+      custom.set(d.metric, { types, first: before?.first ?? d });
+      accepted.push(d);
       continue;
     }
-    allowed.set(d.metric, { types, first: prev?.first ?? d });
-    parsed.push({ ...d, metricInfo: { type: 'trend', isTime: false } });
-  }
-  for (const [metric, { types }] of allowed)
-    typeOf.set(metric, {
-      type: types.length === 1 ? types[0]! : types.includes('counter') && types.includes('rate') ? 'rate' : types[0]!,
-      isTime: false,
+    const b = before!;
+    const allowed = [...new Set(b.types.flatMap((t) => AGGREGATIONS_BY_TYPE[t]))].join(', ');
+    problems.push({
+      path: d.path,
+      input: d.expression,
+      message: `must use an aggregation that fits the other thresholds of custom metric '${d.metric}': "${b.first.expression}" at '${b.first.key}[${b.first.index}]' makes it a ${b.types.join(' or ')} (${allowed})`,
     });
-  return { parsed: parsed.map((p) => ({ ...p, metricInfo: typeOf.get(p.metric)! })), problems };
+  }
+  const infoOf = (metric: string): K6MetricInfo => {
+    const builtin = K6_BUILTIN_METRICS[metric];
+    if (builtin !== undefined) return builtin;
+    const types = custom.get(metric)!.types;
+    return { type: types.length === 1 ? types[0]! : 'rate', isTime: false };
+  };
+  // Problems in the order of the map (keys, then list positions).
+  const keys = Object.keys(thresholds);
+  const order = (p: ThresholdProblem) => keys.indexOf(p.path[0]) * 1e6 + (p.path[1] ?? -1);
+  problems.sort((x, y) => order(x) - order(y));
+  return { parsed: accepted.map(({ path: _path, ...d }) => ({ ...d, metricInfo: infoOf(d.metric) })), problems };
 }
 
 /**
