@@ -202,6 +202,13 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         }
       } else {
         const found = await testOfRun(prom.client, opts.testid, cfg.tests, { time: now().getTime() / 1000 });
+        if (found.source === 'label' && !cfg.tests.some((t) => t.name === found.test)) {
+          out.writeErr(
+            c.red(
+              `error: run ${opts.testid} carries the test label ${JSON.stringify(found.test)}; pass --test <name> to judge it with another test's thresholds\n`,
+            ),
+          );
+        }
         if (found.test !== undefined) test = findTest(cfg, found.test);
         testNote = found.note;
       }

@@ -162,6 +162,13 @@ describe('the run → test mapping (one function for verdict, runs and the judge
       await runCli(['verdict', '--testid', untagged.testid, '--prometheus', prom.url], { out: out2, env: {}, rootDir: root });
       expect(out2.text()).toContain('note: run sample-operator-20261125-090000 has no test label (written before runners were tagged)');
       expect(out2.text()).toMatch(/http_reqs count<1 +\d+ +FAIL/);
+      // a run whose label names a test this environment does not configure is a usage error, saying which label
+      const out4 = bufferOutput();
+      expect(await runCli(['verdict', '--testid', newer.testid, '--prometheus', prom.url], { out: out4, env: {}, rootDir: root })).toBe(2);
+      expect(out4.err.join('')).toBe(
+        'error: run adhoc-1 carries the test label "adhoc"; pass --test <name> to judge it with another test\'s thresholds\n' +
+          "error: unknown test 'adhoc' in environment 'dev' (known: sample, sample-operator)\n",
+      );
       // and --test overrides the label, with a note
       const out3 = bufferOutput();
       expect(
