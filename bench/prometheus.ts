@@ -165,7 +165,10 @@ export async function benchQueries(
     await time('cli run', 'progress: request rate', cli.requestRate, true);
     await time('cli run', 'progress: error rate', cli.errorRate, true);
     const runs = runsQueries('2h');
-    await time('cli runs', 'runs: start', runs.start, true);
+    await time('cli runs', 'runs: start (VUs > 0)', runs.startVus, true);
+    await time('cli runs', 'runs: start (iterations)', runs.startIterations, true);
+    await time('cli runs', 'runs: start (requests)', runs.startRequests, true);
+    await time('cli runs', 'runs: first k6_vus sample', runs.firstSeen, true);
     await time('cli runs', 'runs: end', runs.end, true);
     await time('cli runs', 'runs: end (latest push)', runs.endNow, true);
     await time('cli runs', 'runs: runners', runs.runners, true);

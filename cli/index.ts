@@ -14,16 +14,18 @@ import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from '.
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from './grafana';
 import { formatDuration, processOutput, table, type Output } from './output';
 import { progressLine, runMetrics, type RunMetrics } from './progress';
-import { prometheusClient, PrometheusUnreachableError, type PromQuerier } from './prometheus';
-import { VERDICT_EXIT_CODES } from './verdict';
+import { prometheusClient, PrometheusUnreachableError, type PrometheusClientOptions, type PromQuerier } from './prometheus';
+import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from './verdict';
 import { judgedTestThresholds, newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run-plan';
-import { listRuns } from './runs';
+import { listRuns, RunTestConflictError, runTestQuery, testOfRun } from './runs';
 import { defaultJudge, type Judge } from './judge';
 
 /** Environment variable naming the Prometheus base URL when `--prometheus` is not given. */
 export const PROMETHEUS_URL_ENV = 'LOADTEST_PROMETHEUS_URL';
 /** Environment variable naming the Grafana base URL when `--grafana` is not given. */
 export const GRAFANA_URL_ENV = 'LOADTEST_GRAFANA_URL';
+/** Environment variable with the verdict timeout (`30s`, `2m`) when `--timeout` is not given. */
+export const TIMEOUT_ENV = 'LOADTEST_TIMEOUT';
 /** Prometheus base URL when neither `--prometheus` nor {@link PROMETHEUS_URL_ENV} is set (a local port-forward). */
 export const DEFAULT_PROMETHEUS_URL = 'http://localhost:9090';
 
@@ -68,6 +70,13 @@ function runId(value: string): string {
   }
   return value;
 }
+/** A duration such as `30s`, `1m30s`, `500ms` in milliseconds (for `--timeout`). */
+function timeoutMs(value: string): number {
+  const m = /^(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(value);
+  const ms = m === null || value === '' ? NaN : Number(m[1] ?? 0) * 60_000 + Number(m[2] ?? 0) * 1000 + Number(m[3] ?? 0);
+  if (!(ms > 0)) throw new InvalidArgumentError('must be a positive duration such as "30s", "2m" or "1m30s".');
+  return ms;
+}
 function promDuration(value: string): string {
   if (!/^([0-9]+[smhdwy])+$/.test(value)) throw new InvalidArgumentError('must be a Prometheus duration such as "30m", "24h" or "7d".');
   return value;
@@ -77,14 +86,32 @@ function promDuration(value: string): string {
 export function buildProgram(ctx: CliContext, result: { code: number }): Command {
   const { out } = ctx;
   const c = out.colors;
-  const prometheusOf = (url: string | undefined) => {
+  const prometheusOf = (url: string | undefined, options?: PrometheusClientOptions) => {
     const base = url ?? ctx.env[PROMETHEUS_URL_ENV] ?? DEFAULT_PROMETHEUS_URL;
-    return { base, client: (ctx.prometheus ?? prometheusClient)(base) };
+    return { base, client: ctx.prometheus !== undefined ? ctx.prometheus(base) : prometheusClient(base, options) };
   };
   const judge = ctx.judge ?? defaultJudge;
   const now = ctx.now ?? (() => new Date());
   const prometheusOption = () =>
     new Option('--prometheus <url>', `Prometheus base URL (default: $${PROMETHEUS_URL_ENV}, else ${DEFAULT_PROMETHEUS_URL})`).argParser(httpUrl);
+  const timeoutOption = () =>
+    new Option(
+      '--timeout <duration>',
+      `how long the verdict may take over all its Prometheus queries, e.g. 30s, 2m (default: $${TIMEOUT_ENV}, else ${DEFAULT_VERDICT_TIMEOUT_MS / 1000}s); past it: exit ${VERDICT_EXIT_CODES.unreachable}`,
+    ).argParser(timeoutMs);
+  const timeoutOf = (opt: number | undefined): number => {
+    if (opt !== undefined) return opt;
+    const fromEnv = ctx.env[TIMEOUT_ENV];
+    if (fromEnv === undefined || fromEnv === '') return DEFAULT_VERDICT_TIMEOUT_MS;
+    try {
+      return timeoutMs(fromEnv);
+    } catch (e) {
+      // Thrown from an action, so commander has not printed it: print it here, then exit as a usage error.
+      const message = `error: $${TIMEOUT_ENV} ${(e as Error).message} Got ${JSON.stringify(fromEnv)}.`;
+      out.writeErr(c.red(`${message}\n`));
+      throw new CommanderError(EXIT.usage, 'loadtest.invalidTimeout', message);
+    }
+  };
   const envOption = () =>
     new Option('--env <name>', 'environment: Pulumi.<name>.yaml (only dev runs on defaults without one)')
       .default(DEFAULT_ENVIRONMENT)
@@ -138,6 +165,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
     )
     .option('--dashboard <uid>', 'dashboard uid for the run link (default: the run dashboard in dashboards/generated/)')
     .option('--context <name>', 'kube-context (default: the current one)')
+    .addOption(timeoutOption())
     .action(async (testName: string, opts: RunOptions) => {
       result.code = await runCommand(testName, opts);
     });
@@ -148,19 +176,55 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
     .requiredOption('--testid <id>', 'the run id (k6 testid tag)')
     .addOption(prometheusOption())
     .addOption(envOption())
-    .option('--test <name>', 'test whose thresholds apply (default: derived from the testid)')
-    .action(async (opts: { testid: string; prometheus?: string; env: string; test?: string }) => {
+    .option(
+      '--test <name>',
+      "test whose thresholds apply (default: the run's test label; for runs without one, the longest test name prefixing the testid)",
+    )
+    .addOption(timeoutOption())
+    .action(async (opts: { testid: string; prometheus?: string; env: string; test?: string; timeout?: number }) => {
       const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
-      const test =
-        opts.test !== undefined ? findTest(cfg, opts.test) : cfg.tests.find((t) => opts.testid === t.name || opts.testid.startsWith(`${t.name}-`));
+      const timeout = timeoutOf(opts.timeout);
+      const startedAt = Date.now();
+      // One time budget: finding the run's test and the verdict's queries share the timeout.
+      const prom = prometheusOf(opts.prometheus, {
+        timeoutMs: timeout,
+        deadline: AbortSignal.timeout(timeout),
+        deadlineName: `--timeout ${timeout / 1000}s`,
+      });
+      let test: TestConfig | undefined;
+      let testNote: string | undefined;
+      if (opts.test !== undefined) {
+        test = findTest(cfg, opts.test);
+        // An explicit --test wins; say so when the run's own label names another test.
+        const labels = (await prom.client.query(runTestQuery(opts.testid), now().getTime() / 1000))
+          .map((x) => x.metric.test ?? '')
+          .filter((l) => l !== '');
+        const others = [...new Set(labels)].filter((l) => l !== test?.name).sort();
+        if (others.length > 0) {
+          testNote = `run ${opts.testid} carries the test label ${others.map((o) => JSON.stringify(o)).join(', ')}: judged with the thresholds of --test ${opts.test}`;
+        }
+      } else {
+        const found = await testOfRun(prom.client, opts.testid, cfg.tests, { time: now().getTime() / 1000 });
+        if (found.source === 'label' && !cfg.tests.some((t) => t.name === found.test)) {
+          out.writeErr(
+            c.red(
+              `error: run ${opts.testid} carries the test label ${JSON.stringify(found.test)}; pass --test <name> to judge it with another test's thresholds\n`,
+            ),
+          );
+        }
+        if (found.test !== undefined) test = findTest(cfg, found.test);
+        testNote = found.note;
+      }
       result.code = await judge({
-        prometheusUrl: prometheusOf(opts.prometheus).base,
+        prometheusUrl: prom.base,
         testid: opts.testid,
         test,
         ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test) } : {}),
         out,
         now: now(),
         trends: trendsOf(cfg),
+        timeoutMs: Math.max(1, timeout - (Date.now() - startedAt)),
+        ...(testNote !== undefined ? { testNote } : {}),
       });
     });
 
@@ -171,9 +235,11 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
     .addOption(envOption())
     .addOption(new Option('--since <duration>', 'how far back to look').default('24h').argParser(promDuration))
     .option('--no-verdict', 'skip judging each run')
-    .action(async (opts: { prometheus?: string; env: string; since: string; verdict: boolean }) => {
+    .addOption(timeoutOption())
+    .action(async (opts: { prometheus?: string; env: string; since: string; verdict: boolean; timeout?: number }) => {
       const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
-      const prom = prometheusOf(opts.prometheus);
+      const timeout = timeoutOf(opts.timeout);
+      const prom = prometheusOf(opts.prometheus, { timeoutMs: timeout });
       const runs = await listRuns(prom.client, opts.since, cfg.tests, now().getTime() / 1000);
       if (runs.length === 0) {
         out.write(`no runs in the last ${opts.since} at ${prom.base}\n`);
@@ -184,8 +250,9 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       for (const r of runs) {
         const test = r.test !== undefined ? cfg.tests.find((t) => t.name === r.test) : undefined;
         let verdict = c.dim('-');
-        const thresholds = opts.verdict && test !== undefined ? judgedTestThresholds(ctx.rootDir, test) : {};
-        if (test !== undefined && Object.keys(thresholds).length > 0) {
+        const thresholds = opts.verdict && test !== undefined && r.started ? judgedTestThresholds(ctx.rootDir, test) : {};
+        if (!r.started) verdict = c.yellow('not started');
+        else if (test !== undefined && Object.values(thresholds).some((l) => l.length > 0)) {
           const code = await judge({
             prometheusUrl: prom.base,
             testid: r.testid,
@@ -195,12 +262,13 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
             now: now(),
             trends: trendsOf(cfg),
             quiet: true,
+            timeoutMs: timeout,
           });
           verdict = code === 0 ? c.green('pass') : code === 99 ? c.red('fail') : c.yellow(`exit ${code}`);
         }
         rows.push([
           r.testid,
-          r.test ?? c.dim('?'),
+          r.testSource === 'conflict' ? c.red('conflict') : r.test === undefined ? c.dim('?') : r.testSource === 'prefix' ? `${r.test}*` : r.test,
           new Date(r.start * 1000).toISOString().replace('.000Z', 'Z'),
           formatDuration(r.end - r.start),
           String(r.runners),
@@ -208,6 +276,14 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         ]);
       }
       out.write(table(['TESTID', 'TEST', 'START (UTC)', 'DURATION', 'RUNNERS', 'VERDICT'], rows));
+      if (runs.some((r) => r.testSource === 'prefix')) {
+        out.write(
+          c.dim('* no test label on the run (written before runners were tagged): test matched by the longest test name prefixing the testid\n'),
+        );
+      }
+      if (runs.some((r) => r.testSource === 'conflict')) {
+        out.write(c.red('conflict: the run carries more than one test label; judge it with loadtest verdict --testid <id> --test <name>\n'));
+      }
       result.code = EXIT.ok;
     });
 
@@ -232,6 +308,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
     grafana?: string;
     dashboard?: string;
     context?: string;
+    timeout?: number;
   }
 
   async function runCommand(testName: string, opts: RunOptions): Promise<number> {
@@ -295,7 +372,16 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
         out.write(`${c.green('finished')}: ${outcome.detail}\n`);
         if (uid !== undefined)
           out.write(`grafana (whole run): ${runLink(linkBase(cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
-        return judge({ prometheusUrl: prom.base, testid: id, test: plan.test, thresholds: plan.thresholds, out, now: now(), trends: trendsOf(cfg) });
+        return judge({
+          prometheusUrl: prom.base,
+          testid: id,
+          test: plan.test,
+          thresholds: plan.thresholds,
+          out,
+          now: now(),
+          trends: trendsOf(cfg),
+          timeoutMs: timeoutOf(opts.timeout),
+        });
       }
       default:
         out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
@@ -357,7 +443,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       return EXIT.usage;
     }
     const c = ctx.out.colors;
-    if (e instanceof UnknownTestError) {
+    if (e instanceof UnknownTestError || e instanceof RunTestConflictError) {
       ctx.out.writeErr(c.red(`error: ${e.message}\n`));
       return EXIT.usage;
     }

@@ -1,3 +1,4 @@
+import type { ThresholdsConfig } from '../constructs/src/thresholds';
 import type { TestConfig } from '../constructs/src/platform-config';
 import type { Output } from './output';
 import { evaluateVerdict, formatVerdict } from './verdict';
@@ -12,7 +13,7 @@ export interface JudgeRequest {
    * The thresholds that judge the run: the test's config thresholds plus its script's `options.thresholds`
    * (cli/run-plan.ts `judgedTestThresholds`). @default - the test's config thresholds
    */
-  readonly thresholds?: Readonly<Record<string, readonly string[]>>;
+  readonly thresholds?: ThresholdsConfig;
   /** The test whose thresholds apply; undefined when the run cannot be tied to a configured test. */
   readonly test: TestConfig | undefined;
   /** Where the table goes. */
@@ -23,6 +24,10 @@ export interface JudgeRequest {
   readonly trends?: 'native' | 'classic';
   /** Print nothing (the `runs` listing only wants the code). @default false */
   readonly quiet?: boolean;
+  /** How the run was tied to its test, when not from its `test` label (cli/runs.ts `pickRunTest`): printed first. */
+  readonly testNote?: string;
+  /** Milliseconds the whole verdict may take (`--timeout`). @default 60000 (DEFAULT_VERDICT_TIMEOUT_MS) */
+  readonly timeoutMs?: number;
 }
 
 /** Judges one run; resolves to the verdict's exit code (0 pass, 99 fail, others for no data / unreachable). */
@@ -34,18 +39,23 @@ export type Judge = (request: JudgeRequest) => Promise<number>;
  */
 export const defaultJudge: Judge = async (req) => {
   const thresholds = req.thresholds ?? req.test?.thresholds ?? {};
-  const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, { now: req.now.getTime(), trends: req.trends ?? 'native' });
+  if (req.quiet !== true && req.testNote !== undefined) req.out.write(req.out.colors.yellow(`note: ${req.testNote}\n`));
+  const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, {
+    now: req.now.getTime(),
+    trends: req.trends ?? 'native',
+    ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+  });
   if (req.quiet !== true) {
     const c = req.out.colors;
     const text = formatVerdict(verdict)
       .replace(/\bFAIL\b/g, c.red('FAIL'))
       .replace(/\bpass\b/g, c.green('pass'));
     req.out.write(`${text}\n`);
-    if (Object.keys(thresholds).length === 0 && verdict.status === 'pass') {
+    if (verdict.rows.length === 0 && verdict.status === 'pass') {
       req.out.write(
         c.yellow(
           req.test === undefined
-            ? `note: testid ${req.testid} matches no configured test (use --test); no thresholds judged\n`
+            ? `note: run ${req.testid} is tied to no configured test (use --test); no thresholds judged\n`
             : `note: test ${req.test.name} declares no thresholds (neither in its config nor in its script's options)\n`,
         ),
       );

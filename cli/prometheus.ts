@@ -1,8 +1,26 @@
+/**
+ * The one Prometheus HTTP API client of the CLI (progress line, `runs`, the verdict): POST /api/v1/query with plain
+ * fetch. Every request is bounded by a timeout that covers the whole exchange (connect, headers AND body), and may also
+ * be bound to a deadline shared by several requests (the verdict's `--timeout`). Outcomes are kept apart:
+ * - {@link PrometheusUnreachableError}: no complete answer (connection refused, DNS, reset, a server that sends
+ *   headers and then hangs or trickles the body past the timeout);
+ * - {@link PrometheusQueryError}: Prometheus answered, with an error or with something that is not the expected
+ *   answer (not JSON, wrong result type, malformed samples).
+ */
+
 /** One sample of an instant-vector answer. */
 export interface PromSample {
   readonly metric: Readonly<Record<string, string>>;
-  /** The value; NaN when Prometheus answered NaN. */
+  /** The value; NaN and ±Infinity when Prometheus answered `NaN`, `+Inf`, `-Inf`. */
   readonly value: number;
+}
+
+/** A Prometheus query result (`data` of the HTTP API answer). */
+export interface PromData {
+  /** `vector`, `matrix`, `scalar` or `string`. */
+  readonly resultType: string;
+  /** The series, or a `[time, value]` pair for scalars. */
+  readonly result: unknown;
 }
 
 /** Runs instant queries (the seam tests and the CLI share). */
@@ -11,25 +29,37 @@ export interface PromQuerier {
   query(expr: string, time?: number): Promise<readonly PromSample[]>;
 }
 
-/** Thrown when Prometheus cannot be reached at all (connection refused, DNS, timeout). */
+/** The full client: instant vectors, and any answer's raw `data` (range vectors, scalars) for the verdict. */
+export interface PrometheusClient extends PromQuerier {
+  /** Base URL without a trailing slash (for messages). */
+  readonly url: string;
+  /** Evaluates `expr` at `time` (Unix seconds; default now) and returns the answer's `data` as is. */
+  data(expr: string, time?: number): Promise<PromData>;
+}
+
+/** Thrown when Prometheus gives no complete answer (connection refused, DNS, reset, timeout). */
 export class PrometheusUnreachableError extends Error {
   public constructor(
     public readonly url: string,
     cause: unknown,
   ) {
-    super(`Prometheus at ${url} is unreachable: ${rootMessage(cause)}`);
+    super(`Prometheus at ${url} is unreachable: ${typeof cause === 'string' ? cause : rootMessage(cause)}`);
     this.name = 'PrometheusUnreachableError';
   }
 }
 
 /** The innermost `cause` message (fetch wraps ECONNREFUSED in "fetch failed"); duck-typed, errors may come from another realm. */
 function rootMessage(e: unknown): string {
-  let cur = e as { message?: unknown; cause?: unknown } | undefined;
+  let cur = e as { message?: unknown; cause?: unknown; code?: unknown } | undefined;
   while (cur !== null && typeof cur === 'object' && cur.cause !== null && typeof cur.cause === 'object') cur = cur.cause as typeof cur;
-  return cur !== null && typeof cur === 'object' && typeof cur.message === 'string' ? cur.message : String(e);
+  if (cur !== null && typeof cur === 'object') {
+    if (typeof cur.message === 'string' && cur.message !== '') return cur.message;
+    if (typeof cur.code === 'string') return cur.code;
+  }
+  return String(e);
 }
 
-/** Thrown when Prometheus answers with an error (bad query, server error). */
+/** Thrown when Prometheus answers with an error, or with an answer that is not what the query must return. */
 export class PrometheusQueryError extends Error {
   public constructor(message: string) {
     super(message);
@@ -37,31 +67,99 @@ export class PrometheusQueryError extends Error {
   }
 }
 
-/** An instant-query client over Prometheus' HTTP API (`GET /api/v1/query`), with a per-request timeout. */
-export function prometheusClient(baseUrl: string, timeoutMs = 10_000): PromQuerier {
-  const base = baseUrl.replace(/\/+$/, '');
+/** Options of {@link prometheusClient}. */
+export interface PrometheusClientOptions {
+  /**
+   * Milliseconds one request may take from connect to the last byte of the body.
+   * @default 10000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * A deadline shared by every request of this client (aborted = no more time): e.g. the verdict's `--timeout`.
+   * @default - none
+   */
+  readonly deadline?: AbortSignal;
+  /**
+   * How the deadline is named in the message when it expires.
+   * @default "the deadline"
+   */
+  readonly deadlineName?: string;
+}
+
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))}s`;
+
+/** A client over Prometheus' HTTP API (`POST /api/v1/query`). */
+export function prometheusClient(baseUrl: string, options: PrometheusClientOptions = {}): PrometheusClient {
+  const url = baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  async function data(expr: string, time?: number): Promise<PromData> {
+    const params = new URLSearchParams({ query: expr });
+    if (time !== undefined) params.set('time', time.toFixed(3));
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.deadline !== undefined ? AbortSignal.any([timeout, options.deadline]) : timeout;
+    const why = () =>
+      options.deadline?.aborted === true && !timeout.aborted
+        ? `no complete answer within ${options.deadlineName ?? 'the deadline'}`
+        : `no complete answer within ${seconds(timeoutMs)}`;
+    if (signal.aborted) throw new PrometheusUnreachableError(url, why());
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(`${url}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: params.toString(),
+        signal,
+      });
+      status = res.status;
+      // The body is read under the same signal: a server that sends headers and then hangs or trickles is a timeout.
+      text = await res.text();
+    } catch (e) {
+      throw new PrometheusUnreachableError(url, signal.aborted ? why() : e);
+    }
+    let body: { status?: unknown; data?: PromData; error?: unknown } | undefined;
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      body = undefined;
+    }
+    if (body?.status !== 'success' || body.data === undefined || typeof body.data !== 'object' || body.data === null) {
+      const detail = typeof body?.error === 'string' ? body.error : `not a Prometheus API answer: ${JSON.stringify(text.slice(0, 200))}`;
+      throw new PrometheusQueryError(`Prometheus query failed (HTTP ${status}): ${detail}\n  query: ${expr}`);
+    }
+    return body.data;
+  }
   return {
+    url,
+    data,
     async query(expr, time) {
-      const params = new URLSearchParams({ query: expr });
-      if (time !== undefined) params.set('time', String(time));
-      const url = `${base}/api/v1/query?${params.toString()}`;
-      let res: Response;
-      try {
-        res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      } catch (e) {
-        throw new PrometheusUnreachableError(base, e);
-      }
-      const body = (await res.json().catch(() => undefined)) as
-        | { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } }
-        | undefined;
-      if (!res.ok || body?.status !== 'success' || body.data === undefined) {
-        throw new PrometheusQueryError(`Prometheus query failed (HTTP ${res.status}): ${body?.error ?? 'unexpected answer'}\n  query: ${expr}`);
-      }
-      if (body.data.resultType !== 'vector')
-        throw new PrometheusQueryError(`expected an instant vector, got ${body.data.resultType}\n  query: ${expr}`);
-      return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+      const d = await data(expr, time);
+      if (d.resultType !== 'vector') throw new PrometheusQueryError(`expected an instant vector, got ${String(d.resultType)}\n  query: ${expr}`);
+      return vectorSamples(d, expr);
     },
   };
+}
+
+/** The samples of a `vector` answer; throws {@link PrometheusQueryError} on a malformed one. */
+export function vectorSamples(d: PromData, expr: string): PromSample[] {
+  if (!Array.isArray(d.result)) throw new PrometheusQueryError(`malformed vector answer: result is not a list\n  query: ${expr}`);
+  return (d.result as unknown[]).map((r) => {
+    const s = r as { metric?: unknown; value?: unknown };
+    if (typeof s.metric !== 'object' || s.metric === null || !Array.isArray(s.value) || typeof s.value[1] !== 'string') {
+      throw new PrometheusQueryError(`malformed vector sample ${JSON.stringify(r).slice(0, 200)}\n  query: ${expr}`);
+    }
+    return { metric: s.metric as Record<string, string>, value: promValue(s.value[1] as string, expr) };
+  });
+}
+
+/** A sample value as Prometheus writes it (`"1.5"`, `"NaN"`, `"+Inf"`, `"-Inf"`); throws on anything else. */
+export function promValue(raw: string, expr: string): number {
+  if (raw === '+Inf' || raw === 'Inf') return Infinity;
+  if (raw === '-Inf') return -Infinity;
+  if (raw === 'NaN') return NaN;
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  if (Number.isNaN(n)) throw new PrometheusQueryError(`malformed sample value ${JSON.stringify(raw)}\n  query: ${expr}`);
+  return n;
 }
 
 /** The single value of a query that sums to one sample; undefined when the vector is empty. */

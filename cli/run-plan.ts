@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { LABELS } from '../constructs/src/labels';
 import type { PlatformConfig, TestConfig } from '../constructs/src/platform-config';
 import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '../constructs/src/script-options';
+import type { ThresholdsConfig } from '../constructs/src/thresholds';
 import { buildEnvironment, checkObjectSizes, oversizedObjects } from '../constructs/src/synth';
 import { bundleScriptTree } from '../constructs/src/test-scripts';
 import type { KubeObject } from './cluster';
@@ -14,8 +15,8 @@ export interface RunPlan {
   readonly namespace: string;
   /** The run's objects in apply order (ConfigMaps, ServiceAccount, Service, NetworkPolicies, then the Jobs). */
   readonly objects: readonly KubeObject[];
-  /** The thresholds that judge the run (config + script, LoadTest `thresholds`), as expression lists. */
-  readonly thresholds: Readonly<Record<string, readonly string[]>>;
+  /** The thresholds that judge the run (config + script, LoadTest `thresholds`). */
+  readonly thresholds: ThresholdsConfig;
   /** The Job that stops the run (applied on Ctrl-C), built by the LoadTest construct. */
   readonly stopJob?: KubeObject;
 }
@@ -77,7 +78,7 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
   checkObjectSizes(oversizedObjects(config.environment, objects));
   const run = charts.runs.get(testName);
   const stopJob = run !== undefined && test.schedule === undefined ? (run.stopJobManifest() as unknown as KubeObject) : undefined;
-  const thresholds = expressionLists(run?.thresholds ?? test.thresholds);
+  const thresholds = run?.thresholds ?? test.thresholds;
   return {
     runId,
     test,
@@ -93,16 +94,11 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
  * plus those its script exports, read from the script as it is now. Fails, naming file and line, when the script's
  * options cannot be read statically.
  */
-export function judgedTestThresholds(rootDir: string, test: TestConfig): Readonly<Record<string, readonly string[]>> {
+export function judgedTestThresholds(rootDir: string, test: TestConfig): ThresholdsConfig {
   const bundle = bundleScriptTree(path.join(rootDir, 'scripts'), test.script);
   const options = entryScriptOptions(bundle);
   assertScriptOptionsReadable(options, test.script, `loadtest: test '${test.name}'`);
-  return expressionLists(judgedThresholds(test.thresholds, options.thresholds));
-}
-
-/** Threshold lists as the verdict takes them: the object form `{ threshold, abortOnFail, ... }` judged by its expression. */
-function expressionLists(thresholds: Readonly<Record<string, readonly (string | { readonly threshold: string })[]>>): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(thresholds).map(([k, list]) => [k, list.map((t) => (typeof t === 'string' ? t : t.threshold))]));
+  return judgedThresholds(test.thresholds, options.thresholds);
 }
 
 /** The config the run is built from: the test's `runId` set (the LoadTest construct names the run's objects after it). */

@@ -1,10 +1,17 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { monitoringValues } from '../constructs/src/monitoring-stack';
 import { parsePlatformConfig } from '../constructs/src/platform-config';
 import { THRESHOLD_RULES } from '../constructs/src/thresholds';
 import { pushK6Run, type K6RunTruth } from '../test/support/k6-run';
 import { freePort, startPrometheus, type PrometheusHandle } from '../test/support/prometheus';
-import { bucketErrorBound } from '../test/support/remote-write';
-import { evaluateVerdict, formatVerdict, prometheusApi, VERDICT_EXIT_CODES, type Verdict } from './verdict';
+import { bucketErrorBound, pushSeries } from '../test/support/remote-write';
+import { runCli } from './index';
+import { bufferOutput } from './output';
+import { evaluateVerdict, formatVerdict, PrometheusQueryError, prometheusApi, VERDICT_EXIT_CODES, type Verdict } from './verdict';
 
 const BOUND = bucketErrorBound(3);
 /** Percentile thresholds sit this far beyond the bucket error on either side of the true value. */
@@ -48,11 +55,59 @@ const row = (v: Verdict, i = 0) => {
 };
 
 describe('run window', () => {
-  test('is found from the data: one push interval before the first sample up to the last sample', async () => {
+  test('starts one push interval before the first sample of work, not at the first k6_vus sample of the paused phase', async () => {
+    // GIVEN k6_vus samples (0 active VUs) 10 s before the start, as k6 v1.7.1 internal/execution/scheduler.go
+    // emitVUsAndVUsMax writes them from VU initialisation on
+    expect(slow.firstVusSample).toBe(slow.start - 5_000);
     // WHEN
     const v = await judge({ http_reqs: ['count>0'] });
     // THEN
     expect(v.window).toEqual({ start: slow.start, end: slow.end, pushIntervalSeconds: 5 });
+  });
+
+  test('a long paused phase does not dilute http_reqs rate (count per second of the run)', async () => {
+    // GIVEN a run paused for 2 minutes before 1 minute of 2 x 10 req/s
+    const t = await pushK6Run(prom.writeUrl, { testid: 'verdict-paused', runners: 2, durationSeconds: 60, pausedSeconds: 120, seed: 3 });
+    const perSecond = t.totals.requests / t.durationSeconds;
+    // WHEN
+    const v = await judge({ http_reqs: [`rate>${perSecond * 0.99}`] }, 'verdict-paused');
+    // THEN (starting at the first k6_vus sample, the rate would be a third of this)
+    expect(v.window?.start).toBe(t.start);
+    expect(v.rows[0]!.observed).toBeCloseTo(perSecond, 9);
+    expect(v.rows[0]!.pass).toBe(true);
+  });
+
+  test('a test without HTTP: the window comes from iterations', async () => {
+    // GIVEN iterations and checks only (no k6_http_* series)
+    const t = await pushK6Run(prom.writeUrl, { testid: 'verdict-nohttp', runners: 2, urls: [], durationSeconds: 30, pausedSeconds: 30, seed: 4 });
+    // WHEN
+    const v = await judge(
+      { iterations: [`count==${t.totals.iterations}`, `rate>${(t.totals.iterations / t.durationSeconds) * 0.999}`] },
+      'verdict-nohttp',
+    );
+    // THEN
+    expect(v.window).toEqual({ start: t.start, end: t.end, pushIntervalSeconds: 5 });
+    expect(v.rows.map((r) => r.pass)).toEqual([true, true]);
+  });
+
+  test('a run that wrote k6_vus but never started is no-data, and says why', async () => {
+    // GIVEN only the paused phase: k6_vus 0 and k6_vus_max of 2 runners
+    await pushSeries(
+      prom.writeUrl,
+      [0, 1].flatMap((r) =>
+        ['k6_vus', 'k6_vus_max'].map((name) => ({
+          labels: { __name__: name, testid: 'verdict-idle', test: 'verdict', instance_id: String(r) },
+          samples: [0, 1, 2].map((i) => ({ value: name === 'k6_vus' ? 0 : 10, timestamp: Date.now() - 15_000 + i * 5000 })),
+        })),
+      ),
+    );
+    // WHEN
+    const v = await judge({ http_reqs: ['count>0'] }, 'verdict-idle');
+    // THEN
+    expect([v.status, v.exitCode]).toEqual(['no-data', 3]);
+    expect(v.message).toBe(
+      `testid "verdict-idle" has k6_vus samples but no iterations, requests or active VUs in Prometheus at ${prom.url}: the run never started (paused?)`,
+    );
   });
 });
 
@@ -183,6 +238,13 @@ describe('classic trend stats (runner.nativeHistograms: false)', () => {
   const judgeClassic = (thresholds: Record<string, string[]>) =>
     evaluateVerdict(prometheusApi(prom.url), 'verdict-classic', thresholds, { trends: 'classic' });
 
+  test('the generator writes _count of a time trend divided by 1000, as k6 v1.7.1 trend.go adaptUnit does', async () => {
+    // WHEN
+    const data = await prom.query(`sum(last_over_time(k6_http_req_duration_count{testid="verdict-classic"}[5m]))`, classic.end);
+    // THEN
+    expect(Number((data.result as { value: [number, string] }[])[0]!.value[1])).toBeCloseTo(classic.count() / 1000, 9);
+  });
+
   test('avg, min and max combine exactly over all runners', async () => {
     // GIVEN
     const values = classic.values('http_req_duration').map((v) => v * 1000);
@@ -259,12 +321,208 @@ describe('outcomes and exit codes', () => {
 
   test('invalid thresholds throw before any query, naming the field', async () => {
     await expect(evaluateVerdict(prometheusApi(prom.url), 'verdict-slow', { http_req_duration: ['p95<1'] })).rejects.toThrow(
-      `'thresholds.http_req_duration[0]' ${THRESHOLD_RULES.expression}, got "p95<1"`,
+      `'thresholds.http_req_duration[0]' ${THRESHOLD_RULES.aggregation}, got "p95<1"`,
     );
   });
 
   test('the exit codes are documented values', () => {
     expect(VERDICT_EXIT_CODES).toEqual({ pass: 0, fail: 99, 'no-data': 3, unreachable: 4 });
+  });
+});
+
+describe('the object form of a threshold', () => {
+  test('flows into the verdict rows with abortOnFail (carried, not enforced)', async () => {
+    const v = await judge({ http_req_failed: [{ threshold: 'rate<1', abortOnFail: true, delayAbortEval: '10s' }, 'rate<0.5'] } as never);
+    expect(v.rows.map((r) => [r.threshold, r.pass, r.abortOnFail])).toEqual([
+      ['http_req_failed rate<1', true, true],
+      ['http_req_failed rate<0.5', true, false],
+    ]);
+  });
+});
+
+/** A fake Prometheus on 127.0.0.1: window queries get a run's samples, threshold queries `answer`. */
+async function fakePrometheus(
+  answer: (req: IncomingMessage, res: ServerResponse, query: string) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const t = Date.now() / 1000;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const query = new URLSearchParams(body).get('query') ?? '';
+      if (/^k6_\w+\{[^}]*\}\[30d\]$/.test(query)) {
+        const values = [0, 5, 10].map((d) => [t - 10 + d, '10']);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { testid: 'f' }, values }] } }));
+      } else answer(req, res, query);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+const vector = (value: string) => JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, value] }] } });
+
+describe('the verdict under faults (local HTTP servers)', () => {
+  const servers: { close: () => Promise<void> }[] = [];
+  const serve = async (answer: Parameters<typeof fakePrometheus>[0]) => {
+    const s = await fakePrometheus(answer);
+    servers.push(s);
+    return s.url;
+  };
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  test('headers, then silence: unreachable (exit 4) within the verdict timeout', async () => {
+    // GIVEN a server that sends 200 and its headers, then never the body
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+    });
+    // WHEN
+    const started = Date.now();
+    const v = await evaluateVerdict(url, 'f', { http_reqs: ['count>0'] }, { timeoutMs: 500 });
+    // THEN
+    expect([v.status, v.exitCode]).toEqual(['unreachable', 4]);
+    expect(v.message).toBe(`Prometheus at ${url} is unreachable: no complete answer within the verdict timeout of 0.5s`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  test('a body trickled one byte every 50 ms: unreachable (exit 4), not "query failed"', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const body = vector('1');
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i >= body.length || res.destroyed) return clearInterval(timer);
+        res.write(body[i++]!);
+      }, 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const v = await evaluateVerdict(url, 'f', { http_reqs: ['count>0'] }, { timeoutMs: 700 });
+    expect([v.status, v.exitCode]).toEqual(['unreachable', 4]);
+  });
+
+  test('the timeout bounds the whole verdict, not each query: three slow answers exceed it together', async () => {
+    // GIVEN each threshold query answered after 300 ms, four thresholds, a 700 ms budget
+    const url = await serve((_req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(vector('1'));
+      }, 300);
+    });
+    const v = await evaluateVerdict(url, 'f', { http_reqs: ['count>0', 'count>0', 'count>0', 'count>0'] }, { timeoutMs: 700 });
+    expect(v.status).toBe('unreachable');
+  });
+
+  test('an answer of the wrong result type is an error, not "no data"', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'string', result: [0, 'x'] } }));
+    });
+    await expect(evaluateVerdict(url, 'f', { http_reqs: ['count>0'] }, { timeoutMs: 2000 })).rejects.toThrow(
+      new PrometheusQueryError(
+        'expected an instant vector or a scalar, got string\n  query: sum(last_over_time(k6_http_reqs_total{testid="f"}[15s]))',
+      ),
+    );
+  });
+
+  test('a window query answered with an instant vector is an error too', async () => {
+    const url = await serve(() => undefined);
+    const api = { url, data: async () => ({ resultType: 'vector', result: [] }) };
+    await expect(evaluateVerdict(api, 'f', { http_reqs: ['count>0'] })).rejects.toThrow('expected a range vector (matrix), got vector');
+  });
+
+  test('a 503 with an HTML page is an error naming the status', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(503, { 'Content-Type': 'text/html' });
+      res.end('<html>busy</html>');
+    });
+    await expect(evaluateVerdict(url, 'f', { http_reqs: ['count>0'] }, { timeoutMs: 2000 })).rejects.toThrow(
+      'Prometheus query failed (HTTP 503): not a Prometheus API answer: "<html>busy</html>"',
+    );
+  });
+
+  test.each([
+    ['+Inf', Infinity, '+Inf'],
+    ['NaN', NaN, 'NaN'],
+    ['-Inf', -Infinity, '-Inf'],
+  ])('a value of %s is reported as such and fails the threshold with the value shown', async (raw, value, shown) => {
+    // GIVEN (e.g. a quantile above the last bucket, or 0/0)
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(vector(raw));
+    });
+    // WHEN thresholds that +Inf / NaN would "pass" by plain comparison
+    const v = await evaluateVerdict(url, 'f', { http_req_duration: ['p(95)>0', 'p(95)!=1'] }, { timeoutMs: 2000 });
+    // THEN
+    expect(v.rows.map((r) => [r.observed, r.pass, r.note])).toEqual([
+      [value, false, `the query answered ${shown}, not a finite number`],
+      [value, false, `the query answered ${shown}, not a finite number`],
+    ]);
+    expect(formatVerdict(v).split('\n')[1]).toBe(`http_req_duration p(95)>0   ${shown.padEnd(8)}  FAIL`);
+  });
+
+  describe('through the CLI', () => {
+    let root: string;
+    beforeAll(() => {
+      root = mkdtempSync(path.join(tmpdir(), 'loadtest-faults-'));
+      symlinkSync(path.resolve(__dirname, '..', 'scripts'), path.join(root, 'scripts'));
+      writeFileSync(
+        path.join(root, 'Pulumi.dev.yaml'),
+        'config:\n  k6platform:tests:\n    - name: f\n      script: sample.js\n      thresholds: { http_reqs: ["count>0"] }\n',
+      );
+    });
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const cli = async (url: string, extra: string[], env: NodeJS.ProcessEnv = {}) => {
+      const out = bufferOutput();
+      const code = await runCli(['verdict', '--testid', 'f', '--prometheus', url, ...extra], { out, env, rootDir: root });
+      return { code, text: out.out.join('') + out.err.join('') };
+    };
+
+    test('--timeout bounds the command: a hanging server exits 4', async () => {
+      const url = await serve((_req, res) => {
+        // the test-label query hangs too
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.flushHeaders();
+      });
+      const r = await cli(url, ['--timeout', '400ms']);
+      expect(r.code).toBe(4);
+      expect(r.text).toContain(`Prometheus at ${url} is unreachable: no complete answer within --timeout 0.4s`);
+    });
+
+    test('LOADTEST_TIMEOUT sets it when --timeout is not given; a bad value is a usage error', async () => {
+      const url = await serve((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.flushHeaders();
+      });
+      expect((await cli(url, [], { LOADTEST_TIMEOUT: '300ms' })).code).toBe(4);
+      const bad = await cli(url, [], { LOADTEST_TIMEOUT: 'soon' });
+      expect(bad).toEqual({ code: 2, text: 'error: $LOADTEST_TIMEOUT must be a positive duration such as "30s", "2m" or "1m30s". Got "soon".\n' });
+      expect((await cli(url, ['--timeout', '0s'])).code).toBe(2);
+    });
+
+    test('a wrong result type exits 1 (an error), not 3 (no data)', async () => {
+      const url = await serve((_req, res, query) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(
+          query.startsWith('group by (test)')
+            ? JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { test: 'f' }, value: [0, '1'] }] } })
+            : JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }),
+        );
+      });
+      const r = await cli(url, ['--timeout', '2s']);
+      expect(r.code).toBe(1);
+      expect(r.text).toContain('expected an instant vector or a scalar, got matrix');
+    });
   });
 });
 

@@ -3,7 +3,9 @@
  * (constructs/src/thresholds.ts) evaluated at the end of the run window found in the data itself, and compared.
  *
  * Exit codes ({@link VERDICT_EXIT_CODES}): 0 all thresholds pass, 99 any fails (k6's own code), 3 no data for the
- * testid, 4 Prometheus unreachable. Plain `fetch` against the Prometheus HTTP API.
+ * testid, 4 Prometheus unreachable (including no complete answer within the verdict's one timeout). An answer that is
+ * not what the query must return (wrong result type, malformed) throws {@link PrometheusQueryError}. Queries go through
+ * the CLI's one Prometheus client (cli/prometheus.ts).
  */
 import {
   compareThreshold,
@@ -12,7 +14,17 @@ import {
   thresholdQueries,
   type ParsedThreshold,
   type ThresholdQuery,
+  type ThresholdsConfig,
 } from '../constructs/src/thresholds';
+import {
+  prometheusClient,
+  PrometheusQueryError,
+  PrometheusUnreachableError,
+  promValue,
+  vectorSamples,
+  type PromData,
+  type PrometheusClient,
+} from './prometheus';
 
 /** Outcome of a verdict. */
 export type VerdictStatus = 'pass' | 'fail' | 'no-data' | 'unreachable';
@@ -31,12 +43,17 @@ export interface VerdictRow {
   readonly threshold: string;
   /** The query it was judged by. */
   readonly query: ThresholdQuery;
-  /** Observed value in k6's unit (ms for time trends); null when no sample matched. */
+  /** Observed value in k6's unit (ms for time trends); null when no sample matched; NaN/±Infinity as answered (the row fails). */
   readonly observed: number | null;
   /** Whether the threshold holds (false when nothing was observed). */
   readonly pass: boolean;
-  /** Why a row failed without a value. */
+  /** Why a row failed without a value, or why its value is not a number. */
   readonly note?: string;
+  /**
+   * k6's `abortOnFail` of the threshold (object form). Carried for reporting only: the verdict judges the finished run;
+   * aborting during the run is each runner's own k6 (on its own segment).
+   */
+  readonly abortOnFail: boolean;
 }
 
 /** The run window the queries were evaluated over (unix ms). */
@@ -65,66 +82,18 @@ export interface Verdict {
   readonly message?: string;
 }
 
-/** A Prometheus query result (`data` of the HTTP API answer). */
-export interface PromData {
-  /** `vector`, `matrix`, `scalar` or `string`. */
-  readonly resultType: string;
-  /** The series, or a `[time, value]` pair for scalars. */
-  readonly result: unknown;
-}
+/** The Prometheus API the verdict needs: any answer's `data` (cli/prometheus.ts {@link prometheusClient}). */
+export type PrometheusApi = Pick<PrometheusClient, 'url' | 'data'>;
 
-/** The Prometheus API the verdict needs: instant queries. */
-export interface PrometheusApi {
-  /** Base URL (for messages). */
-  readonly url: string;
-  /** Evaluates `expr` at `timeMs` (unix ms). Throws {@link PrometheusUnreachableError} when nothing answers. */
-  query(expr: string, timeMs: number): Promise<PromData>;
-}
+export { PrometheusUnreachableError, PrometheusQueryError, type PromData };
 
-/** Nothing answered at the Prometheus URL (connection refused, DNS, timeout). */
-export class PrometheusUnreachableError extends Error {
-  public constructor(url: string, cause: unknown) {
-    super(`Prometheus at ${url} is unreachable: ${describeCause(cause)}`);
-    this.name = 'PrometheusUnreachableError';
-  }
-}
-
-/** The innermost message of a fetch failure (`connect ECONNREFUSED 127.0.0.1:9090`, `The operation was aborted due to timeout`). */
-function describeCause(cause: unknown): string {
-  let e = cause as { message?: unknown; cause?: unknown; code?: unknown } | undefined;
-  while (e !== undefined && e !== null && typeof e === 'object' && e.cause !== undefined && e.cause !== null) e = e.cause as typeof e;
-  if (e !== undefined && e !== null && typeof e === 'object') {
-    const message = typeof e.message === 'string' && e.message !== '' ? e.message : undefined;
-    return message ?? (typeof e.code === 'string' ? e.code : String(cause));
-  }
-  return String(cause);
-}
-
-/** A {@link PrometheusApi} over the HTTP API with plain fetch (POST /api/v1/query), `timeoutMs` per request. */
+/** A {@link PrometheusApi} over the HTTP API, `timeoutMs` per request (connect to the last byte of the body). */
 export function prometheusApi(baseUrl: string, timeoutMs = 10_000): PrometheusApi {
-  const url = baseUrl.replace(/\/+$/, '');
-  return {
-    url,
-    async query(expr, timeMs) {
-      let res: Response;
-      try {
-        res = await fetch(`${url}/api/v1/query`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ query: expr, time: (timeMs / 1000).toFixed(3) }).toString(),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (e) {
-        throw new PrometheusUnreachableError(url, e);
-      }
-      const body = (await res.json().catch(() => undefined)) as { status?: string; data?: PromData; error?: string } | undefined;
-      if (body?.status !== 'success' || body.data === undefined) {
-        throw new Error(`Prometheus query failed (HTTP ${res.status}): ${body?.error ?? 'not a Prometheus API answer'}\n  query: ${expr}`);
-      }
-      return body.data;
-    },
-  };
+  return prometheusClient(baseUrl, { timeoutMs });
 }
+
+/** Default of {@link VerdictOptions.timeoutMs}: the whole verdict (window search and every threshold query). */
+export const DEFAULT_VERDICT_TIMEOUT_MS = 60_000;
 
 /** Options of {@link evaluateVerdict}. */
 export interface VerdictOptions {
@@ -153,35 +122,53 @@ export interface VerdictOptions {
    * @default - Date.now()
    */
   readonly now?: number;
+  /**
+   * Milliseconds the whole verdict may take (window search and every threshold query together); when it runs out the
+   * verdict is `unreachable` (exit 4). The CLI's `--timeout` / `LOADTEST_TIMEOUT`.
+   * @default 60000
+   */
+  readonly timeoutMs?: number;
 }
 
-/** Series that every k6 runner writes, in the order tried to find the run window. */
-const WINDOW_METRICS = ['k6_vus', 'k6_iterations_total', 'k6_http_reqs_total'] as const;
-
 /**
- * Finds the run window from the data: first and last raw sample of the testid's `k6_vus` series (a range-vector
- * query returns the raw samples), falling back to iterations and requests. Undefined when the testid has no data.
+ * Finds the run window from the data: a range-vector query returns the raw samples of the testid's `k6_vus`,
+ * `k6_iterations_total` and `k6_http_reqs_total`. The run starts with its first sample of work (iterations, requests,
+ * or `k6_vus` > 0), not with the first `k6_vus` sample: k6 v1.7.1 (internal/execution/scheduler.go
+ * `emitVUsAndVUsMax`) writes `k6_vus` from VU initialisation on, 0 while a `--paused` run waits for its start. The
+ * window begins one push interval before that sample (the push covers the interval before it; the interval is the
+ * smallest gap between samples of a series) and ends with the last sample. Undefined when the testid has no samples;
+ * `{ idle: true }` when it has `k6_vus` samples but no work (paused and never started).
  */
-export async function findRunWindow(api: PrometheusApi, testid: string, options: VerdictOptions = {}): Promise<RunWindow | undefined> {
+export async function findRunWindow(
+  api: PrometheusApi,
+  testid: string,
+  options: VerdictOptions = {},
+): Promise<RunWindow | { readonly idle: true } | undefined> {
   const now = options.now ?? Date.now();
-  for (const metric of WINDOW_METRICS) {
-    const data = await api.query(`${metric}{testid=${promqlString(testid)}}[${options.searchRange ?? '30d'}]`, now);
-    const series = (data.result ?? []) as { values?: [number, string][] }[];
-    let first = Infinity;
-    let last = -Infinity;
-    let gap = Infinity;
-    for (const s of series) {
-      const ts = (s.values ?? []).map(([t]) => Math.round(t * 1000));
-      if (ts.length === 0) continue;
-      first = Math.min(first, ts[0]!);
-      last = Math.max(last, ts[ts.length - 1]!);
-      for (let i = 1; i < ts.length; i++) gap = Math.min(gap, ts[i]! - ts[i - 1]!);
+  const range = options.searchRange ?? '30d';
+  const sel = `{testid=${promqlString(testid)}}[${range}]`;
+  let firstWork = Infinity;
+  let first = Infinity;
+  let last = -Infinity;
+  let gap = Infinity;
+  for (const metric of ['k6_vus', 'k6_iterations_total', 'k6_http_reqs_total'] as const) {
+    const data = await api.data(`${metric}${sel}`, now / 1000);
+    if (data.resultType !== 'matrix')
+      throw new PrometheusQueryError(`expected a range vector (matrix), got ${String(data.resultType)}\n  query: ${metric}${sel}`);
+    for (const s of data.result as { values?: [number, string][] }[]) {
+      const values = (s.values ?? []).map(([t, v]) => [Math.round(t * 1000), Number(v)] as const);
+      if (values.length === 0) continue;
+      first = Math.min(first, values[0]![0]);
+      last = Math.max(last, values[values.length - 1]![0]);
+      for (let i = 1; i < values.length; i++) gap = Math.min(gap, values[i]![0] - values[i - 1]![0]);
+      const work = metric === 'k6_vus' ? values.find(([, v]) => v > 0) : values[0];
+      if (work !== undefined) firstWork = Math.min(firstWork, work[0]);
     }
-    if (first === Infinity) continue;
-    const pushIntervalSeconds = gap === Infinity ? 5 : gap / 1000;
-    return { start: first - pushIntervalSeconds * 1000, end: last, pushIntervalSeconds };
   }
-  return undefined;
+  if (first === Infinity) return undefined;
+  if (firstWork === Infinity) return { idle: true };
+  const pushIntervalSeconds = gap === Infinity ? 5 : gap / 1000;
+  return { start: firstWork - pushIntervalSeconds * 1000, end: last, pushIntervalSeconds };
 }
 
 /**
@@ -191,13 +178,18 @@ export async function findRunWindow(api: PrometheusApi, testid: string, options:
 export async function evaluateVerdict(
   prometheus: PrometheusApi | string,
   testid: string,
-  thresholds: Readonly<Record<string, readonly string[]>> | readonly ParsedThreshold[],
+  thresholds: ThresholdsConfig | readonly ParsedThreshold[],
   options: VerdictOptions = {},
 ): Promise<Verdict> {
-  const api = typeof prometheus === 'string' ? prometheusApi(prometheus) : prometheus;
-  const parsed = Array.isArray(thresholds)
-    ? (thresholds as readonly ParsedThreshold[])
-    : parseThresholds(thresholds as Record<string, readonly string[]>);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_VERDICT_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const deadlineName = `the verdict timeout of ${Number((timeoutMs / 1000).toFixed(3))}s`;
+  const api = boundedApi(
+    typeof prometheus === 'string' ? prometheusClient(prometheus, { timeoutMs, deadline, deadlineName }) : prometheus,
+    deadline,
+    deadlineName,
+  );
+  const parsed = Array.isArray(thresholds) ? (thresholds as readonly ParsedThreshold[]) : parseThresholds(thresholds as ThresholdsConfig);
   const done = (status: VerdictStatus, rest: Omit<Verdict, 'status' | 'exitCode' | 'testid'>): Verdict => ({
     status,
     exitCode: verdictExitCode(status),
@@ -212,6 +204,12 @@ export async function evaluateVerdict(
       window = { start, end, pushIntervalSeconds: 5 };
     } else {
       const found = await findRunWindow(api, testid, options);
+      if (found !== undefined && 'idle' in found) {
+        return done('no-data', {
+          rows: [],
+          message: `testid ${JSON.stringify(testid)} has k6_vus samples but no iterations, requests or active VUs in Prometheus at ${api.url}: the run never started (paused?)`,
+        });
+      }
       if (found !== undefined) window = { ...found, start: start ?? found.start, end: end ?? found.end };
     }
     if (window === undefined) {
@@ -221,13 +219,36 @@ export async function evaluateVerdict(
     const queries = thresholdQueries(parsed, { testid, window: durationSeconds, durationSeconds, trends: options.trends ?? 'native' });
     const rows: VerdictRow[] = [];
     for (const query of queries) {
-      const data = await api.query(query.promql, window.end);
-      const observed = singleNumber(data);
+      const data = await api.data(query.promql, window.end / 1000);
+      const observed = singleNumber(data, query.promql);
       const threshold = `${query.threshold.key} ${query.expression}`;
-      if (observed === null) {
-        rows.push({ threshold, query, observed: null, pass: false, note: 'no samples for this metric and filters in the run window' });
+      if (observed !== null && !Number.isFinite(observed)) {
+        // NaN (0/0: e.g. a rate over no events) or ±Inf (e.g. a quantile beyond the last bucket): shown, and a failure.
+        rows.push({
+          threshold,
+          query,
+          observed,
+          pass: false,
+          note: `the query answered ${formatNumber(observed)}, not a finite number`,
+          abortOnFail: query.threshold.abortOnFail,
+        });
+      } else if (observed === null) {
+        rows.push({
+          threshold,
+          query,
+          observed: null,
+          pass: false,
+          note: 'no samples for this metric and filters in the run window',
+          abortOnFail: query.threshold.abortOnFail,
+        });
       } else {
-        rows.push({ threshold, query, observed, pass: compareThreshold(observed, query.threshold.operator, query.threshold.value) });
+        rows.push({
+          threshold,
+          query,
+          observed,
+          pass: compareThreshold(observed, query.threshold.operator, query.threshold.value),
+          abortOnFail: query.threshold.abortOnFail,
+        });
       }
     }
     return done(rows.every((r) => r.pass) ? 'pass' : 'fail', { window, rows });
@@ -237,24 +258,61 @@ export async function evaluateVerdict(
   }
 }
 
-/** The one number of a one-sample vector or scalar; null for an empty vector or NaN. */
-function singleNumber(data: PromData): number | null {
-  let raw: string | undefined;
-  if (data.resultType === 'scalar') raw = (data.result as [number, string])[1];
-  else {
-    const result = data.result as { value?: [number, string] }[];
-    if (result.length > 1) throw new Error(`expected one sample, got ${result.length}: ${JSON.stringify(result).slice(0, 300)}`);
-    raw = result[0]?.value?.[1];
+/**
+ * The one number of a one-sample vector or a scalar (NaN and ±Infinity included); null for an empty vector. Any other
+ * answer is an error: a matrix or string, several samples, a malformed sample.
+ */
+function singleNumber(data: PromData, expr: string): number | null {
+  if (data.resultType === 'scalar') {
+    const r = data.result as unknown;
+    if (!Array.isArray(r) || typeof r[1] !== 'string')
+      throw new PrometheusQueryError(`malformed scalar answer ${JSON.stringify(r)}\n  query: ${expr}`);
+    return promValue(r[1] as string, expr);
   }
-  if (raw === undefined) return null;
-  const n = Number(raw);
-  return Number.isNaN(n) ? null : n;
+  if (data.resultType !== 'vector')
+    throw new PrometheusQueryError(`expected an instant vector or a scalar, got ${String(data.resultType)}\n  query: ${expr}`);
+  const samples = vectorSamples(data, expr);
+  if (samples.length > 1)
+    throw new PrometheusQueryError(`expected one sample, got ${samples.length}: ${JSON.stringify(data.result).slice(0, 300)}\n  query: ${expr}`);
+  return samples[0]?.value ?? null;
+}
+
+/** `NaN`, `+Inf`, `-Inf` as Prometheus writes them, other numbers as they are. */
+function formatNumber(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+/** An API whose every call also ends when the verdict's deadline passes (for APIs given as objects). */
+function boundedApi(api: PrometheusApi, deadline: AbortSignal, deadlineName: string): PrometheusApi {
+  return {
+    url: api.url,
+    data: (expr, time) =>
+      new Promise<PromData>((resolve, reject) => {
+        const expired = () => reject(new PrometheusUnreachableError(api.url, `no complete answer within ${deadlineName}`));
+        if (deadline.aborted) return expired();
+        deadline.addEventListener('abort', expired, { once: true });
+        api.data(expr, time).then(
+          (d) => {
+            deadline.removeEventListener('abort', expired);
+            resolve(d);
+          },
+          (e: unknown) => {
+            deadline.removeEventListener('abort', expired);
+            reject(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
+      }),
+  };
 }
 
 /** Formats an observed value in k6's unit: `412.3 ms`, `0.0123`, `5400`. */
 export function formatObserved(row: VerdictRow): string {
   if (row.observed === null) return 'no data';
   const v = row.observed;
+  if (!Number.isFinite(v)) return formatNumber(v);
   const n = Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : Number(v.toPrecision(4)).toString();
   return row.query.threshold.metricInfo.isTime ? `${n} ms` : n;
 }

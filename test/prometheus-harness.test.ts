@@ -100,7 +100,7 @@ describe('Prometheus with the construct flags', () => {
       latency: [{ medianMs: 80 }, { medianMs: 100 }, { medianMs: 900, sigma: 0.3 }],
       droppedIterations: [0, 3, 40],
     };
-    native = await pushK6Run(prom.writeUrl, { testid: 'harness-native', featureLabel: true, ...shape });
+    native = await pushK6Run(prom.writeUrl, { testid: 'harness-native', ...shape });
     classic = await pushK6Run(prom.writeUrl, { testid: 'harness-classic', mode: 'classic', ...shape });
   });
   afterAll(() => prom.stop());
@@ -112,7 +112,6 @@ describe('Prometheus with the construct flags', () => {
     const result = data.result as { metric: Record<string, string>; histogram?: unknown }[];
     expect(result.length).toBeGreaterThan(0);
     expect(result.every((r) => r.histogram !== undefined)).toBe(true);
-    expect(result[0]!.metric.k6_feature_native_histograms).toBe('true');
   });
 
   test.each([
@@ -183,13 +182,54 @@ describe('Prometheus with the construct flags', () => {
     expect(await q(`k6_http_req_duration_p99{${sel}}`, classic)).toBeCloseTo(classic.quantile(0.99, filter), 9);
     expect(await q(`k6_http_req_duration_med{${sel}}`, classic)).toBeCloseTo(classic.quantile(0.5, filter), 9);
     expect(await q(`k6_http_req_duration_min{${sel}}`, classic)).toBeCloseTo(Math.min(...classic.values('http_req_duration', filter)), 9);
-    expect(await q(`k6_http_req_duration_count{${sel}}`, classic)).toBe(classic.count(filter));
+    // k6 v1.7.1 internal/output/prometheusrw/remotewrite/trend.go adaptUnit divides every stat of a time trend by 1000,
+    // _count included
+    expect(await q(`k6_http_req_duration_count{${sel}}`, classic)).toBeCloseTo(classic.count(filter) / 1000, 12);
     expect(await q(`k6_iteration_duration_p90{testid="harness-classic",instance_id="0",scenario="api"}`, classic)).toBeCloseTo(
       classic.quantile(0.9, { runner: 0, scenario: 'api' }, 'iteration_duration'),
       9,
     );
     const status = await prom.tsdbStatus();
     expect(status.headStats.numSeries).toBeGreaterThan(0);
+  });
+
+  test('HTTP series carry the labels k6 v1.7.1 sets (lib/netext/httpext/transport.go), empty tags dropped', async () => {
+    // WHEN
+    const data = await prom.query(
+      'group by (__name__, status, error_code, group, tls_version, proto, test) (k6_http_reqs_total{testid="harness-native"})',
+      native.end,
+    );
+    // THEN a failed request has error_code 1000 + status; a success none; the root group's empty tag and tls_version of
+    // plain HTTP are not written (internal/output/prometheusrw/remotewrite/prometheus.go MapTagSet)
+    const metrics = (data.result as { metric: Record<string, string> }[]).map((r) => r.metric).sort((a, b) => (a.status! < b.status! ? -1 : 1));
+    expect(metrics).toEqual([
+      { __name__: 'k6_http_reqs_total', status: '200', proto: 'HTTP/1.1', test: 'harness-native' },
+      { __name__: 'k6_http_reqs_total', status: '500', error_code: '1500', proto: 'HTTP/1.1', test: 'harness-native' },
+    ]);
+  });
+
+  test('HTTPS requests carry tls_version (lib/netext/tls.go)', async () => {
+    // GIVEN
+    await pushK6Run(prom.writeUrl, { testid: 'harness-tls', runners: 1, durationSeconds: 10, urls: [{ url: 'https://t/secure' }] });
+    // WHEN
+    const data = await prom.query('group by (tls_version, proto) (k6_http_reqs_total{testid="harness-tls"})', Date.now());
+    // THEN
+    expect((data.result as { metric: Record<string, string> }[]).map((r) => r.metric)).toEqual([{ tls_version: 'tls1.3', proto: 'HTTP/2.0' }]);
+  });
+
+  test('k6_vus is written in the paused phase with 0 active VUs, only the run tags, before any work', async () => {
+    // WHEN
+    const data = await prom.query(`k6_vus{testid="harness-native"}[${(native.end - native.firstVusSample) / 1000 + 5}s]`, native.end);
+    // THEN (k6 v1.7.1 internal/execution/scheduler.go emitVUsAndVUsMax)
+    const series = data.result as { metric: Record<string, string>; values: [number, string][] }[];
+    expect(series.map((s) => Object.keys(s.metric).sort())).toEqual([0, 1, 2].map(() => ['__name__', 'instance_id', 'test', 'testid']));
+    for (const s of series) {
+      const paused = s.values.filter(([t]) => t * 1000 < native.firstSample);
+      expect(paused.map(([t, v]) => [t * 1000, v])).toEqual([
+        [native.firstVusSample, '0'],
+        [native.firstVusSample + 5000, '0'],
+      ]);
+    }
   });
 
   test('Prometheus runs with the retention from the values', async () => {

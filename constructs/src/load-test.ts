@@ -23,10 +23,11 @@ import {
   type ResourceRequirements,
   type TestConfig,
 } from './platform-config';
-import { assertScriptOptionsReadable, judgedThresholds, type ScriptThreshold } from './script-options';
+import { assertScriptOptionsReadable, judgedThresholds } from './script-options';
 import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, STARTER_STARTED_FILE, starterCommand, starterScript } from './starter';
 import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
 import { defaultK6Image, versions } from './versions';
+import { classicTrendStats, type ThresholdsConfig } from './thresholds';
 
 /** uid/gid of the `k6` user of the official grafana/k6 image (the pod must name a numeric non-root user). */
 export const RUNNER_UID = 12345;
@@ -50,10 +51,10 @@ export const RUN_ID_ENV = 'K6_PLATFORM_RUN_ID';
 /** Env var holding the number of runners inside every runner container. */
 export const RUNNER_COUNT_ENV = 'K6_PLATFORM_RUNNERS';
 /**
- * Trend stats runners send in classic mode (native histograms off): the percentiles and stats the classic dashboard and
- * the verdict read. k6's default is only `p(99)`.
+ * Trend stats runners send in classic mode (native histograms off) at the least: the ones the classic dashboard reads.
+ * Each test adds what its thresholds need ({@link classicTrendStats}); k6's default is only `p(99)`.
  */
-export const CLASSIC_TREND_STATS = 'p(90),p(95),p(99),med,min,max,avg';
+export const CLASSIC_TREND_STATS: string = classicTrendStats().join(',');
 /** Size limit of the /tmp emptyDir of runners (k6 and the operator's initializer write there). */
 const TMP_SIZE_LIMIT = '256Mi';
 /** Size limit of the starter's state directory (setup() data passes through it). */
@@ -145,7 +146,7 @@ export class LoadTest extends Construct {
    * The thresholds that judge this run over all runners: the test's config `thresholds` plus the script's own
    * `options.thresholds`, key by key (no runner judges them: `--no-thresholds`).
    */
-  public readonly thresholds: Readonly<Record<string, readonly (TestConfig['thresholds'][string][number] | ScriptThreshold)[]>>;
+  public readonly thresholds: ThresholdsConfig;
   /** The script's `options.tags`, repeated as `--tag` flags so that the run tags do not replace them. */
   public readonly scriptTags: Readonly<Record<string, string>>;
 
@@ -330,7 +331,7 @@ export class LoadTest extends Construct {
       { name: 'K6_PROMETHEUS_RW_PUSH_INTERVAL', value: r.pushInterval ?? '5s' },
       // k6 v1.7.1 reads this variable alone (internal/output/prometheusrw/remotewrite/config.go); it has no K6_FEATURES.
       { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: String(native) },
-      ...(native ? [] : [{ name: 'K6_PROMETHEUS_RW_TREND_STATS', value: CLASSIC_TREND_STATS }]),
+      ...(native ? [] : [{ name: 'K6_PROMETHEUS_RW_TREND_STATS', value: classicTrendStats(this.thresholds).join(',') }]),
       { name: 'K6_PROMETHEUS_RW_STALE_MARKERS', value: 'true' },
       { name: 'K6_NO_USAGE_REPORT', value: 'true' },
       { name: RUNNER_COUNT_ENV, value: String(t.parallelism) },

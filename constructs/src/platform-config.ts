@@ -598,12 +598,32 @@ export const testSchema = z
     /** Run as plain Kubernetes Jobs (`jobs`) or as a k6-operator TestRun (`operator`). @default "jobs" */
     mode: z.enum(['jobs', 'operator']).default('jobs'),
     /**
-     * Pass/fail criteria in k6's own syntax, judged over ALL runners of a run and also passed to k6.
-     * @example { "http_req_duration{scenario:api}": ["p(95)<500"], "http_req_failed": ["rate<0.01"] }
+     * Pass/fail criteria in k6's own syntax, judged over ALL runners of a run and also passed to k6: per metric key a
+     * list (may be empty) of expression strings or k6's object form `{ threshold, abortOnFail?, delayAbortEval? }`
+     * (abortOnFail acts in each runner on its own segment; the verdict over all runners carries it but does not abort).
+     * @example { "http_req_duration{scenario:api}": ["p(95)<500"], "http_req_failed": [{ "threshold": "rate<0.01", "abortOnFail": true }] }
      * @default - none
      */
     thresholds: z
-      .record(z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'must list at least one threshold expression' }))
+      .record(
+        z.string().min(1),
+        z.array(
+          z.union(
+            [
+              z.string(),
+              z.strictObject({
+                threshold: z.string({ error: 'must be a k6 threshold expression such as "rate<0.01"' }),
+                abortOnFail: z.boolean({ error: 'must be true or false' }).optional(),
+                delayAbortEval: z
+                  .union([z.string(), z.number(), z.null()], { error: 'must be a k6 duration such as "10s", or milliseconds' })
+                  .optional(),
+              }),
+            ],
+            { error: 'must be a k6 threshold expression string, or { threshold, abortOnFail?, delayAbortEval? }' },
+          ),
+          { error: 'must be a list of k6 thresholds' },
+        ),
+      )
       .superRefine(checkThresholds)
       .default({}),
     // Run options (LoadTest construct). Runner-wide defaults (image, resources, pushInterval, ...) live in `runner`.

@@ -65,6 +65,33 @@ export const AGGREGATIONS_BY_TYPE: Readonly<Record<K6MetricType, readonly string
   trend: ['avg', 'min', 'max', 'med', 'p(N)'],
 };
 
+/**
+ * One threshold as k6 accepts it in `options.thresholds[<metric>]`: an expression string, or the object form with
+ * `abortOnFail` and `delayAbortEval` (k6 v1.7.1 metrics/thresholds.go `thresholdConfig`).
+ */
+export interface ThresholdObject {
+  /** The expression, e.g. `rate<0.01`. */
+  readonly threshold: string;
+  /**
+   * Whether k6 aborts the run when the threshold fails (checked by each runner on its own segment; the platform's
+   * verdict over all runners carries the flag but does not enforce it during the run).
+   * @default false
+   */
+  readonly abortOnFail?: boolean;
+  /**
+   * How long k6 waits before evaluating an `abortOnFail` threshold: a k6 duration (`"10s"`, `"1m30s"`, `"1d2h"`) or
+   * milliseconds (a number or a numeric string); null is the same as absent.
+   * @default - no delay
+   */
+  readonly delayAbortEval?: string | number | null;
+}
+
+/** One entry of a metric's threshold list: a string or the object form. */
+export type ThresholdSpec = string | ThresholdObject;
+
+/** The thresholds of a test as in k6 options and the platform config: metric key → list (may be empty, as in k6). */
+export type ThresholdsConfig = Readonly<Record<string, readonly ThresholdSpec[]>>;
+
 /** One parsed threshold expression of one metric key. */
 export interface ParsedThreshold {
   /** The key as written, e.g. `http_req_duration{scenario:api}`. */
@@ -85,16 +112,23 @@ export interface ParsedThreshold {
   readonly operator: ThresholdOperator;
   /** Right-hand side in k6's unit (milliseconds for time trends). */
   readonly value: number;
-  /** Metric type: built-in, else inferred from the aggregation (see {@link inferMetricInfo}). */
+  /** Metric type: built-in, else inferred from the aggregations of all thresholds of the metric. */
   readonly metricInfo: K6MetricInfo;
+  /** `abortOnFail` of the object form (false for a plain string). Not enforced by the platform's verdict. */
+  readonly abortOnFail: boolean;
+  /** `delayAbortEval` of the object form in milliseconds, when given. */
+  readonly delayAbortEvalMs?: number;
 }
 
-/** One problem found in a thresholds map; `path` is relative to the map (`[key]` or `[key, index]`). */
+/**
+ * One problem found in a thresholds map; `path` is relative to the map: `[key]` for the key, `[key, index]` for an
+ * expression string, `[key, index, field]` for a field of the object form.
+ */
 export interface ThresholdProblem {
-  /** `[key]` for a key problem, `[key, index]` for an expression problem. */
-  readonly path: readonly [string] | readonly [string, number];
-  /** The offending key or expression. */
-  readonly input: string;
+  /** Where the problem is. */
+  readonly path: readonly [string] | readonly [string, number] | readonly [string, number, string];
+  /** The offending key, expression or field value. */
+  readonly input: unknown;
   /** The rule, starting with "must". */
   readonly message: string;
 }
@@ -110,102 +144,193 @@ export class ThresholdError extends Error {
   }
 }
 
-const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const KEY = /^\s*([^{}\s]+)\s*(?:\{(.*)\})?\s*$/s;
-const EXPRESSION = /^\s*([a-z]+)\s*(?:\(\s*([^)]*?)\s*\))?\s*(===|==|!=|<=|>=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$/;
+/** k6 v1.7.1 metrics/registry.go `nameRegexString`: the names a k6 metric can have. */
+const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{1,128}$/;
+/** A Prometheus label name (what a tag must be to be filtered on in Prometheus). */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Messages (each starts with "must", so the platform config error reads `'<field>' must ..., got <value>`). */
 export const THRESHOLD_RULES = {
   key: 'must be a k6 metric name with optional tag filters, such as "http_req_duration" or "http_req_duration{scenario:api,method:GET}"',
-  filter: 'must write each tag filter as "tag:value", such as "http_req_duration{scenario:api,method:GET}"',
-  tagName: 'must use tag names that are Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*)',
-  expression: 'must be a k6 threshold expression "<aggregation><operator><number>", such as "p(95)<500", "avg<200", "rate<0.01" or "count>1000"',
+  metricName: 'must use a k6 metric name: 2 to 129 ASCII letters, digits or "_", not starting with a digit',
+  filter:
+    'must write each tag filter as "tag:value" with a value after the colon (quote an empty value: "tag:\'\'"), such as "http_req_duration{scenario:api,method:GET}"',
+  tagName: 'must use tag names that are Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*, not starting with "__")',
+  expression:
+    'must be a k6 threshold expression "<aggregation><operator><number>" with an operator <, <=, >, >=, ==, === or !=, such as "p(95)<500", "avg<200", "rate<0.01" or "count>1000"',
   aggregation: 'must use one of the k6 aggregations p(N), avg, min, max, med, count, rate or value',
   percentile: 'must use a percentile between 0 and 100 in p(N), such as p(95) or p(99.9)',
+  value: 'must compare with a number, such as "p(95)<500" or "rate<0.01"',
+  delayAbortEval: 'must be a k6 duration such as "10s", "1m30s" or "1d", or milliseconds',
 } as const;
 
-/** Parses a threshold key (`http_req_duration{scenario:api}`) into metric name and tag filters; throws the rule. */
-export function parseThresholdKey(key: string): { readonly metric: string; readonly filters: Readonly<Record<string, string>> } {
-  const m = KEY.exec(key);
-  if (m === null || !NAME.test(m[1]!)) throw new Error(THRESHOLD_RULES.key);
-  const filters: Record<string, string> = {};
-  const body = m[2];
-  if (body !== undefined) {
-    for (const part of body.split(',')) {
-      const colon = part.indexOf(':');
-      if (colon < 0) throw new Error(THRESHOLD_RULES.filter);
-      const tag = part.slice(0, colon).trim();
-      const value = unquote(part.slice(colon + 1).trim());
-      if (!NAME.test(tag) || tag.startsWith('__')) throw new Error(THRESHOLD_RULES.tagName);
-      filters[tag] = value;
-    }
+/**
+ * Go's strconv.ParseFloat (which k6 uses for the threshold value and the percentile): decimal with optional exponent,
+ * hexadecimal with a `p` exponent, `inf`/`infinity`/`nan` in any case, optional sign.
+ */
+function parseGoFloat(s: string): number | undefined {
+  if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(s)) return NaN;
+  let n: number | undefined;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) n = Number(s);
+  const hex = /^([+-]?)0[xX]_?([0-9a-fA-F_]*)(?:\.([0-9a-fA-F_]*))?[pP]([+-]?\d+)$/.exec(s);
+  if (hex !== null && `${hex[2]!}${hex[3] ?? ''}`.replace(/_/g, '') !== '') {
+    const int = hex[2]!.replace(/_/g, '');
+    const frac = (hex[3] ?? '').replace(/_/g, '');
+    n = (((hex[1] === '-' ? -1 : 1) * parseInt(`${int}${frac}`, 16)) / 16 ** frac.length) * 2 ** Number(hex[4]);
   }
-  return { metric: m[1]!, filters };
+  // Out of float64 range is an error in Go (ErrRange), not an infinity.
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
-/** Parses an expression (`p(95)<500`) into aggregation, operator and value; throws the rule. */
+/**
+ * k6's threshold key (v1.7.1 metrics/metric.go `ParseMetricName`, then internal/metrics/engine/engine.go and
+ * `Metric.AddSubmetric`): the metric name is everything before the first `{`; the tags run to the last `}`, which must
+ * end the key; tags are split on `,`, each needs `:` followed by at least one character; keys and values are trimmed of
+ * spaces and then of any `"`/`'` at either end, so `tag:''` is an empty value (a tag k6 sets empty, which Prometheus
+ * stores as no label). Throws the rule.
+ */
+export function parseThresholdKey(key: string): { readonly metric: string; readonly filters: Readonly<Record<string, string>> } {
+  const open = key.indexOf('{');
+  const close = key.lastIndexOf('}');
+  if (open < 0 !== close < 0 || close < open || (close >= 0 && close !== key.length - 1)) throw new Error(THRESHOLD_RULES.key);
+  const metric = open < 0 ? key : key.slice(0, open);
+  if (!METRIC_NAME.test(metric)) throw new Error(THRESHOLD_RULES.metricName);
+  const filters: Record<string, string> = {};
+  if (open >= 0) {
+    for (const part of key.slice(open + 1, close).split(',')) {
+      const colon = part.indexOf(':');
+      if (colon < 0 || colon === part.length - 1) throw new Error(THRESHOLD_RULES.filter);
+      const tag = trimQuotes(part.slice(0, colon).trim());
+      if (!LABEL_NAME.test(tag) || tag.startsWith('__')) throw new Error(THRESHOLD_RULES.tagName);
+      filters[tag] = trimQuotes(part.slice(colon + 1).trim());
+    }
+  }
+  return { metric, filters };
+}
+
+/** k6 v1.7.1 metrics/thresholds_parser.go `operatorTokens`, in the order they are tried. */
+const OPERATOR_TOKENS = ['<=', '<', '>=', '>', '===', '==', '!='] as const;
+const METHOD_TOKENS = ['value', 'count', 'rate', 'avg', 'min', 'med', 'max'] as const;
+
+/**
+ * Parses an expression (`p(95)<500`) into aggregation, operator and value as k6 v1.7.1 metrics/thresholds_parser.go
+ * does: the first operator token (in the order `<=`, `<`, `>=`, `>`, `===`, `==`, `!=`) found with text after it splits
+ * the expression; both sides are trimmed; the left is an aggregation token or `p(<float>)`, the right a float. Throws
+ * the rule.
+ */
 export function parseThresholdExpression(expression: string): {
   readonly aggregation: ThresholdAggregation;
   readonly aggregationName: string;
   readonly operator: ThresholdOperator;
   readonly value: number;
 } {
-  const m = EXPRESSION.exec(expression);
-  if (m === null) throw new Error(THRESHOLD_RULES.expression);
-  const [, method, arg, op, num] = m as unknown as [string, string, string | undefined, string, string];
-  const operator = (op === '===' ? '==' : op) as ThresholdOperator;
-  const value = Number(num);
-  if (method === 'p') {
-    const p = arg !== undefined && /^\d+(\.\d+)?$/.test(arg) ? Number(arg) : NaN;
-    if (!(p >= 0 && p <= 100)) throw new Error(THRESHOLD_RULES.percentile);
-    return { aggregation: { kind: 'percentile', percentile: p }, aggregationName: `p(${arg!})`, operator, value };
+  let scanned: [string, string, string] | undefined;
+  for (const op of OPERATOR_TOKENS) {
+    const at = expression.indexOf(op);
+    if (at >= 0 && at + op.length < expression.length) {
+      scanned = [expression.slice(0, at).trim(), op, expression.slice(at + op.length).trim()];
+      break;
+    }
   }
-  if (arg !== undefined || !['avg', 'min', 'max', 'med', 'count', 'rate', 'value'].includes(method)) throw new Error(THRESHOLD_RULES.aggregation);
-  return { aggregation: { kind: method as 'avg' }, aggregationName: method, operator, value };
+  if (scanned === undefined) throw new Error(THRESHOLD_RULES.expression);
+  const [method, op, rhs] = scanned;
+  const operator = (op === '===' ? '==' : op) as ThresholdOperator;
+  let aggregation: ThresholdAggregation;
+  if ((METHOD_TOKENS as readonly string[]).includes(method)) aggregation = { kind: method as (typeof METHOD_TOKENS)[number] };
+  else if (method.startsWith('p(') && method.endsWith(')')) {
+    const p = parseGoFloat(method.slice(2, -1));
+    if (p === undefined) throw new Error(THRESHOLD_RULES.percentile);
+    // k6 parses any float here, but its TrendSink.P (metrics/sink.go) indexes out of range outside 0..100.
+    if (!(p >= 0 && p <= 100)) throw new Error(THRESHOLD_RULES.percentile);
+    aggregation = { kind: 'percentile', percentile: p };
+  } else throw new Error(THRESHOLD_RULES.aggregation);
+  const value = parseGoFloat(rhs);
+  if (value === undefined) throw new Error(THRESHOLD_RULES.value);
+  return { aggregation, aggregationName: method, operator, value };
+}
+
+/**
+ * A k6 duration in milliseconds (v1.7.1 lib/types/types.go `NullDuration.UnmarshalJSON` / `ParseExtendedDuration`):
+ * a number or numeric string is milliseconds, `<int>d[<go duration>]` days, else a Go duration (`1h2m3.5s`, `250ms`).
+ */
+export function parseK6Duration(v: string | number): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  const n = parseGoFloat(v);
+  if (n !== undefined) return Number.isFinite(n) ? n : undefined;
+  const d = v.indexOf('d');
+  if (d < 0) return parseGoDuration(v);
+  const days = /^[+-]?\d+$/.test(v.slice(0, d)) ? Number(v.slice(0, d)) : undefined;
+  if (days === undefined) return undefined;
+  const rest = d + 1 < v.length ? parseGoDuration(v.slice(d + 1)) : 0;
+  if (rest === undefined || rest < 0) return undefined;
+  return days * 86_400_000 + (days < 0 ? -rest : rest);
+}
+
+const GO_DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration in milliseconds. */
+function parseGoDuration(s: string): number | undefined {
+  const m = /^([+-]?)(.*)$/s.exec(s)!;
+  if (m[2] === '0') return 0;
+  if (m[2] === '') return undefined;
+  let total = 0;
+  const re = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
+  let pos = 0;
+  for (let x = re.exec(m[2]!); x !== null; x = re.exec(m[2]!)) {
+    total += Number(x[1]) * GO_DURATION_UNITS[x[2]!]!;
+    pos = re.lastIndex;
+  }
+  if (pos !== m[2]!.length) return undefined;
+  return m[1] === '-' ? -total : total;
+}
+
+/** Metric types whose thresholds may use an aggregation (k6 v1.7.1 metrics/metric_type.go `supportedAggregationMethods`). */
+function typesWith(aggregation: ThresholdAggregation): readonly K6MetricType[] {
+  const name = aggregation.kind === 'percentile' ? 'p(N)' : aggregation.kind;
+  return (Object.keys(AGGREGATIONS_BY_TYPE) as K6MetricType[]).filter((t) => AGGREGATIONS_BY_TYPE[t].includes(name));
 }
 
 /**
  * The type of a metric: k6's built-ins are known; a custom metric's type follows from the aggregation (`p(N)`, `avg`,
- * `med`, `min`, `max` → trend without time unit, `count` → counter, `rate` → rate, `value` → gauge).
+ * `med`, `min`, `max` → trend without time unit, `count` → counter, `rate` → rate, `value` → gauge). With several
+ * thresholds on one custom metric, {@link parseThresholds} resolves the type from all of them (`count` and `rate` →
+ * counter).
  */
 export function inferMetricInfo(metric: string, aggregation: ThresholdAggregation): K6MetricInfo {
   const builtin = K6_BUILTIN_METRICS[metric];
   if (builtin !== undefined) return builtin;
-  switch (aggregation.kind) {
-    case 'count':
-      return { type: 'counter', isTime: false };
-    case 'rate':
-      return { type: 'rate', isTime: false };
-    case 'value':
-      return { type: 'gauge', isTime: false };
-    default:
-      return { type: 'trend', isTime: false };
-  }
+  const types = typesWith(aggregation);
+  return { type: types.length === 1 ? types[0]! : 'rate', isTime: false };
 }
 
 /** Every problem of a thresholds map (empty when valid). Used by the platform config schema. */
-export function thresholdProblems(thresholds: Readonly<Record<string, readonly string[]>>): ThresholdProblem[] {
+export function thresholdProblems(thresholds: ThresholdsConfig): ThresholdProblem[] {
   return parseCollecting(thresholds).problems;
+}
+
+/** `'<field>.<key>[<i>].<sub>'` of a problem. */
+export function thresholdProblemField(field: string, p: ThresholdProblem): string {
+  return `${field}.${p.path[0]}${p.path.length >= 2 ? `[${p.path[1]}]` : ''}${p.path.length === 3 ? `.${p.path[2]}` : ''}`;
 }
 
 /**
  * Parses a thresholds map. Throws {@link ThresholdError} listing every problem with its field, e.g.
  * `'tests[0].thresholds.http_req_duration[1]' must be a k6 threshold expression ..., got "p95<500"`.
  */
-export function parseThresholds(thresholds: Readonly<Record<string, readonly string[]>>, field = 'thresholds'): ParsedThreshold[] {
+export function parseThresholds(thresholds: ThresholdsConfig, field = 'thresholds'): ParsedThreshold[] {
   const { parsed, problems } = parseCollecting(thresholds);
   if (problems.length > 0) {
-    throw new ThresholdError(
-      problems.map((p) => `'${field}.${p.path[0]}${p.path.length === 2 ? `[${p.path[1]}]` : ''}' ${p.message}, got ${JSON.stringify(p.input)}`),
-    );
+    throw new ThresholdError(problems.map((p) => `'${thresholdProblemField(field, p)}' ${p.message}, got ${JSON.stringify(p.input)}`));
   }
   return parsed;
 }
 
-function parseCollecting(thresholds: Readonly<Record<string, readonly string[]>>): { parsed: ParsedThreshold[]; problems: ThresholdProblem[] } {
-  const parsed: ParsedThreshold[] = [];
+function parseCollecting(thresholds: ThresholdsConfig): { parsed: ParsedThreshold[]; problems: ThresholdProblem[] } {
+  type Draft = Omit<ParsedThreshold, 'metricInfo'> & { readonly path: ThresholdProblem['path'] };
+  const drafts: Draft[] = [];
   const problems: ThresholdProblem[] = [];
-  for (const [key, expressions] of Object.entries(thresholds)) {
+  for (const [key, specs] of Object.entries(thresholds)) {
     let k: ReturnType<typeof parseThresholdKey>;
     try {
       k = parseThresholdKey(key);
@@ -213,29 +338,85 @@ function parseCollecting(thresholds: Readonly<Record<string, readonly string[]>>
       problems.push({ path: [key], input: key, message: (e as Error).message });
       continue;
     }
-    expressions.forEach((expression, index) => {
-      try {
-        const x = parseThresholdExpression(expression);
-        const metricInfo = inferMetricInfo(k.metric, x.aggregation);
-        const allowed = AGGREGATIONS_BY_TYPE[metricInfo.type];
-        const name = x.aggregation.kind === 'percentile' ? 'p(N)' : x.aggregation.kind;
-        if (!allowed.includes(name)) {
-          throw new Error(`must use an aggregation a ${metricInfo.type} metric has (${allowed.join(', ')}): '${k.metric}' is a ${metricInfo.type}`);
+    specs.forEach((spec, index) => {
+      const expression = typeof spec === 'string' ? spec : spec.threshold;
+      const path: ThresholdProblem['path'] = typeof spec === 'string' ? [key, index] : [key, index, 'threshold'];
+      let delayAbortEvalMs: number | undefined;
+      if (typeof spec !== 'string' && spec.delayAbortEval !== undefined && spec.delayAbortEval !== null) {
+        delayAbortEvalMs = parseK6Duration(spec.delayAbortEval);
+        if (delayAbortEvalMs === undefined) {
+          problems.push({ path: [key, index, 'delayAbortEval'], input: spec.delayAbortEval, message: THRESHOLD_RULES.delayAbortEval });
         }
-        parsed.push({ key, expression, index, metric: k.metric, filters: k.filters, ...x, metricInfo });
+      }
+      try {
+        drafts.push({
+          key,
+          expression,
+          index,
+          path,
+          metric: k.metric,
+          filters: k.filters,
+          ...parseThresholdExpression(expression),
+          abortOnFail: typeof spec !== 'string' && spec.abortOnFail === true,
+          ...(delayAbortEvalMs !== undefined ? { delayAbortEvalMs } : {}),
+        });
       } catch (e) {
-        problems.push({ path: [key, index], input: expression, message: (e as Error).message });
+        problems.push({ path, input: expression, message: (e as Error).message });
       }
     });
   }
-  return { parsed, problems };
+  // One metric has one type (k6 v1.7.1 metrics/thresholds.go Validate checks each aggregation against it): built-in, or
+  // for a custom metric the type every aggregation on it allows, over all keys of the metric (`my{a:1}` and `my` are
+  // the same k6 metric). `rate` alone fits a counter and a rate: then it is a rate.
+  const custom = new Map<string, { types: readonly K6MetricType[]; first: Draft }>();
+  const accepted: Draft[] = [];
+  for (const d of drafts) {
+    const fits = typesWith(d.aggregation);
+    const builtin = K6_BUILTIN_METRICS[d.metric];
+    if (builtin !== undefined) {
+      if (fits.includes(builtin.type)) accepted.push(d);
+      else {
+        problems.push({
+          path: d.path,
+          input: d.expression,
+          message: `must use an aggregation a ${builtin.type} metric has (${AGGREGATIONS_BY_TYPE[builtin.type].join(', ')}): '${d.metric}' is a ${builtin.type}`,
+        });
+      }
+      continue;
+    }
+    const before = custom.get(d.metric);
+    const types = before === undefined ? fits : before.types.filter((t) => fits.includes(t));
+    if (types.length > 0) {
+      custom.set(d.metric, { types, first: before?.first ?? d });
+      accepted.push(d);
+      continue;
+    }
+    const b = before!;
+    const allowed = [...new Set(b.types.flatMap((t) => AGGREGATIONS_BY_TYPE[t]))].join(', ');
+    problems.push({
+      path: d.path,
+      input: d.expression,
+      message: `must use an aggregation that fits the other thresholds of custom metric '${d.metric}': "${b.first.expression}" at '${b.first.key}[${b.first.index}]' makes it a ${b.types.join(' or ')} (${allowed})`,
+    });
+  }
+  const infoOf = (metric: string): K6MetricInfo => {
+    const builtin = K6_BUILTIN_METRICS[metric];
+    if (builtin !== undefined) return builtin;
+    const types = custom.get(metric)!.types;
+    return { type: types.length === 1 ? types[0]! : 'rate', isTime: false };
+  };
+  // Problems in the order of the map (keys, then list positions).
+  const keys = Object.keys(thresholds);
+  const order = (p: ThresholdProblem) => keys.indexOf(p.path[0]) * 1e6 + (p.path[1] ?? -1);
+  problems.sort((x, y) => order(x) - order(y));
+  return { parsed: accepted.map(({ path: _path, ...d }) => ({ ...d, metricInfo: infoOf(d.metric) })), problems };
 }
 
 /**
- * A zod superRefine for the `thresholds` field of a test: adds one issue per problem at `thresholds.<key>[<i>]`,
- * so a bad threshold fails config parsing with the field path.
+ * A zod superRefine for the `thresholds` field of a test: adds one issue per problem at
+ * `thresholds.<key>[<i>](.<field>)`, so a bad threshold fails config parsing with the field path.
  */
-export function checkThresholds(thresholds: Readonly<Record<string, readonly string[]>>, ctx: z.core.$RefinementCtx): void {
+export function checkThresholds(thresholds: ThresholdsConfig, ctx: z.core.$RefinementCtx): void {
   for (const p of thresholdProblems(thresholds)) ctx.addIssue({ code: 'custom', path: [...p.path], input: p.input, message: p.message });
 }
 
@@ -416,12 +597,17 @@ function classicTrendQuery(
   const stat = (s: string) => `k6_${t.metric}_${s}`;
   const a = t.aggregation;
   switch (a.kind) {
-    case 'avg':
+    case 'avg': {
+      // k6 v1.7.1 internal/output/prometheusrw/remotewrite/trend.go adaptUnit divides EVERY stat of a time trend by
+      // 1000, `_count` included: the number of observations is `_count * 1000` for time trends.
+      const count = t.metricInfo.isTime ? `(sum(${last(stat('count'))}) * 1000)` : `sum(${last(stat('count'))})`;
       return {
         ...base,
-        promql: `(sum(${last(stat('sum'))}) / sum(${last(stat('count'))}))${toK6Unit}`,
-        aggregation: 'sum of all observations / their count over all runners, from the classic sum and count gauges (exact)',
+        promql: `(sum(${last(stat('sum'))}) / ${count})${toK6Unit}`,
+        aggregation:
+          'sum of all observations / their count over all runners, from the classic sum and count gauges (exact; a time trend’s _count is written divided by 1000)',
       };
+    }
     case 'min':
     case 'max':
       return {
@@ -440,17 +626,47 @@ function classicTrendQuery(
   }
 }
 
+/**
+ * The classic trend stats the generated classic dashboards read (dashboards/src/load-test-panels.ts `QUANTILES`
+ * p50/p90/p95/p99 and the min/max of `extreme`, the `quantile_stat` variable of k6-load-test-classic.ts), in k6's
+ * K6_PROMETHEUS_RW_TREND_STATS notation. dashboards/test/dashboards.test.ts checks every `k6_<trend>_<stat>` the
+ * classic dashboard queries is covered.
+ */
+export const CLASSIC_DASHBOARD_TREND_STATS: readonly string[] = ['p(90)', 'p(95)', 'p(99)', 'med', 'min', 'max'];
+
+/**
+ * K6_PROMETHEUS_RW_TREND_STATS for runners writing classic trend stats (`runner.nativeHistograms: false`): what the
+ * classic dashboards read ({@link CLASSIC_DASHBOARD_TREND_STATS}) plus what the test's trend thresholds need: `avg` →
+ * `sum` and `count` (the verdict's exact average over all runners, {@link thresholdQuery}), `min`/`max`/`med` as
+ * themselves, `p(N)` → `p(N)` (k6 writes `_p<N without the dot>`). One list for every trend of the runner: the variable
+ * is per runner, not per metric. Stat names as k6 v1.7.1 metrics/sample.go `GetResolversForTrendColumns` and
+ * internal/output/prometheusrw/remotewrite/remotewrite.go `setTrendStatsResolver` (`sum`) accept them.
+ */
+export function classicTrendStats(thresholds: ThresholdsConfig | readonly ParsedThreshold[] = {}): string[] {
+  const parsed = Array.isArray(thresholds) ? (thresholds as readonly ParsedThreshold[]) : parseThresholds(thresholds as ThresholdsConfig);
+  const stats = [...CLASSIC_DASHBOARD_TREND_STATS];
+  const add = (s: string) => {
+    if (!stats.includes(s)) stats.push(s);
+  };
+  for (const t of parsed) {
+    if (t.metricInfo.type !== 'trend') continue;
+    const a = t.aggregation;
+    if (a.kind === 'avg') {
+      add('sum');
+      add('count');
+    } else if (a.kind === 'percentile') add(`p(${String(a.percentile)})`);
+    else add(a.kind);
+  }
+  return stats;
+}
+
 /** PromQL of every threshold of a test (thresholds as in the config, or already parsed). */
-export function thresholdQueries(
-  thresholds: Readonly<Record<string, readonly string[]>> | readonly ParsedThreshold[],
-  scope: ThresholdQueryScope,
-): ThresholdQuery[] {
-  const parsed = Array.isArray(thresholds)
-    ? (thresholds as readonly ParsedThreshold[])
-    : parseThresholds(thresholds as Record<string, readonly string[]>);
+export function thresholdQueries(thresholds: ThresholdsConfig | readonly ParsedThreshold[], scope: ThresholdQueryScope): ThresholdQuery[] {
+  const parsed = Array.isArray(thresholds) ? (thresholds as readonly ParsedThreshold[]) : parseThresholds(thresholds as ThresholdsConfig);
   return parsed.map((t) => thresholdQuery(t, scope));
 }
 
-function unquote(s: string): string {
-  return s.length >= 2 && (s[0] === '"' || s[0] === "'") && s[s.length - 1] === s[0] ? s.slice(1, -1) : s;
+/** Go's `strings.Trim(s, "\"'")`: every `"` and `'` at either end. */
+function trimQuotes(s: string): string {
+  return s.replace(/^["']+|["']+$/g, '');
 }

@@ -342,7 +342,7 @@ describe('LoadTest, mode "jobs"', () => {
     expect(env.K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM).toBe('false');
     expect(env).not.toHaveProperty('K6_FEATURES');
     // the stats the classic dashboard and the verdict read (k6 alone sends only p(99))
-    expect(env.K6_PROMETHEUS_RW_TREND_STATS).toBe('p(90),p(95),p(99),med,min,max,avg');
+    expect(env.K6_PROMETHEUS_RW_TREND_STATS).toBe('p(90),p(95),p(99),med,min,max');
     expect(env.K6_PROMETHEUS_RW_BEARER_TOKEN).toEqual({ secretKeyRef: { name: 'rw', key: 'token' } });
     expect(env).not.toHaveProperty('K6_PROMETHEUS_RW_USERNAME');
   });

@@ -26,8 +26,13 @@ import { checksRatio } from './load-test-panels';
 export const K6_RUNS_UID = 'k6-runs';
 
 const RUN = 'testid=~"$testid"';
-/** First and last sample time of a run, from k6_vus (every k6 run sends it, HTTP or not). */
-const firstSeen = `min by (testid) (min_over_time(timestamp(k6_vus{${RUN}})[$__range:$__interval]))`;
+/**
+ * Start of a run: its first k6_vus sample with active VUs (every k6 run sends k6_vus, HTTP or not). Not the first k6_vus
+ * sample: k6 v1.7.1 (internal/execution/scheduler.go emitVUsAndVUsMax) writes it from VU initialisation on, 0 while a
+ * `--paused` run waits for the starter. The same rule as `loadtest runs` and the verdict (cli/runs.ts).
+ */
+const firstSeen = `min by (testid) (min_over_time((timestamp(k6_vus{${RUN}}) and k6_vus{${RUN}} > 0)[$__range:$__interval]))`;
+/** Last sample time of a run, from k6_vus. */
 const lastSeen = `max by (testid) (max_over_time(timestamp(k6_vus{${RUN}})[$__range:$__interval]))`;
 const total = `sum by (testid) (last_over_time(k6_http_reqs_total{${RUN}}[$__range]))`;
 const failed = `sum by (testid) (last_over_time(k6_http_reqs_total{${RUN}, expected_response="false"}[$__range]))`;

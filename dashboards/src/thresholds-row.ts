@@ -9,7 +9,7 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope } from '../../constructs/src/thresholds';
+import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope, type ThresholdsConfig } from '../../constructs/src/thresholds';
 import { COLOR, instantQuery, statPanel, thresholds, UNIT } from './common';
 
 /** The thresholds of the generated dashboards' pass/fail row (k6 syntax; time trends in milliseconds). */
@@ -46,7 +46,7 @@ export interface ThresholdCheck {
 }
 
 /** The checks of a k6 thresholds map, with the verdict's queries. */
-export function thresholdChecks(map: Readonly<Record<string, readonly string[]>> = DASHBOARD_THRESHOLDS): ThresholdCheck[] {
+export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS): ThresholdCheck[] {
   return thresholdQueries(map, DASHBOARD_THRESHOLD_SCOPE).map((q) => {
     const info = q.threshold.metricInfo;
     const unit = info.isTime ? UNIT.milliseconds : info.type === 'rate' ? UNIT.percent : UNIT.count;

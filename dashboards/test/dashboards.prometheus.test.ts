@@ -102,7 +102,16 @@ beforeAll(async () => {
 
   await evaluateAll('k6-load-test', dashboardQueries(k6LoadTestDashboard()), pick('dash-native'), windowOf(truths.native));
   await evaluateAll('k6-load-test-classic', dashboardQueries(k6LoadTestClassicDashboard()), pick('dash-classic'), windowOf(truths.classic));
-  await evaluateAll('k6-runs', dashboardQueries(k6RunsDashboard()), { datasource: 'prometheus', testid: '.+' }, windowOf(truths.native));
+  // The runs list over a range that includes the paused phase (k6_vus = 0 before the start), as a user's range would.
+  await evaluateAll(
+    'k6-runs',
+    dashboardQueries(k6RunsDashboard()),
+    { datasource: 'prometheus', testid: '.+' },
+    {
+      ...windowOf(truths.native),
+      from: truths.native.firstVusSample - 60_000,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -251,7 +260,9 @@ describe('runs dashboard', () => {
     expect(requests).toEqual({ 'dash-native': truths.native.totals.requests, 'dash-classic': truths.classic.totals.requests });
     const errors = byRun('D');
     expect(errors['dash-native']).toBeCloseTo(truths.native.totals.errorRate, 12);
-    // start and end come from a subquery at $__interval resolution: each exact to one interval (15 s here)
+    // start and end come from a subquery at $__interval resolution: each exact to one interval (15 s here); the start is
+    // the first sample with active VUs, not the first k6_vus sample of the paused phase
+    expect(truths.native.firstVusSample).toBeLessThan(truths.native.firstSample);
     const start = byRun('A');
     expect(start['dash-native']! - truths.native.firstSample).toBeGreaterThanOrEqual(0);
     expect(start['dash-native']! - truths.native.firstSample).toBeLessThan(15000);

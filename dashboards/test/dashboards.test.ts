@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { PROMETHEUS_DATASOURCE_UID } from '../../constructs/src/monitoring-stack';
-import { thresholdQueries } from '../../constructs/src/thresholds';
+import { classicTrendStats, thresholdQueries } from '../../constructs/src/thresholds';
 import { GENERATED_DIR, renderAll } from '../build';
 import {
   allPanels,
@@ -188,6 +188,22 @@ describe('load-test variables', () => {
     const d = built[1]!;
     expect(names(d)).toContain('custom:quantile_stat');
     expect(d.templating?.list?.find((v) => v.name === 'quantile_stat')).toMatchObject({ query: 'p99,p95,p90,med', current: { value: 'p99' } });
+  });
+
+  test('every classic stat gauge the classic dashboard reads is in the stats the runners are asked for', () => {
+    // GIVEN the k6_<trend>_<stat> names in the classic dashboard's queries, and the quantile_stat variable's values
+    const d = built[1]!;
+    const exprs = contentPanels(d).flatMap((p) => targetsOf(p).map((t) => t.expr));
+    const variable = String(d.templating?.list?.find((v) => v.name === 'quantile_stat')?.query ?? '').split(',');
+    const read = new Set([
+      ...exprs.flatMap((e) => [...e.matchAll(/k6_[a-z_]+?_(p\d+|med|min|max|avg|count|sum)\{/g)].map((m) => m[1]!)),
+      ...variable,
+    ]);
+    // WHEN (a test without thresholds)
+    const requested = classicTrendStats({}).map((s) => (s.startsWith('p(') ? `p${s.slice(2, -1).replace(/\./g, '')}` : s));
+    // THEN
+    expect([...read].sort()).toEqual(['max', 'med', 'min', 'p90', 'p95', 'p99']);
+    expect([...read].filter((stat) => !requested.includes(stat))).toEqual([]);
   });
 
   test('the runner namespace default follows the option', () => {

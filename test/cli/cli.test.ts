@@ -365,7 +365,8 @@ describe('verdict and runs', () => {
         if (expr.startsWith('max by (testid) (max_over_time')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.end }));
         if (expr.startsWith('max by (testid) (timestamp')) return [];
         if (expr.startsWith('count by')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.runners }));
-        return rows.map((x) => ({ metric: { testid: x.testid }, value: 1 }));
+        // group by (testid, test): the sample run carries its test label, the other one none
+        return rows.map((x) => ({ metric: { testid: x.testid, ...(x.testid.startsWith('sample-') ? { test: 'sample' } : {}) }, value: 1 }));
       },
     };
     // WHEN
@@ -381,6 +382,50 @@ describe('verdict and runs', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  test('runs marks a test matched by the run-id prefix, a run with two test labels, and a run that never started', async () => {
+    // GIVEN an untagged run of sample, a run with two test labels, and a run still in its paused phase
+    const t0 = Date.parse('2026-11-25T11:00:00Z') / 1000;
+    const rows = [
+      { testid: 'sample-20261125-110000', start: t0, labels: [undefined] },
+      { testid: 'mixed-1', start: t0 - 600, labels: ['sample', 'other'] },
+      { testid: 'sample-20261125-100000', start: t0 - 3600, labels: ['sample'], paused: true },
+    ];
+    const prom: PromQuerier = {
+      query: async (expr) => {
+        if (expr.startsWith('min by (testid) (min_over_time(timestamp(k6_vus'))
+          return rows.map((x) => ({ metric: { testid: x.testid }, value: x.start }));
+        if (expr.startsWith('min by')) return rows.filter((x) => x.paused !== true).map((x) => ({ metric: { testid: x.testid }, value: x.start }));
+        if (expr.startsWith('max by (testid) (max_over_time')) return rows.map((x) => ({ metric: { testid: x.testid }, value: x.start + 60 }));
+        if (expr.startsWith('group by (testid, test)'))
+          return rows.flatMap((x) => x.labels.map((test) => ({ metric: { testid: x.testid, ...(test !== undefined ? { test } : {}) }, value: 1 })));
+        return [];
+      },
+    };
+    // WHEN
+    const judged: string[] = [];
+    const r = await cli(['runs'], {
+      prometheus: () => prom,
+      judge: async (req) => {
+        judged.push(req.testid);
+        return 0;
+      },
+    });
+    // THEN
+    expect(r.stdout).toBe(
+      [
+        'TESTID                  TEST      START (UTC)           DURATION  RUNNERS  VERDICT',
+        '----------------------  --------  --------------------  --------  -------  -----------',
+        'sample-20261125-110000  sample*   2026-11-25T11:00:00Z  1m00s     1        pass',
+        'mixed-1                 conflict  2026-11-25T10:50:00Z  1m00s     1        -',
+        'sample-20261125-100000  sample    2026-11-25T10:00:00Z  1m00s     1        not started',
+        '* no test label on the run (written before runners were tagged): test matched by the longest test name prefixing the testid',
+        'conflict: the run carries more than one test label; judge it with loadtest verdict --testid <id> --test <name>',
+        '',
+      ].join('\n'),
+    );
+    expect(judged).toEqual(['sample-20261125-110000']);
   });
 
   test('runs with no data says so', async () => {

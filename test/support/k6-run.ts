@@ -1,8 +1,20 @@
 /**
- * Synthetic k6 runs with KNOWN TRUTH, shaped like k6's `experimental-prometheus-rw` output (names and labels as k6's
- * documentation gives them): N runners (label `instance_id`), scenarios, URLs with a failure fraction each, a latency
+ * Synthetic k6 runs with KNOWN TRUTH, shaped like k6 v1.7.1's `experimental-prometheus-rw` output: N runners (label
+ * `instance_id`), the run tags `testid` and `test`, scenarios, URLs with a failure fraction each, a latency
  * distribution per runner (one runner can be much slower), checks, dropped iterations, in native-histogram or classic
- * trend-stats mode. Samples end at "now" and are pushed in time order, a batch of push intervals at a time.
+ * trend-stats mode, and a paused phase before the start in which only `k6_vus` (0) and `k6_vus_max` are written.
+ * Samples end at "now" and are pushed in time order, a batch of push intervals at a time.
+ *
+ * What k6 v1.7.1 does and the generator copies (the source it was checked against):
+ * - internal/execution/scheduler.go `emitVUsAndVUsMax`: `vus` (active VUs: 0 until the executors run) and `vus_max`
+ *   (initialised VUs) are emitted from `Init` on, before a `--paused` run is resumed, with the run tags only.
+ * - lib/netext/httpext/transport.go `measureAndEmitMetrics`: `status`, `method`, `url`/`name` (the same value),
+ *   `proto`, `error_code` = 1000 + status for a status >= 400 (none otherwise), `tls_version` (`tls1.3`, lib/netext/tls.go)
+ *   only for HTTPS, `expected_response`; `error` only for transport errors (not generated).
+ * - internal/output/prometheusrw/remotewrite/prometheus.go `MapTagSet`: tags with an empty value (the root `group`,
+ *   no `error_code`) are not written.
+ * - internal/output/prometheusrw/remotewrite/trend.go `adaptUnit`: in classic mode EVERY stat of a time trend is
+ *   divided by 1000 (ms → s), `_count` included; remotewrite.go `setTrendStatsResolver` names `p(99.9)` `_p999`.
  *
  * Deterministic: the same options (incl. `seed`) give the same data and the same truth.
  *
@@ -58,15 +70,30 @@ export interface SyntheticCheck {
   readonly failFraction?: number | readonly number[];
 }
 
-/** Trend stats written as gauges in classic mode. */
+/** Trend stats written as gauges in classic mode by default (series-name suffixes: `p(99)` → `p99`). */
 export const CLASSIC_STATS = ['p99', 'p95', 'p90', 'min', 'max', 'avg', 'med', 'count', 'sum'] as const;
-/** One classic trend stat. */
-export type ClassicStat = (typeof CLASSIC_STATS)[number];
+/**
+ * One classic trend stat: `count`, `sum`, `min`, `max`, `avg`, `med`, `p(<float>)` as in K6_PROMETHEUS_RW_TREND_STATS
+ * (written as `_p999` for `p(99.9)`), or the suffix of an integer percentile (`p95`).
+ */
+export type ClassicStat = (typeof CLASSIC_STATS)[number] | `p${number}` | `p(${number})`;
 
 /** Options of a synthetic run. */
 export interface K6RunOptions {
   /** The `testid` label of every series. */
   readonly testid: string;
+  /**
+   * The `test` label of every series (the platform's `--tag test=<test name>`); null writes none (runs from before the
+   * tag).
+   * @default - the testid without a trailing "-<yyyymmdd>-<hhmmss>"
+   */
+  readonly test?: string | null;
+  /**
+   * Seconds between VU initialisation and the resume of the paused run: `k6_vus` (0) and `k6_vus_max` are written in
+   * this phase, nothing else (k6 runs `--paused`, the starter resumes all runners together).
+   * @default 10
+   */
+  readonly pausedSeconds?: number;
   /**
    * `native`: trends as native histograms (`k6_<trend>_seconds`); `classic`: one gauge per trend stat.
    * @default "native"
@@ -83,7 +110,8 @@ export interface K6RunOptions {
    */
   readonly scenarios?: readonly string[];
   /**
-   * URLs; consecutive iterations of a scenario go round-robin over them (one request per iteration).
+   * URLs; consecutive iterations of a scenario go round-robin over them (one request per iteration). Empty: iterations
+   * without HTTP (no `k6_http_*` series at all).
    * @default [{ url: 'http://target.local/' }]
    */
   readonly urls?: readonly SyntheticUrl[];
@@ -137,11 +165,6 @@ export interface K6RunOptions {
    * @default 1
    */
   readonly seed?: number;
-  /**
-   * Add `k6_feature_native_histograms="true"` (newest k6 with `--features native-histograms`) in native mode.
-   * @default false
-   */
-  readonly featureLabel?: boolean;
 }
 
 /** The k6 time trends the generator writes (all derived from one request's http_req_duration). */
@@ -218,8 +241,10 @@ export interface ObservationFilter {
 
 /** Per-runner totals. */
 export interface RunnerTruth {
-  /** Requests (= iterations). */
+  /** HTTP requests (one per iteration; none without URLs). */
   readonly requests: number;
+  /** Iterations. */
+  readonly iterations: number;
   /** Failed requests. */
   readonly failedRequests: number;
   /** Passed check evaluations. */
@@ -234,12 +259,16 @@ export interface RunnerTruth {
 export interface K6RunTruth {
   /** The run's testid. */
   readonly testid: string;
-  /** Start of the run (unix ms): one push interval before the first sample. */
+  /** The `test` label written, if any. */
+  readonly test?: string;
+  /** Start of the run (unix ms), i.e. the resume: one push interval before the first sample of work. */
   readonly start: number;
   /** Last sample (unix ms). */
   readonly end: number;
-  /** Timestamp of the first sample (unix ms). */
+  /** Timestamp of the first sample of work (requests, iterations, VUs > 0; unix ms). */
   readonly firstSample: number;
+  /** Timestamp of the first `k6_vus` sample, in the paused phase (unix ms); equals firstSample without one. */
+  readonly firstVusSample: number;
   /** Run length in seconds (end - start). */
   readonly durationSeconds: number;
   /** Totals over all runners. */
@@ -339,14 +368,16 @@ export class SyntheticK6Run {
     const urls = o.urls ?? [{ url: 'http://target.local/' }];
     const interval = o.pushIntervalSeconds ?? 5;
     const steps = Math.max(1, Math.ceil((o.durationSeconds ?? 60) / interval));
+    const pausedSteps = Math.ceil((o.pausedSeconds ?? 10) / interval);
     const end = o.endTime ?? Date.now();
     const start = end - steps * interval * 1000;
+    const test = o.test === undefined ? o.testid.replace(/-\d{8}-\d{6}$/, '') : o.test;
     const checks = o.checks ?? [{ name: 'status is 200' }];
     const vus = o.vus ?? 10;
     const stats = o.classicStats ?? CLASSIC_STATS;
     const random = rng(o.seed ?? 1);
     const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    const extra: Record<string, string> = this.mode === 'native' && o.featureLabel === true ? { k6_feature_native_histograms: 'true' } : {};
+    const runTags: Record<string, string> = { testid: o.testid, ...(test !== null ? { test } : {}) };
 
     const series = new Map<string, SeriesState>();
     const touched = new Set<SeriesState>();
@@ -356,7 +387,7 @@ export class SyntheticK6Run {
       for (const k in labels) key += `\u0001${labels[k]!}`;
       let s = series.get(key);
       if (s === undefined) {
-        s = { name, labels: { testid: o.testid, ...labels, ...extra }, kind, value: 0, nonZero: 0, total: 0, sum: 0 };
+        s = { name, labels: mapTagSet({ ...runTags, ...labels }), kind, value: 0, nonZero: 0, total: 0, sum: 0 };
         if (kind === 'trend') {
           if (this.mode === 'native') s.hist = new NativeHistogramBuilder();
           else s.sorted = [];
@@ -383,6 +414,7 @@ export class SyntheticK6Run {
     const observations: Observation[] = [];
     const runnerTruth = Array.from({ length: runners }, () => ({
       requests: 0,
+      iterations: 0,
       failedRequests: 0,
       checksPassed: 0,
       checksTotal: 0,
@@ -415,6 +447,28 @@ export class SyntheticK6Run {
       return out;
     };
 
+    // The paused phase: VUs initialised (vus_max), none active (vus 0), no work.
+    for (let step = 0; step < pausedSteps; step++) {
+      const t = start - (pausedSteps - 1 - step) * interval * 1000;
+      for (let r = 0; r < runners; r++) {
+        for (const [name, value] of [
+          ['vus', 0],
+          ['vus_max', vus],
+        ] as const) {
+          const g = get(name, 'gauge', { instance_id: String(r) });
+          g.value = value;
+        }
+      }
+      for (const s of touched) {
+        let p = pending.get(s);
+        if (p === undefined) {
+          p = { samples: [], histograms: [], classic: new Map() };
+          pending.set(s, p);
+        }
+        p.samples.push({ value: s.value, timestamp: t });
+      }
+      touched.clear();
+    }
     for (let step = 0; step < steps; step++) {
       const t = start + (step + 1) * interval * 1000;
       for (let r = 0; r < runners; r++) {
@@ -429,6 +483,28 @@ export class SyntheticK6Run {
         for (let k = 0; k < n; k++) {
           const it = iterationCounter[r]!++;
           const scenario = scenarios[it % scenarios.length]!;
+          if (urls.length === 0) {
+            // An iteration without HTTP: iteration counters and checks only.
+            const duration = (lat.medianMs / 1000) * Math.exp((lat.sigma ?? 0.5) * gauss());
+            observations.push({ runner: r, scenario, url: '', name: '', method: '', status: '', failed: false, duration });
+            rt.iterations++;
+            const iterTags = { instance_id: runner, scenario, group: '' };
+            add(get('iterations', 'counter', iterTags), 1);
+            observe(get('iteration_duration', 'trend', iterTags), duration + ITERATION_OVERHEAD_SECONDS);
+            for (const c of checks) {
+              const ckey = `${r}|${c.name}`;
+              const cc = checkCounter.get(ckey) ?? 0;
+              checkCounter.set(ckey, cc + 1);
+              const pass = c.failFraction === undefined || !nthFails(cc, perRunner(c.failFraction, r));
+              rate(get('checks', 'rate', { ...iterTags, check: c.name }), pass);
+              rt.checksTotal++;
+              if (pass) rt.checksPassed++;
+              const pc = (perCheck[c.name] ??= { passed: 0, total: 0 });
+              pc.total++;
+              if (pass) pc.passed++;
+            }
+            continue;
+          }
           const u = urls[Math.floor(it / scenarios.length) % urls.length]!;
           const ukey = `${r}|${u.url}`;
           const uc = urlCounter.get(ukey) ?? 0;
@@ -440,22 +516,28 @@ export class SyntheticK6Run {
           const name = u.name ?? u.url;
           observations.push({ runner: r, scenario, url: u.url, name, method, status, failed, duration });
           rt.requests++;
+          rt.iterations++;
           if (failed) rt.failedRequests++;
 
+          // Tag set of k6 v1.7.1 lib/netext/httpext/transport.go for a response (no transport error).
+          const https = u.url.startsWith('https://');
           const httpTags = {
             instance_id: runner,
             scenario,
+            group: '',
             url: u.url,
             name,
             method,
             status,
+            error_code: Number(status) >= 400 ? String(1000 + Number(status)) : '',
+            proto: https ? 'HTTP/2.0' : 'HTTP/1.1',
+            tls_version: https ? 'tls1.3' : '',
             expected_response: failed ? 'false' : 'true',
-            proto: 'HTTP/1.1',
           };
           add(get('http_reqs', 'counter', httpTags), 1);
           rate(get('http_req_failed', 'rate', httpTags), failed);
           for (const [trend, share] of Object.entries(TIMING_SHARE)) observe(get(trend, 'trend', httpTags), duration * share);
-          const iterTags = { instance_id: runner, scenario };
+          const iterTags = { instance_id: runner, scenario, group: '' };
           add(get('iterations', 'counter', iterTags), 1);
           observe(get('iteration_duration', 'trend', iterTags), duration + ITERATION_OVERHEAD_SECONDS);
           add(get('data_sent', 'counter', iterTags), BYTES_SENT_PER_REQUEST);
@@ -493,7 +575,7 @@ export class SyntheticK6Run {
         if (s.kind === 'counter' || s.kind === 'gauge') p.samples.push({ value: s.value, timestamp: t });
         else if (s.kind === 'rate') p.samples.push({ value: s.nonZero / s.total, timestamp: t });
         else if (s.hist) p.histograms.push(s.hist.snapshot(t));
-        else for (const stat of stats) pushClassic(p.classic, stat, classicValue(s, stat), t);
+        else for (const stat of stats) pushClassic(p.classic, classicStatSuffix(stat), classicValue(s, stat), t);
       }
       touched.clear();
       if ((step + 1) % batchSteps === 0 || step === steps - 1) yield flushBatch();
@@ -503,12 +585,13 @@ export class SyntheticK6Run {
     const totals = runnerTruth.reduce(
       (a, r) => ({
         requests: a.requests + r.requests,
+        iterations: a.iterations + r.iterations,
         failedRequests: a.failedRequests + r.failedRequests,
         checksPassed: a.checksPassed + r.checksPassed,
         checksTotal: a.checksTotal + r.checksTotal,
         droppedIterations: a.droppedIterations + r.droppedIterations,
       }),
-      { requests: 0, failedRequests: 0, checksPassed: 0, checksTotal: 0, droppedIterations: 0 },
+      { requests: 0, iterations: 0, failedRequests: 0, checksPassed: 0, checksTotal: 0, droppedIterations: 0 },
     );
     const matches = (ob: Observation, f: ObservationFilter): boolean =>
       (f.runner === undefined || ob.runner === f.runner) &&
@@ -520,18 +603,19 @@ export class SyntheticK6Run {
       (f.failed === undefined || ob.failed === f.failed);
     const values = (trend: TimeTrend = 'http_req_duration', filter: ObservationFilter = {}): number[] =>
       observations
-        .filter((ob) => matches(ob, filter))
+        .filter((ob) => matches(ob, filter) && (trend === 'iteration_duration' || ob.url !== ''))
         .map((ob) => (trend === 'iteration_duration' ? ob.duration + ITERATION_OVERHEAD_SECONDS : ob.duration * TIMING_SHARE[trend]));
     this.truthValue = {
       testid: o.testid,
+      ...(test !== null ? { test } : {}),
       start,
       end,
       firstSample: start + interval * 1000,
+      firstVusSample: pausedSteps > 0 ? start - (pausedSteps - 1) * interval * 1000 : start + interval * 1000,
       durationSeconds: (end - start) / 1000,
       totals: {
         ...totals,
-        errorRate: totals.failedRequests / totals.requests,
-        iterations: totals.requests,
+        errorRate: urls.length === 0 ? 0 : totals.failedRequests / totals.requests,
         checksRate: totals.checksPassed / totals.checksTotal,
         dataSent,
         dataReceived,
@@ -545,7 +629,7 @@ export class SyntheticK6Run {
           values(trend, filter).sort((a, b) => a - b),
           q,
         ),
-      count: (filter = {}) => observations.filter((ob) => matches(ob, filter)).length,
+      count: (filter = {}) => observations.filter((ob) => matches(ob, filter) && ob.url !== '').length,
     };
   }
 }
@@ -561,11 +645,24 @@ function insertSorted(arr: number[], v: number): void {
   arr.splice(lo, 0, v);
 }
 
+/**
+ * The labels k6 writes for a tag set (internal/output/prometheusrw/remotewrite/prometheus.go `MapTagSet`): a tag with
+ * an empty key or value is skipped.
+ */
+export function mapTagSet(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).filter(([k, v]) => k !== '' && v !== ''));
+}
+
+/**
+ * One classic stat of a trend series as k6 writes it. Values are seconds (the generator observes seconds; k6 observes
+ * ms and trend.go `adaptUnit` divides by 1000); `count` is the number of observations divided by 1000 too, because
+ * adaptUnit divides every stat of a time trend (all generated trends are time trends).
+ */
 function classicValue(s: SeriesState, stat: ClassicStat): number {
   const sorted = s.sorted!;
   switch (stat) {
     case 'count':
-      return s.total;
+      return s.total / 1000;
     case 'sum':
       return s.sum;
     case 'avg':
@@ -577,8 +674,22 @@ function classicValue(s: SeriesState, stat: ClassicStat): number {
     case 'med':
       return k6Percentile(sorted, 0.5);
     default:
-      return k6Percentile(sorted, Number(stat.slice(1)) / 100);
+      return k6Percentile(sorted, classicPercentile(stat) / 100);
   }
+}
+
+/**
+ * The percentile of a classic stat: `p(99.9)` as in K6_PROMETHEUS_RW_TREND_STATS, or a suffix with an integer
+ * percentile (`p95`).
+ */
+function classicPercentile(stat: string): number {
+  const m = /^p\((.+)\)$/.exec(stat);
+  return m !== null ? Number(m[1]) : Number(stat.slice(1));
+}
+
+/** The series-name suffix k6 writes for a stat (remotewrite.go `setTrendStatsResolver`: `p(99.9)` → `p999`). */
+export function classicStatSuffix(stat: string): string {
+  return stat.startsWith('p(') ? `p${stat.slice(2, -1).replace(/\./g, '')}` : stat;
 }
 
 function pushClassic(m: Map<string, FloatSample[]>, stat: string, value: number, timestamp: number): void {
