@@ -14,6 +14,7 @@ import {
   type TestRunSpecRunnerVolumes,
 } from './imports/k6.io';
 import { LABELS } from './labels';
+import { dnsEgressRule, ipBlock, type NetworkRules } from './network-rules';
 import { describeIssues, testSchema, type EgressTarget, type RemoteWriteAuth, type ResourceRequirements, type TestConfig } from './platform-config';
 import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, starterCommand, starterScript } from './starter';
 import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
@@ -83,6 +84,8 @@ export interface LoadTestProps {
   readonly prometheus?: PrometheusPeer;
   /** Image of the starter (POSIX sh + curl). @default versions.starterImage */
   readonly starterImage?: string;
+  /** Cluster ranges and DNS pods for the NetworkPolicies (network-rules.ts). @default - DEFAULT_CLUSTER_CIDRS, kube-system/kube-dns */
+  readonly network?: NetworkRules;
 }
 
 /** Seconds of a k6 duration string (`1m30s` -> 90, `250ms` -> 1), rounded up. */
@@ -442,9 +445,9 @@ export class LoadTest extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [{ from: [starterPeer], ports: api }],
         egress: [
-          dnsEgress(),
+          dnsEgress(this.props.network),
           ...this.prometheusEgress(),
-          ...this.test.targets.map(targetEgress),
+          ...this.test.targets.map((target) => targetEgress(target, this.props.network)),
           ...(scheduled ? [{ to: [runners], ports: api }] : []),
         ],
       },
@@ -540,7 +543,7 @@ export class LoadTest extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
         egress: [
-          dnsEgress(),
+          dnsEgress(this.props.network),
           {
             to: [{ podSelector: { matchLabels: this.podLabels('runner') } }],
             ports: [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }],
@@ -567,7 +570,11 @@ export class LoadTest extends Construct {
             ports: api,
           },
         ],
-        egress: [dnsEgress(), ...this.prometheusEgress(), ...this.test.targets.map(targetEgress)],
+        egress: [
+          dnsEgress(this.props.network),
+          ...this.prometheusEgress(),
+          ...this.test.targets.map((target) => targetEgress(target, this.props.network)),
+        ],
       },
     });
     this.starterNetworkPolicy();
@@ -578,7 +585,7 @@ export class LoadTest extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
         // `k6 archive` fetches remote modules the script imports from the declared targets
-        egress: [dnsEgress(), ...this.test.targets.map(targetEgress)],
+        egress: [dnsEgress(this.props.network), ...this.test.targets.map((target) => targetEgress(target, this.props.network))],
       },
     });
   }
@@ -698,19 +705,19 @@ function secretEnv(name: string, ref: { readonly name: string; readonly key: str
   return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
 }
 
-function dnsEgress(): k8s.NetworkPolicyEgressRule {
-  return {
-    ports: [
-      { port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' },
-      { port: k8s.IntOrString.fromNumber(53), protocol: 'TCP' },
-    ],
-  };
+/** DNS to the cluster DNS pods only (network-rules.ts: the same rule as every platform pod). */
+function dnsEgress(network?: NetworkRules): k8s.NetworkPolicyEgressRule {
+  return dnsEgressRule(network);
 }
 
-function targetEgress(t: EgressTarget): k8s.NetworkPolicyEgressRule {
+/**
+ * A declared target: an IP block (network-rules.ts: link-local and loopback always left out, the cluster's own ranges
+ * left out unless the block names them), or pods of an in-cluster namespace.
+ */
+function targetEgress(t: EgressTarget, network?: NetworkRules): k8s.NetworkPolicyEgressRule {
   const peer: k8s.NetworkPolicyPeer =
     t.cidr !== undefined
-      ? { ipBlock: { cidr: t.cidr, ...(t.except !== undefined ? { except: t.except } : {}) } }
+      ? { ipBlock: ipBlock(t.cidr, t.except ?? [], network) }
       : {
           namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': t.namespace! } },
           ...(t.podLabels !== undefined ? { podSelector: { matchLabels: t.podLabels } } : {}),

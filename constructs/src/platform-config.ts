@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { DEFAULT_CLUSTER_CIDRS, DEFAULT_DNS_PEER, excludedCidrProblem } from './network-rules';
 import { checkThresholds } from './thresholds';
 import { defaultK6Image, versions } from './versions';
 
@@ -327,7 +328,14 @@ export function isValidCronSchedule(schedule: string): boolean {
   }
 }
 
-const targetCidr = z.string().refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32"' });
+const cidrFormat = z
+  .string()
+  .refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32"', abort: true });
+/** A target's IP block: never inside the always-excluded link-local and loopback ranges (network-rules.ts). */
+const targetCidr = cidrFormat.superRefine((s, ctx) => {
+  const problem = excludedCidrProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', input: s, message: problem });
+});
 const port = z
   .number({ error: 'must be a port number between 1 and 65535' })
   .int({ error: 'must be a port number between 1 and 65535' })
@@ -339,7 +347,7 @@ const egressTarget = z
     /** IP block of the system under test. @example "203.0.113.0/24" */
     cidr: targetCidr.optional(),
     /** Parts of `cidr` to leave out. @default - none */
-    except: z.array(targetCidr).optional(),
+    except: z.array(cidrFormat).optional(),
     /** Namespace of an in-cluster system under test. @default - none (use `cidr`) */
     namespace: dnsLabel().optional(),
     /** Labels of the target pods inside `namespace`. @default - every pod of the namespace */
@@ -530,6 +538,30 @@ export const defaultTests: z.input<typeof testSchema>[] = [
   },
 ];
 
+/** The cluster's network facts the NetworkPolicies need (network-rules.ts). */
+const networkConfig = z.strictObject({
+  /**
+   * The cluster's own ranges (pods, Services, nodes, the API server endpoint), left out of every IP block that does not
+   * name them. Add a public API server endpoint here. @default - 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7
+   */
+  clusterCidrs: z
+    .array(cidrFormat)
+    .min(1)
+    .default([...DEFAULT_CLUSTER_CIDRS]),
+  /** The cluster DNS pods, the only DNS servers platform pods may query. */
+  dns: z
+    .strictObject({
+      /** Namespace of the DNS pods. @default "kube-system" */
+      namespace: dnsLabel().default(DEFAULT_DNS_PEER.namespace),
+      /** Labels of the DNS pods (at least one). @default { "k8s-app": "kube-dns" } */
+      podLabels: z
+        .record(z.string().min(1), z.string())
+        .refine((l) => Object.keys(l).length > 0, { error: 'must name at least one label (an empty selector selects every pod of the namespace)' })
+        .default({ ...DEFAULT_DNS_PEER.podLabels }),
+    })
+    .prefault({}),
+});
+
 export const platformConfigSchema = z
   .strictObject({
     /** Environment name (dev, staging, prod): label value and output folder. */
@@ -544,6 +576,7 @@ export const platformConfigSchema = z
       .prefault({}),
     monitoring: monitoringConfig.prefault({}),
     runner: runnerConfig.prefault({}),
+    network: networkConfig.prefault({}),
     tests: z.array(testSchema).default(() => defaultTests.map((t) => testSchema.parse(t))),
   })
   .superRefine((cfg, ctx) => {

@@ -113,6 +113,7 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
         remoteWriteUrl: remoteWriteUrl(cfg),
         image: runnerImage.imageRef,
         runner: cfg.runner,
+        network: cfg.network,
         // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
         ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
           ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }

@@ -118,7 +118,7 @@ describe('parsePlatformConfig', () => {
       `'tests[0].env.BAD-NAME' must be an environment variable name, got "BAD-NAME"`,
     ],
     [{ tests: [{ name: 'a' }] }, `'tests[0].script' is required (string), got nothing`],
-    [{ bogus: true }, `'bogus' is not a known setting (allowed here: environment, namespaces, monitoring, runner, tests)`],
+    [{ bogus: true }, `'bogus' is not a known setting (allowed here: environment, namespaces, monitoring, runner, network, tests)`],
   ])('rejects %j naming the field, the value and the rule', (input, expected) => {
     expect(problemsOf(input)).toContainEqual(expected);
   });
@@ -154,7 +154,27 @@ describe('parsePlatformConfig', () => {
   test('names stack config keys with the Pulumi namespace', () => {
     expect(problemsOf({ runner: { pushInterval: 'soon' }, typo: 1 }, 'k6platform:')).toEqual([
       `'k6platform:runner.pushInterval' must be a k6 duration such as "30s", "1m30s" or "2h", got "soon"`,
-      `'k6platform:typo' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:tests)`,
+      `'k6platform:typo' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:network, k6platform:tests)`,
+    ]);
+  });
+});
+
+describe('parsePlatformConfig: security settings', () => {
+  test('network: cluster ranges and DNS pods default to private ranges and kube-system/kube-dns, and can be set', () => {
+    // WHEN
+    const defaults = parsePlatformConfig({}).network;
+    const custom = parsePlatformConfig({
+      network: { clusterCidrs: ['10.96.0.0/12', '2001:db8::/64'], dns: { namespace: 'dns', podLabels: { app: 'coredns' } } },
+    }).network;
+    // THEN
+    expect(defaults).toEqual({
+      clusterCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'],
+      dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+    });
+    expect(custom).toEqual({ clusterCidrs: ['10.96.0.0/12', '2001:db8::/64'], dns: { namespace: 'dns', podLabels: { app: 'coredns' } } });
+    expect(problemsOf({ network: { clusterCidrs: ['10.0.0.0/33'], dns: { podLabels: {} } } })).toEqual([
+      `'network.clusterCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32", got "10.0.0.0/33"`,
+      `'network.dns.podLabels' must name at least one label (an empty selector selects every pod of the namespace), got {}`,
     ]);
   });
 });
