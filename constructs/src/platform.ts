@@ -7,6 +7,7 @@ import { Dashboards } from './grafana-dashboards';
 import { platformLabels } from './labels';
 import { LoadTest } from './load-test';
 import { MonitoringStack, PROMETHEUS_PORT, remoteWriteUrl } from './monitoring-stack';
+import { DefaultDenyPolicy } from './network-policies';
 import type { PlatformConfig } from './platform-config';
 import { RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
@@ -82,6 +83,9 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
 
   const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
   loadTests.addDependency(namespaces);
+  // Anything the platform does not declare is closed in the load-test namespace: each run's policies open exactly
+  // what its runners, starter and initializer need (DNS, Prometheus, targets, the k6 REST API).
+  new DefaultDenyPolicy(loadTests, 'DefaultDeny', { namespace: cfg.namespaces.loadTests });
   // Runner image (issue 7): the official image, or (with extensions) one built in its own namespace and chart, which
   // the runs depend on (kubectl: apply it first and `kubectl wait --for=condition=complete job/<buildJobName>`).
   const runnerImageProps = runnerImagePropsFromConfig(cfg);

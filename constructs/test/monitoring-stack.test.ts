@@ -177,7 +177,7 @@ describe('remote-write URL', () => {
 });
 
 describe('MonitoringStack', () => {
-  test('without a chart: values only, no objects, and a one-line hint', () => {
+  test('without a chart: values only, no chart objects (only the NetworkPolicies), and a one-line hint', () => {
     // GIVEN
     const chart = Testing.chart();
     const cfg = parsePlatformConfig({});
@@ -185,12 +185,32 @@ describe('MonitoringStack', () => {
     const stack = new MonitoringStack(chart, 'Stack', { config: cfg });
     // THEN
     expect(stack.rendered).toBe(false);
-    expect(Testing.synth(chart)).toEqual([]);
+    expect(Testing.synth(chart).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'NetworkPolicy/k6-platform-default-deny-ingress',
+      'NetworkPolicy/k6-platform-prometheus',
+      'NetworkPolicy/k6-platform-grafana',
+      'NetworkPolicy/k6-platform-operator',
+      'NetworkPolicy/k6-platform-kube-state-metrics',
+    ]);
+    expect([...stack.networkPolicies!.policies.keys()]).toEqual(['default-deny', 'prometheus', 'grafana', 'operator', 'kube-state-metrics']);
     expect(stack.values).toEqual(monitoringValues(cfg));
     expect(renderHint(cfg)).toMatch(
       /^kube-prometheus-stack not rendered .* --version 88\.5\.3 .*-f dist\/dev\/kube-prometheus-stack\.values\.yaml` or set monitoring\.chart\.path/,
     );
     expect(renderHint(cfg)).not.toContain('\n');
+  });
+
+  test('with monitoring off (an existing Prometheus), no NetworkPolicies: that namespace is not ours', () => {
+    // GIVEN
+    const chart = Testing.chart();
+    const cfg = parsePlatformConfig({
+      monitoring: { enabled: false, remoteWriteUrl: 'http://prometheus-operated.observability.svc:9090/api/v1/write' },
+    });
+    // WHEN
+    const stack = new MonitoringStack(chart, 'Stack', { config: cfg });
+    // THEN
+    expect(stack.networkPolicies).toBeUndefined();
+    expect(Testing.synth(chart)).toEqual([]);
   });
 
   test('with a local chart: renders it through helm with the same values', () => {

@@ -1,0 +1,27 @@
+import * as path from 'node:path';
+import { Testing } from 'cdk8s';
+import { parsePlatformConfig, type PlatformConfigInput } from '../src/platform-config';
+import { buildPlatform } from '../src/platform';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const SCRIPTS_DIR = path.resolve(__dirname, '..', '..', 'scripts');
+
+function objectsOf(input: PlatformConfigInput): Obj[] {
+  const charts = buildPlatform(Testing.app(), { config: parsePlatformConfig(input), scriptsDir: SCRIPTS_DIR });
+  return [charts.namespaces, charts.monitoring, charts.loadTests].flatMap((c) => c.toJson() as Obj[]);
+}
+const tests: PlatformConfigInput['tests'] = [
+  { name: 'sample', script: 'sample.js', targets: [{ cidr: '0.0.0.0/0', ports: [443] }] },
+  { name: 'nightly', script: 'sample.js', schedule: '0 2 * * *' },
+  { name: 'op', script: 'sample.js', mode: 'operator' },
+];
+
+describe('buildPlatform: security', () => {
+  test('the load-test namespace is closed by a default-deny policy for ingress and egress', () => {
+    const deny = objectsOf({ tests }).find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'k6-platform-default-deny')!;
+    expect(deny.metadata.namespace).toBe('k6');
+    expect(deny.metadata.labels['k6.platform/run-id']).toBeUndefined(); // deployed with the platform, not with a run
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+  });
+});
