@@ -12,6 +12,23 @@ import type { PlatformConfig } from './platform-config';
 import { RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
 
+/**
+ * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:
+ * prometheus-node-exporter (subchart 4.56.1) runs with hostNetwork, hostPID, hostPort 9100 and hostPath mounts of /,
+ * /proc and /sys to read the node's metrics, which only "privileged" allows; Grafana with persistence runs its
+ * init-chown-data container as root with CHOWN and DAC_OVERRIDE (grafana 12.11.1 `initChownData`), which is "baseline".
+ * So the namespace enforces "privileged", and audits against "restricted" and warns against "baseline" so that every
+ * exception stays visible. The restricted profile is enforced where the platform's own pods run (load-test namespace).
+ */
+export const MONITORING_POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
+  'pod-security.kubernetes.io/enforce': 'privileged',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/audit-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'baseline',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+};
+
 /** Props of {@link buildPlatform}. */
 export interface PlatformProps {
   /** The parsed configuration of the environment. */
@@ -58,7 +75,9 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
 
   const namespaces = new Chart(scope, 'namespaces', { labels, disableResourceNameHashes: true });
   // With monitoring off the monitoring namespace belongs to the existing stack: it is used (dashboards), not created.
-  if (cfg.monitoring.enabled) new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring } });
+  if (cfg.monitoring.enabled) {
+    new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring, labels: MONITORING_POD_SECURITY_LABELS } });
+  }
   new kplus.Namespace(namespaces, 'LoadTests', {
     metadata: {
       name: cfg.namespaces.loadTests,

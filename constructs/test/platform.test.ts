@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { parsePlatformConfig, type PlatformConfigInput } from '../src/platform-config';
 import { buildPlatform } from '../src/platform';
+import { restrictedProfileViolations } from '../../test/support/pod-security';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -18,6 +19,25 @@ const tests: PlatformConfigInput['tests'] = [
 ];
 
 describe('buildPlatform: security', () => {
+  test('namespaces: the load-test namespace enforces restricted; the monitoring namespace enforces privileged, audits restricted', () => {
+    // WHEN
+    const objs = objectsOf({ tests });
+    const ns = (name: string) => objs.find((o) => o.kind === 'Namespace' && o.metadata.name === name)!.metadata.labels;
+    // THEN
+    expect(ns('k6')).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    // prometheus-node-exporter (subchart 4.56.1 values: hostNetwork, hostPID, hostPath mounts) needs "privileged"
+    expect(ns('monitoring')).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'privileged',
+      'pod-security.kubernetes.io/enforce-version': 'latest',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/audit-version': 'latest',
+      'pod-security.kubernetes.io/warn': 'baseline',
+      'pod-security.kubernetes.io/warn-version': 'latest',
+    });
+    // AND every pod the platform itself declares meets restricted
+    expect(restrictedProfileViolations(objs)).toEqual([]);
+  });
+
   test('the load-test namespace is closed by a default-deny policy for ingress and egress', () => {
     const deny = objectsOf({ tests }).find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'k6-platform-default-deny')!;
     expect(deny.metadata.namespace).toBe('k6');
