@@ -106,8 +106,10 @@ const remoteWriteAuth = z.discriminatedUnion(
   [
     z.strictObject({ type: z.literal('basic'), username: secretKeyRef, password: secretKeyRef }),
     z.strictObject({ type: z.literal('bearer'), token: secretKeyRef }),
+    // The explicit opt-out: an external endpoint that accepts unauthenticated writes (never the default).
+    z.strictObject({ type: z.literal('none') }),
   ],
-  { error: 'must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}' },
+  { error: 'must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, or {type: "none"}' },
 );
 export type RemoteWriteAuth = z.output<typeof remoteWriteAuth>;
 
@@ -183,7 +185,10 @@ const runnerConfig = z.strictObject({
   pushInterval: k6Duration.default('5s'),
   /** Send trends as native histograms (one series per trend instead of one per stat). */
   nativeHistograms: z.boolean().default(true),
-  /** Credentials for the remote-write endpoint. @default - none (the in-cluster Prometheus needs none) */
+  /**
+   * Credentials for the remote-write endpoint. Required when `monitoring.remoteWriteUrl` is outside the cluster;
+   * `{type: "none"}` opts out explicitly. @default - none (the in-cluster Prometheus needs none)
+   */
   remoteWriteAuth: remoteWriteAuth.optional(),
   /** k6 release of the runners: the official image tag, or the k6 that xk6 builds with `extensions`. @default versions.k6 */
   k6Version: semver.default(versions.k6),
@@ -287,6 +292,32 @@ function runnerImageRules(runner: z.output<typeof runnerConfig>, ctx: z.core.$Re
       message: `must form an OCI image reference with runner.registry (${runner.registry}/${runner.repository} does not parse)`,
     });
   }
+}
+
+/**
+ * Whether a remote-write URL names a Service inside the cluster: `<service>.<namespace>.svc[.<cluster domain>]`, or the
+ * short form `<service>.<namespace>` over plain http. Anything else is treated as outside the cluster.
+ */
+export function isInClusterUrl(url: string): boolean {
+  const m = /^(https?):\/\/([^/:?#]+)/.exec(url);
+  if (m === null) return false;
+  const [, scheme, host] = m;
+  const labels = host!.toLowerCase().split('.');
+  if (labels.length >= 3 && labels[2] === 'svc') return true;
+  return scheme === 'http' && labels.length === 2 && labels.every((l) => DNS_LABEL.test(l));
+}
+
+/** Writes to an endpoint outside the cluster need credentials, unless `{type: "none"}` opts out explicitly. */
+function remoteWriteAuthRules(url: string | undefined, auth: RemoteWriteAuth | undefined, ctx: z.core.$RefinementCtx): void {
+  if (url === undefined || auth !== undefined || isInClusterUrl(url)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['runner', 'remoteWriteAuth'],
+    input: undefined,
+    message:
+      `is required when monitoring.remoteWriteUrl (${url}) is outside the cluster: set {type: "basic", username, password} or ` +
+      '{type: "bearer", token} (Secret references), or {type: "none"} to send without credentials',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -581,6 +612,7 @@ export const platformConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     runnerImageRules(cfg.runner, ctx);
+    remoteWriteAuthRules(cfg.monitoring.remoteWriteUrl, cfg.runner.remoteWriteAuth, ctx);
     const seen = new Map<string, number>();
     cfg.tests.forEach((t, i) => {
       const first = seen.get(t.name);

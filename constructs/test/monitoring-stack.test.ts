@@ -171,7 +171,10 @@ describe('remote-write URL', () => {
   });
 
   test('uses the configured URL when monitoring is external', () => {
-    const cfg = parsePlatformConfig({ monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' } });
+    const cfg = parsePlatformConfig({
+      monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' },
+      runner: { remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key: 'token' } } },
+    });
     expect(remoteWriteUrl(cfg)).toBe('https://prom.example.com/api/v1/write');
   });
 });

@@ -108,7 +108,7 @@ describe('parsePlatformConfig', () => {
     ],
     [
       { runner: { remoteWriteAuth: { type: 'oauth' } } },
-      `'runner.remoteWriteAuth.type' must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, got {"type":"oauth"}`,
+      `'runner.remoteWriteAuth.type' must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, or {type: "none"}, got {"type":"oauth"}`,
     ],
     [{ tests: [{ name: 'a', script: 'a.js', parallelism: 0 }] }, `'tests[0].parallelism' must be at least 1, got 0`],
     [{ tests: [{ name: 'a', script: 'a.js', parallelism: 1.5 }] }, `'tests[0].parallelism' must be an integer, got 1.5`],
@@ -176,6 +176,34 @@ describe('parsePlatformConfig: security settings', () => {
       `'network.clusterCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32", got "10.0.0.0/33"`,
       `'network.dns.podLabels' must name at least one label (an empty selector selects every pod of the namespace), got {}`,
     ]);
+  });
+
+  test('a remote-write URL outside the cluster needs credentials, or the explicit opt-out {type: "none"}', () => {
+    // GIVEN an external endpoint without credentials
+    const external = { monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' } };
+    // THEN
+    expect(problemsOf(external)).toEqual([
+      `'runner.remoteWriteAuth' is required when monitoring.remoteWriteUrl (https://prom.example.com/api/v1/write) is outside the cluster: ` +
+        'set {type: "basic", username, password} or {type: "bearer", token} (Secret references), or {type: "none"} to send without credentials, got nothing',
+    ]);
+    expect(parsePlatformConfig({ ...external, runner: { remoteWriteAuth: { type: 'none' } } }).runner.remoteWriteAuth).toEqual({ type: 'none' });
+    expect(
+      parsePlatformConfig({ ...external, runner: { remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key: 't' } } } }).runner.remoteWriteAuth
+        ?.type,
+    ).toBe('bearer');
+    // AND in-cluster Service names need none: <svc>.<ns>.svc[.<domain>], or <svc>.<ns> over http
+    for (const url of [
+      'http://prometheus-operated.observability:9090/api/v1/write',
+      'http://prometheus-operated.observability.svc:9090/api/v1/write',
+      'https://mimir.obs.svc.cluster.local/api/v1/push',
+    ]) {
+      expect(parsePlatformConfig({ monitoring: { enabled: false, remoteWriteUrl: url } }).runner.remoteWriteAuth).toBeUndefined();
+    }
+    // AND the platform's own Prometheus needs none
+    expect(parsePlatformConfig({}).runner.remoteWriteAuth).toBeUndefined();
+    expect(problemsOf({ monitoring: { enabled: false, remoteWriteUrl: 'https://example.com/api/v1/write' } })[0]).toMatch(
+      /^'runner.remoteWriteAuth' is required/,
+    );
   });
 });
 
