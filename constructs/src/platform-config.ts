@@ -40,6 +40,10 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const IMAGE_REFERENCE =
   /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
 
+/** An image manifest digest as registries report it (`crane digest`, `docker buildx imagetools inspect`). */
+export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+const DIGEST_RULE = 'must be an image digest "sha256:" followed by 64 lower-case hex digits (`crane digest <image>`)';
+
 const dnsLabel = (max = 63) =>
   z
     .string()
@@ -60,7 +64,14 @@ export const k6Duration = z.string().regex(K6_DURATION, { error: 'must be a k6 d
 const semver = z.string().regex(SEMVER, { error: 'must be a semantic version such as "88.5.3" (no leading "v")' });
 const imageReference = z
   .string()
-  .regex(IMAGE_REFERENCE, { error: 'must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…"' });
+  .regex(IMAGE_REFERENCE, {
+    error: 'must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…"',
+    abort: true,
+  })
+  .refine((s) => !s.includes('@') || IMAGE_DIGEST.test(s.slice(s.indexOf('@') + 1)), {
+    error: 'must have a sha256 digest after "@" ("@sha256:" and 64 lower-case hex digits, as `crane digest <image>` prints it)',
+  });
+const imageDigest = z.string().regex(IMAGE_DIGEST, { error: DIGEST_RULE });
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an http(s) URL' });
 
 // Runner image (issue 7): formats of the xk6 extensions and the registry the built image is pushed to.
@@ -190,6 +201,18 @@ const runnerConfig = z.strictObject({
    * `{type: "none"}` opts out explicitly. @default - none (the in-cluster Prometheus needs none)
    */
   remoteWriteAuth: remoteWriteAuth.optional(),
+  /**
+   * Pin images by digest as well as by tag: `<image>:<tag>@<digest>`. Refresh with `crane digest <image>:<tag>` or
+   * `docker buildx imagetools inspect <image>:<tag>` (the index digest). @default - tags only
+   */
+  imageDigests: z
+    .strictObject({
+      /** Digest of the runner image (`runner.image` or the official image at `runner.k6Version`). @default - tag only */
+      k6: imageDigest.optional(),
+      /** Digest of the starter image (versions.starterImage). @default - tag only */
+      starter: imageDigest.optional(),
+    })
+    .prefault({}),
   /** k6 release of the runners: the official image tag, or the k6 that xk6 builds with `extensions`. @default versions.k6 */
   k6Version: semver.default(versions.k6),
   /** xk6 extensions to build into k6; none means the official image runs, unchanged. @default - none */
@@ -290,6 +313,28 @@ function runnerImageRules(runner: z.output<typeof runnerConfig>, ctx: z.core.$Re
       path: at('repository'),
       input: runner.repository,
       message: `must form an OCI image reference with runner.registry (${runner.registry}/${runner.repository} does not parse)`,
+    });
+  }
+}
+
+/** A digest for the runner image conflicts with a built image (its digest is known only after the build) and with a digest in `runner.image`. */
+function imageDigestRules(runner: z.output<typeof runnerConfig>, ctx: z.core.$RefinementCtx): void {
+  const digest = runner.imageDigests.k6;
+  if (digest === undefined) return;
+  const path = ['runner', 'imageDigests', 'k6'];
+  if (runner.extensions.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      input: digest,
+      message: 'must not be set with runner.extensions: the built image is pinned by its content-hash tag, its digest is known only after the build',
+    });
+  } else if (runner.image.includes('@')) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      input: digest,
+      message: `must not be set when runner.image already has a digest (${runner.image}); remove one`,
     });
   }
 }
@@ -612,6 +657,7 @@ export const platformConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     runnerImageRules(cfg.runner, ctx);
+    imageDigestRules(cfg.runner, ctx);
     remoteWriteAuthRules(cfg.monitoring.remoteWriteUrl, cfg.runner.remoteWriteAuth, ctx);
     const seen = new Map<string, number>();
     cfg.tests.forEach((t, i) => {

@@ -11,6 +11,7 @@ import { DefaultDenyPolicy } from './network-policies';
 import type { PlatformConfig } from './platform-config';
 import { RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
+import { versions } from './versions';
 
 /**
  * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:
@@ -137,6 +138,7 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
         image: runnerImage.imageRef,
         runner: cfg.runner,
         network: cfg.network,
+        ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
         // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
         ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
           ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }

@@ -299,7 +299,9 @@ export function runnerImagePropsFromConfig(cfg: PlatformConfig): RunnerImageProp
   return {
     k6Version: r.k6Version,
     extensions: r.extensions,
-    ...(r.extensions.length === 0 && r.image !== defaultK6Image ? { image: r.image } : {}),
+    ...(r.extensions.length === 0 && (r.image !== defaultK6Image || r.imageDigests.k6 !== undefined)
+      ? { image: withDigest(r.image !== defaultK6Image ? r.image : `${versions.k6Image}:${r.k6Version}`, r.imageDigests.k6) }
+      : {}),
     ...(r.registry !== undefined ? { registry: r.registry } : {}),
     ...(r.repository !== undefined ? { repository: r.repository } : {}),
     ...(r.pushSecret !== undefined ? { pushSecret: r.pushSecret } : {}),
@@ -313,6 +315,11 @@ export function runnerImagePropsFromConfig(cfg: PlatformConfig): RunnerImageProp
       ...(r.buildEgress.upstreamCidrs !== undefined ? { upstreamCidrs: r.buildEgress.upstreamCidrs } : {}),
     },
   };
+}
+
+/** `<image>@<digest>` when a digest is given (`runner.imageDigests`), else the image unchanged. */
+export function withDigest(image: string, digest: string | undefined): string {
+  return digest === undefined ? image : `${image}@${digest}`;
 }
 
 /**

@@ -160,6 +160,8 @@ describe('parsePlatformConfig', () => {
 });
 
 describe('parsePlatformConfig: security settings', () => {
+  const DIGEST = `sha256:${'a1'.repeat(32)}`;
+
   test('network: cluster ranges and DNS pods default to private ranges and kube-system/kube-dns, and can be set', () => {
     // WHEN
     const defaults = parsePlatformConfig({}).network;
@@ -204,6 +206,25 @@ describe('parsePlatformConfig: security settings', () => {
     expect(problemsOf({ monitoring: { enabled: false, remoteWriteUrl: 'https://example.com/api/v1/write' } })[0]).toMatch(
       /^'runner.remoteWriteAuth' is required/,
     );
+  });
+
+  test('image digests: tags by default; digests validated, in runner.image or runner.imageDigests', () => {
+    // WHEN
+    const cfg = parsePlatformConfig({ runner: { imageDigests: { k6: DIGEST, starter: DIGEST } } });
+    // THEN
+    expect(parsePlatformConfig({}).runner.imageDigests).toEqual({});
+    expect(cfg.runner.imageDigests).toEqual({ k6: DIGEST, starter: DIGEST });
+    expect(parsePlatformConfig({ runner: { image: `grafana/k6:1.7.1@${DIGEST}` } }).runner.image).toBe(`grafana/k6:1.7.1@${DIGEST}`);
+    expect(problemsOf({ runner: { imageDigests: { k6: 'sha256:abc', starter: `sha256:${'A1'.repeat(32)}` } } })).toEqual([
+      `'runner.imageDigests.k6' must be an image digest "sha256:" followed by 64 lower-case hex digits (\`crane digest <image>\`), got "sha256:abc"`,
+      `'runner.imageDigests.starter' must be an image digest "sha256:" followed by 64 lower-case hex digits (\`crane digest <image>\`), got "sha256:${'A1'.repeat(32)}"`,
+    ]);
+    expect(problemsOf({ runner: { image: `grafana/k6:1.7.1@sha256:${'ab'.repeat(20)}` } })).toEqual([
+      `'runner.image' must have a sha256 digest after "@" ("@sha256:" and 64 lower-case hex digits, as \`crane digest <image>\` prints it), got "grafana/k6:1.7.1@sha256:${'ab'.repeat(20)}"`,
+    ]);
+    expect(problemsOf({ runner: { image: `grafana/k6@${DIGEST}`, imageDigests: { k6: DIGEST } } })).toEqual([
+      `'runner.imageDigests.k6' must not be set when runner.image already has a digest (grafana/k6@${DIGEST}); remove one, got "${DIGEST}"`,
+    ]);
   });
 });
 

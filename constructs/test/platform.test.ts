@@ -7,6 +7,7 @@ import { restrictedProfileViolations } from '../../test/support/pod-security';
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SCRIPTS_DIR = path.resolve(__dirname, '..', '..', 'scripts');
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
 function objectsOf(input: PlatformConfigInput): Obj[] {
   const charts = buildPlatform(Testing.app(), { config: parsePlatformConfig(input), scriptsDir: SCRIPTS_DIR });
@@ -43,5 +44,19 @@ describe('buildPlatform: security', () => {
     expect(deny.metadata.namespace).toBe('k6');
     expect(deny.metadata.labels['k6.platform/run-id']).toBeUndefined(); // deployed with the platform, not with a run
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+  });
+
+  test('image digests: tags by default; with runner.imageDigests, tag@digest for runners and starters of both forms', () => {
+    // WHEN
+    const tagged = objectsOf({ tests });
+    const pinned = objectsOf({ tests, runner: { imageDigests: { k6: DIGEST, starter: DIGEST } } });
+    const images = (objs: Obj[]) => {
+      const jobs = objs.filter((o) => o.kind === 'Job').flatMap((j) => (j.spec.template.spec.containers as Obj[]).map((c) => c.image as string));
+      const tr = objs.find((o) => o.kind === 'TestRun')!;
+      return [...new Set([...jobs, tr.spec.runner.image, tr.spec.initializer.image, tr.spec.starter.image])].sort();
+    };
+    // THEN
+    expect(images(tagged)).toEqual(['curlimages/curl:8.17.0', 'grafana/k6:1.7.1']);
+    expect(images(pinned)).toEqual([`curlimages/curl:8.17.0@${DIGEST}`, `grafana/k6:1.7.1@${DIGEST}`]);
   });
 });
