@@ -9,9 +9,12 @@ import {
   TestRunSpecRunnerResourcesLimits,
   TestRunSpecRunnerResourcesRequests,
   TestRunSpecRunnerVolumesEmptyDirSizeLimit,
+  TestRunSpecStarterResourcesLimits,
+  TestRunSpecStarterResourcesRequests,
   type TestRunSpecRunner,
   type TestRunSpecRunnerResources,
   type TestRunSpecRunnerVolumes,
+  type TestRunSpecStarterResources,
 } from './imports/k6.io';
 import { LABELS } from './labels';
 import { dnsEgressRule, ipBlock, type NetworkRules } from './network-rules';
@@ -41,6 +44,10 @@ export const RUNNER_COUNT_ENV = 'K6_PLATFORM_RUNNERS';
 export const CLASSIC_TREND_STATS = 'p(90),p(95),p(99),med,min,max,avg';
 /** Size limit of the /tmp emptyDir of runners (k6 and the operator's initializer write there). */
 const TMP_SIZE_LIMIT = '256Mi';
+/** Requests and limits of a runner when neither the test nor `runner.resources` sets any (the config's own default). */
+export const DEFAULT_RUNNER_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } };
+/** Requests and limits of the starter (ours, and the operator's through TestRun `spec.starter.resources`). */
+export const STARTER_RESOURCES: ResourceRequirements = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
 /** Pod annotation the Job controller sets on Indexed Job pods. */
 const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 /** Pod label the Job controller sets to the Job's name (Kubernetes >= 1.27). */
@@ -147,7 +154,9 @@ export class LoadTest extends Construct {
           .join('\n'),
       );
     }
-    this.props = props;
+    // Every runner (and the operator's initializer, sized like one) gets requests and limits: the documented defaults
+    // when neither the test nor the runner defaults set any.
+    this.props = { ...props, runner: { ...props.runner, resources: props.runner?.resources ?? DEFAULT_RUNNER_RESOURCES } };
     const t = (this.test = parsed.data);
     this.namespace = Chart.of(this).namespace;
     this.image = props.image ?? defaultK6Image;
@@ -418,7 +427,7 @@ export class LoadTest extends Construct {
       image: this.props.starterImage ?? versions.starterImage,
       command: cmd.command,
       args: cmd.args,
-      resources: toResources({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } }),
+      resources: toResources(STARTER_RESOURCES),
       securityContext: containerSecurity(STARTER_UID),
       volumeMounts: [{ name: 'starter', mountPath: STARTER_MOUNT_PATH, readOnly: true }],
     };
@@ -529,7 +538,7 @@ export class LoadTest extends Construct {
         ...(t.operator.cleanup ? { cleanup: TestRunSpecCleanup.POST } : {}),
         runner: runnerPod('runner'),
         initializer: runnerPod('initializer'),
-        starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage },
+        starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage, resources: testRunStarterResources() },
       },
     });
   }
@@ -699,6 +708,17 @@ function toResources(r: ResourceRequirements | undefined): k8s.ResourceRequireme
   const requests = list(r.requests);
   const limits = list(r.limits);
   return { ...(requests !== undefined ? { requests } : {}), ...(limits !== undefined ? { limits } : {}) };
+}
+
+/** {@link STARTER_RESOURCES} as the TestRun CRD types them (without it the operator uses 50m/2Mi requests, 100m/200Mi limits). */
+function testRunStarterResources(): TestRunSpecStarterResources {
+  const r = STARTER_RESOURCES;
+  const list = <T>(l: Record<string, string | undefined> | undefined, make: (v: string) => T): Record<string, T> =>
+    Object.fromEntries(Object.entries(l ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, make(v)]])));
+  return {
+    requests: list(r.requests, TestRunSpecStarterResourcesRequests.fromString),
+    limits: list(r.limits, TestRunSpecStarterResourcesLimits.fromString),
+  };
 }
 
 function secretEnv(name: string, ref: { readonly name: string; readonly key: string }): k8s.EnvVar {

@@ -258,6 +258,16 @@ describe('LoadTest, mode "jobs"', () => {
     expect(find(objs, 'NetworkPolicy', `${lt.runId}-starter`).spec.egress[0]).toEqual(egress[0]);
   });
 
+  test('resources: runners get the documented defaults when nothing sets any; the starter always has requests and limits', () => {
+    // GIVEN a LoadTest without runner defaults and without test resources
+    const { objs, lt } = synth({ name: 'res' });
+    // THEN
+    const runner = find(objs, 'Job', `${lt.runId}-runner`).spec.template.spec.containers[0];
+    expect(runner.resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } });
+    const starter = find(objs, 'Job', `${lt.runId}-starter`).spec.template.spec.containers[0];
+    expect(starter.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } });
+  });
+
   test('all options: run id, placement, env, secrets, extra args, setup once, credentials, image', () => {
     // GIVEN every option set
     const { objs, lt } = synth(
@@ -435,6 +445,10 @@ describe('LoadTest, mode "operator"', () => {
     expect(runner.volumes.find((v: Obj) => v.name === 'tmp')).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
     expect(tr.spec.initializer.metadata.labels['app.kubernetes.io/component']).toBe('initializer');
     expect(tr.spec.starter).toMatchObject({ image: 'curlimages/curl:8.17.0', automountServiceAccountToken: 'false' });
+    // AND every pod the operator makes has requests and limits: the starter's through spec.starter.resources (the CRD's
+    // field; k6-operator v1.6.0 pkg/resources/jobs/starter.go falls back to 50m/2Mi otherwise), the initializer sized like a runner
+    expect(tr.spec.starter.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } });
+    expect(tr.spec.initializer.resources).toEqual({ requests: { cpu: '1' }, limits: { memory: '1Gi' } });
     expect(JSON.parse(find(objs, 'ConfigMap', `${lt.runId}-config`).data['runner.json'])).toEqual({ thresholds: { checks: ['rate>0.99'] } });
     // AND runners accept API calls from the starter and the operator's namespace only
     const np = find(objs, 'NetworkPolicy', `${lt.runId}-runner`).spec;

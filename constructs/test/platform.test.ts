@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { parsePlatformConfig, type PlatformConfigInput } from '../src/platform-config';
 import { buildPlatform } from '../src/platform';
-import { restrictedProfileViolations } from '../../test/support/pod-security';
+import { podTemplates, restrictedProfileViolations } from '../../test/support/pod-security';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -44,6 +44,32 @@ describe('buildPlatform: security', () => {
     expect(deny.metadata.namespace).toBe('k6');
     expect(deny.metadata.labels['k6.platform/run-id']).toBeUndefined(); // deployed with the platform, not with a run
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] });
+  });
+
+  test('every container has requests and limits: runners, starters (ours and the TestRun one), the initializer', () => {
+    // WHEN
+    const objs = objectsOf({ tests });
+    // THEN jobs and CronJobs
+    const containers = podTemplates(objs).flatMap((p) =>
+      [...((p.spec.initContainers as Obj[] | undefined) ?? []), ...((p.spec.containers as Obj[] | undefined) ?? [])].map(
+        (c) => [p.where, c] as const,
+      ),
+    );
+    expect(containers.length).toBeGreaterThan(3);
+    for (const [where, c] of containers) {
+      expect([where, c.name, Object.keys(c.resources?.requests ?? {}), Object.keys(c.resources?.limits ?? {})]).toEqual([
+        where,
+        c.name,
+        expect.arrayContaining(['cpu', 'memory']),
+        expect.arrayContaining(['cpu', 'memory']),
+      ]);
+    }
+    // AND the TestRun's three pod parts (the CRD's spec.{runner,initializer,starter}.resources)
+    const tr = objs.find((o) => o.kind === 'TestRun')!;
+    for (const part of ['runner', 'initializer', 'starter']) {
+      expect(Object.keys(tr.spec[part].resources.requests).sort()).toEqual(['cpu', 'memory']);
+      expect(Object.keys(tr.spec[part].resources.limits).sort()).toEqual(['cpu', 'memory']);
+    }
   });
 
   test('image digests: tags by default; with runner.imageDigests, tag@digest for runners and starters of both forms', () => {
