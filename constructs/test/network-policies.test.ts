@@ -141,6 +141,7 @@ describe('NetworkPolicies of a whole environment, evaluated', () => {
       tests: [
         { name: 'sample', script: 'sample.js', targets: [{ cidr: '0.0.0.0/0', ports: [80, 443] }] },
         { name: 'op', script: 'sample.js', mode: 'operator', targets: [{ cidr: '0.0.0.0/0', ports: [443] }] },
+        { name: 'nightly', script: 'sample.js', schedule: '0 2 * * *' },
       ],
     });
     const charts = buildPlatform(Testing.app(), {
@@ -155,6 +156,7 @@ describe('NetworkPolicies of a whole environment, evaluated', () => {
     const job = objs.find((o) => o.kind === 'Job' && o.metadata.name === `${sample.runId}-runner`)!;
     const starterJob = objs.find((o) => o.kind === 'Job' && o.metadata.name === `${sample.runId}-starter`)!;
     const testRun = objs.find((o) => o.kind === 'TestRun')!;
+    const cronJob = objs.find((o) => o.kind === 'CronJob')!;
     // What reaches the operator's runner pods: k6-operator v1.6.0 pkg/resources/jobs/runner.go starts from
     // newLabels(name) = {app: k6, k6_cr: <name>} (helpers.go), adds runner: "true", then every TestRun
     // spec.runner.metadata.labels entry whose key is not taken yet.
@@ -162,6 +164,7 @@ describe('NetworkPolicies of a whole environment, evaluated', () => {
     for (const [k, v] of Object.entries(testRun.spec.runner.metadata.labels as Record<string, string>)) operatorRunnerLabels[k] ??= v;
     const pods = {
       jobsRunner: { namespace: 'k6', labels: job.spec.template.metadata.labels },
+      scheduledRunner: { namespace: 'k6', labels: cronJob.spec.jobTemplate.spec.template.metadata.labels },
       starter: { namespace: 'k6', labels: starterJob.spec.template.metadata.labels },
       operatorRunner: { namespace: 'k6', labels: operatorRunnerLabels },
       initializer: { namespace: 'k6', labels: { app: 'k6', k6_cr: op.runId, ...testRun.spec.initializer.metadata.labels } },
@@ -265,6 +268,11 @@ describe('NetworkPolicies of a whole environment, evaluated', () => {
     expect(
       admitted(policies, { namespace: 'k6-operator-system', labels: { 'control-plane': 'controller-manager' } }, pods.operatorRunner, 6565),
     ).toBe(true);
+    // scheduled runs: the starter beside runner 0 resumes the other runners of its run, and nobody else's
+    expect(admitted(policies, pods.scheduledRunner, pods.scheduledRunner, 6565)).toBe(true);
+    expect(admitted(policies, pods.scheduledRunner, pods.jobsRunner, 6565)).toBe(false);
+    expect(admitted(policies, pods.jobsRunner, pods.scheduledRunner, 6565)).toBe(false);
+    expect(admitted(policies, pods.scheduledRunner, pods.prometheus, 9090)).toBe(true);
     // the initializer fetches remote modules from the declared targets
     expect(admitted(policies, pods.initializer, { ip: '93.184.215.14' }, 443)).toBe(true);
     expect(admitted(policies, pods.elsewhere, pods.jobsRunner, 6565)).toBe(false);
