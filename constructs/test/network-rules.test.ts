@@ -42,6 +42,8 @@ describe('network rules', () => {
   });
 
   test('an except lies strictly inside its cidr and in the same family (NetworkPolicy IPBlock rule)', () => {
+    // kubernetes/kubernetes pkg/apis/networking/validation/validation.go (ValidateIPBlock): each except "must be a strict
+    // subset of `cidr`" (inside it, with a longer prefix); an IPv6 except can never lie inside an IPv4 cidr.
     // anywhere, IPv4: every excluded IPv4 range, no IPv6 one
     expect(publicIpv4()).toEqual({
       cidr: '0.0.0.0/0',
