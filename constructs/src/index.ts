@@ -16,6 +16,8 @@ export * from './grafana-dashboards';
 export * from './load-test';
 export * from './thresholds';
 export * from './runner-image';
+export * from './network-rules';
+export * from './network-policies';
 export * from './starter';
 export * from './execution-segments';
 export * from './platform';

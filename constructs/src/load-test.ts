@@ -9,11 +9,15 @@ import {
   TestRunSpecRunnerResourcesLimits,
   TestRunSpecRunnerResourcesRequests,
   TestRunSpecRunnerVolumesEmptyDirSizeLimit,
+  TestRunSpecStarterResourcesLimits,
+  TestRunSpecStarterResourcesRequests,
   type TestRunSpecRunner,
   type TestRunSpecRunnerResources,
   type TestRunSpecRunnerVolumes,
+  type TestRunSpecStarterResources,
 } from './imports/k6.io';
 import { LABELS } from './labels';
+import { dnsEgressRule, ipBlock, type NetworkRules } from './network-rules';
 import {
   describeIssues,
   k6DurationSeconds,
@@ -59,8 +63,10 @@ export const CLASSIC_TREND_STATS: string = classicTrendStats().join(',');
 const TMP_SIZE_LIMIT = '256Mi';
 /** Size limit of the starter's state directory (setup() data passes through it). */
 const STARTER_TMP_SIZE_LIMIT = '64Mi';
-/** Requests and limits of the starter and stop containers (sh + curl). */
-const STARTER_RESOURCES: ResourceRequirements = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
+/** Requests and limits of a runner when neither the test nor `runner.resources` sets any (the config's own default). */
+export const DEFAULT_RUNNER_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } };
+/** Requests and limits of the starter and stop containers (ours, and the operator's starter through TestRun `spec.starter.resources`). */
+export const STARTER_RESOURCES: ResourceRequirements = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
 /** Pod annotation the Job controller sets on Indexed Job pods. */
 const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 /** Pod label the Job controller sets to the Job's name (Kubernetes >= 1.27). */
@@ -104,6 +110,8 @@ export interface LoadTestProps {
   readonly prometheus?: PrometheusPeer;
   /** Image of the starter (POSIX sh + curl). @default versions.starterImage */
   readonly starterImage?: string;
+  /** Cluster ranges and DNS pods for the NetworkPolicies (network-rules.ts). @default - DEFAULT_CLUSTER_CIDRS, kube-system/kube-dns */
+  readonly network?: NetworkRules;
 }
 
 export { k6DurationSeconds };
@@ -163,7 +171,9 @@ export class LoadTest extends Construct {
           .join('\n'),
       );
     }
-    this.props = props;
+    // Every runner (and the operator's initializer, sized like one) gets requests and limits: the documented defaults
+    // when neither the test nor the runner defaults set any.
+    this.props = { ...props, runner: { ...props.runner, resources: props.runner?.resources ?? DEFAULT_RUNNER_RESOURCES } };
     const t = (this.test = parsed.data);
     // The script's thresholds and tags must be known here: runners do not judge, and `--tag` replaces options.tags.
     assertScriptOptionsReadable(props.scripts.options, props.scripts.files[0]?.path ?? t.script, `LoadTest: test '${t.name}'`);
@@ -506,7 +516,12 @@ export class LoadTest extends Construct {
         podSelector: { matchLabels: this.podLabels('runner') },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [{ from: [runners, { podSelector: { matchLabels: this.podLabels(STOPPER_COMPONENT) } }], ports: api }],
-        egress: [dnsEgress(), ...this.prometheusEgress(), ...this.test.targets.map(targetEgress), { to: [runners], ports: api }],
+        egress: [
+          dnsEgress(this.props.network),
+          ...this.prometheusEgress(),
+          ...this.test.targets.map((target) => targetEgress(target, this.props.network)),
+          { to: [runners], ports: api },
+        ],
       },
     });
     if (this.test.schedule === undefined) this.clientNetworkPolicy(STOPPER_COMPONENT, 'StopperPolicy');
@@ -598,7 +613,7 @@ export class LoadTest extends Construct {
         ...(t.operator.cleanup ? { cleanup: TestRunSpecCleanup.POST } : {}),
         runner: k6Pod('runner', this.k6Env(), this.envFrom()),
         initializer: k6Pod('initializer', initializerEnv, initializerEnvFrom),
-        starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage },
+        starter: { ...pod('starter', STARTER_UID), image: this.props.starterImage ?? versions.starterImage, resources: testRunStarterResources() },
       },
     });
   }
@@ -644,7 +659,7 @@ export class LoadTest extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
         egress: [
-          dnsEgress(),
+          dnsEgress(this.props.network),
           {
             to: [{ podSelector: { matchLabels: this.podLabels('runner') } }],
             ports: [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }],
@@ -673,7 +688,11 @@ export class LoadTest extends Construct {
             ports: api,
           },
         ],
-        egress: [dnsEgress(), ...this.prometheusEgress(), ...this.test.targets.map(targetEgress)],
+        egress: [
+          dnsEgress(this.props.network),
+          ...this.prometheusEgress(),
+          ...this.test.targets.map((target) => targetEgress(target, this.props.network)),
+        ],
       },
     });
     this.starterNetworkPolicy();
@@ -685,7 +704,7 @@ export class LoadTest extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
         // `k6 archive` fetches remote modules the script imports from the declared targets
-        egress: [dnsEgress(), ...this.test.targets.map(targetEgress)],
+        egress: [dnsEgress(this.props.network), ...this.test.targets.map((target) => targetEgress(target, this.props.network))],
       },
     });
   }
@@ -811,23 +830,34 @@ function toResources(r: ResourceRequirements | undefined): k8s.ResourceRequireme
   return { ...(requests !== undefined ? { requests } : {}), ...(limits !== undefined ? { limits } : {}) };
 }
 
+/** {@link STARTER_RESOURCES} as the TestRun CRD types them (without it the operator uses 50m/2Mi requests, 100m/200Mi limits). */
+function testRunStarterResources(): TestRunSpecStarterResources {
+  const r = STARTER_RESOURCES;
+  const list = <T>(l: Record<string, string | undefined> | undefined, make: (v: string) => T): Record<string, T> =>
+    Object.fromEntries(Object.entries(l ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, make(v)]])));
+  return {
+    requests: list(r.requests, TestRunSpecStarterResourcesRequests.fromString),
+    limits: list(r.limits, TestRunSpecStarterResourcesLimits.fromString),
+  };
+}
+
 function secretEnv(name: string, ref: { readonly name: string; readonly key: string }): k8s.EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
 }
 
-function dnsEgress(): k8s.NetworkPolicyEgressRule {
-  return {
-    ports: [
-      { port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' },
-      { port: k8s.IntOrString.fromNumber(53), protocol: 'TCP' },
-    ],
-  };
+/** DNS to the cluster DNS pods only (network-rules.ts: the same rule as every platform pod). */
+function dnsEgress(network?: NetworkRules): k8s.NetworkPolicyEgressRule {
+  return dnsEgressRule(network);
 }
 
-function targetEgress(t: EgressTarget): k8s.NetworkPolicyEgressRule {
+/**
+ * A declared target: an IP block (network-rules.ts: link-local and loopback always left out, the cluster's own ranges
+ * left out unless the block names them), or pods of an in-cluster namespace.
+ */
+function targetEgress(t: EgressTarget, network?: NetworkRules): k8s.NetworkPolicyEgressRule {
   const peer: k8s.NetworkPolicyPeer =
     t.cidr !== undefined
-      ? { ipBlock: { cidr: t.cidr, ...(t.except !== undefined ? { except: t.except } : {}) } }
+      ? { ipBlock: ipBlock(t.cidr, t.except ?? [], network) }
       : {
           namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': t.namespace! } },
           ...(t.podLabels !== undefined ? { podSelector: { matchLabels: t.podLabels } } : {}),

@@ -1,5 +1,6 @@
 import { Helm } from 'cdk8s';
 import { Construct } from 'constructs';
+import { MonitoringNetworkPolicies } from './network-policies';
 import type { PlatformConfig } from './platform-config';
 import { versions } from './versions';
 
@@ -165,6 +166,8 @@ export class MonitoringStack extends Construct {
   public readonly prometheusUrl: string;
   /** Whether the chart was rendered into this construct's manifests. */
   public readonly rendered: boolean;
+  /** Who may connect to the stack's pods (only when the stack is deployed: `monitoring.enabled`). @default - none with monitoring off */
+  public readonly networkPolicies?: MonitoringNetworkPolicies;
 
   public constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id);
@@ -172,6 +175,16 @@ export class MonitoringStack extends Construct {
     this.values = monitoringValues(cfg);
     this.remoteWriteUrl = remoteWriteUrl(cfg);
     this.prometheusUrl = prometheusUrl(cfg.monitoring.releaseName, cfg.namespaces.monitoring);
+    if (cfg.monitoring.enabled) {
+      // Default-deny ingress plus explicit allows: above all, only runners may use the remote-write receiver.
+      this.networkPolicies = new MonitoringNetworkPolicies(this, 'NetworkPolicies', {
+        namespace: cfg.namespaces.monitoring,
+        releaseName: cfg.monitoring.releaseName,
+        loadTestsNamespace: cfg.namespaces.loadTests,
+        alertmanager: cfg.monitoring.alertmanager.enabled,
+        grafanaIngress: cfg.monitoring.grafana.ingress.enabled,
+      });
+    }
     const chartPath = cfg.monitoring.chart.path;
     this.rendered = cfg.monitoring.enabled && chartPath !== undefined;
     if (this.rendered && chartPath !== undefined) {

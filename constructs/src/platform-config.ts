@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import * as ipaddr from 'ipaddr.js';
 import * as YAML from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_CLUSTER_CIDRS, DEFAULT_DNS_PEER, excludedCidrProblem } from './network-rules';
 import { checkThresholds } from './thresholds';
 import { defaultK6Image, versions } from './versions';
 
@@ -45,6 +46,10 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const IMAGE_REFERENCE =
   /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
 
+/** An image manifest digest as registries report it (`crane digest`, `docker buildx imagetools inspect`). */
+export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+const DIGEST_RULE = 'must be an image digest "sha256:" followed by 64 lower-case hex digits (`crane digest <image>`)';
+
 const dnsLabel = (max = 63) =>
   z
     .string()
@@ -81,7 +86,14 @@ export function k6DurationSeconds(duration: string): number {
 const semver = z.string().regex(SEMVER, { error: 'must be a semantic version such as "88.5.3" (no leading "v")' });
 const imageReference = z
   .string()
-  .regex(IMAGE_REFERENCE, { error: 'must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…"' });
+  .regex(IMAGE_REFERENCE, {
+    error: 'must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…"',
+    abort: true,
+  })
+  .refine((s) => !s.includes('@') || IMAGE_DIGEST.test(s.slice(s.indexOf('@') + 1)), {
+    error: 'must have a sha256 digest after "@" ("@sha256:" and 64 lower-case hex digits, as `crane digest <image>` prints it)',
+  });
+const imageDigest = z.string().regex(IMAGE_DIGEST, { error: DIGEST_RULE });
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an http(s) URL' });
 
 // Runner image (issue 7): formats of the xk6 extensions and the registry the built image is pushed to.
@@ -132,8 +144,10 @@ const remoteWriteAuth = z.discriminatedUnion(
   [
     z.strictObject({ type: z.literal('basic'), username: secretKeyRef, password: secretKeyRef }),
     z.strictObject({ type: z.literal('bearer'), token: secretKeyRef }),
+    // The explicit opt-out: an external endpoint that accepts unauthenticated writes (never the default).
+    z.strictObject({ type: z.literal('none') }),
   ],
-  { error: 'must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}' },
+  { error: 'must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, or {type: "none"}' },
 );
 export type RemoteWriteAuth = z.output<typeof remoteWriteAuth>;
 
@@ -209,8 +223,23 @@ const runnerConfig = z.strictObject({
   pushInterval: k6Duration.default('5s'),
   /** Send trends as native histograms (one series per trend instead of one per stat). */
   nativeHistograms: z.boolean().default(true),
-  /** Credentials for the remote-write endpoint. @default - none (the in-cluster Prometheus needs none) */
+  /**
+   * Credentials for the remote-write endpoint. Required when `monitoring.remoteWriteUrl` is outside the cluster;
+   * `{type: "none"}` opts out explicitly. @default - none (the in-cluster Prometheus needs none)
+   */
   remoteWriteAuth: remoteWriteAuth.optional(),
+  /**
+   * Pin images by digest as well as by tag: `<image>:<tag>@<digest>`. Refresh with `crane digest <image>:<tag>` or
+   * `docker buildx imagetools inspect <image>:<tag>` (the index digest). @default - tags only
+   */
+  imageDigests: z
+    .strictObject({
+      /** Digest of the runner image (`runner.image` or the official image at `runner.k6Version`). @default - tag only */
+      k6: imageDigest.optional(),
+      /** Digest of the starter image (versions.starterImage). @default - tag only */
+      starter: imageDigest.optional(),
+    })
+    .prefault({}),
   /** k6 release of the runners: the official image tag, or the k6 that xk6 builds with `extensions`. @default versions.k6 */
   k6Version: semver.default(versions.k6),
   /** xk6 extensions to build into k6; none means the official image runs, unchanged. @default - none */
@@ -315,6 +344,54 @@ function runnerImageRules(runner: z.output<typeof runnerConfig>, ctx: z.core.$Re
   }
 }
 
+/** A digest for the runner image conflicts with a built image (its digest is known only after the build) and with a digest in `runner.image`. */
+function imageDigestRules(runner: z.output<typeof runnerConfig>, ctx: z.core.$RefinementCtx): void {
+  const digest = runner.imageDigests.k6;
+  if (digest === undefined) return;
+  const path = ['runner', 'imageDigests', 'k6'];
+  if (runner.extensions.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      input: digest,
+      message: 'must not be set with runner.extensions: the built image is pinned by its content-hash tag, its digest is known only after the build',
+    });
+  } else if (runner.image.includes('@')) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      input: digest,
+      message: `must not be set when runner.image already has a digest (${runner.image}); remove one`,
+    });
+  }
+}
+
+/**
+ * Whether a remote-write URL names a Service inside the cluster: `<service>.<namespace>.svc[.<cluster domain>]`, or the
+ * short form `<service>.<namespace>` over plain http. Anything else is treated as outside the cluster.
+ */
+export function isInClusterUrl(url: string): boolean {
+  const m = /^(https?):\/\/([^/:?#]+)/.exec(url);
+  if (m === null) return false;
+  const [, scheme, host] = m;
+  const labels = host!.toLowerCase().split('.');
+  if (labels.length >= 3 && labels[2] === 'svc') return true;
+  return scheme === 'http' && labels.length === 2 && labels.every((l) => DNS_LABEL.test(l));
+}
+
+/** Writes to an endpoint outside the cluster need credentials, unless `{type: "none"}` opts out explicitly. */
+function remoteWriteAuthRules(url: string | undefined, auth: RemoteWriteAuth | undefined, ctx: z.core.$RefinementCtx): void {
+  if (url === undefined || auth !== undefined || isInClusterUrl(url)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['runner', 'remoteWriteAuth'],
+    input: undefined,
+    message:
+      `is required when monitoring.remoteWriteUrl (${url}) is outside the cluster: set {type: "basic", username, password} or ` +
+      '{type: "bearer", token} (Secret references), or {type: "none"} to send without credentials',
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Per-test run options (LoadTest construct, issue 4)
 // ---------------------------------------------------------------------------------------------------------------
@@ -354,7 +431,14 @@ export function isValidCronSchedule(schedule: string): boolean {
   }
 }
 
-const targetCidr = z.string().refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32"' });
+const cidrFormat = z
+  .string()
+  .refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32"', abort: true });
+/** A target's IP block: never inside the always-excluded link-local and loopback ranges (network-rules.ts). */
+const targetCidr = cidrFormat.superRefine((s, ctx) => {
+  const problem = excludedCidrProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', input: s, message: problem });
+});
 const port = z
   .number({ error: 'must be a port number between 1 and 65535' })
   .int({ error: 'must be a port number between 1 and 65535' })
@@ -366,7 +450,7 @@ const egressTarget = z
     /** IP block of the system under test. @example "203.0.113.0/24" */
     cidr: targetCidr.optional(),
     /** Parts of `cidr` to leave out. @default - none */
-    except: z.array(targetCidr).optional(),
+    except: z.array(cidrFormat).optional(),
     /** Namespace of an in-cluster system under test. @default - none (use `cidr`) */
     namespace: dnsLabel().optional(),
     /** Labels of the target pods inside `namespace`. @default - every pod of the namespace */
@@ -753,6 +837,30 @@ export const defaultTests: z.input<typeof testSchema>[] = [
   },
 ];
 
+/** The cluster's network facts the NetworkPolicies need (network-rules.ts). */
+const networkConfig = z.strictObject({
+  /**
+   * The cluster's own ranges (pods, Services, nodes, the API server endpoint), left out of every IP block that does not
+   * name them. Add a public API server endpoint here. @default - 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7
+   */
+  clusterCidrs: z
+    .array(cidrFormat)
+    .min(1)
+    .default([...DEFAULT_CLUSTER_CIDRS]),
+  /** The cluster DNS pods, the only DNS servers platform pods may query. */
+  dns: z
+    .strictObject({
+      /** Namespace of the DNS pods. @default "kube-system" */
+      namespace: dnsLabel().default(DEFAULT_DNS_PEER.namespace),
+      /** Labels of the DNS pods (at least one). @default { "k8s-app": "kube-dns" } */
+      podLabels: z
+        .record(z.string().min(1), z.string())
+        .refine((l) => Object.keys(l).length > 0, { error: 'must name at least one label (an empty selector selects every pod of the namespace)' })
+        .default({ ...DEFAULT_DNS_PEER.podLabels }),
+    })
+    .prefault({}),
+});
+
 export const platformConfigSchema = z
   .strictObject({
     /** Environment name (dev, staging, prod): label value and output folder. */
@@ -767,10 +875,13 @@ export const platformConfigSchema = z
       .prefault({}),
     monitoring: monitoringConfig.prefault({}),
     runner: runnerConfig.prefault({}),
+    network: networkConfig.prefault({}),
     tests: z.array(testSchema).default(() => defaultTests.map((t) => testSchema.parse(t))),
   })
   .superRefine((cfg, ctx) => {
     runnerImageRules(cfg.runner, ctx);
+    imageDigestRules(cfg.runner, ctx);
+    remoteWriteAuthRules(cfg.monitoring.remoteWriteUrl, cfg.runner.remoteWriteAuth, ctx);
     const seen = new Map<string, number>();
     cfg.tests.forEach((t, i) => {
       const first = seen.get(t.name);

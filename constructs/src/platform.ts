@@ -7,10 +7,28 @@ import { Dashboards } from './grafana-dashboards';
 import { platformLabels } from './labels';
 import { LoadTest } from './load-test';
 import { MonitoringStack, PROMETHEUS_PORT, remoteWriteUrl } from './monitoring-stack';
+import { DefaultDenyPolicy } from './network-policies';
 import type { PlatformConfig } from './platform-config';
 import { extensionJsModule, RunnerImage, runnerImagePropsFromConfig } from './runner-image';
 import { TestScripts } from './test-scripts';
 import { versions } from './versions';
+
+/**
+ * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:
+ * prometheus-node-exporter (subchart 4.56.1) runs with hostNetwork, hostPID, hostPort 9100 and hostPath mounts of /,
+ * /proc and /sys to read the node's metrics, which only "privileged" allows; Grafana with persistence runs its
+ * init-chown-data container as root with CHOWN and DAC_OVERRIDE (grafana 12.11.1 `initChownData`), which is "baseline".
+ * So the namespace enforces "privileged", and audits against "restricted" and warns against "baseline" so that every
+ * exception stays visible. The restricted profile is enforced where the platform's own pods run (load-test namespace).
+ */
+export const MONITORING_POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
+  'pod-security.kubernetes.io/enforce': 'privileged',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/audit-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'baseline',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+};
 
 /** Props of {@link buildPlatform}. */
 export interface PlatformProps {
@@ -60,7 +78,9 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
 
   const namespaces = new Chart(scope, 'namespaces', { labels, disableResourceNameHashes: true });
   // With monitoring off the monitoring namespace belongs to the existing stack: it is used (dashboards), not created.
-  if (cfg.monitoring.enabled) new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring } });
+  if (cfg.monitoring.enabled) {
+    new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring, labels: MONITORING_POD_SECURITY_LABELS } });
+  }
   new kplus.Namespace(namespaces, 'LoadTests', {
     metadata: {
       name: cfg.namespaces.loadTests,
@@ -85,6 +105,9 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
 
   const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
   loadTests.addDependency(namespaces);
+  // Anything the platform does not declare is closed in the load-test namespace: each run's policies open exactly
+  // what its runners, starter and initializer need (DNS, Prometheus, targets, the k6 REST API).
+  new DefaultDenyPolicy(loadTests, 'DefaultDeny', { namespace: cfg.namespaces.loadTests });
   // Runner image (issue 7): the official image, or (with extensions) one built in its own namespace and chart, which
   // the runs depend on (kubectl: apply it first and `kubectl wait --for=condition=complete job/<buildJobName>`).
   const runnerImageProps = runnerImagePropsFromConfig(cfg);
@@ -121,6 +144,8 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
         remoteWriteUrl: remoteWriteUrl(cfg),
         image: runnerImage.imageRef,
         runner: cfg.runner,
+        network: cfg.network,
+        ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
         // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
         ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
           ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }

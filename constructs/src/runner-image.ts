@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
 import * as ipaddr from 'ipaddr.js';
 import { Construct } from 'constructs';
 import { LABELS } from './labels';
+import { dnsEgressRule, ipBlockPeers, publicIpv4, type NetworkRules } from './network-rules';
 import {
   CONFIG_MAP_KEY,
   DNS_LABEL,
@@ -39,11 +41,14 @@ export const K6_IMAGE_UID = 12345;
 export const BUILDKIT_UID = 1000;
 /** Component label value of the build Job's pods (the NetworkPolicy selects them). */
 export const BUILD_COMPONENT = 'runner-image-build';
-/** Public IPv4 without private, shared, link-local (cloud metadata) and loopback ranges: the default egress destination. */
-export const PUBLIC_IPV4 = {
-  cidr: '0.0.0.0/0',
-  except: ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'],
-};
+/**
+ * Public IPv4 without private, shared, link-local (cloud metadata) and loopback ranges: the default egress destination
+ * (network-rules.ts `publicIpv4()` with the default cluster ranges).
+ */
+export const PUBLIC_IPV4: { readonly cidr: string; readonly except: readonly string[] } = (() => {
+  const b = publicIpv4();
+  return { cidr: b.cidr, except: b.except ?? [] };
+})();
 
 /**
  * The Pod Security Standard "restricted" controls the BuildKit container does NOT meet, and why. Nothing else is
@@ -122,6 +127,8 @@ export interface RunnerImageProps extends RunnerBuildInputs {
   readonly egress?: BuildEgress;
   /** BuildKit rootless image of the build Job. @default versions.buildkitImage */
   readonly builderImage?: string;
+  /** Cluster ranges and DNS pods for the build's NetworkPolicy (network-rules.ts). @default - DEFAULT_CLUSTER_CIDRS, kube-system/kube-dns */
+  readonly network?: NetworkRules;
 }
 
 const DEFAULT_GO_PROXY = 'https://proxy.golang.org';
@@ -311,7 +318,9 @@ export function runnerImagePropsFromConfig(cfg: PlatformConfig): RunnerImageProp
   return {
     k6Version: r.k6Version,
     extensions: r.extensions,
-    ...(r.extensions.length === 0 && r.image !== defaultK6Image ? { image: r.image } : {}),
+    ...(r.extensions.length === 0 && (r.image !== defaultK6Image || r.imageDigests.k6 !== undefined)
+      ? { image: withDigest(r.image !== defaultK6Image ? r.image : `${versions.k6Image}:${r.k6Version}`, r.imageDigests.k6) }
+      : {}),
     ...(r.registry !== undefined ? { registry: r.registry } : {}),
     ...(r.repository !== undefined ? { repository: r.repository } : {}),
     ...(r.pushSecret !== undefined ? { pushSecret: r.pushSecret } : {}),
@@ -319,11 +328,17 @@ export function runnerImagePropsFromConfig(cfg: PlatformConfig): RunnerImageProp
     namespace: r.buildNamespace,
     build: r.build,
     goProxy: r.goProxy,
+    network: cfg.network,
     egress: {
       ...(r.buildEgress.registryCidrs !== undefined ? { registryCidrs: r.buildEgress.registryCidrs } : {}),
       ...(r.buildEgress.upstreamCidrs !== undefined ? { upstreamCidrs: r.buildEgress.upstreamCidrs } : {}),
     },
   };
+}
+
+/** `<image>@<digest>` when a digest is given (`runner.imageDigests`), else the image unchanged. */
+export function withDigest(image: string, digest: string | undefined): string {
+  return digest === undefined ? image : `${image}@${digest}`;
 }
 
 /**
@@ -430,8 +445,11 @@ export class RunnerImage extends Construct {
     });
 
     const registryPort = Number(/:(\d+)$/.exec(props.registry!)?.[1] ?? '443');
+    // One rule set with the runners (network-rules.ts): DNS to the cluster DNS pods only; IP blocks without link-local,
+    // loopback and (unless named) the cluster's own ranges.
+    const network = props.network ?? {};
     const blocks = (cidrs: readonly string[] | undefined) =>
-      cidrs === undefined ? [{ ipBlock: { cidr: PUBLIC_IPV4.cidr, except: [...PUBLIC_IPV4.except] } }] : cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+      cidrs === undefined ? [{ ipBlock: publicIpv4(network) }] : ipBlockPeers(cidrs, network);
     this.networkPolicy = new ApiObject(this, 'NetworkPolicy', {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
@@ -441,18 +459,7 @@ export class RunnerImage extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
         egress: [
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-              },
-            ],
-            ports: [
-              { protocol: 'UDP', port: 53 },
-              { protocol: 'TCP', port: 53 },
-            ],
-          },
+          k8s.toJson_NetworkPolicyEgressRule(dnsEgressRule(network)),
           { to: blocks(props.egress?.registryCidrs), ports: [{ protocol: 'TCP', port: registryPort }] },
           { to: blocks(props.egress?.upstreamCidrs), ports: [{ protocol: 'TCP', port: 443 }] },
         ],

@@ -173,7 +173,11 @@ test('template-like text in objects renders byte for byte (Grafana legends such 
 
 test('with monitoring off the bundle has no dependency and no kps values', () => {
   // GIVEN
-  const cfg = parsePlatformConfig({ environment: 'ext', monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' } });
+  const cfg = parsePlatformConfig({
+    environment: 'ext',
+    monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' },
+    runner: { remoteWriteAuth: { type: 'none' } },
+  });
   // WHEN
   const files = helmBundle({ config: cfg, manifests: [] });
   // THEN

@@ -70,7 +70,7 @@ describe('LoadTestPlatform', () => {
       environment: 'perf',
       namespaces: { monitoring: 'observability', loadTests: 'perf-runs' },
       monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' },
-      runner: { image: 'registry.example.com/k6:1.7.1' },
+      runner: { image: 'registry.example.com/k6:1.7.1', remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key: 'token' } } },
       nodeCount: 3,
       dashboardsDir,
       tests: [

@@ -212,6 +212,13 @@ describe('LoadTest, mode "jobs"', () => {
     ]);
     expect(runner.egress).toEqual([
       {
+        // DNS to the cluster DNS pods only (network-rules.ts), not to any address on port 53
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
         ports: [
           { port: 53, protocol: 'UDP' },
           { port: 53, protocol: 'TCP' },
@@ -244,6 +251,58 @@ describe('LoadTest, mode "jobs"', () => {
     expect(stopper.egress[1]).toEqual({ to: [{ podSelector: { matchLabels: labels('runner') } }], ports: [{ port: 6565, protocol: 'TCP' }] });
     expect(stopper.egress).toHaveLength(2);
     expect(validateManifests(objs as Manifest[])).toEqual([]);
+  });
+
+  test('NetworkPolicies: IP blocks leave out link-local, loopback and the cluster ranges a target does not name', () => {
+    // GIVEN the sample's "anywhere" target, a target inside a cluster range, and an IPv6 target
+    const { objs, lt } = synth({
+      name: 'np',
+      targets: [
+        { cidr: '0.0.0.0/0', except: ['198.51.100.0/24'], ports: [80, 443] },
+        { cidr: '10.20.0.0/16', ports: [8080] },
+        { cidr: '::/0', ports: [443] },
+      ],
+    });
+    // THEN
+    const egress = find(objs, 'NetworkPolicy', `${lt.runId}-runner`).spec.egress as Obj[];
+    const blocks = egress.filter((r) => r.to?.[0]?.ipBlock !== undefined).map((r) => r.to[0].ipBlock);
+    expect(blocks).toEqual([
+      {
+        cidr: '0.0.0.0/0',
+        // the caller's own exception first, then (sorted) private, shared, loopback and link-local (cloud metadata) ranges
+        except: ['198.51.100.0/24', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'],
+      },
+      // a block inside a cluster range names it: reachable as declared
+      { cidr: '10.20.0.0/16' },
+      // per family: an IPv6 block gets the IPv6 ranges only (an `except` must lie inside its `cidr`)
+      { cidr: '::/0', except: ['::1/128', 'fc00::/7', 'fe80::/10'] },
+    ]);
+  });
+
+  test('NetworkPolicies: the cluster ranges and the DNS pods are configurable', () => {
+    // GIVEN a cluster whose pods live in 172.20.0.0/16, with a public API server endpoint, and NodeLocal-free CoreDNS labels
+    const { objs, lt } = synth(
+      { name: 'np', targets: [{ cidr: '0.0.0.0/0', ports: [443] }] },
+      { network: { clusterCidrs: ['172.20.0.0/16', '203.0.113.10/32'], dns: { namespace: 'dns', podLabels: { app: 'coredns' } } } },
+    );
+    // THEN
+    const egress = find(objs, 'NetworkPolicy', `${lt.runId}-runner`).spec.egress as Obj[];
+    expect(egress[0].to).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'dns' } }, podSelector: { matchLabels: { app: 'coredns' } } },
+    ]);
+    expect(egress[2].to[0].ipBlock).toEqual({ cidr: '0.0.0.0/0', except: ['127.0.0.0/8', '169.254.0.0/16', '172.20.0.0/16', '203.0.113.10/32'] });
+    expect(find(objs, 'NetworkPolicy', `${lt.runId}-stopper`).spec.egress[0]).toEqual(egress[0]);
+  });
+
+  test('resources: runners get the documented defaults when nothing sets any; the starter and the stop Job always have requests and limits', () => {
+    // GIVEN a LoadTest without runner defaults and without test resources
+    const { objs, lt } = synth({ name: 'res' });
+    // THEN
+    const [runner, starter] = find(objs, 'Job', `${lt.runId}-runner`).spec.template.spec.containers;
+    expect(runner.resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } });
+    const small = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
+    expect(starter.resources).toEqual(small);
+    expect((lt.stopJobManifest() as Obj).spec.template.spec.containers[0].resources).toEqual(small);
   });
 
   test('all options: run id, placement, env, secrets, extra args, setup once, credentials, image', () => {
@@ -536,6 +595,10 @@ describe('LoadTest, mode "operator"', () => {
     expect(runner.volumes.find((v: Obj) => v.name === 'tmp')).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
     expect(tr.spec.initializer.metadata.labels['app.kubernetes.io/component']).toBe('initializer');
     expect(tr.spec.starter).toMatchObject({ image: 'curlimages/curl:8.17.0', automountServiceAccountToken: 'false' });
+    // AND every pod the operator makes has requests and limits: the starter's through spec.starter.resources (the CRD's
+    // field; k6-operator v1.6.0 pkg/resources/jobs/starter.go falls back to 50m/2Mi otherwise), the initializer sized like a runner
+    expect(tr.spec.starter.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } });
+    expect(tr.spec.initializer.resources).toEqual({ requests: { cpu: '1' }, limits: { memory: '1Gi' } });
     expect(JSON.parse(find(objs, 'ConfigMap', `${lt.runId}-config`).data['runner.json'])).toEqual({});
     // AND runners accept API calls from the operator's starter, the run's stop Job and the operator's namespace only
     const np = find(objs, 'NetworkPolicy', `${lt.runId}-runner`).spec;
@@ -759,6 +822,11 @@ describe('LoadTest bad input', () => {
       'target port',
       { targets: [{ cidr: '10.0.0.0/8', ports: [0] }] },
       "'tests[0].targets[0].ports[0]' must be a port number between 1 and 65535, got 0",
+    ],
+    [
+      'target in link-local (cloud metadata)',
+      { targets: [{ cidr: '169.254.169.254/32', ports: [80] }] },
+      '\'tests[0].targets[0].cidr\' must not lie inside 169.254.0.0/16 (link-local and loopback addresses, among them the cloud metadata service 169.254.169.254, are never reachable), got "169.254.169.254/32"',
     ],
     [
       'secret ref without key',

@@ -172,13 +172,16 @@ describe('remote-write URL', () => {
   });
 
   test('uses the configured URL when monitoring is external', () => {
-    const cfg = parsePlatformConfig({ monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' } });
+    const cfg = parsePlatformConfig({
+      monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' },
+      runner: { remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key: 'token' } } },
+    });
     expect(remoteWriteUrl(cfg)).toBe('https://prom.example.com/api/v1/write');
   });
 });
 
 describe('MonitoringStack', () => {
-  test('without a chart: values only, no objects, and a one-line hint', () => {
+  test('without a chart: values only, no chart objects (only the NetworkPolicies), and a one-line hint', () => {
     // GIVEN
     const chart = Testing.chart();
     const cfg = parsePlatformConfig({});
@@ -186,7 +189,14 @@ describe('MonitoringStack', () => {
     const stack = new MonitoringStack(chart, 'Stack', { config: cfg });
     // THEN
     expect(stack.rendered).toBe(false);
-    expect(Testing.synth(chart)).toEqual([]);
+    expect(Testing.synth(chart).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'NetworkPolicy/k6-platform-default-deny-ingress',
+      'NetworkPolicy/k6-platform-prometheus',
+      'NetworkPolicy/k6-platform-grafana',
+      'NetworkPolicy/k6-platform-operator',
+      'NetworkPolicy/k6-platform-kube-state-metrics',
+    ]);
+    expect([...stack.networkPolicies!.policies.keys()]).toEqual(['default-deny', 'prometheus', 'grafana', 'operator', 'kube-state-metrics']);
     expect(stack.values).toEqual(monitoringValues(cfg));
     expect(renderHint(cfg)).toMatch(
       /^kube-prometheus-stack not rendered .* --version 88\.5\.3 .*-f dist\/dev\/kube-prometheus-stack\.values\.yaml` or set monitoring\.chart\.path/,
@@ -211,6 +221,19 @@ describe('MonitoringStack', () => {
     expect(run).toThrow(
       /^MonitoringStack: rendering 'monitoring.chart.path' \/charts\/kps failed: `\/no\/such\/helm template .* kube-prometheus-stack \/charts\/kps`: unable to execute '\/no\/such\/helm' to render Helm chart\. Is it installed on your system\?$/,
     );
+  });
+
+  test('with monitoring off (an existing Prometheus), no NetworkPolicies: that namespace is not ours', () => {
+    // GIVEN
+    const chart = Testing.chart();
+    const cfg = parsePlatformConfig({
+      monitoring: { enabled: false, remoteWriteUrl: 'http://prometheus-operated.observability.svc:9090/api/v1/write' },
+    });
+    // WHEN
+    const stack = new MonitoringStack(chart, 'Stack', { config: cfg });
+    // THEN
+    expect(stack.networkPolicies).toBeUndefined();
+    expect(Testing.synth(chart)).toEqual([]);
   });
 
   test('with a local chart: renders it through helm with the same values', () => {

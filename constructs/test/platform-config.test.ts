@@ -115,7 +115,7 @@ describe('parsePlatformConfig', () => {
     ],
     [
       { runner: { remoteWriteAuth: { type: 'oauth' } } },
-      `'runner.remoteWriteAuth.type' must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, got {"type":"oauth"}`,
+      `'runner.remoteWriteAuth.type' must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, or {type: "none"}, got {"type":"oauth"}`,
     ],
     [{ tests: [{ name: 'a', script: 'a.js', parallelism: 0 }] }, `'tests[0].parallelism' must be at least 1, got 0`],
     [{ tests: [{ name: 'a', script: 'a.js', parallelism: 1.5 }] }, `'tests[0].parallelism' must be an integer, got 1.5`],
@@ -125,7 +125,7 @@ describe('parsePlatformConfig', () => {
       `'tests[0].env.BAD-NAME' must be an environment variable name, got "BAD-NAME"`,
     ],
     [{ tests: [{ name: 'a' }] }, `'tests[0].script' is required (string), got nothing`],
-    [{ bogus: true }, `'bogus' is not a known setting (allowed here: environment, namespaces, monitoring, runner, tests)`],
+    [{ bogus: true }, `'bogus' is not a known setting (allowed here: environment, namespaces, monitoring, runner, network, tests)`],
   ])('rejects %j naming the field, the value and the rule', (input, expected) => {
     expect(problemsOf(input)).toContainEqual(expected);
   });
@@ -161,7 +161,76 @@ describe('parsePlatformConfig', () => {
   test('names stack config keys with the Pulumi namespace', () => {
     expect(problemsOf({ runner: { pushInterval: 'soon' }, typo: 1 }, 'k6platform:')).toEqual([
       `'k6platform:runner.pushInterval' must be a k6 duration such as "30s", "1m30s" or "2h", got "soon"`,
-      `'k6platform:typo' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:tests)`,
+      `'k6platform:typo' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:network, k6platform:tests)`,
+    ]);
+  });
+});
+
+describe('parsePlatformConfig: security settings', () => {
+  const DIGEST = `sha256:${'a1'.repeat(32)}`;
+
+  test('network: cluster ranges and DNS pods default to private ranges and kube-system/kube-dns, and can be set', () => {
+    // WHEN
+    const defaults = parsePlatformConfig({}).network;
+    const custom = parsePlatformConfig({
+      network: { clusterCidrs: ['10.96.0.0/12', '2001:db8::/64'], dns: { namespace: 'dns', podLabels: { app: 'coredns' } } },
+    }).network;
+    // THEN
+    expect(defaults).toEqual({
+      clusterCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'],
+      dns: { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } },
+    });
+    expect(custom).toEqual({ clusterCidrs: ['10.96.0.0/12', '2001:db8::/64'], dns: { namespace: 'dns', podLabels: { app: 'coredns' } } });
+    expect(problemsOf({ network: { clusterCidrs: ['10.0.0.0/33'], dns: { podLabels: {} } } })).toEqual([
+      `'network.clusterCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32", got "10.0.0.0/33"`,
+      `'network.dns.podLabels' must name at least one label (an empty selector selects every pod of the namespace), got {}`,
+    ]);
+  });
+
+  test('a remote-write URL outside the cluster needs credentials, or the explicit opt-out {type: "none"}', () => {
+    // GIVEN an external endpoint without credentials
+    const external = { monitoring: { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' } };
+    // THEN
+    expect(problemsOf(external)).toEqual([
+      `'runner.remoteWriteAuth' is required when monitoring.remoteWriteUrl (https://prom.example.com/api/v1/write) is outside the cluster: ` +
+        'set {type: "basic", username, password} or {type: "bearer", token} (Secret references), or {type: "none"} to send without credentials, got nothing',
+    ]);
+    expect(parsePlatformConfig({ ...external, runner: { remoteWriteAuth: { type: 'none' } } }).runner.remoteWriteAuth).toEqual({ type: 'none' });
+    expect(
+      parsePlatformConfig({ ...external, runner: { remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key: 't' } } } }).runner.remoteWriteAuth
+        ?.type,
+    ).toBe('bearer');
+    // AND in-cluster Service names need none: <svc>.<ns>.svc[.<domain>], or <svc>.<ns> over http
+    for (const url of [
+      'http://prometheus-operated.observability:9090/api/v1/write',
+      'http://prometheus-operated.observability.svc:9090/api/v1/write',
+      'https://mimir.obs.svc.cluster.local/api/v1/push',
+    ]) {
+      expect(parsePlatformConfig({ monitoring: { enabled: false, remoteWriteUrl: url } }).runner.remoteWriteAuth).toBeUndefined();
+    }
+    // AND the platform's own Prometheus needs none
+    expect(parsePlatformConfig({}).runner.remoteWriteAuth).toBeUndefined();
+    expect(problemsOf({ monitoring: { enabled: false, remoteWriteUrl: 'https://example.com/api/v1/write' } })[0]).toMatch(
+      /^'runner.remoteWriteAuth' is required/,
+    );
+  });
+
+  test('image digests: tags by default; digests validated, in runner.image or runner.imageDigests', () => {
+    // WHEN
+    const cfg = parsePlatformConfig({ runner: { imageDigests: { k6: DIGEST, starter: DIGEST } } });
+    // THEN
+    expect(parsePlatformConfig({}).runner.imageDigests).toEqual({});
+    expect(cfg.runner.imageDigests).toEqual({ k6: DIGEST, starter: DIGEST });
+    expect(parsePlatformConfig({ runner: { image: `grafana/k6:1.7.1@${DIGEST}` } }).runner.image).toBe(`grafana/k6:1.7.1@${DIGEST}`);
+    expect(problemsOf({ runner: { imageDigests: { k6: 'sha256:abc', starter: `sha256:${'A1'.repeat(32)}` } } })).toEqual([
+      `'runner.imageDigests.k6' must be an image digest "sha256:" followed by 64 lower-case hex digits (\`crane digest <image>\`), got "sha256:abc"`,
+      `'runner.imageDigests.starter' must be an image digest "sha256:" followed by 64 lower-case hex digits (\`crane digest <image>\`), got "sha256:${'A1'.repeat(32)}"`,
+    ]);
+    expect(problemsOf({ runner: { image: `grafana/k6:1.7.1@sha256:${'ab'.repeat(20)}` } })).toEqual([
+      `'runner.image' must have a sha256 digest after "@" ("@sha256:" and 64 lower-case hex digits, as \`crane digest <image>\` prints it), got "grafana/k6:1.7.1@sha256:${'ab'.repeat(20)}"`,
+    ]);
+    expect(problemsOf({ runner: { image: `grafana/k6@${DIGEST}`, imageDigests: { k6: DIGEST } } })).toEqual([
+      `'runner.imageDigests.k6' must not be set when runner.image already has a digest (grafana/k6@${DIGEST}); remove one, got "${DIGEST}"`,
     ]);
   });
 });
@@ -365,7 +434,7 @@ describe('secrets are never echoed', () => {
     ],
     [
       { runner: { remoteWriteAuth: { type: 'oauth', token: SECRET_VALUE } } },
-      `'runner.remoteWriteAuth.type' must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, got {"type":"oauth","token":"***"}`,
+      `'runner.remoteWriteAuth.type' must be {type: "basic", username, password} or {type: "bearer", token}, each a Secret reference {name, key}, or {type: "none"}, got {"type":"oauth","token":"***"}`,
     ],
   ])('%j names the field and says what belongs there', (input, expected) => {
     // WHEN

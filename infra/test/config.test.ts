@@ -45,7 +45,7 @@ describe('platform settings: same message as synth, naming the key', () => {
       'an unknown stack config key',
       'dev',
       { 'k6platform:retention': '30d' },
-      `'k6platform:retention' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:tests)`,
+      `'k6platform:retention' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:network, k6platform:tests)`,
     ],
     [
       'a chart version that is not semver',
@@ -167,7 +167,7 @@ describe('the program under mocks', () => {
     await jest.isolateModulesAsync(async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after setMocks
       expect(() => require('../stack')).toThrow(
-        "Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:grafanaPassword' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:tests)",
+        "Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:grafanaPassword' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:network, k6platform:tests)",
       );
     });
   });

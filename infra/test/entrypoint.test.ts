@@ -68,6 +68,6 @@ test('config passed the way the language host passes it is validated: an unknown
   // THEN
   expect(r.status).not.toBe(0);
   expect(r.stderr).toContain(
-    "Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:bogus' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:tests)",
+    "Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:bogus' is not a known setting (allowed here: k6platform:environment, k6platform:namespaces, k6platform:monitoring, k6platform:runner, k6platform:network, k6platform:tests)",
   );
 });
