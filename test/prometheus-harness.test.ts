@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { monitoringValues } from '../constructs/src/monitoring-stack';
 import { parsePlatformConfig } from '../constructs/src/platform-config';
 import { pushK6Run, type K6RunTruth } from './support/k6-run';
-import { prometheusFlags, singleValue, startPrometheus, type PrometheusHandle, type PrometheusSpecValues } from './support/prometheus';
+import { DEFAULT_PROMETHEUS_BINARY, prometheusFlags, singleValue, startPrometheus, type PrometheusHandle, type PrometheusSpecValues } from './support/prometheus';
 import { bucketErrorBound, decodeWriteRequest, encodeWriteRequest, NativeHistogramBuilder, pushSeries } from './support/remote-write';
 
 const spec = monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec;
@@ -104,6 +105,17 @@ describe('Prometheus with the construct flags', () => {
     classic = await pushK6Run(prom.writeUrl, { testid: 'harness-classic', mode: 'classic', ...shape });
   });
   afterAll(() => prom.stop());
+
+  test('runs the Prometheus it was given: PROMETHEUS_BIN (npm run test:prometheus3: 3.5.3), else the Debian 2.42', async () => {
+    // GIVEN the version the binary reports for itself
+    const binary = process.env.PROMETHEUS_BIN ?? DEFAULT_PROMETHEUS_BINARY;
+    const own = /version (\d+\.\d+\.\d+)/.exec(execFileSync(binary, ['--version'], { encoding: 'utf8' }))?.[1];
+    // WHEN the running server is asked (GET /api/v1/status/buildinfo)
+    const info = (await (await fetch(`${prom.url}/api/v1/status/buildinfo`)).json()) as { data: { version: string } };
+    // THEN they are the same, and one of the two versions the tests are meant to run on
+    expect(info.data.version.replace(/\+.*$/, '')).toBe(own);
+    expect(['2.42.0', '3.5.3']).toContain(own);
+  });
 
   test('native histograms are stored as histograms', async () => {
     // WHEN

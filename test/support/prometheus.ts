@@ -1,5 +1,7 @@
 /**
- * Test harness: a real Prometheus (the Debian 2.42 binary) started with the flags derived from the construct's own
+ * Test harness: a real Prometheus (Debian's 2.42, or `PROMETHEUS_BIN`: .ci/setup unpacks 3.5.3 from Debian sid into
+ * .tools/prometheus-3 and `npm run test:prometheus3` runs every Prometheus-backed test on it) started with the flags
+ * derived from the construct's own
  * `prometheusSpec` values, the way prometheus-operator derives them. Tests never write a second copy of the flags:
  * they pass `monitoringValues(cfg).prometheus.prometheusSpec` (or a modified copy of it) to {@link startPrometheus}.
  *

@@ -34,7 +34,11 @@ export function compatibilityTable(): string {
       `${dependencyVersion('@pulumi/pulumi')} / ${dependencyVersion('@pulumi/kubernetes')}`,
       '3.249+ needs Node 22',
     ],
-    ['Prometheus used by the tests', '2.42 (Debian)', 'needs `--enable-feature=native-histograms`, which the construct sets'],
+    [
+      'Prometheus used by the tests',
+      '2.42 (Debian bookworm) and 3.5.3 (Debian sid)',
+      'every Prometheus-backed test runs on both (`npm run test:prometheus3`); 2.42 needs `--enable-feature=native-histograms`, which the construct sets',
+    ],
   ];
   return ['| component | version | note |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
