@@ -17,7 +17,16 @@
  */
 import { versions } from '../constructs/src/versions';
 import type { Applier, CrdInfo, JobClient, JobInfo, OperatorClient, PodInfo, PodLister, TestRunInfo } from './cluster';
-import { abortableSleep, errorMessage, runSelector, type FollowOptions, type RunOutcome, type RunStatus, type StarterState } from './follow';
+import {
+  abortableSleep,
+  applyStopJobAndWait,
+  errorMessage,
+  runSelector,
+  type FollowOptions,
+  type RunOutcome,
+  type RunStatus,
+  type StarterState,
+} from './follow';
 
 /** Name of the TestRun CustomResourceDefinition. */
 export const TESTRUN_CRD = 'testruns.k6.io';
@@ -247,23 +256,12 @@ async function applyStopJob(opts: OperatorFollowOptions): Promise<string[]> {
  * have ended, or after `stopWaitMs`, the TestRun is deleted (its Jobs and pods go with it), and the stop Job too.
  */
 async function interrupt(opts: OperatorFollowOptions, selector: string, status: RunStatus): Promise<OperatorRunOutcome> {
-  const errors = await applyStopJob(opts);
+  const runnersEnded = (jobs: readonly JobInfo[]) => jobs.filter(isRunner).every((j) => jobFailed(j) || jobDone(j));
   const sleep = (ms: number) => (opts.sleep ?? abortableSleep)(ms);
-  const interval = opts.pollIntervalMs ?? 2000;
-  const deadline = opts.stopWaitMs ?? 90_000;
-  let ended = false;
-  for (let waited = 0; errors.length === 0; waited += interval) {
-    const runners = (await opts.cluster.listJobs(opts.namespace, selector)).filter(isRunner);
-    if (runners.every((j) => jobFailed(j) || jobDone(j))) {
-      ended = true;
-      break;
-    }
-    if (waited >= deadline) {
-      errors.push(`runners still running ${Math.round(deadline / 1000)}s after the stop request; deleting the TestRun ends them`);
-      break;
-    }
-    await sleep(interval);
-  }
+  const { ended, errors } =
+    opts.stopJob === undefined
+      ? { ended: false, errors: ['no stop Job: the runners run on until the TestRun is deleted'] }
+      : await applyStopJobAndWait({ ...opts, sleep }, selector, runnersEnded, 'deleting the TestRun ends them');
   await opts.cluster.deleteTestRun(opts.namespace, opts.runId);
   await opts.cluster
     .deleteJobs(opts.namespace, runSelector(opts.runId))

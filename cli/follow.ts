@@ -238,49 +238,58 @@ export async function followRun(opts: FollowOptions): Promise<RunOutcome> {
   }
 }
 
+/** What applying a stop Job and waiting for the runners needs. */
+export type StopOptions = Pick<FollowOptions, 'cluster' | 'namespace' | 'runId' | 'stopJob' | 'pollIntervalMs' | 'stopWaitMs'> & {
+  /** A plain timer (the Ctrl-C signal is already aborted when a stop begins). @default - a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+};
+
 /**
- * Stops a run: applies its stop Job (which asks every runner to stop through k6's REST API from inside the namespace),
- * waits until the runner Job has ended or `waitMs` passed, then deletes the run's Jobs (runners, stop Job) with their
- * pods. Without a stop Job the Jobs are deleted at once (Kubernetes ends the pods with SIGTERM, on which k6 also stops
- * and flushes). Problems are reported, not thrown.
+ * Applies the run's stop Job (which asks every runner to stop through k6's REST API from inside the namespace) and
+ * polls the run's Jobs (`selector`) until `ended` says the runners are done, or `stopWaitMs` passed. Used by both run
+ * forms. Problems are returned, not thrown: `afterTimeout` says what happens to runners that did not end.
  */
-export async function stopRun(
-  opts: Pick<FollowOptions, 'cluster' | 'namespace' | 'runId' | 'stopJob' | 'pollIntervalMs' | 'stopWaitMs'> & {
-    readonly sleep?: (ms: number) => Promise<void>;
-  },
-): Promise<{ readonly stopped: boolean; readonly errors: readonly string[] }> {
-  const selector = runSelector(opts.runId);
-  const errors: string[] = [];
-  let stopped = false;
-  if (opts.stopJob !== undefined) {
-    try {
-      await opts.cluster.apply([opts.stopJob]);
-      const sleep = opts.sleep ?? ((ms: number) => abortableSleep(ms));
-      const interval = opts.pollIntervalMs ?? 2000;
-      const deadline = opts.stopWaitMs ?? 90_000;
-      for (let waited = 0; ; waited += interval) {
-        const jobs = await opts.cluster.listJobs(opts.namespace, selector);
-        const runner = jobs.find((j) => componentOf(j) === RUNNER_COMPONENT);
-        if (runner === undefined || condition(runner, 'Complete') !== undefined || condition(runner, 'Failed') !== undefined) {
-          stopped = true;
-          break;
-        }
-        if (waited >= deadline) {
-          errors.push(`runners still running ${Math.round(deadline / 1000)}s after the stop request; deleting their Jobs ends them`);
-          break;
-        }
-        await sleep(interval);
-      }
-    } catch (e) {
-      errors.push(`stop Job: ${errorMessage(e)}`);
-    }
+export async function applyStopJobAndWait(
+  opts: StopOptions,
+  selector: string,
+  ended: (jobs: readonly JobInfo[]) => boolean,
+  afterTimeout: string,
+): Promise<{ readonly ended: boolean; readonly errors: string[] }> {
+  if (opts.stopJob === undefined) return { ended: false, errors: [] };
+  try {
+    await opts.cluster.apply([opts.stopJob]);
+  } catch (e) {
+    return { ended: false, errors: [`stop Job: ${errorMessage(e)}`] };
   }
+  const sleep = opts.sleep ?? ((ms: number) => abortableSleep(ms));
+  const interval = opts.pollIntervalMs ?? 2000;
+  const deadline = opts.stopWaitMs ?? 90_000;
+  for (let waited = 0; ; waited += interval) {
+    if (ended(await opts.cluster.listJobs(opts.namespace, selector))) return { ended: true, errors: [] };
+    if (waited >= deadline)
+      return { ended: false, errors: [`runners still running ${Math.round(deadline / 1000)}s after the stop request; ${afterTimeout}`] };
+    await sleep(interval);
+  }
+}
+
+/**
+ * Stops a run of mode "jobs": applies its stop Job, waits until the runner Job has ended or `stopWaitMs` passed, then
+ * deletes the run's Jobs (runners, stop Job) with their pods. Without a stop Job the Jobs are deleted at once
+ * (Kubernetes ends the pods with SIGTERM, on which k6 also stops and flushes). Problems are reported, not thrown.
+ */
+export async function stopRun(opts: StopOptions): Promise<{ readonly stopped: boolean; readonly errors: readonly string[] }> {
+  const selector = runSelector(opts.runId);
+  const runnerEnded = (jobs: readonly JobInfo[]) => {
+    const runner = jobs.find((j) => componentOf(j) === RUNNER_COMPONENT);
+    return runner === undefined || condition(runner, 'Complete') !== undefined || condition(runner, 'Failed') !== undefined;
+  };
+  const { ended, errors } = await applyStopJobAndWait(opts, selector, runnerEnded, 'deleting their Jobs ends them');
   try {
     await opts.cluster.deleteJobs(opts.namespace, selector);
   } catch (e) {
     errors.push(`deleting the Jobs: ${errorMessage(e)}`);
   }
-  return { stopped, errors };
+  return { stopped: ended, errors };
 }
 
 async function interrupt(opts: FollowOptions, status: RunStatus): Promise<RunOutcome> {
