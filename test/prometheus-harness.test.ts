@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { monitoringValues } from '../constructs/src/monitoring-stack';
 import { parsePlatformConfig } from '../constructs/src/platform-config';
 import { pushK6Run, type K6RunTruth } from './support/k6-run';
-import { DEFAULT_PROMETHEUS_BINARY, prometheusFlags, singleValue, startPrometheus, type PrometheusHandle, type PrometheusSpecValues } from './support/prometheus';
+import {
+  DEFAULT_PROMETHEUS_BINARY,
+  prometheusFlags,
+  singleValue,
+  startPrometheus,
+  type PrometheusHandle,
+  type PrometheusSpecValues,
+} from './support/prometheus';
 import { bucketErrorBound, decodeWriteRequest, encodeWriteRequest, NativeHistogramBuilder, pushSeries } from './support/remote-write';
 
 const spec = monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec;
