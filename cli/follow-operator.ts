@@ -19,6 +19,7 @@ import { versions } from '../constructs/src/versions';
 import type { Applier, CrdInfo, JobClient, JobInfo, OperatorClient, PodInfo, PodLister, TestRunInfo } from './cluster';
 import {
   abortableSleep,
+  applyStopJob,
   applyStopJobAndWait,
   errorMessage,
   runSelector,
@@ -193,7 +194,7 @@ async function decide(
   if (failedRunners.length > 0) {
     const failedPods = runnerPods.filter((p) => p.status?.phase === 'Failed');
     const live = runnerPods.filter((p) => p.status?.phase === 'Running');
-    const stopErrors = live.length > 0 ? await applyStopJob(opts) : [];
+    const stopErrors = live.length > 0 ? await stopTheOthers(opts) : [];
     const which = failedRunners.map((j) => `${j.metadata?.name ?? '?'}: ${describeCondition(condition(j, 'Failed'), 'Failed')}`);
     return {
       kind: 'runner-failed',
@@ -241,14 +242,10 @@ async function decide(
 }
 
 /** Applies the run's stop Job; problems are returned, not thrown. */
-async function applyStopJob(opts: OperatorFollowOptions): Promise<string[]> {
+async function stopTheOthers(opts: OperatorFollowOptions): Promise<string[]> {
   if (opts.stopJob === undefined) return ['no stop Job: the runners run on until the TestRun is deleted'];
-  try {
-    await opts.cluster.apply([opts.stopJob]);
-    return [];
-  } catch (e) {
-    return [`stop Job: ${errorMessage(e)}`];
-  }
+  const refused = await applyStopJob(opts.cluster, opts.stopJob);
+  return refused === undefined ? [] : [refused];
 }
 
 /**
@@ -256,22 +253,29 @@ async function applyStopJob(opts: OperatorFollowOptions): Promise<string[]> {
  * have ended, or after `stopWaitMs`, the TestRun is deleted (its Jobs and pods go with it), and the stop Job too.
  */
 async function interrupt(opts: OperatorFollowOptions, selector: string, status: RunStatus): Promise<OperatorRunOutcome> {
-  const runnersEnded = (jobs: readonly JobInfo[]) => jobs.filter(isRunner).every((j) => jobFailed(j) || jobDone(j));
+  let sawRunners = false;
+  const runnersEnded = (jobs: readonly JobInfo[]) => {
+    const runners = jobs.filter(isRunner);
+    sawRunners = sawRunners || runners.length > 0;
+    return runners.every((j) => jobFailed(j) || jobDone(j));
+  };
   const sleep = (ms: number) => (opts.sleep ?? abortableSleep)(ms);
   const { ended, errors } =
     opts.stopJob === undefined
       ? { ended: false, errors: ['no stop Job: the runners run on until the TestRun is deleted'] }
       : await applyStopJobAndWait({ ...opts, sleep }, selector, runnersEnded, 'deleting the TestRun ends them');
-  await opts.cluster.deleteTestRun(opts.namespace, opts.runId);
+  await opts.cluster.deleteTestRun(opts.namespace, opts.runId).catch((e: unknown) => errors.push(`deleting the TestRun: ${errorMessage(e)}`));
   await opts.cluster
     .deleteJobs(opts.namespace, runSelector(opts.runId))
     .catch((e: unknown) => errors.push(`deleting the stop Job: ${errorMessage(e)}`));
   return {
     kind: 'interrupted',
     status,
-    detail: ended
-      ? "the stop Job asked every runner to stop through k6's REST API; they ended and the TestRun was deleted (its Jobs and pods go with it)"
-      : 'deleted the TestRun (its Jobs and pods go with it)',
+    detail: !ended
+      ? 'deleted the TestRun (its Jobs and pods go with it)'
+      : sawRunners
+        ? "the stop Job asked every runner to stop through k6's REST API; they ended and the TestRun was deleted (its Jobs and pods go with it)"
+        : 'no runner had started yet; the TestRun was deleted (its Jobs and pods go with it)',
     stopErrors: errors,
   };
 }

@@ -1,21 +1,10 @@
 import { LABELS } from '../constructs/src/labels';
-import { STOPPER_COMPONENT } from '../constructs/src/load-test';
+import { COMPLETION_INDEX_ANNOTATION, K6_CONTAINER, STARTER_CONTAINER, STOPPER_COMPONENT } from '../constructs/src/load-test';
 import type { Applier, JobClient, JobInfo, KubeObject, PodInfo, PodLister } from './cluster';
 
-/** k6's exit code when thresholds failed: the verdict over all runners returns it (runners never judge themselves). */
-export const K6_THRESHOLDS_FAILED = 99;
-/** Port of k6's REST API in runner pods (`--address=0.0.0.0:6565`). */
-export const K6_API_PORT = 6565;
 /** `app.kubernetes.io/component` of the runner Job and its pods. */
 export const RUNNER_COMPONENT = 'runner';
-/** `app.kubernetes.io/component` of the operator's starter (mode "operator"). */
-export const STARTER_COMPONENT = 'starter';
-/** Name of the starter container beside runner 0 (mode "jobs"). */
-export const STARTER_CONTAINER = 'starter';
-/** Name of the k6 container of a runner pod. */
-export const K6_CONTAINER = 'k6';
-/** Pod annotation the Job controller sets on Indexed Job pods (Kubernetes batch/v1 `JobCompletionIndexAnnotation`). */
-export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+export { COMPLETION_INDEX_ANNOTATION, K6_CONTAINER, STARTER_CONTAINER };
 
 /**
  * What k6 v1.7.1's exit codes mean (errext/exitcodes/codes.go), for the message naming a failed runner; 137 and 143
@@ -231,10 +220,40 @@ export async function followRun(opts: FollowOptions): Promise<RunOutcome> {
     last = runStatus(opts.runners, jobs, pods);
     await opts.onStatus?.(last);
     const outcome = runOutcome(last, jobs, pods, seenRunnerJob);
+    if (outcome?.kind === 'starter-failed') {
+      // The starter asked every runner to stop; one that did not get the call (still initialising, unreachable) would
+      // keep runner 0's pod, and so the run, alive: a pod fails only once all its containers have ended. So the stop
+      // Job asks again; the Jobs are kept for `kubectl logs` once the runners ended, and deleted when they did not.
+      const { ended, errors } = await applyStopJobAndWait(
+        { ...opts, sleep: (ms: number) => sleep(ms) },
+        selector,
+        runnerJobEnded,
+        'deleting their Jobs',
+      );
+      if (ended) return outcome;
+      await opts.cluster.deleteJobs(opts.namespace, selector).catch((e: unknown) => errors.push(`deleting the Jobs: ${errorMessage(e)}`));
+      return { ...outcome, detail: `${outcome.detail}; the run's Jobs were deleted${errors.length > 0 ? ` (${errors.join('; ')})` : ''}` };
+    }
     if (outcome !== undefined) return outcome;
     seenRunnerJob = seenRunnerJob || splitRun(jobs, pods).runnerJob !== undefined;
     if (opts.signal?.aborted) return interrupt(opts, last);
     await sleep(opts.pollIntervalMs ?? 2000, opts.signal);
+  }
+}
+
+/** Whether the runner Job of a run (mode "jobs") has ended, or is gone. */
+function runnerJobEnded(jobs: readonly JobInfo[]): boolean {
+  const runner = jobs.find((j) => componentOf(j) === RUNNER_COMPONENT);
+  return runner === undefined || condition(runner, 'Complete') !== undefined || condition(runner, 'Failed') !== undefined;
+}
+
+/** Applies a run's stop Job; resolves to what went wrong, or undefined. */
+export async function applyStopJob(cluster: Applier, stopJob: KubeObject): Promise<string | undefined> {
+  try {
+    await cluster.apply([stopJob]);
+    return undefined;
+  } catch (e) {
+    return `stop Job: ${errorMessage(e)}`;
   }
 }
 
@@ -256,11 +275,8 @@ export async function applyStopJobAndWait(
   afterTimeout: string,
 ): Promise<{ readonly ended: boolean; readonly errors: string[] }> {
   if (opts.stopJob === undefined) return { ended: false, errors: [] };
-  try {
-    await opts.cluster.apply([opts.stopJob]);
-  } catch (e) {
-    return { ended: false, errors: [`stop Job: ${errorMessage(e)}`] };
-  }
+  const refused = await applyStopJob(opts.cluster, opts.stopJob);
+  if (refused !== undefined) return { ended: false, errors: [refused] };
   const sleep = opts.sleep ?? ((ms: number) => abortableSleep(ms));
   const interval = opts.pollIntervalMs ?? 2000;
   const deadline = opts.stopWaitMs ?? 90_000;
@@ -279,11 +295,7 @@ export async function applyStopJobAndWait(
  */
 export async function stopRun(opts: StopOptions): Promise<{ readonly stopped: boolean; readonly errors: readonly string[] }> {
   const selector = runSelector(opts.runId);
-  const runnerEnded = (jobs: readonly JobInfo[]) => {
-    const runner = jobs.find((j) => componentOf(j) === RUNNER_COMPONENT);
-    return runner === undefined || condition(runner, 'Complete') !== undefined || condition(runner, 'Failed') !== undefined;
-  };
-  const { ended, errors } = await applyStopJobAndWait(opts, selector, runnerEnded, 'deleting their Jobs ends them');
+  const { ended, errors } = await applyStopJobAndWait(opts, selector, runnerJobEnded, 'deleting their Jobs ends them');
   try {
     await opts.cluster.deleteJobs(opts.namespace, selector);
   } catch (e) {

@@ -67,8 +67,12 @@ const STARTER_TMP_SIZE_LIMIT = '64Mi';
 export const DEFAULT_RUNNER_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } };
 /** Requests and limits of the starter and stop containers (ours, and the operator's starter through TestRun `spec.starter.resources`). */
 export const STARTER_RESOURCES: ResourceRequirements = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
-/** Pod annotation the Job controller sets on Indexed Job pods. */
-const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** Pod annotation the Job controller sets on Indexed Job pods (Kubernetes batch/v1 `JobCompletionIndexAnnotation`). */
+export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** Name of the k6 container of a runner pod. */
+export const K6_CONTAINER = 'k6';
+/** Name of the starter container beside runner 0 (mode "jobs"), and of the stop Job's container. */
+export const STARTER_CONTAINER = 'starter';
 /** Pod label the Job controller sets to the Job's name (Kubernetes >= 1.27). */
 const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 
@@ -199,7 +203,8 @@ export class LoadTest extends Construct {
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: this.meta(`${this.runId}-config`, 'run-config'),
       immutable: true,
-      data: { ...runnerConfigs, ...(t.mode === 'jobs' ? { [STARTER_SCRIPT_KEY]: starterScript() } : {}) },
+      // The script serves the starter beside runner 0 (mode "jobs") and the stop Job of either mode.
+      data: { ...runnerConfigs, [STARTER_SCRIPT_KEY]: starterScript() },
     });
 
     if (t.mode === 'operator') {
@@ -372,7 +377,7 @@ export class LoadTest extends Construct {
     const t = this.test;
     const runIdRef = scheduled ? `$(${RUN_ID_ENV})` : this.runId;
     const k6: k8s.Container = {
-      name: 'k6',
+      name: K6_CONTAINER,
       image: this.image,
       command: ['k6'],
       args: this.k6Args(runIdRef, `runner-$(${RUNNER_INDEX_ENV}).json`),
@@ -484,7 +489,7 @@ export class LoadTest extends Construct {
 
   private starterContainer(cmd: { command: string[]; args: string[] }, uid: number): k8s.Container {
     return {
-      name: 'starter',
+      name: STARTER_CONTAINER,
       image: this.props.starterImage ?? versions.starterImage,
       command: cmd.command,
       args: cmd.args,

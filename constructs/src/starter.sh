@@ -10,6 +10,7 @@
 #   START_TIMEOUT_SECONDS  give up when not every runner is ready after this many seconds (default 300)
 #   POLL_INTERVAL_SECONDS  pause between readiness rounds (default 1)
 #   RUN_POLL_INTERVAL_SECONDS  pause between "is the run over" rounds with SETUP_ONCE (default 5)
+#   STATUS_TIMEOUT_SECONDS how long one GET /v1/status may take (default 5; a runner under load answers late)
 #   RUNNER_INDEX           when set and not 0, exit at once (the starter runs beside runner 0 only)
 #   SETUP_ONCE             "true": every runner was started with noSetup, noTeardown; runner 0 also with linger.
 #                          The starter runs `POST /v1/setup` on runner 0, hands its data to the others with
@@ -69,30 +70,57 @@ resume='{"data":{"type":"status","id":"default","attributes":{"paused":false}}}'
 stop='{"data":{"type":"status","id":"default","attributes":{"stopped":true}}}'
 setup_prefix='{"data":{"type":"setupData","id":"default","attributes":{"data":'
 setup_suffix='}}}'
+all_urls="$*"
+released=false
 
-# status_of URL: prints the runner's status attributes without white space; fails when it does not answer.
+# status_of URL: prints the runner's status attributes without white space; fails with curl's exit code when it does
+# not answer (6: the name does not resolve, 7: connection refused, 28: timed out).
 status_of() {
-  body=$(curl -fsS --max-time 5 "$1/v1/status" 2>/dev/null) || return 1
+  body=$(curl -fsS --max-time "${STATUS_TIMEOUT_SECONDS:-5}" "$1/v1/status" 2>/dev/null) || return $?
   printf '%s' "$body" | tr -d ' \t\r\n'
 }
 
-# is_ready URL: true when the runner answers and reports execution status 4 (PausedBeforeRun).
+# is_interrupted STATUS: the run of a runner that answered STATUS was stopped, interrupted or marked failed: it will
+# never run (again). k6 keeps `running: true` then (internal/execution/scheduler.go), so the status decides.
+is_interrupted() {
+  case "$1" in *'"stopped":true'* | *'"status":10,'* | *'"status":10}'* | *'"status":11,'* | *'"status":11}'*) return 0 ;; esac
+  return 1
+}
+
+# is_ready URL: 0 when the runner answers and reports execution status 4 (PausedBeforeRun), 1 when it is not ready
+# yet, 3 when its run was stopped before it started.
 is_ready() {
   s=$(status_of "$1") || return 1
+  if is_interrupted "$s"; then return 3; fi
   case "$s" in *'"status":4,'* | *'"status":4}'*) return 0 ;; esac
   return 1
 }
 
-# is_over URL: 0 when the runner's run is over, 1 when it still runs, 2 when it does not answer.
+# is_over URL: 0 when the runner's run is over, 1 when it still runs or did not answer in time, 2 when it is gone (its
+# name no longer resolves or nothing listens: a finished runner's pod leaves the headless Service).
 is_over() {
-  s=$(status_of "$1") || return 2
-  case "$s" in *'"stopped":true'* | *'"status":10,'* | *'"status":10}'* | *'"status":11,'* | *'"status":11}'*) return 0 ;; esac
+  s=$(status_of "$1")
+  code=$?
+  if [ "$code" -eq 6 ] || [ "$code" -eq 7 ]; then return 2; fi
+  if [ "$code" -ne 0 ]; then return 1; fi
+  if is_interrupted "$s"; then return 0; fi
   case "$s" in *'"status":'[0-4]','* | *'"status":'[0-4]'}'*) return 1 ;; esac
   case "$s" in *'"running":false'*) return 0 ;; esac
   return 1
 }
 
-# send_all METHOD BODY URL...: sends BODY to URL/v1/status of every runner at once; prints the failed URLs.
+# local_k6_pid: the pid of this pod's k6 process (setup once: one process namespace for the pod), or nothing.
+local_k6_pid() {
+  for d in /proc/[0-9]*; do
+    if [ "$(cat "$d/comm" 2>/dev/null)" = "$k6_name" ]; then
+      echo "${d#/proc/}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# send_all BODY URL...: PATCHes BODY to URL/v1/status of every runner at once; prints the URLs it did not reach.
 send_all() {
   payload="$1"
   shift
@@ -109,10 +137,8 @@ send_all() {
 # release_local_k6: ends the lingering k6 process of this pod (SIGTERM: k6 flushes its outputs and exits 0), waits
 # up to 60 s for it to exit.
 release_local_k6() {
-  pid=""
-  for d in /proc/[0-9]*; do
-    if [ "$(cat "$d/comm" 2>/dev/null)" = "$k6_name" ]; then pid="${d#/proc/}"; fi
-  done
+  released=true
+  pid=$(local_k6_pid)
   if [ -z "$pid" ]; then
     echo "starter: no $k6_name process in this pod to release" >&2
     return 1
@@ -128,16 +154,20 @@ release_local_k6() {
 
 # error_detail FILE: the "detail" of k6's JSON error answer, or the answer itself.
 error_detail() {
-  detail=$(sed -n 's/.*"detail":"\(.*\)"}\]}.*/\1/p' "$1" 2>/dev/null)
+  detail=$(sed -n 's/.*"detail":"\(.*\)"}].*/\1/p' "$1" 2>/dev/null)
   if [ -n "$detail" ]; then printf '%s' "$detail"; else tr -d '\r\n' <"$1" 2>/dev/null; fi
 }
 
-# abort_run MESSAGE: stops every runner (they are paused or running), releases runner 0, fails with MESSAGE.
+# abort_run MESSAGE: ends the run after a failure, whatever state its runners are in: asks every runner to stop
+# (paused, initialising or running: k6 then exits 103, and the runner Job's pod failure policy ends the rest), ends
+# runner 0's lingering k6 (setup once), and fails with MESSAGE. The starter's own exit fails nothing while k6 runs
+# beside it: a pod fails only once all its containers have ended.
 abort_run() {
-  not_stopped=$(send_all "$stop" "$@")
-  if [ "$setup_once" = true ]; then release_local_k6 >/dev/null || true; fi
-  [ -z "$not_stopped" ] || printf 'starter: could not stop:%s\n' "$not_stopped" >&2
-  fail "$abort_message"
+  message="$1"
+  not_stopped=$(send_all "$stop" $all_urls)
+  if [ "$setup_once" = true ] && [ "$released" = false ]; then release_local_k6 >/dev/null || true; fi
+  [ -z "$not_stopped" ] || printf 'starter: could not reach to stop (finished or gone):%s\n' "$not_stopped" >&2
+  fail "$message"
 }
 
 if [ "$mode" = stop ]; then
@@ -158,7 +188,12 @@ pending="$*"
 while :; do
   still=""
   for url in $pending; do
-    is_ready "$url" || still="$still $url"
+    is_ready "$url"
+    case $? in
+      0) ;;
+      3) abort_run "$url was stopped before the run started; no load was started" ;;
+      *) still="$still $url" ;;
+    esac
   done
   pending="${still# }"
   if [ -z "$pending" ]; then
@@ -167,20 +202,7 @@ while :; do
   now=$(date +%s)
   if [ "$now" -ge "$deadline" ]; then
     missing=$(echo "$pending" | wc -w | tr -d ' ')
-    message="$missing of $total runners not ready after ${timeout}s: $pending"
-    printf 'starter: FAILED: %s\n' "$message" >&2
-    ready=""
-    for url in "$@"; do
-      case " $pending " in *" $url "*) ;; *) ready="$ready $url" ;; esac
-    done
-    if [ -n "$ready" ]; then
-      # shellcheck disable=SC2086 # word splitting of the URL list is intended
-      send_all "$stop" $ready >/dev/null
-      echo "starter: stopped the runners that were ready:$ready" >&2
-    fi
-    if [ "$setup_once" = true ]; then release_local_k6 >/dev/null || true; fi
-    if [ -e "$termination_log" ]; then printf '%s\n' "$message" >"$termination_log" 2>/dev/null || true; fi
-    exit 1
+    abort_run "$missing of $total runners not ready after ${timeout}s: $pending"
   fi
   sleep "$interval"
 done
@@ -191,8 +213,7 @@ if [ "$setup_once" = true ]; then
   code=$(curl -sS -o "$state_dir/setup.json" -w '%{http_code}' --max-time 3600 -X POST "$first/v1/setup" 2>"$state_dir/setup.err")
   if [ "$code" != 200 ]; then
     if [ "$code" = 000 ]; then detail=$(tr -d '\r\n' <"$state_dir/setup.err"); else detail=$(error_detail "$state_dir/setup.json"); fi
-    abort_message="setup() failed on runner 0 (HTTP $code): $detail; no load was started"
-    abort_run "$@"
+    abort_run "setup() failed on runner 0 (HTTP $code): $detail; no load was started"
   fi
   answer=$(cat "$state_dir/setup.json")
   data="${answer#"$setup_prefix"}"
@@ -207,9 +228,7 @@ if [ "$setup_once" = true ]; then
     code=$(curl -sS -o "$state_dir/put.json" -w '%{http_code}' --max-time 60 -X PUT -H 'Content-Type: application/json' \
       --data-binary "@$state_dir/setup-data.json" "$url/v1/setup" 2>/dev/null)
     if [ "$code" != 200 ]; then
-      abort_message="could not hand setup() data to $url (HTTP $code): $(error_detail "$state_dir/put.json"); no load was started"
-      set -- "$first" "$@"
-      abort_run "$@"
+      abort_run "could not hand setup() data to $url (HTTP $code): $(error_detail "$state_dir/put.json"); no load was started"
     fi
   done
   set -- "$first" "$@"
@@ -219,30 +238,28 @@ fi
 # 3. Resume every runner at the same time.
 not_resumed=$(send_all "$resume" "$@")
 if [ -n "$not_resumed" ]; then
-  abort_message="$(echo "$not_resumed" | wc -w | tr -d ' ') of $total runners did not accept the resume request:$not_resumed"
-  abort_run "$@"
+  abort_run "$(echo "$not_resumed" | wc -w | tr -d ' ') of $total runners did not accept the resume request:$not_resumed"
 fi
 : >"$state_dir/started"
 echo "starter: resumed $total runners"
 [ "$setup_once" = true ] || exit 0
 
-# 4. With setup once: wait until every runner is over (a runner other than 0 exits when done: 3 unanswered rounds
-#    in a row count as over), then teardown() once on runner 0, then release runner 0.
-for url in "$@"; do
-  misses=0
-  while :; do
+# 4. With setup once: wait, in rounds over the runners still running, until every runner is over (a runner other
+#    than 0 exits when done: its name stops resolving or nothing listens), then teardown() once on runner 0, then
+#    release runner 0. A runner that does not answer in time is asked again in the next round.
+pending="$*"
+while [ -n "$pending" ]; do
+  still=""
+  for url in $pending; do
     is_over "$url"
     r=$?
-    if [ "$r" -eq 0 ]; then break; fi
-    if [ "$r" -eq 2 ]; then
-      misses=$((misses + 1))
-      if [ "$url" = "$first" ]; then fail "runner 0 ended before teardown() could run"; fi
-      if [ "$misses" -ge 3 ]; then break; fi
-    else
-      misses=0
-    fi
-    sleep "$run_interval"
+    if [ "$r" -eq 0 ]; then continue; fi
+    if [ "$r" -eq 2 ] && [ "$url" != "$first" ]; then continue; fi
+    if [ "$url" = "$first" ] && [ -z "$(local_k6_pid)" ]; then abort_run "runner 0 ended before teardown() could run"; fi
+    still="$still $url"
   done
+  pending="${still# }"
+  if [ -n "$pending" ]; then sleep "$run_interval"; fi
 done
 echo "starter: all $total runners finished; running teardown() on runner 0"
 code=$(curl -sS -o "$state_dir/teardown.json" -w '%{http_code}' --max-time 3600 -X POST "$first/v1/teardown" 2>/dev/null)

@@ -32,7 +32,7 @@ export const versions = {
    * archived in June 2025).
    */
   buildkitImage: 'moby/buildkit:v0.33.0-rootless',
-  /** Image the starter Job uses to resume paused runners (small, non-root, has curl). */
+  /** Image of the starter beside runner 0 and of the stop Job (small, has sh and curl). */
   starterImage: 'curlimages/curl:8.17.0',
   /** Kubernetes API version the manifests target (cdk8s-plus-27). */
   kubernetes: '1.27',

@@ -612,6 +612,12 @@ describe('LoadTest, mode "operator"', () => {
     // pkg/resources/jobs/runner.go NewRunnerService, internal/controller/k6_create.go)
     const stop = lt.stopJobManifest() as Obj;
     expect(stop.spec.template.spec.containers[0].args).toEqual(['--stop', ...[1, 2, 3, 4].map((i) => `http://${lt.runId}-service-${i}.k6.svc:6565`)]);
+    // (the kubelet refuses a ConfigMap volume whose items name a missing key: the stop script is in the run's ConfigMap)
+    const cmData = find(objs, 'ConfigMap', `${lt.runId}-config`).data as Record<string, string>;
+    for (const v of stop.spec.template.spec.volumes as Obj[]) {
+      expect(v.configMap.name).toBe(`${lt.runId}-config`);
+      for (const item of v.configMap.items as Obj[]) expect(Object.keys(cmData)).toContain(item.key);
+    }
     expect(stop.spec.template.metadata.labels).toEqual(labels('stopper'));
     expect(find(objs, 'NetworkPolicy', `${lt.runId}-stopper`).spec.egress[1]).toEqual({
       to: [{ podSelector: { matchLabels: labels('runner') } }],

@@ -49,6 +49,8 @@ interface FakeOptions {
   readonly setupError?: string;
   /** teardown() throws this message. */
   readonly teardownError?: string;
+  /** The first GET /v1/status after the run ended answers this late (a runner under load). */
+  readonly slowAfterEndMs?: number;
 }
 
 const RESUME = { data: { type: 'status', id: 'default', attributes: { paused: false } } };
@@ -68,6 +70,7 @@ async function fakeRunner(readyAfterMs: number | undefined, t0: number, o: FakeO
   let paused = true;
   let stopped = false;
   let setupData: string | undefined;
+  let slowDone = false;
   const state = {
     readyAt: readyAfterMs === undefined ? undefined : t0 + readyAfterMs,
     resumedAt: [] as number[],
@@ -92,6 +95,10 @@ async function fakeRunner(readyAfterMs: number | undefined, t0: number, o: FakeO
       const json = (code: number, text: string) => res.writeHead(code, { 'content-type': 'application/json' }).end(text);
       if (req.url === '/v1/status' && req.method === 'GET') {
         state.polls.push(now);
+        if (ended && o.slowAfterEndMs !== undefined && !slowDone) {
+          slowDone = true;
+          await new Promise((r) => setTimeout(r, o.slowAfterEndMs));
+        }
         const status = stopped ? 10 : !ready ? 1 : paused ? 4 : 7;
         const running = !paused && !ended && !stopped ? true : stopped;
         return json(
@@ -247,7 +254,7 @@ describe('starter script', () => {
     }
   });
 
-  test('fails with a clear message naming the missing runner when one never gets ready, and stops the others', async () => {
+  test('fails with a clear message naming the missing runner when one never gets ready, and stops every runner', async () => {
     // GIVEN three runners, one of which never becomes ready
     const t0 = Date.now();
     const runners = await Promise.all([0, 300, undefined].map((ms) => fakeRunner(ms, t0)));
@@ -258,17 +265,15 @@ describe('starter script', () => {
         { START_TIMEOUT_SECONDS: '2', POLL_INTERVAL_SECONDS: '0.2' },
       );
 
-      // THEN it fails, names the runner that was not ready, resumes nobody and stops the ready runners
+      // THEN it fails, names the runner that was not ready, resumes nobody and stops every runner: the starter's own
+      // exit ends nothing while k6 runs beside it (a pod fails only once all its containers ended), the runners' exits
+      // (k6 103 after a REST stop) do, through the pod failure policy
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(
-        `starter: FAILED: 1 of 3 runners not ready after 2s: ${runners[2]!.url}\nstarter: stopped the runners that were ready: ${runners[0]!.url} ${runners[1]!.url}\n`,
-      );
+      expect(result.stderr).toBe(`starter: FAILED: 1 of 3 runners not ready after 2s: ${runners[2]!.url}\n`);
       for (const r of runners) expect(r.resumedAt).toEqual([]);
       expect(result.terminationMessage).toBe(`1 of 3 runners not ready after 2s: ${runners[2]!.url}\n`);
       expect(result.started).toBe(false);
-      expect(runners[0]!.stoppedAt).toHaveLength(1);
-      expect(runners[1]!.stoppedAt).toHaveLength(1);
-      expect(runners[2]!.stoppedAt).toEqual([]);
+      for (const r of runners) expect(r.stoppedAt).toHaveLength(1);
     } finally {
       await Promise.all(runners.map((r) => r.close()));
     }
@@ -291,6 +296,32 @@ describe('starter script', () => {
       expect(live.resumedAt).toEqual([]);
     } finally {
       await live.close();
+    }
+  });
+
+  test('a runner stopped before the start (the stop Job during start-up) ends the start at once, stopping the others', async () => {
+    // GIVEN two runners, the second stopped while still initialising (k6 then reports status 10, Interrupted)
+    const t0 = Date.now();
+    const runners = await Promise.all([0, 5000].map((ms) => fakeRunner(ms, t0)));
+    await fetch(`${runners[1]!.url}/v1/status`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { type: 'status', id: 'default', attributes: { stopped: true } } }),
+    });
+    try {
+      // WHEN
+      const result = await runStarter(
+        runners.map((r) => r.url),
+        { START_TIMEOUT_SECONDS: '60', POLL_INTERVAL_SECONDS: '0.2' },
+      );
+      // THEN it does not wait for the start timeout
+      expect(result.code).toBe(1);
+      expect(result.endedAt - t0).toBeLessThan(10_000);
+      expect(result.terminationMessage).toBe(`${runners[1]!.url} was stopped before the run started; no load was started\n`);
+      expect(runners[0]!.resumedAt).toEqual([]);
+      expect(runners[0]!.stoppedAt).toHaveLength(1);
+    } finally {
+      await Promise.all(runners.map((r) => r.close()));
     }
   });
 
@@ -380,6 +411,28 @@ describe('starter script with setup once', () => {
       expect(result.started).toBe(true);
     } finally {
       await Promise.all([r0, r1, r2].map((r) => r.close()));
+    }
+  });
+
+  test('a runner 0 that answers late once is asked again (not a failure), and finished runners count as over at once', async () => {
+    // GIVEN runner 0 answers its first status request after its run 2 s late (the status timeout is 1 s); runners 1
+    // and 2 exit right after their run (nothing listens any more)
+    const t0 = Date.now();
+    const r0 = await fakeRunner(0, t0, { linger: true, runMs: 200, slowAfterEndMs: 2000 });
+    const others = await Promise.all([0, 0].map(() => fakeRunner(0, t0, { runMs: 200 })));
+    const k6 = fakeK6Process();
+    try {
+      // WHEN
+      const result = await runStarter([r0.url, ...others.map((r) => r.url)], { ...env, STATUS_TIMEOUT_SECONDS: '1', K6_PROCESS_NAME: k6.name });
+      await k6.exited;
+      // THEN teardown ran once, after a retry of runner 0
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(r0.teardownRuns).toHaveLength(1);
+      const afterEnd = r0.polls.filter((t) => t >= r0.endedAt!);
+      expect(afterEnd.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await Promise.all([r0, ...others].map((r) => r.close()));
     }
   });
 

@@ -1,4 +1,4 @@
-import { describeFailures, runSelector, runStatus, stopRun } from '../../cli/follow';
+import { describeFailures, followRun, runSelector, runStatus, stopRun } from '../../cli/follow';
 import {
   cond,
   follow,
@@ -138,12 +138,45 @@ describe('followRun', () => {
       jobs: [runnerJob({ active: 2 })],
       pods: [runnerPod(0, 'Running', { ready: true, starter: { exitCode: 1, reason: 'Error', message } }), runnerPod(1, 'Running', { ready: true })],
     };
+    const runnersEnded: Step = {
+      jobs: [runnerJob({ failed: 2, conditions: [cond('Failed', 'PodFailurePolicy', 'exit code 103')] })],
+      pods: [
+        runnerPod(0, 'Failed', { exitCode: 103, starter: { exitCode: 1, reason: 'Error', message } }),
+        runnerPod(1, 'Failed', { exitCode: 103 }),
+      ],
+    };
     // WHEN
-    const { outcome, calls } = await follow([pending, oneReady, starterFailed]);
-    // THEN the Jobs are left for `kubectl logs` (the pod failure policy already ends the runners)
+    const { outcome, calls } = await follow([pending, oneReady, starterFailed, runnersEnded], undefined, STOP_JOB);
+    // THEN the stop Job asks every runner to stop again (a runner that missed the starter's stop would keep runner 0's
+    // pod alive: a pod fails only once all its containers ended); once they ended, the Jobs are left for `kubectl logs`
     expect(outcome.kind).toBe('starter-failed');
     expect(outcome.detail).toBe(`the starter failed (exit 1): ${message}`);
-    expect(calls.some((c) => c.startsWith('delete'))).toBe(false);
+    expect(calls.filter((c) => /^(apply|delete)/.test(c))).toEqual([`apply Job/${RUN}-stop`]);
+  });
+
+  test("a failed starter whose runners do not end after the stop Job: the run's Jobs are deleted", async () => {
+    // GIVEN a runner that stays up (never reached by a stop request)
+    const message = '2 of 2 runners not ready after 300s: http://a http://b';
+    const starterFailed: Step = {
+      jobs: [runnerJob({ active: 2 })],
+      pods: [runnerPod(0, 'Running', { starter: { exitCode: 1, message } }), runnerPod(1, 'Pending')],
+    };
+    const s = scriptedCluster([starterFailed]);
+    // WHEN
+    const outcome = await followRun({
+      cluster: s.cluster,
+      namespace: NS,
+      runId: RUN,
+      runners: 2,
+      stopJob: STOP_JOB,
+      stopWaitMs: 4000,
+      sleep: s.advance,
+    });
+    // THEN
+    expect(outcome.detail).toBe(
+      `the starter failed (exit 1): ${message}; the run's Jobs were deleted (runners still running 4s after the stop request; deleting their Jobs)`,
+    );
+    expect(s.calls.filter((c) => /^(apply|delete)/.test(c))).toEqual([`apply Job/${RUN}-stop`, `deleteJobs ${NS} ${runSelector(RUN)}`]);
   });
 
   test('the runner Job disappearing mid-run ends as vanished', async () => {
