@@ -1,3 +1,4 @@
+import { RUN_TAGS } from '../constructs/src/labels';
 import type { TestConfig } from '../constructs/src/platform-config';
 import { promString, type PromQuerier, type PromSample } from './prometheus';
 
@@ -59,7 +60,7 @@ export function pickRunTest(testid: string, labels: readonly (string | undefined
 
 /** The query of the `test` label values of one run (k6_vus: every runner writes it, with the run tags). */
 export function runTestQuery(testid: string, range = '30d'): string {
-  return `group by (test) (last_over_time(k6_vus{testid=${promString(testid)}}[${range}]))`;
+  return `group by (${RUN_TAGS.test}) (last_over_time(k6_vus{${RUN_TAGS.testid}=${promString(testid)}}[${range}]))`;
 }
 
 /** Reads the run's `test` label from Prometheus and applies {@link pickRunTest}. */

@@ -22,3 +22,9 @@ export function platformLabels(environment: string): Record<string, string> {
     [LABELS.environment]: environment,
   };
 }
+
+/**
+ * The k6 run tags (and so Prometheus labels) the platform sets on every runner's samples: the run id, the test, and
+ * the runner. A script must not set them (synth refuses it); dashboards, the verdict and the CLI select by them.
+ */
+export const RUN_TAGS = { testid: 'testid', test: 'test', instance: 'instance_id' } as const;

@@ -16,7 +16,7 @@ import {
   type TestRunSpecRunnerVolumes,
   type TestRunSpecStarterResources,
 } from './imports/k6.io';
-import { LABELS } from './labels';
+import { LABELS, RUN_TAGS } from './labels';
 import { dnsEgressRule, ipBlock, type NetworkRules } from './network-rules';
 import {
   describeIssues,
@@ -47,7 +47,7 @@ export const K6_THRESHOLDS_FAILED_EXIT_CODE = 99;
 /** Label value (`app.kubernetes.io/component`) of the short Job `loadtest run` starts on Ctrl-C to stop the runners. */
 export const STOPPER_COMPONENT = 'stopper';
 /** Run tag (and Prometheus label) naming the test of a run: maps a run to its test without parsing the run id. */
-export const TEST_TAG = 'test';
+export const TEST_TAG = RUN_TAGS.test;
 /** Env var holding the runner's index (0-based) inside every runner container. */
 export const RUNNER_INDEX_ENV = 'K6_PLATFORM_RUNNER_INDEX';
 /** Env var holding the run id (the `testid` tag) inside every runner container. */

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { RUN_TAGS } from './labels';
 import type { ScriptFile } from './test-scripts';
 
 /**
@@ -47,7 +48,7 @@ export interface ScriptOptions {
 }
 
 /** Tags the platform sets on every runner; a script must not set them. */
-export const RESERVED_TAGS: readonly string[] = ['testid', 'instance_id', 'test'];
+export const RESERVED_TAGS: readonly string[] = [RUN_TAGS.testid, RUN_TAGS.instance, RUN_TAGS.test];
 
 const THRESHOLDS_HINT = "declare them in the test's `thresholds` config instead";
 const TAGS_HINT = 'declare tags as string literals';
