@@ -22,10 +22,13 @@ try {
     );
     for (const note of r.notes) console.error(`  note: ${note}`);
   }
+  // cdk8s-cli's scratch directory (.cdk8s.out) becomes a link to dist/. It is removed only when it is a link or a
+  // directory apart from dist/: an output directory that holds dist/ (cdk8s synth -o .) is left alone.
   const cliOut = process.env.CDK8S_OUTDIR;
-  if (cliOut !== undefined && cliOut !== '' && path.resolve(cliOut) !== outDir) {
-    rmSync(cliOut, { recursive: true, force: true });
-    if (!existsSync(cliOut)) symlinkSync(path.relative(path.dirname(path.resolve(cliOut)), outDir), cliOut, 'dir');
+  const scratch = cliOut !== undefined && cliOut !== '' ? path.resolve(cliOut) : undefined;
+  if (scratch !== undefined && scratch !== outDir && !`${outDir}${path.sep}`.startsWith(`${scratch}${path.sep}`)) {
+    rmSync(scratch, { recursive: true, force: true });
+    if (!existsSync(scratch)) symlinkSync(path.relative(path.dirname(scratch), outDir), scratch, 'dir');
   }
 } catch (e) {
   console.error(`synth failed; dist/ left as it was.\n${e instanceof Error ? e.message : String(e)}`);

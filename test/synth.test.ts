@@ -230,6 +230,43 @@ describe('synthesize', () => {
 });
 
 describe('the output directory', () => {
+  test("a link to someone else's directory is refused even when it holds a marker, and nothing is deleted", () => {
+    // GIVEN dist -> ../elsewhere, a directory of the user's that happens to hold a synth marker (a copied output)
+    const base = tempDir('k6-synth-');
+    const elsewhere = path.join(base, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(path.join(elsewhere, OUTPUT_MARKER), 'copied');
+    writeFileSync(path.join(elsewhere, 'notes.txt'), 'mine');
+    mkdirSync(path.join(base, 'repo'));
+    const out = path.join(base, 'repo', 'dist');
+    symlinkSync('../elsewhere', out, 'dir');
+    // WHEN / THEN
+    expect(() => synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] })).toThrow(
+      `synth: refusing to replace ${out}: it is a link to ${elsewhere}, which is not a synth output version beside it.`,
+    );
+    expect(readlinkSync(out)).toBe('../elsewhere');
+    expect(readdirSync(elsewhere).sort()).toEqual([OUTPUT_MARKER, 'notes.txt'].sort());
+  });
+
+  test('an output whose parent folders do not exist yet is created with them', () => {
+    // GIVEN
+    const out = path.join(tempDir('k6-synth-'), 'a', 'b', 'dist');
+    // WHEN
+    synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] });
+    // THEN
+    expect(readdirSync(out)).toContain('dev');
+  });
+
+  test('an environment name that is not a DNS label is refused before anything is read or written', () => {
+    // GIVEN
+    const out = path.join(tempDir('k6-synth-'), 'dist');
+    // WHEN / THEN
+    expect(() => synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev', 'x/../../y'] })).toThrow(
+      'synth: "x/../../y" is not an environment name: lower-case letters, digits and "-", at most 63 characters, such as "dev"',
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   test('is a link to a complete version with a marker; the next synth switches the link and removes the old version', () => {
     // GIVEN
     const out = path.join(tempDir('k6-synth-'), 'dist');
