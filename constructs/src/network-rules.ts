@@ -70,6 +70,37 @@ function within(inner: Cidr, outer: Cidr): boolean {
   return inner[0].kind() === outer[0].kind() && inner[1] >= outer[1] && inner[0].match(outer);
 }
 
+/** What a CIDR must look like (the message of every CIDR field). */
+export const CIDR_RULE =
+  'must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32" (four decimal octets without leading zeros, or IPv6 without a zone and not IPv4-mapped)';
+
+const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4 = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
+
+/**
+ * Whether `cidr` is a CIDR the API server reads as this module does: four decimal octets without leading zeros for
+ * IPv4 (ipaddr.js would also take `10/8`, `0x0a.0.0.0/8` and `012.0.0.0/8`, the last as octal 10 where Kubernetes'
+ * sloppy parser reads decimal 12), an IPv6 address without a zone and not IPv4-mapped (`::ffff:169.254.169.254` would
+ * slip past the IPv4 exclusions), and a decimal prefix length without leading zeros.
+ */
+export function isCanonicalCidr(cidr: string): boolean {
+  const slash = cidr.lastIndexOf('/');
+  if (slash < 0) return false;
+  const addr = cidr.slice(0, slash);
+  const prefix = cidr.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefix)) return false;
+  if (IPV4.test(addr)) return Number(prefix) <= 32;
+  if (!addr.includes(':') || addr.includes('%') || !ipaddr.IPv6.isValid(addr)) return false;
+  return Number(prefix) <= 128 && !ipaddr.IPv6.parse(addr).isIPv4MappedAddress();
+}
+
+/** Why `except` cannot be left out of `cidr` (the API server requires each `except` strictly inside its `cidr`), or undefined. */
+export function exceptProblem(cidr: string, except: string): string | undefined {
+  if (!isCanonicalCidr(cidr) || !isCanonicalCidr(except)) return undefined;
+  const [c, e] = [parse(cidr), parse(except)];
+  return within(e, c) && e[1] > c[1] ? undefined : `must lie strictly inside its cidr ${cidr} (same address family, a longer prefix)`;
+}
+
 /** Canonical text of a CIDR (network address / prefix), so `except` entries compare and sort. */
 function canonical(c: Cidr): string {
   const net =

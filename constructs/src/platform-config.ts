@@ -1,8 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
-import * as ipaddr from 'ipaddr.js';
 import * as YAML from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_CLUSTER_CIDRS, DEFAULT_DNS_PEER, excludedCidrProblem } from './network-rules';
+import { CIDR_RULE, DEFAULT_CLUSTER_CIDRS, DEFAULT_DNS_PEER, exceptProblem, excludedCidrProblem, isCanonicalCidr } from './network-rules';
 import { checkThresholds } from './thresholds';
 import { defaultK6Image, versions } from './versions';
 
@@ -36,7 +35,7 @@ export const K6_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 /** Semantic version without a leading `v` (`88.5.3`, `1.2.0-rc.1`). */
 export const SEMVER = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 /** A valid ConfigMap / Secret data key. */
-export const CONFIG_MAP_KEY = /^[-._a-zA-Z0-9]+$/;
+export const CONFIG_MAP_KEY = /^(?!\.\.?$)(?!\.\.)[-._a-zA-Z0-9]+$/;
 /** An environment variable name. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
@@ -94,7 +93,22 @@ const imageReference = z
     error: 'must have a sha256 digest after "@" ("@sha256:" and 64 lower-case hex digits, as `crane digest <image>` prints it)',
   });
 const imageDigest = z.string().regex(IMAGE_DIGEST, { error: DIGEST_RULE });
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an http(s) URL' });
+/**
+ * An http(s) URL without credentials in it: a password in a URL would be printed in messages and stored in plain
+ * config; credentials come from Secrets (`runner.remoteWriteAuth`). An error never shows the user-info part.
+ */
+const httpUrl = z.string().superRefine((url, ctx) => {
+  const userInfo = /^(https?:\/\/)[^\s/@]*@/i.exec(url);
+  if (userInfo !== null) {
+    ctx.addIssue({
+      code: 'custom',
+      input: url.replace(/^(https?:\/\/)[^\s/@]*@/i, '$1***@'),
+      message: 'must not hold credentials (user:password@): give them as Secret references in runner.remoteWriteAuth',
+    });
+  } else if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) {
+    ctx.addIssue({ code: 'custom', input: url, message: 'must be an http(s) URL' });
+  }
+});
 
 // Runner image (issue 7): formats of the xk6 extensions and the registry the built image is pushed to.
 /** A Go module path (`github.com/grafana/xk6-faker`, `go.k6.io/xk6`): a lower-case host with a dot, then path elements. */
@@ -119,7 +133,8 @@ const registryHost = z
   .string()
   .refine((s) => !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(s), { error: REGISTRY_SCHEME_RULE, abort: true })
   .regex(REGISTRY_HOST, { error: 'must be a registry host[:port] such as "registry.example.com" or "localhost:5000" (no path)' });
-const cidr = z.string().refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24"' });
+/** A CIDR as the API server reads it (network-rules.ts `isCanonicalCidr`). */
+const cidrFormat = z.string().refine((s) => isCanonicalCidr(s), { error: CIDR_RULE, abort: true });
 
 /** Requests and limits of one container. */
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional(), 'ephemeral-storage': quantity.optional() });
@@ -270,9 +285,9 @@ const runnerConfig = z.strictObject({
   buildEgress: z
     .strictObject({
       /** CIDRs of `registry`. @default - public IPv4 */
-      registryCidrs: z.array(cidr).min(1).optional(),
+      registryCidrs: z.array(cidrFormat).min(1).optional(),
       /** CIDRs of the Go module proxy and of the base-image registry (Docker Hub). @default - public IPv4 */
-      upstreamCidrs: z.array(cidr).min(1).optional(),
+      upstreamCidrs: z.array(cidrFormat).min(1).optional(),
     })
     .prefault({}),
 });
@@ -387,7 +402,7 @@ function remoteWriteAuthRules(url: string | undefined, auth: RemoteWriteAuth | u
     path: ['runner', 'remoteWriteAuth'],
     input: undefined,
     message:
-      `is required when monitoring.remoteWriteUrl (${url}) is outside the cluster: set {type: "basic", username, password} or ` +
+      `is required when monitoring.remoteWriteUrl (${url.replace(/^(https?:\/\/)[^\s/@]*@/i, '$1***@')}) is outside the cluster: set {type: "basic", username, password} or ` +
       '{type: "bearer", token} (Secret references), or {type: "none"} to send without credentials',
   });
 }
@@ -431,9 +446,6 @@ export function isValidCronSchedule(schedule: string): boolean {
   }
 }
 
-const cidrFormat = z
-  .string()
-  .refine((s) => ipaddr.isValidCIDR(s), { error: 'must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32"', abort: true });
 /** A target's IP block: never inside the always-excluded link-local and loopback ranges (network-rules.ts). */
 const targetCidr = cidrFormat.superRefine((s, ctx) => {
   const problem = excludedCidrProblem(s);
@@ -454,7 +466,7 @@ const egressTarget = z
     /** Namespace of an in-cluster system under test. @default - none (use `cidr`) */
     namespace: dnsLabel().optional(),
     /** Labels of the target pods inside `namespace`. @default - every pod of the namespace */
-    podLabels: z.record(z.string(), z.string()).optional(),
+    podLabels: z.lazy(() => labelMap).optional(),
     /** Destination ports. */
     ports: z.array(port).min(1, { error: 'must list at least one port' }),
     /** Transport protocol. @default "TCP" */
@@ -464,6 +476,13 @@ const egressTarget = z
     if ((t.cidr === undefined) === (t.namespace === undefined)) {
       ctx.addIssue({ code: 'custom', path: [], input: t, message: 'must set exactly one of "cidr" or "namespace"' });
     }
+    if (t.except !== undefined && t.cidr === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['except'], input: t.except, message: 'needs "cidr": it leaves parts of an IP block out' });
+    }
+    t.except?.forEach((e, i) => {
+      const problem = t.cidr !== undefined ? exceptProblem(t.cidr, e) : undefined;
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['except', i], input: e, message: problem });
+    });
   });
 export type EgressTarget = z.output<typeof egressTarget>;
 /** A ConfigMap or Secret whose keys all become environment variables. */
@@ -853,8 +872,7 @@ const networkConfig = z.strictObject({
       /** Namespace of the DNS pods. @default "kube-system" */
       namespace: dnsLabel().default(DEFAULT_DNS_PEER.namespace),
       /** Labels of the DNS pods (at least one). @default { "k8s-app": "kube-dns" } */
-      podLabels: z
-        .record(z.string().min(1), z.string())
+      podLabels: labelMap
         .refine((l) => Object.keys(l).length > 0, { error: 'must name at least one label (an empty selector selects every pod of the namespace)' })
         .default({ ...DEFAULT_DNS_PEER.podLabels }),
     })

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import * as ipaddr from 'ipaddr.js';
 import { Construct } from 'constructs';
 import { LABELS } from './labels';
-import { dnsEgressRule, ipBlockPeers, publicIpv4, type NetworkRules } from './network-rules';
+import { CIDR_RULE, dnsEgressRule, ipBlockPeers, isCanonicalCidr, publicIpv4, type NetworkRules } from './network-rules';
 import {
   CONFIG_MAP_KEY,
   DNS_LABEL,
@@ -275,7 +274,7 @@ export function validateRunnerImageProps(props: RunnerImageProps): void {
   }
   for (const key of ['registryCidrs', 'upstreamCidrs'] as const) {
     (props.egress?.[key] ?? []).forEach((c, i) => {
-      if (!ipaddr.isValidCIDR(c)) fail(`egress.${key}[${i}]`, 'must be a CIDR such as "203.0.113.0/24"', c);
+      if (!isCanonicalCidr(c)) fail(`egress.${key}[${i}]`, CIDR_RULE, c);
     });
   }
   for (const key of ['image', 'goBuilderImage', 'builderImage'] as const) {

@@ -469,7 +469,7 @@ function hashFiles(files: readonly ScriptFile[]): string {
 
 function isInside(root: string, p: string): boolean {
   const rel = path.relative(root, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function realpathOrThrow(p: string, message: string): string {

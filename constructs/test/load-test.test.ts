@@ -817,7 +817,7 @@ describe('LoadTest bad input', () => {
     [
       'target CIDR',
       { targets: [{ cidr: '10.0.0.300/8', ports: [80] }] },
-      '\'tests[0].targets[0].cidr\' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32", got "10.0.0.300/8"',
+      '\'tests[0].targets[0].cidr\' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32" (four decimal octets without leading zeros, or IPv6 without a zone and not IPv4-mapped), got "10.0.0.300/8"',
     ],
     [
       'target without cidr/namespace',

@@ -4,11 +4,14 @@ import {
   ALWAYS_EXCLUDED_CIDRS,
   DEFAULT_CLUSTER_CIDRS,
   dnsEgressRule,
+  exceptProblem,
   excludedCidrProblem,
+  isCanonicalCidr,
   ipBlock,
   ipBlockPeers,
   publicIpv4,
 } from '../src/network-rules';
+import { parsePlatformConfig } from '../src/platform-config';
 import { PUBLIC_IPV4, RunnerImage } from '../src/runner-image';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -98,5 +101,60 @@ describe('network rules', () => {
     expect(np.spec.egress[1].to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16'] } }]);
     expect(np.spec.egress[2].to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16'] } }]);
     expect(PUBLIC_IPV4).toEqual(publicIpv4());
+  });
+});
+
+describe('CIDRs as the API server reads them', () => {
+  // Kubernetes validates ipBlock CIDRs with k8s.io/utils/net ParseCIDRSloppy (Go net.ParseCIDR, with leading zeros
+  // read as decimal), pkg/apis/networking/validation/validation.go; ipaddr.js accepts more forms and reads some of
+  // them differently, so the platform accepts only the forms both read alike.
+  test.each([
+    ['203.0.113.0/24', true],
+    ['0.0.0.0/0', true],
+    ['2001:db8::/32', true],
+    ['::/0', true],
+    ['10/8', false],
+    ['1.2.3/24', false],
+    ['0x0a.0.0.0/8', false],
+    ['012.0.0.0/8', false],
+    ['167772160/8', false],
+    ['10.0.0.0/08', false],
+    ['10.0.0.0/33', false],
+    ['fe80::1%eth0/64', false],
+    ['::ffff:169.254.169.254/128', false],
+    ['10.0.0.1', false],
+  ])('%s: %s', (cidr, ok) => {
+    expect(isCanonicalCidr(cidr)).toBe(ok);
+  });
+
+  test('an except must lie strictly inside its cidr, in the same family', () => {
+    expect(exceptProblem('203.0.113.0/24', '203.0.113.7/32')).toBeUndefined();
+    expect(exceptProblem('203.0.113.0/24', '10.0.0.0/8')).toBe(
+      'must lie strictly inside its cidr 203.0.113.0/24 (same address family, a longer prefix)',
+    );
+    expect(exceptProblem('203.0.113.0/24', '203.0.113.0/24')).toBe(
+      'must lie strictly inside its cidr 203.0.113.0/24 (same address family, a longer prefix)',
+    );
+    expect(exceptProblem('0.0.0.0/0', '2001:db8::/32')).toBe('must lie strictly inside its cidr 0.0.0.0/0 (same address family, a longer prefix)');
+  });
+
+  test('the config refuses an except outside its cidr, an except without cidr, and pod labels that are not labels', () => {
+    const problems = (targets: unknown[]) => {
+      try {
+        parsePlatformConfig({ tests: [{ name: 't', script: 'sample.js', targets }] });
+        return [];
+      } catch (e) {
+        return (e as Error).message.split('\n').slice(1);
+      }
+    };
+    expect(problems([{ cidr: '203.0.113.0/24', except: ['10.0.0.0/8'], ports: [443] }])).toEqual([
+      `  - 'tests[0].targets[0].except[0]' must lie strictly inside its cidr 203.0.113.0/24 (same address family, a longer prefix), got "10.0.0.0/8"`,
+    ]);
+    expect(problems([{ namespace: 'shop', except: ['10.0.0.0/8'], ports: [443] }])).toEqual([
+      `  - 'tests[0].targets[0].except' needs "cidr": it leaves parts of an IP block out, got ["10.0.0.0/8"]`,
+    ]);
+    expect(problems([{ namespace: 'shop', podLabels: { 'bad key!': 'x' }, ports: [443] }])[0]).toMatch(
+      /^ {2}- 'tests\[0\]\.targets\[0\]\.podLabels\.bad key!' must be a label key/,
+    );
   });
 });

@@ -182,7 +182,7 @@ describe('parsePlatformConfig: security settings', () => {
     });
     expect(custom).toEqual({ clusterCidrs: ['10.96.0.0/12', '2001:db8::/64'], dns: { namespace: 'dns', podLabels: { app: 'coredns' } } });
     expect(problemsOf({ network: { clusterCidrs: ['10.0.0.0/33'], dns: { podLabels: {} } } })).toEqual([
-      `'network.clusterCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32", got "10.0.0.0/33"`,
+      `'network.clusterCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32" (four decimal octets without leading zeros, or IPv6 without a zone and not IPv4-mapped), got "10.0.0.0/33"`,
       `'network.dns.podLabels' must name at least one label (an empty selector selects every pod of the namespace), got {}`,
     ]);
   });
@@ -410,6 +410,29 @@ describe('values the Kubernetes API would reject are rejected here, naming the f
     // THEN
     expect(cfg.tests[0]!.timeZone).toBe('US/Pacific');
     expect(cfg.tests[0]!.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.weight).toBe(100);
+  });
+});
+
+describe('credentials in a URL are refused without being printed', () => {
+  test('a remote-write URL with user:password@ names the field and masks the credentials', () => {
+    // GIVEN
+    const input = { monitoring: { enabled: false, remoteWriteUrl: 'https://load:s3cr3t-pw@metrics.example.com/api/v1/write' } };
+    // WHEN
+    const problems = problemsOf(input);
+    // THEN
+    expect(problems).toContainEqual(
+      `'monitoring.remoteWriteUrl' must not hold credentials (user:password@): give them as Secret references in runner.remoteWriteAuth, got "https://***@metrics.example.com/api/v1/write"`,
+    );
+    expect(problems.join('\n')).not.toContain('s3cr3t-pw');
+  });
+
+  test('Secret keys follow the ConfigMap key rule: not ".", "..", nor starting with ".."', () => {
+    for (const key of ['.', '..', '..data']) {
+      expect(problemsOf({ runner: { remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key } } } })).toEqual([
+        expect.stringMatching(/^'runner\.remoteWriteAuth\.token\.key' must be a valid Secret key/),
+      ]);
+    }
+    expect(() => parsePlatformConfig({ runner: { remoteWriteAuth: { type: 'bearer', token: { name: 'rw', key: '.token' } } } })).not.toThrow();
   });
 });
 

@@ -435,7 +435,7 @@ describe('RunnerImage', () => {
       ],
       [
         { ...BUILD, egress: { upstreamCidrs: ['proxy.golang.org'] } },
-        `RunnerImage: 'egress.upstreamCidrs[0]' must be a CIDR such as "203.0.113.0/24", got "proxy.golang.org"`,
+        `RunnerImage: 'egress.upstreamCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32" (four decimal octets without leading zeros, or IPv6 without a zone and not IPv4-mapped), got "proxy.golang.org"`,
       ],
       [
         { ...BUILD, image: 'grafana/k6:1.7.1' },
@@ -511,7 +511,7 @@ describe('platform config: runner image settings', () => {
     ],
     [
       { ...runner, buildEgress: { registryCidrs: ['10.0.0.1'] } },
-      `'runner.buildEgress.registryCidrs[0]' must be a CIDR such as "203.0.113.0/24", got "10.0.0.1"`,
+      `'runner.buildEgress.registryCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32" (four decimal octets without leading zeros, or IPv6 without a zone and not IPv4-mapped), got "10.0.0.1"`,
     ],
   ])('%#: %j', (r, message) => {
     expect(problemsOf({ runner: r })).toEqual([message]);
