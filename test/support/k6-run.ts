@@ -423,6 +423,20 @@ export class SyntheticK6Run {
     const perCheck: Record<string, { passed: number; total: number }> = {};
     const urlCounter = new Map<string, number>();
     const checkCounter = new Map<string, number>();
+    /** One check of one iteration: its rate sample and the truth; `passDefault` when the check has no fail fraction. */
+    const recordCheck = (r: number, c: (typeof checks)[number], iterTags: Record<string, string>, passDefault: boolean): void => {
+      const ckey = `${r}|${c.name}`;
+      const cc = checkCounter.get(ckey) ?? 0;
+      checkCounter.set(ckey, cc + 1);
+      const pass = c.failFraction === undefined ? passDefault : !nthFails(cc, perRunner(c.failFraction, r));
+      rate(get('checks', 'rate', { ...iterTags, check: c.name }), pass);
+      const truth = runnerTruth[r]!;
+      truth.checksTotal++;
+      if (pass) truth.checksPassed++;
+      const pc = (perCheck[c.name] ??= { passed: 0, total: 0 });
+      pc.total++;
+      if (pass) pc.passed++;
+    };
     const carry = new Array<number>(runners).fill(0);
     const droppedCarry = new Array<number>(runners).fill(0);
     let iterationCounter = new Array<number>(runners).fill(0);
@@ -491,18 +505,7 @@ export class SyntheticK6Run {
             const iterTags = { instance_id: runner, scenario, group: '' };
             add(get('iterations', 'counter', iterTags), 1);
             observe(get('iteration_duration', 'trend', iterTags), duration + ITERATION_OVERHEAD_SECONDS);
-            for (const c of checks) {
-              const ckey = `${r}|${c.name}`;
-              const cc = checkCounter.get(ckey) ?? 0;
-              checkCounter.set(ckey, cc + 1);
-              const pass = c.failFraction === undefined || !nthFails(cc, perRunner(c.failFraction, r));
-              rate(get('checks', 'rate', { ...iterTags, check: c.name }), pass);
-              rt.checksTotal++;
-              if (pass) rt.checksPassed++;
-              const pc = (perCheck[c.name] ??= { passed: 0, total: 0 });
-              pc.total++;
-              if (pass) pc.passed++;
-            }
+            for (const c of checks) recordCheck(r, c, iterTags, true);
             continue;
           }
           const u = urls[Math.floor(it / scenarios.length) % urls.length]!;
@@ -544,18 +547,7 @@ export class SyntheticK6Run {
           add(get('data_received', 'counter', iterTags), BYTES_RECEIVED_PER_REQUEST);
           dataSent += BYTES_SENT_PER_REQUEST;
           dataReceived += BYTES_RECEIVED_PER_REQUEST;
-          for (const c of checks) {
-            const ckey = `${r}|${c.name}`;
-            const cc = checkCounter.get(ckey) ?? 0;
-            checkCounter.set(ckey, cc + 1);
-            const pass = c.failFraction === undefined ? !failed : !nthFails(cc, perRunner(c.failFraction, r));
-            rate(get('checks', 'rate', { ...iterTags, check: c.name }), pass);
-            rt.checksTotal++;
-            if (pass) rt.checksPassed++;
-            const pc = (perCheck[c.name] ??= { passed: 0, total: 0 });
-            pc.total++;
-            if (pass) pc.passed++;
-          }
+          for (const c of checks) recordCheck(r, c, iterTags, !failed);
         }
         droppedCarry[r]! += perRunner(o.droppedIterations ?? 0, r) / steps;
         const dropped = step === steps - 1 ? Math.round(droppedCarry[r]!) : Math.floor(droppedCarry[r]! + 1e-9);
