@@ -21,6 +21,7 @@ import {
   abortableSleep,
   applyStopJob,
   applyStopJobAndWait,
+  condition,
   errorMessage,
   runSelector,
   type FollowOptions,
@@ -83,7 +84,6 @@ export function operatorSelector(name: string): string {
 
 const labelsOf = (o: { metadata?: { labels?: Readonly<Record<string, string>> } }) => o.metadata?.labels ?? {};
 const isRunner = (o: { metadata?: { labels?: Readonly<Record<string, string>> } }) => labelsOf(o).runner === 'true';
-const condition = (job: JobInfo | undefined, type: string) => job?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 const jobFailed = (job: JobInfo) => condition(job, 'Failed') !== undefined || (job.status?.failed ?? 0) > 0;
 const jobDone = (job: JobInfo) => !jobFailed(job) && (condition(job, 'Complete') !== undefined || (job.status?.succeeded ?? 0) > 0);
 const isReady = (pod: PodInfo) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

@@ -65,7 +65,8 @@ export function runSelector(runId: string): string {
 type ContainerStatus = NonNullable<NonNullable<PodInfo['status']>['containerStatuses']>[number];
 
 const componentOf = (o: { metadata?: { labels?: Readonly<Record<string, string>> } }) => o.metadata?.labels?.[LABELS.component];
-const condition = (job: JobInfo | undefined, type: string) => job?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+/** The Job's condition `type` when it is True (Complete, Failed, ...). */
+export const condition = (job: JobInfo | undefined, type: string) => job?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 const container = (pod: PodInfo | undefined, name: string): ContainerStatus | undefined =>
   pod?.status?.containerStatuses?.find((c) => c.name === name);
 const runnerIndex = (pod: PodInfo) => pod.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION];

@@ -561,14 +561,12 @@ export class LoadTest extends Construct {
       ...(flat ? [] : [{ name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }]),
     ];
     const r = t.resources ?? this.props.runner?.resources;
-    const quantities = <T>(l: Record<string, string | undefined> | undefined, make: (v: string) => T) =>
-      l === undefined ? undefined : Object.fromEntries(Object.entries(l).flatMap(([k, v]) => (v === undefined ? [] : [[k, make(v)]])));
     const resources: TestRunSpecRunnerResources | undefined =
       r === undefined
         ? undefined
         : {
-            limits: quantities(r.limits, TestRunSpecRunnerResourcesLimits.fromString),
-            requests: quantities(r.requests, TestRunSpecRunnerResourcesRequests.fromString),
+            limits: quantityMap(r.limits, TestRunSpecRunnerResourcesLimits.fromString),
+            requests: quantityMap(r.requests, TestRunSpecRunnerResourcesRequests.fromString),
           };
     const pod = (component: string, uid: number): TestRunSpecRunner => ({
       metadata: { labels: this.podLabels(component) },
@@ -824,25 +822,23 @@ function containerSecurity(uid: number): k8s.SecurityContext {
   };
 }
 
+/** A requests or limits map as quantities of the type `make` builds (cdk8s-plus or an imported CRD's), unset entries dropped. */
+function quantityMap<T>(l: Readonly<Record<string, string | undefined>> | undefined, make: (v: string) => T): Record<string, T> | undefined {
+  return l === undefined ? undefined : Object.fromEntries(Object.entries(l).flatMap(([k, v]) => (v === undefined ? [] : [[k, make(v)]])));
+}
+
 function toResources(r: ResourceRequirements | undefined): k8s.ResourceRequirements | undefined {
   if (r === undefined) return undefined;
-  const list = (l: Record<string, string | undefined> | undefined) =>
-    l === undefined
-      ? undefined
-      : Object.fromEntries(Object.entries(l).flatMap(([k, v]) => (v === undefined ? [] : [[k, k8s.Quantity.fromString(v)]])));
-  const requests = list(r.requests);
-  const limits = list(r.limits);
+  const requests = quantityMap(r.requests, k8s.Quantity.fromString);
+  const limits = quantityMap(r.limits, k8s.Quantity.fromString);
   return { ...(requests !== undefined ? { requests } : {}), ...(limits !== undefined ? { limits } : {}) };
 }
 
 /** {@link STARTER_RESOURCES} as the TestRun CRD types them (without it the operator uses 50m/2Mi requests, 100m/200Mi limits). */
 function testRunStarterResources(): TestRunSpecStarterResources {
-  const r = STARTER_RESOURCES;
-  const list = <T>(l: Record<string, string | undefined> | undefined, make: (v: string) => T): Record<string, T> =>
-    Object.fromEntries(Object.entries(l ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, make(v)]])));
   return {
-    requests: list(r.requests, TestRunSpecStarterResourcesRequests.fromString),
-    limits: list(r.limits, TestRunSpecStarterResourcesLimits.fromString),
+    requests: quantityMap(STARTER_RESOURCES.requests, TestRunSpecStarterResourcesRequests.fromString),
+    limits: quantityMap(STARTER_RESOURCES.limits, TestRunSpecStarterResourcesLimits.fromString),
   };
 }
 
