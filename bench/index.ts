@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { thresholdQueries } from '../constructs/src/thresholds';
+import { thresholdQueries } from '../constructs/src/k6/thresholds';
 import { table } from '../cli/output';
 import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
@@ -114,7 +114,7 @@ order from now-1h into an empty TSDB works), took ${ms(q.pushMs)} to push. Each 
 times; the median is shown. Dashboard panel queries (dashboards/generated/*.json; variables substituted: testid = the
 run, scenario/name = .*, quantile 0.95, \`$__rate_interval\` 1m, \`$__range\` 1h) run as Grafana runs them: range
 queries over the hour at a 15 s step (240 points), instant queries at the end. The classic dashboard runs against the
-classic run, everything else against the native run. The verdict queries (constructs/src/thresholds.ts, window 1 h)
+classic run, everything else against the native run. The verdict queries (constructs/src/k6/thresholds.ts, window 1 h)
 and the CLI's progress and \`runs\` queries are instant queries at the end of the run.
 
 The machine is shared (other jobs ran during the benchmark): 1-minute load average while querying (min / median /

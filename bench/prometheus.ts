@@ -7,12 +7,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { monitoringValues } from '../constructs/src/monitoring-stack';
-import { parsePlatformConfig } from '../constructs/src/platform-config';
+import { monitoringValues } from '../constructs/src/monitoring/monitoring-stack';
+import { parsePlatformConfig } from '../constructs/src/config/platform-config';
 import { startPrometheus, type PrometheusHandle } from '../test/support/prometheus';
 import { pushK6Run, type SyntheticUrl } from '../test/support/k6-run';
-import { progressQueries } from '../cli/progress';
-import { runsQueries } from '../cli/runs';
+import { progressQueries } from '../cli/run/progress';
+import { runsQueries } from '../cli/prometheus/runs';
 import { median, timeMs } from './machine';
 
 /** The classic stats compared (the list: what a classic setup typically asks k6 for). */

@@ -3,8 +3,8 @@
  * tests, each pointing at scripts/sample.js, and the cost per extra test.
  */
 import * as path from 'node:path';
-import { parsePlatformConfig } from '../constructs/src/platform-config';
-import { buildEnvironment } from '../constructs/src/synth';
+import { parsePlatformConfig } from '../constructs/src/config/platform-config';
+import { buildEnvironment } from '../constructs/src/output/synth';
 import { median, timeMs } from './machine';
 
 /** Numbers of tests measured. */

@@ -1,6 +1,6 @@
 /**
  * Exit codes of the `loadtest` CLI. The verdict's own codes (pass, thresholds failed, no data, Prometheus unreachable)
- * come from cli/verdict.ts (`VERDICT_EXIT_CODES`: 0 pass, 99 fail, 3 no data, 4 unreachable); these are the CLI's
+ * come from cli/verdict/verdict.ts (`VERDICT_EXIT_CODES`: 0 pass, 99 fail, 3 no data, 4 unreachable); these are the CLI's
  * additions, chosen not to collide with them. 105 is k6's own code for an external abort.
  */
 export const EXIT = {

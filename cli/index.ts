@@ -4,21 +4,21 @@
  */
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { PlatformConfigError, type PlatformConfig, type TestConfig } from '../constructs/src/platform-config';
-import { DEFAULT_ENVIRONMENT, loadEnvironmentConfig, synthesize } from '../constructs/src/synth';
-import type { RunCluster } from './cluster';
+import { PlatformConfigError, type PlatformConfig, type TestConfig } from '../constructs/src/config/platform-config';
+import { DEFAULT_ENVIRONMENT, loadEnvironmentConfig, synthesize } from '../constructs/src/output/synth';
+import type { RunCluster } from './cluster/cluster';
 import { EXIT } from './exit-codes';
-import { initProject } from './init';
-import { abortableSleep, errorMessage, followRun, type FollowOptions, type RunStatus } from './follow';
-import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from './follow-operator';
-import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from './grafana';
+import { initProject } from './scaffold/init';
+import { abortableSleep, errorMessage, followRun, type FollowOptions, type RunStatus } from './run/follow';
+import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from './run/follow-operator';
+import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from './cluster/grafana';
 import { formatDuration, processOutput, table, type Output } from './output';
-import { progressLine, runMetrics, type RunMetrics } from './progress';
-import { prometheusClient, PrometheusUnreachableError, type PrometheusClientOptions, type PromQuerier } from './prometheus';
-import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from './verdict';
-import { judgedTestThresholds, newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run-plan';
-import { listRuns, RunTestConflictError, runTestQuery, testOfRun } from './runs';
-import { defaultJudge, type Judge } from './judge';
+import { progressLine, runMetrics, type RunMetrics } from './run/progress';
+import { prometheusClient, PrometheusUnreachableError, type PrometheusClientOptions, type PromQuerier } from './prometheus/client';
+import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from './verdict/verdict';
+import { judgedTestThresholds, newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run/run-plan';
+import { listRuns, RunTestConflictError, runTestQuery, testOfRun } from './prometheus/runs';
+import { defaultJudge, type Judge } from './verdict/judge';
 
 /** Environment variable naming the Prometheus base URL when `--prometheus` is not given. */
 export const PROMETHEUS_URL_ENV = 'LOADTEST_PROMETHEUS_URL';
@@ -37,11 +37,11 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   /** Repository root: Pulumi.<env>.yaml, scripts/, dashboards/generated/, dist/. */
   readonly rootDir: string;
-  /** Connects to a cluster. @default - the current kube-context through @kubernetes/client-node (cli/kube.ts) */
+  /** Connects to a cluster. @default - the current kube-context through @kubernetes/client-node (cli/cluster/kube.ts) */
   readonly connect?: (context?: string) => Promise<RunCluster>;
-  /** Makes a Prometheus client for a base URL. @default - HTTP client of cli/prometheus.ts */
+  /** Makes a Prometheus client for a base URL. @default - HTTP client of cli/prometheus/client.ts */
   readonly prometheus?: (url: string) => PromQuerier;
-  /** Judges a run and prints the table. @default - cli/verdict.ts */
+  /** Judges a run and prints the table. @default - cli/verdict/verdict.ts */
   readonly judge?: Judge;
   /** The clock. @default - the system clock */
   readonly now?: () => Date;
@@ -322,7 +322,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       ctx.connect ??
       (async (context?: string) =>
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed lazy require (a dynamic import() needs an extension under node20)
-        (require('./kube') as typeof import('./kube')).connectCluster(context));
+        (require('./cluster/kube') as typeof import('./cluster/kube')).connectCluster(context));
     const cluster = await connect(opts.context);
     const started = now().getTime();
 
@@ -357,7 +357,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
       onStatus,
       ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
     };
-    // mode "operator": the TestRun's stage and the operator's Jobs (cli/follow-operator.ts)
+    // mode "operator": the TestRun's stage and the operator's Jobs (cli/run/follow-operator.ts)
     const outcome: OperatorRunOutcome = plan.test.mode === 'operator' ? await followOperatorRun(followOptions) : await followRun(followOptions);
     if (out.isTTY) out.write('\n');
 

@@ -1,6 +1,6 @@
 /**
  * The cdk8s app behind `cdk8s synth` (cdk8s.yaml `app:`). Synthesizes every environment (Pulumi.<env>.yaml, plus `dev`
- * from defaults) into dist/<env>/, atomically: see constructs/src/synth.ts.
+ * from defaults) into dist/<env>/, atomically: see constructs/src/output/synth.ts.
  *
  * cdk8s-cli empties its own output directory before running the app, so cdk8s.yaml points it at `.cdk8s.out` (a
  * scratch directory) and this app replaces dist/ itself only once everything has been built. `.cdk8s.out` is then
@@ -8,7 +8,7 @@
  */
 import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { synthesize } from './src/synth';
+import { synthesize } from './src/output/synth';
 
 const rootDir = path.resolve(__dirname, '..');
 const outDir = path.join(rootDir, 'dist');

@@ -1,6 +1,12 @@
 import * as pulumi from '@pulumi/pulumi';
-import { deploySecrets } from '../constructs/src/deploy';
-import { CONFIG_NAMESPACE, parseStackConfig, PlatformConfigError, type ConfigSource, type PlatformConfig } from '../constructs/src/platform-config';
+import { deploySecrets } from '../constructs/src/platform/deploy';
+import {
+  CONFIG_NAMESPACE,
+  parseStackConfig,
+  PlatformConfigError,
+  type ConfigSource,
+  type PlatformConfig,
+} from '../constructs/src/config/platform-config';
 
 /**
  * Stack config (`Pulumi.<stack>.yaml` plus `pulumi config set`) to the platform config: the SAME parse as synth

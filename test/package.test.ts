@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 import * as YAML from 'yaml';
-import { versions } from '../constructs/src/versions';
-import { initProject, InitError, type InitResult } from '../cli/init';
+import { versions } from '../constructs/src/contract/versions';
+import { initProject, InitError, type InitResult } from '../cli/scaffold/init';
 import { readTree } from './support/files';
 import {
   buildPackage,
@@ -72,10 +72,10 @@ describe('the packed tarball', () => {
         'crds/k6.io_testruns.yaml',
         'lib/index.js',
         'lib/index.d.ts',
-        'lib/load-test-platform.js',
-        'lib/load-test-platform.d.ts',
+        'lib/platform/load-test-platform.js',
+        'lib/platform/load-test-platform.d.ts',
         'lib/imports/k6.io.js',
-        'lib/starter.sh',
+        'lib/k6/starter.sh',
         ...readdirSync(path.join(repoRoot, 'dashboards', 'generated'))
           .filter((f) => f.endsWith('.json'))
           .map((f) => `lib/dashboards/${f}`),

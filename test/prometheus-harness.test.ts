@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { monitoringValues } from '../constructs/src/monitoring-stack';
-import { parsePlatformConfig } from '../constructs/src/platform-config';
+import { monitoringValues } from '../constructs/src/monitoring/monitoring-stack';
+import { parsePlatformConfig } from '../constructs/src/config/platform-config';
 import { pushK6Run, type K6RunTruth } from './support/k6-run';
 import {
   DEFAULT_PROMETHEUS_BINARY,

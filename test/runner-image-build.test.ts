@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
-import { parsePlatformConfig } from '../constructs/src/platform-config';
-import { renderRunnerDockerfile, resolveRunnerImage, runnerBuildArgs, runnerImageTag } from '../constructs/src/runner-image';
-import { versions } from '../constructs/src/versions';
+import { parsePlatformConfig } from '../constructs/src/config/platform-config';
+import { renderRunnerDockerfile, resolveRunnerImage, runnerBuildArgs, runnerImageTag } from '../constructs/src/runner-image/runner-image';
+import { versions } from '../constructs/src/contract/versions';
 
 /** The local (operator machine) runner image build, under Pulumi mocks: what it asks docker-build to build and push. */
 

@@ -26,7 +26,7 @@ import {
   loadEnvironmentConfig,
   OUTPUT_MARKER,
   synthesize,
-} from '../constructs/src/synth';
+} from '../constructs/src/output/synth';
 import { parseYamlStream, validateManifests, type Manifest } from './support/schemas';
 import { readTree } from './support/files';
 

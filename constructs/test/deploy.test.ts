@@ -10,10 +10,10 @@ import {
   platformManifests,
   prometheusPortForwardCommand,
   startRunCommand,
-} from '../src/deploy';
-import { LABELS } from '../src/labels';
-import { parsePlatformConfig } from '../src/platform-config';
-import { buildEnvironment } from '../src/synth';
+} from '../src/platform/deploy';
+import { LABELS } from '../src/contract/labels';
+import { parsePlatformConfig } from '../src/config/platform-config';
+import { buildEnvironment } from '../src/output/synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPTS = path.join(ROOT, 'scripts');

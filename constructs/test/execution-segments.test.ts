@@ -1,4 +1,4 @@
-import { executionSegments, executionSegmentSequence, Rational } from '../src/execution-segments';
+import { executionSegments, executionSegmentSequence, Rational } from '../src/k6/execution-segments';
 
 /** Parses k6's fraction syntax (`0`, `1`, `3/7`) back into an exact Rational. */
 function parse(s: string): Rational {

@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { applyVariableDefaults, Dashboards } from '../src/grafana-dashboards';
-import { DASHBOARD_FOLDER_ANNOTATION, DASHBOARD_LABEL } from '../src/monitoring-stack';
-import { parsePlatformConfig } from '../src/platform-config';
-import { buildEnvironment } from '../src/synth';
-import { CONFIG_MAP_LIMIT_BYTES } from '../src/test-scripts';
+import { applyVariableDefaults, Dashboards } from '../src/monitoring/grafana-dashboards';
+import { DASHBOARD_FOLDER_ANNOTATION, DASHBOARD_LABEL } from '../src/monitoring/monitoring-stack';
+import { parsePlatformConfig } from '../src/config/platform-config';
+import { buildEnvironment } from '../src/output/synth';
+import { CONFIG_MAP_LIMIT_BYTES } from '../src/load-test/test-scripts';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const GENERATED = path.join(REPO, 'dashboards', 'generated');

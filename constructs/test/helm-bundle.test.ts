@@ -3,12 +3,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { isRunObject } from '../src/deploy';
-import { helmBundle, escapeTemplate, writeHelmBundle, BUNDLE_CHART_NAME } from '../src/helm-bundle';
-import { monitoringValues } from '../src/monitoring-stack';
-import { parsePlatformConfig, type PlatformConfig } from '../src/platform-config';
-import { synthesize } from '../src/synth';
-import { versions } from '../src/versions';
+import { isRunObject } from '../src/platform/deploy';
+import { helmBundle, escapeTemplate, writeHelmBundle, BUNDLE_CHART_NAME } from '../src/output/helm-bundle';
+import { monitoringValues } from '../src/monitoring/monitoring-stack';
+import { parsePlatformConfig, type PlatformConfig } from '../src/config/platform-config';
+import { synthesize } from '../src/output/synth';
+import { versions } from '../src/contract/versions';
 
 /**
  * The Helm umbrella bundle, checked with the real helm binary. kube-prometheus-stack itself cannot be downloaded in

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Testing } from 'cdk8s';
-import { LoadTestPlatform, bundledDashboardsDir, type LoadTestPlatformProps } from '../src/load-test-platform';
-import { buildPlatform } from '../src/platform';
-import { parsePlatformConfig } from '../src/platform-config';
+import { LoadTestPlatform, bundledDashboardsDir, type LoadTestPlatformProps } from '../src/platform/load-test-platform';
+import { buildPlatform } from '../src/platform/platform';
+import { parsePlatformConfig } from '../src/config/platform-config';
 
 interface Obj {
   kind: string;

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { MonitoringStack, monitoringValues, prometheusUrl, remoteWriteUrl, renderHint } from '../src/monitoring-stack';
-import { parsePlatformConfig } from '../src/platform-config';
-import { versions } from '../src/versions';
+import { MonitoringStack, monitoringValues, prometheusUrl, remoteWriteUrl, renderHint } from '../src/monitoring/monitoring-stack';
+import { parsePlatformConfig } from '../src/config/platform-config';
+import { versions } from '../src/contract/versions';
 import { helmBinary } from '../../test/support/tools';
 
 const upstreamDir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'upstream');

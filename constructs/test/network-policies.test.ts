@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { Chart, Testing } from 'cdk8s';
-import { DefaultDenyPolicy, MonitoringNetworkPolicies } from '../src/network-policies';
-import { parsePlatformConfig, type PlatformConfigInput } from '../src/platform-config';
-import { buildPlatform } from '../src/platform';
+import { DefaultDenyPolicy, MonitoringNetworkPolicies } from '../src/network/network-policies';
+import { parsePlatformConfig, type PlatformConfigInput } from '../src/config/platform-config';
+import { buildPlatform } from '../src/platform/platform';
 import { admitted, evaluate, type Endpoint } from '../../test/support/network-policy';
 import { validateManifests, type Manifest } from '../../test/support/schemas';
 

@@ -10,9 +10,9 @@ import {
   ipBlock,
   ipBlockPeers,
   publicIpv4,
-} from '../src/network-rules';
-import { parsePlatformConfig } from '../src/platform-config';
-import { PUBLIC_IPV4, RunnerImage } from '../src/runner-image';
+} from '../src/network/network-rules';
+import { parsePlatformConfig } from '../src/config/platform-config';
+import { PUBLIC_IPV4, RunnerImage } from '../src/runner-image/runner-image';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

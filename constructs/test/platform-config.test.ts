@@ -5,8 +5,8 @@ import {
   platformInputFromStackConfig,
   PlatformConfigError,
   stackFileEntries,
-} from '../src/platform-config';
-import { defaultK6Image, versions } from '../src/versions';
+} from '../src/config/platform-config';
+import { defaultK6Image, versions } from '../src/contract/versions';
 
 /** The problems a bad input produces (the test fails if it parses). */
 function problemsOf(input: unknown, keyPrefix = ''): readonly string[] {

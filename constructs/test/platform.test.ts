@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { parsePlatformConfig, type PlatformConfigInput } from '../src/platform-config';
-import { buildPlatform } from '../src/platform';
+import { parsePlatformConfig, type PlatformConfigInput } from '../src/config/platform-config';
+import { buildPlatform } from '../src/platform/platform';
 import { podTemplates, restrictedProfileViolations } from '../../test/support/pod-security';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

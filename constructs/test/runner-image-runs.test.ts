@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { parsePlatformConfig, type K6Extension } from '../src/platform-config';
-import { buildEnvironment } from '../src/synth';
-import { versions } from '../src/versions';
+import { parsePlatformConfig, type K6Extension } from '../src/config/platform-config';
+import { buildEnvironment } from '../src/output/synth';
+import { versions } from '../src/contract/versions';
 
 /** LoadTest runners use the image RunnerImage resolves (built with extensions), in jobs and operator mode alike. */
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { validate } from 'dockerfile-utils';
 import * as YAML from 'yaml';
-import { parsePlatformConfig, PlatformConfigError, type K6Extension } from '../src/platform-config';
+import { parsePlatformConfig, PlatformConfigError, type K6Extension } from '../src/config/platform-config';
 import {
   BUILDKIT_RESTRICTED_EXCEPTIONS,
   PUBLIC_IPV4,
@@ -13,9 +13,9 @@ import {
   RunnerImage,
   runnerImageTag,
   type RunnerImageProps,
-} from '../src/runner-image';
-import { buildEnvironment, loadEnvironmentConfig } from '../src/synth';
-import { versions } from '../src/versions';
+} from '../src/runner-image/runner-image';
+import { buildEnvironment, loadEnvironmentConfig } from '../src/output/synth';
+import { versions } from '../src/contract/versions';
 import { restrictedProfileViolations } from '../../test/support/pod-security';
 import { validateManifests, type Manifest } from '../../test/support/schemas';
 

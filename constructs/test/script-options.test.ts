@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { entryScriptOptions, readScriptOptions, RESERVED_TAGS, reservedTagWrites } from '../src/script-options';
-import { bundleScriptTree, TestScripts } from '../src/test-scripts';
+import { entryScriptOptions, readScriptOptions, RESERVED_TAGS, reservedTagWrites } from '../src/k6/script-options';
+import { bundleScriptTree, TestScripts } from '../src/load-test/test-scripts';
 
 /** Reads the options of a script given as lines. */
 const read = (lines: string[], fileName = 'test.js') => readScriptOptions(lines.join('\n'), fileName);

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { starterCommand, starterScript, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY } from '../src/starter';
+import { starterCommand, starterScript, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY } from '../src/k6/starter';
 
 /**
  * A fake k6 runner implementing the REST API routes the starter uses, as k6 v1.7.1 answers them:

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { bundleScripts, bundleScriptTree, CONFIG_MAP_LIMIT_BYTES, localReferences, TestScripts } from '../src/test-scripts';
+import { bundleScripts, bundleScriptTree, CONFIG_MAP_LIMIT_BYTES, localReferences, TestScripts } from '../src/load-test/test-scripts';
 
 const repoScripts = path.join(__dirname, '..', '..', 'scripts');
 

@@ -1,4 +1,4 @@
-import { parsePlatformConfig, PlatformConfigError } from '../src/platform-config';
+import { parsePlatformConfig, PlatformConfigError } from '../src/config/platform-config';
 import {
   classicTrendStats,
   compareThreshold,
@@ -10,7 +10,7 @@ import {
   thresholdProblems,
   thresholdQueries,
   thresholdQuery,
-} from '../src/thresholds';
+} from '../src/k6/thresholds';
 
 describe('parseThresholdKey', () => {
   test('a plain metric has no filters', () => {

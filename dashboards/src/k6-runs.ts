@@ -29,7 +29,7 @@ const RUN = 'testid=~"$testid"';
 /**
  * Start of a run: its first k6_vus sample with active VUs (every k6 run sends k6_vus, HTTP or not). Not the first k6_vus
  * sample: k6 v1.7.1 (internal/execution/scheduler.go emitVUsAndVUsMax) writes it from VU initialisation on, 0 while a
- * `--paused` run waits for the starter. The same rule as `loadtest runs` and the verdict (cli/runs.ts).
+ * `--paused` run waits for the starter. The same rule as `loadtest runs` and the verdict (cli/prometheus/runs.ts).
  */
 const firstSeen = `min by (testid) (min_over_time((timestamp(k6_vus{${RUN}}) and k6_vus{${RUN}} > 0)[$__range:$__interval]))`;
 /** Last sample time of a run, from k6_vus. */

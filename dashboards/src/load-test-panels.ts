@@ -441,7 +441,7 @@ export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard
 /**
  * cAdvisor selector of the runner containers. cAdvisor series carry namespace, pod and container but no pod labels
  * (the runner pods' `k6.platform/run-id` label is not on them), so runners are matched by namespace and pod name:
- * runner pods are named after the run (constructs/src/load-test.ts: Job `<runId>-runner` -> pods
+ * runner pods are named after the run (constructs/src/load-test/load-test.ts: Job `<runId>-runner` -> pods
  * `<runId>-runner-<index>-<hash>`; scheduled runs: testid = Job name -> pods `<testid>-<index>-<hash>`; k6-operator:
  * TestRun `<runId>` -> pods `<runId>-<index>-<hash>`), i.e. they start with `<testid>-`. Starter and initializer
  * pods are left out, `container!=""` drops the pod-level cgroup series and `container!="POD"` the pause container.

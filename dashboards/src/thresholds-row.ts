@@ -1,6 +1,6 @@
 /**
  * The pass/fail row: k6 thresholds judged over ALL runners of a run, with exactly the PromQL the verdict uses
- * (constructs/src/thresholds.ts `thresholdQueries`, scope `testid=~"$testid"` over `$__range`), so the dashboard and
+ * (constructs/src/k6/thresholds.ts `thresholdQueries`, scope `testid=~"$testid"` over `$__range`), so the dashboard and
  * `loadtest verdict` cannot disagree on the same window.
  *
  * The generated dashboards show {@link DASHBOARD_THRESHOLDS}, the thresholds most tests set. A dashboard for one
@@ -9,7 +9,7 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope, type ThresholdsConfig } from '../../constructs/src/thresholds';
+import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope, type ThresholdsConfig } from '../../constructs/src/k6/thresholds';
 import { COLOR, instantQuery, statPanel, thresholds, UNIT } from './common';
 
 /** The thresholds of the generated dashboards' pass/fail row (k6 syntax; time trends in milliseconds). */

@@ -3,8 +3,8 @@
  * with known truth (3 runners x 2 scenarios x 4 URLs, 3 minutes, failures, failing checks, dropped iterations), in
  * native-histogram and classic mode, plus cAdvisor series of the runner pods.
  */
-import { monitoringValues } from '../../constructs/src/monitoring-stack';
-import { parsePlatformConfig } from '../../constructs/src/platform-config';
+import { monitoringValues } from '../../constructs/src/monitoring/monitoring-stack';
+import { parsePlatformConfig } from '../../constructs/src/config/platform-config';
 import { type K6RunOptions, type K6RunTruth, pushK6Run } from '../../test/support/k6-run';
 import { startPrometheus, type PrometheusHandle } from '../../test/support/prometheus';
 import { bucketErrorBound, pushSeries, type RemoteWriteSeries } from '../../test/support/remote-write';

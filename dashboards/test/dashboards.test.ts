@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { PROMETHEUS_DATASOURCE_UID } from '../../constructs/src/monitoring-stack';
-import { classicTrendStats, thresholdQueries } from '../../constructs/src/thresholds';
+import { PROMETHEUS_DATASOURCE_UID } from '../../constructs/src/monitoring/monitoring-stack';
+import { classicTrendStats, thresholdQueries } from '../../constructs/src/k6/thresholds';
 import { GENERATED_DIR, renderAll } from '../build';
 import {
   allPanels,

@@ -7,12 +7,12 @@ import {
   platformManifests,
   prometheusPortForwardCommand,
   startRunCommand,
-} from '../../constructs/src/deploy';
-import { LABELS, platformLabels } from '../../constructs/src/labels';
-import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring-stack';
-import type { PlatformConfig } from '../../constructs/src/platform-config';
-import { buildEnvironment } from '../../constructs/src/synth';
-import { versions } from '../../constructs/src/versions';
+} from '../../constructs/src/platform/deploy';
+import { LABELS, platformLabels } from '../../constructs/src/contract/labels';
+import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring/monitoring-stack';
+import type { PlatformConfig } from '../../constructs/src/config/platform-config';
+import { buildEnvironment } from '../../constructs/src/output/synth';
+import { versions } from '../../constructs/src/contract/versions';
 import { RunnerImageBuild } from './runner-image-build';
 
 /** Arguments of {@link Platform}. */

@@ -1,8 +1,13 @@
 import * as path from 'node:path';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import type { PlatformConfig } from '../../constructs/src/platform-config';
-import { renderRunnerDockerfile, resolveRunnerImage, runnerBuildArgs, runnerImagePropsFromConfig } from '../../constructs/src/runner-image';
+import type { PlatformConfig } from '../../constructs/src/config/platform-config';
+import {
+  renderRunnerDockerfile,
+  resolveRunnerImage,
+  runnerBuildArgs,
+  runnerImagePropsFromConfig,
+} from '../../constructs/src/runner-image/runner-image';
 
 /** Arguments of {@link RunnerImageBuild}. */
 export interface RunnerImageBuildArgs {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as YAML from 'yaml';
-import { PlatformConfigError } from '../../constructs/src/platform-config';
-import { loadEnvironmentConfig } from '../../constructs/src/synth';
+import { PlatformConfigError } from '../../constructs/src/config/platform-config';
+import { loadEnvironmentConfig } from '../../constructs/src/output/synth';
 import { readStackConfig } from '../config';
 import { isWireSecret, mockStack, stackFileConfig, toCliConfig, valueOf } from './harness';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { stackFileEntries } from '../../constructs/src/platform-config';
+import { stackFileEntries } from '../../constructs/src/config/platform-config';
 
 /**
  * Runs the Pulumi program under `pulumi.runtime.setMocks` for one stack file, the way `pulumi up` would feed it:

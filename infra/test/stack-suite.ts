@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as YAML from 'yaml';
-import { isRunObject } from '../../constructs/src/deploy';
-import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring-stack';
-import type { PlatformConfig } from '../../constructs/src/platform-config';
-import { synthesize } from '../../constructs/src/synth';
-import { versions } from '../../constructs/src/versions';
+import { isRunObject } from '../../constructs/src/platform/deploy';
+import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring/monitoring-stack';
+import type { PlatformConfig } from '../../constructs/src/config/platform-config';
+import { synthesize } from '../../constructs/src/output/synth';
+import { versions } from '../../constructs/src/contract/versions';
 import { readStackConfig } from '../config';
 import { isWireSecret, mockStack, ROOT, stackFileConfig, valueOf, type Registered } from './harness';
 

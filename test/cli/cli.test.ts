@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../cli/exit-codes';
 import { runCli, type CliContext } from '../../cli/index';
-import type { JudgeRequest } from '../../cli/judge';
+import type { JudgeRequest } from '../../cli/verdict/judge';
 import { bufferOutput, colorsEnabled } from '../../cli/output';
-import type { PromQuerier } from '../../cli/prometheus';
-import { newRunId } from '../../cli/run-plan';
-import { LABELS } from '../../constructs/src/labels';
+import type { PromQuerier } from '../../cli/prometheus/client';
+import { newRunId } from '../../cli/run/run-plan';
+import { LABELS } from '../../constructs/src/contract/labels';
 import { cond, NS, oneReady, pending, RUN, runnerJob, runnerPod, running, scriptedCluster, succeeded, type Step } from './scripted-cluster';
 
 const repoRoot = path.resolve(__dirname, '..', '..');

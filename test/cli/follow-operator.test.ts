@@ -14,14 +14,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import type { CrdInfo, JobInfo, KubeObject, PodInfo, TestRunInfo } from '../../cli/cluster';
+import type { CrdInfo, JobInfo, KubeObject, PodInfo, TestRunInfo } from '../../cli/cluster/cluster';
 import { EXIT } from '../../cli/exit-codes';
-import { followOperatorRun, operatorSelector, testRunCrdProblem, TESTRUN_CRD } from '../../cli/follow-operator';
+import { followOperatorRun, operatorSelector, testRunCrdProblem, TESTRUN_CRD } from '../../cli/run/follow-operator';
 import { runCli, type CliContext } from '../../cli/index';
-import type { JudgeRequest } from '../../cli/judge';
+import type { JudgeRequest } from '../../cli/verdict/judge';
 import { bufferOutput } from '../../cli/output';
-import type { RunStatus } from '../../cli/follow';
-import { LABELS } from '../../constructs/src/labels';
+import type { RunStatus } from '../../cli/run/follow';
+import { LABELS } from '../../constructs/src/contract/labels';
 import { cond, NS, scriptedCluster, type Step } from './scripted-cluster';
 
 const repoRoot = path.resolve(__dirname, '..', '..');

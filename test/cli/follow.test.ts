@@ -1,4 +1,4 @@
-import { describeFailures, followRun, runSelector, runStatus, stopRun } from '../../cli/follow';
+import { describeFailures, followRun, runSelector, runStatus, stopRun } from '../../cli/run/follow';
 import {
   cond,
   follow,

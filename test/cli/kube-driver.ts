@@ -1,9 +1,9 @@
 /**
- * Drives the real client-node adapter (cli/kube.ts) from a child process (client-node is ESM-only; tsx loads it, jest
+ * Drives the real client-node adapter (cli/cluster/kube.ts) from a child process (client-node is ESM-only; tsx loads it, jest
  * does not need to). Reads KUBECONFIG, runs each cluster operation once and prints the results as JSON.
  */
-import { testRunCrdProblem } from '../../cli/follow-operator';
-import { connectCluster } from '../../cli/kube';
+import { testRunCrdProblem } from '../../cli/run/follow-operator';
+import { connectCluster } from '../../cli/cluster/kube';
 
 async function main(): Promise<void> {
   const cluster = connectCluster();

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../cli/index';
-import { defaultJudge } from '../../cli/judge';
+import { defaultJudge } from '../../cli/verdict/judge';
 import { bufferOutput } from '../../cli/output';
-import { runMetrics } from '../../cli/progress';
-import { prometheusClient, PrometheusUnreachableError } from '../../cli/prometheus';
-import { listRuns, pickRunTest, RunTestConflictError, testOfRun } from '../../cli/runs';
-import { monitoringValues } from '../../constructs/src/monitoring-stack';
-import { parsePlatformConfig, testSchema } from '../../constructs/src/platform-config';
+import { runMetrics } from '../../cli/run/progress';
+import { prometheusClient, PrometheusUnreachableError } from '../../cli/prometheus/client';
+import { listRuns, pickRunTest, RunTestConflictError, testOfRun } from '../../cli/prometheus/runs';
+import { monitoringValues } from '../../constructs/src/monitoring/monitoring-stack';
+import { parsePlatformConfig, testSchema } from '../../constructs/src/config/platform-config';
 import { pushK6Run, type K6RunTruth } from '../support/k6-run';
 import { freePort, startPrometheus, type PrometheusHandle } from '../support/prometheus';
 
@@ -212,7 +212,7 @@ describe('runMetrics', () => {
   });
 });
 
-describe('defaultJudge (the CLI side of cli/verdict.ts)', () => {
+describe('defaultJudge (the CLI side of cli/verdict/verdict.ts)', () => {
   const sample = testSchema.parse({ name: 'sample', script: 'sample.js', thresholds: { http_req_failed: ['rate<0.01'] } });
   const judge = async (testid: string, url = prom.url, test = sample) => {
     const out = bufferOutput();

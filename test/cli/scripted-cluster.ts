@@ -1,6 +1,6 @@
-import type { CrdInfo, JobInfo, KubeObject, PodInfo, RunCluster, TestRunInfo } from '../../cli/cluster';
-import { COMPLETION_INDEX_ANNOTATION, followRun, RUNNER_COMPONENT, type RunStatus } from '../../cli/follow';
-import { LABELS } from '../../constructs/src/labels';
+import type { CrdInfo, JobInfo, KubeObject, PodInfo, RunCluster, TestRunInfo } from '../../cli/cluster/cluster';
+import { COMPLETION_INDEX_ANNOTATION, followRun, RUNNER_COMPONENT, type RunStatus } from '../../cli/run/follow';
+import { LABELS } from '../../constructs/src/contract/labels';
 
 /**
  * Scripted Job/Pod states of one run, as the API server reports them, and a {@link RunCluster} that replays one state

@@ -59,8 +59,8 @@ export function buildPackage(workDir: string): BuiltPackage {
   mkdirSync(dir, { recursive: true });
   const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   run(process.execPath, [tsc, '-p', path.join(constructsDir, 'tsconfig.build.json'), '--outDir', path.join(dir, 'lib')], repoRoot);
-  for (const f of readdirSync(path.join(constructsDir, 'src')).filter((f) => f.endsWith('.sh'))) {
-    cpSync(path.join(constructsDir, 'src', f), path.join(dir, 'lib', f));
+  for (const f of readdirSync(path.join(constructsDir, 'src', 'k6')).filter((f) => f.endsWith('.sh'))) {
+    cpSync(path.join(constructsDir, 'src', 'k6', f), path.join(dir, 'lib', 'k6', f));
   }
   // The platform's generated dashboards ship inside lib/ (LoadTestPlatform provisions them by default).
   cpSync(path.join(repoRoot, 'dashboards', 'generated'), path.join(dir, 'lib', 'dashboards'), { recursive: true, filter: (f) => !f.endsWith('.md') });

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubePrometheusStackValues } from '../../constructs/src/monitoring-stack';
+import type { KubePrometheusStackValues } from '../../constructs/src/monitoring/monitoring-stack';
 
 /** The construct's Prometheus spec values; every key optional so tests can remove one and watch the harness fail. */
 export type PrometheusSpecValues = Partial<KubePrometheusStackValues['prometheus']['prometheusSpec']> & Record<string, unknown>;

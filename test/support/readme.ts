@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { versions } from '../../constructs/src/versions';
+import { versions } from '../../constructs/src/contract/versions';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 export const README = path.join(repoRoot, 'README.md');

@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import { LABELS } from '../../constructs/src/contract/labels';
+import type { PlatformConfig, TestConfig } from '../../constructs/src/config/platform-config';
+import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '../../constructs/src/k6/script-options';
+import type { ThresholdsConfig } from '../../constructs/src/k6/thresholds';
+import { buildEnvironment, checkObjectSizes, oversizedObjects } from '../../constructs/src/output/synth';
+import { bundleScriptTree } from '../../constructs/src/load-test/test-scripts';
+import type { KubeObject } from '../cluster/cluster';
+
+/** What `loadtest run` applies for one run of one test. */
+export interface RunPlan {
+  readonly runId: string;
+  readonly test: TestConfig;
+  /** The load-test namespace. */
+  readonly namespace: string;
+  /** The run's objects in apply order (ConfigMaps, ServiceAccount, Service, NetworkPolicies, then the Jobs). */
+  readonly objects: readonly KubeObject[];
+  /** The thresholds that judge the run (config + script, LoadTest `thresholds`). */
+  readonly thresholds: ThresholdsConfig;
+  /** The Job that stops the run (applied on Ctrl-C), built by the LoadTest construct. */
+  readonly stopJob?: KubeObject;
+}
+
+/** Most characters a run id may have: it ends up in object names (≤ 63 with their suffixes) and label values. */
+export const RUN_ID_MAX = 50;
+/** A run id: a DNS-1035 label (lower-case letter first, then letters, digits and `-`, alphanumeric last). */
+export const RUN_ID = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A fresh run id: `<test>-<yyyymmdd>-<hhmmss>` in UTC, e.g. `sample-20261125-120830` (`r` in front when the test name
+ * starts with a digit; the test part shortened so the id fits {@link RUN_ID_MAX}).
+ */
+export function newRunId(test: string, now: Date = new Date()): string {
+  const iso = now.toISOString(); // 2026-11-25T12:08:30.123Z
+  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
+  const name = `${/^[0-9]/.test(test) ? 'r' : ''}${test}`.slice(0, RUN_ID_MAX - stamp.length - 1).replace(/-+$/, '');
+  return `${name}-${stamp}`;
+}
+
+/** Apply order by kind: what pods mount or use first, the Jobs last (the starter after the runners). */
+const KIND_ORDER = [
+  'ServiceAccount',
+  'ConfigMap',
+  'Secret',
+  'Role',
+  'RoleBinding',
+  'Service',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'TestRun',
+  'Job',
+];
+
+/** Sorts objects for applying: by {@link KIND_ORDER}, then runner Jobs before others, stable otherwise. */
+export function applyOrder(objects: readonly KubeObject[]): KubeObject[] {
+  const rank = (o: KubeObject) => {
+    const k = KIND_ORDER.indexOf(o.kind);
+    return (k === -1 ? KIND_ORDER.length : k) * 2 + (o.kind === 'Job' && o.metadata.labels?.[LABELS.component] !== 'runner' ? 1 : 0);
+  };
+  return objects
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+    .map((x) => x.o);
+}
+
+/**
+ * Builds the environment in memory and picks the objects of one test from the loadtests chart (label
+ * `k6.platform/test=<name>`), for the given run id.
+ */
+export function planRun(config: PlatformConfig, rootDir: string, testName: string, runId: string): RunPlan {
+  const test = config.tests.find((t) => t.name === testName);
+  if (test === undefined) {
+    throw new UnknownTestError(testName, config);
+  }
+  const { charts } = buildEnvironment(runConfig(config, testName, runId), path.join(rootDir, 'scripts'));
+  const objects = (charts.loadTests.toJson() as KubeObject[]).filter((o) => o.metadata.labels?.[LABELS.test] === testName);
+  // The API server would refuse them one by one, after the first were applied: refuse the run before any.
+  checkObjectSizes(oversizedObjects(config.environment, objects));
+  const run = charts.runs.get(testName);
+  const stopJob = run !== undefined && test.schedule === undefined ? (run.stopJobManifest() as unknown as KubeObject) : undefined;
+  const thresholds = run?.thresholds ?? test.thresholds;
+  return {
+    runId,
+    test,
+    namespace: config.namespaces.loadTests,
+    objects: applyOrder(objects),
+    thresholds,
+    ...(stopJob !== undefined ? { stopJob } : {}),
+  };
+}
+
+/**
+ * The thresholds that judge runs of `test` (for `verdict` and `runs`, which build no LoadTest): its config thresholds
+ * plus those its script exports, read from the script as it is now. Fails, naming file and line, when the script's
+ * options cannot be read statically.
+ */
+export function judgedTestThresholds(rootDir: string, test: TestConfig): ThresholdsConfig {
+  const bundle = bundleScriptTree(path.join(rootDir, 'scripts'), test.script);
+  const options = entryScriptOptions(bundle);
+  assertScriptOptionsReadable(options, test.script, `loadtest: test '${test.name}'`);
+  return judgedThresholds(test.thresholds, options.thresholds);
+}
+
+/** The config the run is built from: the test's `runId` set (the LoadTest construct names the run's objects after it). */
+function runConfig(config: PlatformConfig, testName: string, runId: string): PlatformConfig {
+  return { ...config, tests: config.tests.map((t) => (t.name === testName ? { ...t, runId } : t)) };
+}
+
+/** The named test is not in the environment's config. */
+export class UnknownTestError extends Error {
+  public constructor(name: string, config: PlatformConfig) {
+    const known = config.tests.map((t) => t.name);
+    super(`unknown test '${name}' in environment '${config.environment}' (known: ${known.length ? known.join(', ') : 'none'})`);
+    this.name = 'UnknownTestError';
+  }
+}

@@ -1,0 +1,270 @@
+#!/bin/sh
+# k6-platform starter: starts paused k6 runners together, once every one of them is ready, and (with setup once)
+# runs setup() and teardown() once for the whole run through k6's REST API.
+# Shipped in the run's ConfigMap by the LoadTest construct (constructs/src/k6/starter.ts) and run with POSIX sh + curl,
+# as a second container of runner 0's pod (it exits at once in the other runner pods).
+#
+# Usage: start-runners.sh BASE_URL...          start the run; the first URL is runner 0 (the starter's own pod)
+#        start-runners.sh --stop BASE_URL...   ask every runner to stop (the stop Job of `loadtest run` on Ctrl-C)
+# Environment:
+#   START_TIMEOUT_SECONDS  give up when not every runner is ready after this many seconds (default 300)
+#   POLL_INTERVAL_SECONDS  pause between readiness rounds (default 1)
+#   RUN_POLL_INTERVAL_SECONDS  pause between "is the run over" rounds with SETUP_ONCE (default 5)
+#   STATUS_TIMEOUT_SECONDS how long one GET /v1/status may take (default 5; a runner under load answers late)
+#   RUNNER_INDEX           when set and not 0, exit at once (the starter runs beside runner 0 only)
+#   SETUP_ONCE             "true": every runner was started with noSetup, noTeardown; runner 0 also with linger.
+#                          The starter runs `POST /v1/setup` on runner 0, hands its data to the others with
+#                          `PUT /v1/setup`, resumes all, waits until all have finished, runs `POST /v1/teardown` on
+#                          runner 0, then ends runner 0's lingering k6 process with SIGTERM (the pod shares its
+#                          process namespace; k6 v1.7.1 leaves --linger only on a signal, internal/cmd/run.go).
+#   STATE_DIR              writable directory: setup data, and the file `started` the readiness probe looks for
+#                          (default /tmp)
+#   K6_PROCESS_NAME        process name of k6 in the shared process namespace (default k6)
+#   TERMINATION_LOG        where the failure message goes for `kubectl describe` / the CLI (default
+#                          /dev/termination-log, written when it exists)
+#
+# k6 v1.7.1 REST API (api/v1/*.go): GET /v1/status answers {"data":{"attributes":{"status":N,"running":B,...}}}
+# with the execution status of lib/execution.go (4 PausedBeforeRun, 10 Interrupted, 11 MarkedAsFailed); a run is
+# over when it was stopped, interrupted or marked failed, or when it has started (status >= 5) and is no longer
+# running. PATCH /v1/status {"data":{"type":"status","id":"default","attributes":{"paused":false}}} resumes;
+# {"stopped":true} stops. POST /v1/setup answers {"data":{"type":"setupData","id":"default","attributes":{"data":X}}}
+# (attributes {} when setup() returned nothing); PUT /v1/setup takes X itself as its body.
+set -u
+
+state_dir="${STATE_DIR:-/tmp}"
+termination_log="${TERMINATION_LOG:-/dev/termination-log}"
+k6_name="${K6_PROCESS_NAME:-k6}"
+
+# fail MESSAGE: says why on stderr and in the termination log, then exits 1.
+fail() {
+  printf 'starter: FAILED: %s\n' "$1" >&2
+  if [ -e "$termination_log" ]; then printf '%s\n' "$1" >"$termination_log" 2>/dev/null || true; fi
+  exit 1
+}
+
+mode=start
+if [ "${1:-}" = "--stop" ]; then
+  mode=stop
+  shift
+fi
+
+if [ "$mode" = start ] && [ -n "${RUNNER_INDEX:-}" ] && [ "${RUNNER_INDEX}" != "0" ]; then
+  echo "starter: runner ${RUNNER_INDEX} is not runner 0; nothing to do"
+  exit 0
+fi
+if [ "$#" -eq 0 ]; then
+  echo "starter: FAILED: no runner URLs given" >&2
+  exit 2
+fi
+
+timeout="${START_TIMEOUT_SECONDS:-300}"
+interval="${POLL_INTERVAL_SECONDS:-1}"
+run_interval="${RUN_POLL_INTERVAL_SECONDS:-5}"
+setup_once="${SETUP_ONCE:-false}"
+total="$#"
+first="$1"
+started_at=$(date +%s)
+deadline=$((started_at + timeout))
+
+resume='{"data":{"type":"status","id":"default","attributes":{"paused":false}}}'
+stop='{"data":{"type":"status","id":"default","attributes":{"stopped":true}}}'
+setup_prefix='{"data":{"type":"setupData","id":"default","attributes":{"data":'
+setup_suffix='}}}'
+all_urls="$*"
+released=false
+
+# status_of URL: prints the runner's status attributes without white space; fails with curl's exit code when it does
+# not answer (6: the name does not resolve, 7: connection refused, 28: timed out).
+status_of() {
+  body=$(curl -fsS --max-time "${STATUS_TIMEOUT_SECONDS:-5}" "$1/v1/status" 2>/dev/null) || return $?
+  printf '%s' "$body" | tr -d ' \t\r\n'
+}
+
+# is_interrupted STATUS: the run of a runner that answered STATUS was stopped, interrupted or marked failed: it will
+# never run (again). k6 keeps `running: true` then (internal/execution/scheduler.go), so the status decides.
+is_interrupted() {
+  case "$1" in *'"stopped":true'* | *'"status":10,'* | *'"status":10}'* | *'"status":11,'* | *'"status":11}'*) return 0 ;; esac
+  return 1
+}
+
+# is_ready URL: 0 when the runner answers and reports execution status 4 (PausedBeforeRun), 1 when it is not ready
+# yet, 3 when its run was stopped before it started.
+is_ready() {
+  s=$(status_of "$1") || return 1
+  if is_interrupted "$s"; then return 3; fi
+  case "$s" in *'"status":4,'* | *'"status":4}'*) return 0 ;; esac
+  return 1
+}
+
+# is_over URL: 0 when the runner's run is over, 1 when it still runs or did not answer in time, 2 when it is gone (its
+# name no longer resolves or nothing listens: a finished runner's pod leaves the headless Service).
+is_over() {
+  s=$(status_of "$1")
+  code=$?
+  if [ "$code" -eq 6 ] || [ "$code" -eq 7 ]; then return 2; fi
+  if [ "$code" -ne 0 ]; then return 1; fi
+  if is_interrupted "$s"; then return 0; fi
+  case "$s" in *'"status":'[0-4]','* | *'"status":'[0-4]'}'*) return 1 ;; esac
+  case "$s" in *'"running":false'*) return 0 ;; esac
+  return 1
+}
+
+# local_k6_pid: the pid of this pod's k6 process (setup once: one process namespace for the pod), or nothing.
+local_k6_pid() {
+  for d in /proc/[0-9]*; do
+    if [ "$(cat "$d/comm" 2>/dev/null)" = "$k6_name" ]; then
+      echo "${d#/proc/}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# send_all BODY URL...: PATCHes BODY to URL/v1/status of every runner at once; prints the URLs it did not reach.
+send_all() {
+  payload="$1"
+  shift
+  pids=""
+  for url in "$@"; do
+    curl -fsS -o /dev/null --max-time 10 -X PATCH -H 'Content-Type: application/json' --data "$payload" "$url/v1/status" 2>/dev/null &
+    pids="$pids $!:$url"
+  done
+  for p in $pids; do
+    wait "${p%%:*}" || printf ' %s' "${p#*:}"
+  done
+}
+
+# release_local_k6: ends the lingering k6 process of this pod (SIGTERM: k6 flushes its outputs and exits 0), waits
+# up to 60 s for it to exit.
+release_local_k6() {
+  released=true
+  pid=$(local_k6_pid)
+  if [ -z "$pid" ]; then
+    echo "starter: no $k6_name process in this pod to release" >&2
+    return 1
+  fi
+  kill -TERM "$pid" 2>/dev/null || return 1
+  waited=0
+  while [ -d "/proc/$pid" ] && [ "$waited" -lt 60 ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo "starter: released runner 0 (k6 pid $pid)"
+}
+
+# error_detail FILE: the "detail" of k6's JSON error answer, or the answer itself.
+error_detail() {
+  detail=$(sed -n 's/.*"detail":"\(.*\)"}].*/\1/p' "$1" 2>/dev/null)
+  if [ -n "$detail" ]; then printf '%s' "$detail"; else tr -d '\r\n' <"$1" 2>/dev/null; fi
+}
+
+# abort_run MESSAGE: ends the run after a failure, whatever state its runners are in: asks every runner to stop
+# (paused, initialising or running: k6 then exits 103, and the runner Job's pod failure policy ends the rest), ends
+# runner 0's lingering k6 (setup once), and fails with MESSAGE. The starter's own exit fails nothing while k6 runs
+# beside it: a pod fails only once all its containers have ended.
+abort_run() {
+  message="$1"
+  not_stopped=$(send_all "$stop" $all_urls)
+  if [ "$setup_once" = true ] && [ "$released" = false ]; then release_local_k6 >/dev/null || true; fi
+  [ -z "$not_stopped" ] || printf 'starter: could not reach to stop (finished or gone):%s\n' "$not_stopped" >&2
+  fail "$message"
+}
+
+if [ "$mode" = stop ]; then
+  not_stopped=$(send_all "$stop" "$@")
+  if [ -n "$not_stopped" ]; then
+    echo "starter: asked $total runners to stop; not reached (finished or gone):$not_stopped"
+  else
+    echo "starter: asked $total runners to stop"
+  fi
+  exit 0
+fi
+
+mkdir -p "$state_dir" 2>/dev/null || true
+rm -f "$state_dir/started"
+
+# 1. Wait until every runner is paused and ready.
+pending="$*"
+while :; do
+  still=""
+  for url in $pending; do
+    is_ready "$url"
+    case $? in
+      0) ;;
+      3) abort_run "$url was stopped before the run started; no load was started" ;;
+      *) still="$still $url" ;;
+    esac
+  done
+  pending="${still# }"
+  if [ -z "$pending" ]; then
+    break
+  fi
+  now=$(date +%s)
+  if [ "$now" -ge "$deadline" ]; then
+    missing=$(echo "$pending" | wc -w | tr -d ' ')
+    abort_run "$missing of $total runners not ready after ${timeout}s: $pending"
+  fi
+  sleep "$interval"
+done
+echo "starter: all $total runners ready after $(($(date +%s) - started_at))s"
+
+# 2. With setup once: setup() on runner 0, its data to every other runner.
+if [ "$setup_once" = true ]; then
+  code=$(curl -sS -o "$state_dir/setup.json" -w '%{http_code}' --max-time 3600 -X POST "$first/v1/setup" 2>"$state_dir/setup.err")
+  if [ "$code" != 200 ]; then
+    if [ "$code" = 000 ]; then detail=$(tr -d '\r\n' <"$state_dir/setup.err"); else detail=$(error_detail "$state_dir/setup.json"); fi
+    abort_run "setup() failed on runner 0 (HTTP $code): $detail; no load was started"
+  fi
+  answer=$(cat "$state_dir/setup.json")
+  data="${answer#"$setup_prefix"}"
+  if [ "$data" = "$answer" ]; then
+    # attributes {}: setup() returned nothing
+    : >"$state_dir/setup-data.json"
+  else
+    printf '%s' "${data%"$setup_suffix"}" >"$state_dir/setup-data.json"
+  fi
+  shift
+  for url in "$@"; do
+    code=$(curl -sS -o "$state_dir/put.json" -w '%{http_code}' --max-time 60 -X PUT -H 'Content-Type: application/json' \
+      --data-binary "@$state_dir/setup-data.json" "$url/v1/setup" 2>/dev/null)
+    if [ "$code" != 200 ]; then
+      abort_run "could not hand setup() data to $url (HTTP $code): $(error_detail "$state_dir/put.json"); no load was started"
+    fi
+  done
+  set -- "$first" "$@"
+  echo "starter: setup() ran on runner 0; its data went to $((total - 1)) other runner(s)"
+fi
+
+# 3. Resume every runner at the same time.
+not_resumed=$(send_all "$resume" "$@")
+if [ -n "$not_resumed" ]; then
+  abort_run "$(echo "$not_resumed" | wc -w | tr -d ' ') of $total runners did not accept the resume request:$not_resumed"
+fi
+: >"$state_dir/started"
+echo "starter: resumed $total runners"
+[ "$setup_once" = true ] || exit 0
+
+# 4. With setup once: wait, in rounds over the runners still running, until every runner is over (a runner other
+#    than 0 exits when done: its name stops resolving or nothing listens), then teardown() once on runner 0, then
+#    release runner 0. A runner that does not answer in time is asked again in the next round.
+pending="$*"
+while [ -n "$pending" ]; do
+  still=""
+  for url in $pending; do
+    is_over "$url"
+    r=$?
+    if [ "$r" -eq 0 ]; then continue; fi
+    if [ "$r" -eq 2 ] && [ "$url" != "$first" ]; then continue; fi
+    if [ "$url" = "$first" ] && [ -z "$(local_k6_pid)" ]; then abort_run "runner 0 ended before teardown() could run"; fi
+    still="$still $url"
+  done
+  pending="${still# }"
+  if [ -n "$pending" ]; then sleep "$run_interval"; fi
+done
+echo "starter: all $total runners finished; running teardown() on runner 0"
+code=$(curl -sS -o "$state_dir/teardown.json" -w '%{http_code}' --max-time 3600 -X POST "$first/v1/teardown" 2>/dev/null)
+teardown_failed=""
+if [ "$code" != 200 ]; then teardown_failed="teardown() failed on runner 0 (HTTP $code): $(error_detail "$state_dir/teardown.json")"; fi
+release_local_k6 || teardown_failed="${teardown_failed:-could not release runner 0}"
+[ -z "$teardown_failed" ] || fail "$teardown_failed"
+echo "starter: teardown() done"

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** ConfigMap key (and file name) of the starter script. */
+export const STARTER_SCRIPT_KEY = 'start-runners.sh';
+/** Where the starter container mounts its script. */
+export const STARTER_MOUNT_PATH = '/opt/k6-platform';
+/** k6 REST API port of every runner (`--address 0.0.0.0:6565`). */
+export const K6_API_PORT = 6565;
+
+/** File the starter writes into its state directory once every runner is resumed (its readiness probe reads it). */
+export const STARTER_STARTED_FILE = 'started';
+
+/**
+ * The starter: a POSIX sh + curl script (constructs/src/k6/starter.sh) that waits until every runner reports k6's
+ * PausedBeforeRun status on `GET /v1/status`, then resumes all of them at once with `PATCH /v1/status`; on timeout it
+ * stops the ready runners and exits 1 naming the missing ones. With setup once it also runs setup() on runner 0,
+ * hands the data to the others (`PUT /v1/setup`) before the resume, and runs teardown() once after all finished.
+ * With `--stop` it asks every runner to stop. It needs no Kubernetes API access.
+ */
+export function starterScript(): string {
+  return readFileSync(path.join(__dirname, 'starter.sh'), 'utf8');
+}
+
+/**
+ * The command of the starter container: the script from the mounted ConfigMap, runner base URLs as arguments (runner 0
+ * first), `--stop` in front to stop the runners instead.
+ */
+export function starterCommand(runnerUrls: readonly string[], options: { readonly stop?: boolean } = {}): { command: string[]; args: string[] } {
+  return { command: ['sh', `${STARTER_MOUNT_PATH}/${STARTER_SCRIPT_KEY}`], args: [...(options.stop === true ? ['--stop'] : []), ...runnerUrls] };
+}

@@ -1,0 +1,275 @@
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Dashboards } from '../monitoring/grafana-dashboards';
+import { platformLabels } from '../contract/labels';
+import { LoadTest } from '../load-test/load-test';
+import { MonitoringStack, PROMETHEUS_PORT, remoteWriteUrl } from '../monitoring/monitoring-stack';
+import { DefaultDenyPolicy } from '../network/network-policies';
+import type { PlatformConfig } from '../config/platform-config';
+import { extensionJsModule, RunnerImage, runnerImagePropsFromConfig } from '../runner-image/runner-image';
+import { TestScripts } from '../load-test/test-scripts';
+import { versions } from '../contract/versions';
+
+/**
+ * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:
+ * prometheus-node-exporter (subchart 4.56.1) runs with hostNetwork, hostPID, hostPort 9100 and hostPath mounts of /,
+ * /proc and /sys to read the node's metrics, which only "privileged" allows; Grafana with persistence runs its
+ * init-chown-data container as root with CHOWN and DAC_OVERRIDE (grafana 12.11.1 `initChownData`), which is "baseline".
+ * So the namespace enforces "privileged", and audits against "restricted" and warns against "baseline" so that every
+ * exception stays visible. The restricted profile is enforced where the platform's own pods run (load-test namespace).
+ */
+export const MONITORING_POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
+  'pod-security.kubernetes.io/enforce': 'privileged',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/audit': 'restricted',
+  'pod-security.kubernetes.io/audit-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'baseline',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+};
+
+/** Props of {@link buildPlatform}. */
+export interface PlatformProps {
+  /** The parsed configuration of the environment. */
+  readonly config: PlatformConfig;
+  /** Directory of the k6 scripts the tests name. */
+  readonly scriptsDir: string;
+  /**
+   * Directory of the generated dashboard JSON files (`npm run dashboards`), provisioned as ConfigMaps in the monitoring
+   * chart; must exist when given.
+   * @default - `<parent of scriptsDir>/dashboards/generated` when that directory exists, else no dashboards
+   */
+  readonly dashboardsDir?: string;
+}
+
+/** The charts of one environment, in deploy order. */
+export interface PlatformCharts {
+  /** The platform's namespaces. */
+  readonly namespaces: Chart;
+  /** kube-prometheus-stack (values; rendered when a chart is at hand) and dashboards. */
+  readonly monitoring: Chart;
+  /** Test scripts and test runs. */
+  readonly loadTests: Chart;
+  /** The monitoring construct (remote-write URL, values). */
+  readonly monitoringStack: MonitoringStack;
+  /** Script bundles by test name. */
+  readonly scripts: ReadonlyMap<string, TestScripts>;
+  /** The distributed run of each test, by test name. */
+  readonly runs: ReadonlyMap<string, LoadTest>;
+  /** The Grafana dashboard ConfigMaps (absent when no dashboards directory exists). */
+  readonly dashboards?: Dashboards;
+  /** The runner image: `runnerImage.imageRef` is THE image every LoadTest runner uses. */
+  readonly runnerImage: RunnerImage;
+  /** The in-cluster build of the runner image (only with extensions and `runner.build: in-cluster`); `loadTests` depends on it. */
+  readonly runnerImageBuild?: Chart;
+  /** Notes for the user: what the synth could not check (script bundles, modules the runner image may lack). */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Builds every chart of one environment into `scope` (an App). The single composition used by `cdk8s synth`, the Helm
+ * bundle and Pulumi, so they deploy exactly the same objects.
+ */
+export function buildPlatform(scope: Construct, props: PlatformProps): PlatformCharts {
+  const cfg = props.config;
+  const labels = platformLabels(cfg.environment);
+
+  const namespaces = new Chart(scope, 'namespaces', { labels, disableResourceNameHashes: true });
+  // With monitoring off the monitoring namespace belongs to the existing stack: it is used (dashboards), not created.
+  if (cfg.monitoring.enabled) {
+    new kplus.Namespace(namespaces, 'Monitoring', { metadata: { name: cfg.namespaces.monitoring, labels: MONITORING_POD_SECURITY_LABELS } });
+  }
+  new kplus.Namespace(namespaces, 'LoadTests', {
+    metadata: {
+      name: cfg.namespaces.loadTests,
+      // Everything in the load-test namespace must meet the restricted Pod Security Standard.
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      },
+    },
+  });
+
+  const monitoring = new Chart(scope, 'monitoring', { labels, namespace: cfg.namespaces.monitoring });
+  monitoring.addDependency(namespaces);
+  const monitoringStack = new MonitoringStack(monitoring, 'Stack', { config: cfg });
+  const defaultDashboardsDir = path.join(path.dirname(path.resolve(props.scriptsDir)), 'dashboards', 'generated');
+  const dashboardsDir = props.dashboardsDir ?? (existsSync(defaultDashboardsDir) ? defaultDashboardsDir : undefined);
+  const dashboards =
+    dashboardsDir !== undefined
+      ? new Dashboards(monitoring, 'Dashboards', { directory: dashboardsDir, variableDefaults: { runner_namespace: cfg.namespaces.loadTests } })
+      : undefined;
+
+  const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
+  loadTests.addDependency(namespaces);
+  // Anything the platform does not declare is closed in the load-test namespace: each run's policies open exactly
+  // what its runners, starter and initializer need (DNS, Prometheus, targets, the k6 REST API).
+  new DefaultDenyPolicy(loadTests, 'DefaultDeny', { namespace: cfg.namespaces.loadTests });
+  // Runner image (issue 7): the official image, or (with extensions) one built in its own namespace and chart, which
+  // the runs depend on (kubectl: apply it first and `kubectl wait --for=condition=complete job/<buildJobName>`).
+  const runnerImageProps = runnerImagePropsFromConfig(cfg);
+  const runnerImageBuild =
+    (runnerImageProps.extensions ?? []).length > 0 && runnerImageProps.build === 'in-cluster'
+      ? new Chart(scope, 'runnerimage', { labels })
+      : undefined;
+  runnerImageBuild?.addDependency(namespaces);
+  if (runnerImageBuild) loadTests.addDependency(runnerImageBuild);
+  const runnerImage = new RunnerImage(runnerImageBuild ?? loadTests, 'RunnerImage', runnerImageProps);
+
+  const scripts = new Map<string, TestScripts>();
+  for (const test of cfg.tests) {
+    scripts.set(
+      test.name,
+      new TestScripts(loadTests, `Scripts-${test.name}`, { testName: test.name, entry: test.script, scriptsDir: props.scriptsDir }),
+    );
+  }
+
+  // Every k6 module a script imports must exist in the runner image: fail now rather than in every runner's init.
+  const moduleCheck = checkScriptModules(cfg, scripts, runnerImage.imageRef);
+  if (moduleCheck.errors.length > 0) throw new Error(moduleCheck.errors.join('\n'));
+  const warnings = [...[...scripts.values()].flatMap((s) => s.warnings), ...moduleCheck.warnings];
+
+  // One distributed run per test (LoadTest): Indexed runner Job + starter (mode "jobs", or a CronJob with a schedule),
+  // or a k6-operator TestRun (mode "operator").
+  const runs = new Map<string, LoadTest>();
+  for (const test of cfg.tests) {
+    runs.set(
+      test.name,
+      new LoadTest(loadTests, `Run-${test.name}`, {
+        test,
+        scripts: scripts.get(test.name)!,
+        remoteWriteUrl: remoteWriteUrl(cfg),
+        image: runnerImage.imageRef,
+        runner: cfg.runner,
+        network: cfg.network,
+        ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
+        // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
+        ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
+          ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }
+          : {}),
+      }),
+    );
+  }
+
+  // Run ids name objects and are the testid tag: two tests resolving to the same one would overwrite each other.
+  const byRunId = new Map<string, number>();
+  [...runs.values()].forEach((run, i) => {
+    const first = byRunId.get(run.runId);
+    if (first !== undefined) {
+      throw new Error(`LoadTest: 'tests[${i}]' resolves to run id "${run.runId}", already the run id of 'tests[${first}]': set a different 'runId'`);
+    }
+    byRunId.set(run.runId, i);
+  });
+
+  return {
+    namespaces,
+    monitoring,
+    loadTests,
+    monitoringStack,
+    scripts,
+    runs,
+    runnerImage,
+    warnings,
+    ...(runnerImageBuild ? { runnerImageBuild } : {}),
+    ...(dashboards ? { dashboards } : {}),
+  };
+}
+
+/** What {@link checkScriptModules} found. */
+export interface ScriptModuleCheck {
+  /** Modules the runner image certainly lacks: the synth fails with these. */
+  readonly errors: readonly string[];
+  /** Modules the platform cannot tell about (an extension or image it does not know): the user may know better. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Checks the k6 modules each test's scripts import ({@link TestScripts.modules}) against the runner image:
+ * - `k6/x/<name>` needs a `runner.extensions` entry providing it ({@link extensionJsModule}). The official image has
+ *   no extensions, and k6 v1.7.1's automatic extension resolution (on by default, cmd/state/state.go) would fetch an
+ *   unpinned build at run time, which runners are not allowed to reach. An error, unless an extension with a
+ *   non-conventional module path might provide it (a warning).
+ * - `k6/browser` needs an image with a browser: the official `grafana/k6:<version>-with-browser`. The official image
+ *   without it, and images built with extensions (on the official image), are errors; other images a warning.
+ * - Remote (`https://`) modules are fetched by each runner at start: a warning when the test's `targets` allow no
+ *   HTTPS egress (port 443) to an IP block.
+ */
+export function checkScriptModules(cfg: PlatformConfig, scripts: ReadonlyMap<string, TestScripts>, runnerImage: string): ScriptModuleCheck {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const extensions = cfg.runner.extensions;
+  const provided = new Set(extensions.map((e) => extensionJsModule(e.module)).filter((m): m is string => m !== undefined));
+  const unknown = extensions.filter((e) => extensionJsModule(e.module) === undefined).map((e) => e.module);
+  const k6Version = cfg.runner.k6Version;
+  const browserImage = `${versions.k6Image}:${k6Version}-with-browser`;
+  cfg.tests.forEach((test, i) => {
+    const bundle = scripts.get(test.name);
+    if (bundle === undefined) return;
+    // Remote modules are fetched by every runner when it starts: over HTTPS, through the runner NetworkPolicy.
+    const remote = bundle.remoteModules[0];
+    if (remote !== undefined && !test.targets.some((t) => t.cidr !== undefined && t.ports.includes(443))) {
+      warnings.push(
+        `LoadTestPlatform: 'tests[${i}].script' ${test.script} imports ${remote.module} (${remote.file} line ${remote.line}), which k6 fetches when each runner starts, ` +
+          `but 'tests[${i}].targets' allow no HTTPS egress to an IP block (port 443); add the module host's addresses, or bundle the module as a local file`,
+      );
+    }
+    const seen = new Set<string>();
+    for (const m of bundle.modules) {
+      if (seen.has(m.module)) continue;
+      seen.add(m.module);
+      const who = `LoadTestPlatform: 'tests[${i}].script' ${test.script} imports ${m.module} (${m.file} line ${m.line})`;
+      if (m.module.startsWith('k6/x/')) {
+        if (provided.has(m.module)) continue;
+        const name = m.module.slice('k6/x/'.length);
+        if (unknown.length > 0) {
+          warnings.push(
+            `${who}, which no 'runner.extensions' entry provides by name (github.com/<owner>/xk6-${name.split('/')[0]} provides k6/x/${name.split('/')[0]}); ` +
+              `make sure one of ${unknown.join(', ')} provides it`,
+          );
+        } else {
+          errors.push(
+            `${who}, which no 'runner.extensions' entry provides (${extensions.length === 0 ? 'none declared' : `declared: ${extensions.map((e) => e.module).join(', ')}`}); ` +
+              `add the xk6 extension that provides it (by convention github.com/<owner>/xk6-${name.split('/')[0]}) to 'runner.extensions'`,
+          );
+        }
+      } else if (m.module === 'k6/browser') {
+        const { browser, withBrowser } = imageBrowser(runnerImage, browserImage);
+        if (extensions.length > 0) {
+          errors.push(
+            `${who}, but 'runner.extensions' builds k6 on ${versions.k6Image}:${k6Version}, which has no browser; ` +
+              `run browser tests on 'runner.image' ${browserImage} (without extensions)`,
+          );
+        } else if (browser === false) {
+          errors.push(`${who}, but runners use ${runnerImage}, which has no browser; set 'runner.image' to ${withBrowser}`);
+        } else if (browser === undefined) {
+          warnings.push(`${who}: make sure the runner image ${runnerImage} has a browser (the official one is ${browserImage})`);
+        }
+      }
+    }
+  });
+  return { errors, warnings };
+}
+
+/**
+ * Whether an image has a browser: for the official k6 image, whether its tag ends in `-with-browser` (and the tag that
+ * would); undefined for other images and digest-only references.
+ */
+function imageBrowser(image: string, fallback: string): { browser: boolean | undefined; withBrowser: string } {
+  const [name, digest] = image.split('@') as [string, string | undefined];
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  const repository = colon > slash ? name.slice(0, colon) : name;
+  const tag = colon > slash ? name.slice(colon + 1) : undefined;
+  const official = [versions.k6Image, `docker.io/${versions.k6Image}`, `index.docker.io/${versions.k6Image}`].includes(repository);
+  if (!official || (tag === undefined && digest !== undefined)) return { browser: undefined, withBrowser: fallback };
+  const t = tag ?? 'latest';
+  return { browser: t.endsWith('with-browser'), withBrowser: t === 'latest' ? fallback : `${repository}:${t}-with-browser` };
+}
+
+/** A fresh App for one environment, not writing anywhere until asked. */
+export function newEnvironmentApp(outdir: string): App {
+  return new App({ outdir, outputFileExtension: '.k8s.yaml' });
+}
