@@ -15,7 +15,10 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/\\.cdk8s\\.out/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   // Example consumer programs (examples/) import the library by its published name; in the repo it is the source.
-  moduleNameMapper: { '^@k6-platform/constructs$': '<rootDir>/constructs/src/index.ts' },
+  moduleNameMapper: {
+    '^@k6-platform/constructs$': '<rootDir>/constructs/src/index.ts',
+    '^@k6-platform/constructs/output$': '<rootDir>/constructs/src/output/index.ts',
+  },
   transform: {
     '^.+\\.[tj]s$': [
       'ts-jest',

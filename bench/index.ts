@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { thresholdQueries } from '../constructs/src/k6/thresholds';
+import { thresholdQueries } from '@k6-platform/constructs';
 import { table } from '../cli/output';
 import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';

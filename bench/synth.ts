@@ -3,8 +3,8 @@
  * tests, each pointing at scripts/sample.js, and the cost per extra test.
  */
 import * as path from 'node:path';
-import { parsePlatformConfig } from '../constructs/src/config/platform-config';
-import { buildEnvironment } from '../constructs/src/output/synth';
+import { parsePlatformConfig } from '@k6-platform/constructs';
+import { buildEnvironment } from '@k6-platform/constructs/output';
 import { median, timeMs } from './machine';
 
 /** Numbers of tests measured. */

@@ -4,8 +4,8 @@
  */
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { PlatformConfigError, type PlatformConfig, type TestConfig } from '../constructs/src/config/platform-config';
-import { DEFAULT_ENVIRONMENT, loadEnvironmentConfig, synthesize } from '../constructs/src/output/synth';
+import { PlatformConfigError, type PlatformConfig, type TestConfig } from '@k6-platform/constructs';
+import { DEFAULT_ENVIRONMENT, loadEnvironmentConfig, synthesize } from '@k6-platform/constructs/output';
 import type { RunCluster } from './cluster/cluster';
 import { EXIT } from './exit-codes';
 import { initProject } from './scaffold/init';
@@ -16,8 +16,9 @@ import { formatDuration, processOutput, table, type Output } from './output';
 import { progressLine, runMetrics, type RunMetrics } from './run/progress';
 import { prometheusClient, PrometheusUnreachableError, type PrometheusClientOptions, type PromQuerier } from './prometheus/client';
 import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from './verdict/verdict';
-import { judgedTestThresholds, newRunId, planRun, RUN_ID, RUN_ID_MAX, UnknownTestError } from './run/run-plan';
-import { listRuns, RunTestConflictError, runTestQuery, testOfRun } from './prometheus/runs';
+import { judgedTestThresholds, planRun, UnknownTestError } from './run/run-plan';
+import { DEFAULT_PROMETHEUS_URL, newRunId, RUN_ID, RUN_ID_MAX, RunTestConflictError, runTestQuery } from '@k6-platform/constructs';
+import { listRuns, testOfRun } from './prometheus/runs';
 import { defaultJudge, type Judge } from './verdict/judge';
 
 /** Environment variable naming the Prometheus base URL when `--prometheus` is not given. */
@@ -26,8 +27,6 @@ export const PROMETHEUS_URL_ENV = 'LOADTEST_PROMETHEUS_URL';
 export const GRAFANA_URL_ENV = 'LOADTEST_GRAFANA_URL';
 /** Environment variable with the verdict timeout (`30s`, `2m`) when `--timeout` is not given. */
 export const TIMEOUT_ENV = 'LOADTEST_TIMEOUT';
-/** Prometheus base URL when neither `--prometheus` nor {@link PROMETHEUS_URL_ENV} is set (a local port-forward). */
-export const DEFAULT_PROMETHEUS_URL = 'http://localhost:9090';
 
 /** Everything the CLI touches outside itself; tests replace the cluster, Prometheus, clock and signal. */
 export interface CliContext {
@@ -264,7 +263,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
             quiet: true,
             timeoutMs: timeout,
           });
-          verdict = code === 0 ? c.green('pass') : code === 99 ? c.red('fail') : c.yellow(`exit ${code}`);
+          verdict = code === 0 ? c.green('pass') : code === VERDICT_EXIT_CODES.fail ? c.red('fail') : c.yellow(`exit ${code}`);
         }
         rows.push([
           r.testid,

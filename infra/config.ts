@@ -1,12 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
-import { deploySecrets } from '../constructs/src/platform/deploy';
-import {
-  CONFIG_NAMESPACE,
-  parseStackConfig,
-  PlatformConfigError,
-  type ConfigSource,
-  type PlatformConfig,
-} from '../constructs/src/config/platform-config';
+import { deploySecrets } from '@k6-platform/constructs';
+import { CONFIG_NAMESPACE, parseStackConfig, PlatformConfigError, type ConfigSource, type PlatformConfig } from '@k6-platform/constructs';
 
 /**
  * Stack config (`Pulumi.<stack>.yaml` plus `pulumi config set`) to the platform config: the SAME parse as synth

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { PlatformConfig } from '../../constructs/src/config/platform-config';
-import { GRAFANA_PORT, grafanaServiceName } from '../../constructs/src/monitoring/monitoring-stack';
+import type { PlatformConfig } from '@k6-platform/constructs';
+import { GRAFANA_PORT, grafanaServiceName } from '@k6-platform/constructs';
 
 /** A generated dashboard, as far as the CLI cares. */
 export interface DashboardRef {

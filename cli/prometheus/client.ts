@@ -167,8 +167,3 @@ export async function scalarOf(q: PromQuerier, expr: string, time?: number): Pro
   const r = await q.query(expr, time);
   return r[0]?.value;
 }
-
-/** Escapes a string for use inside a PromQL double-quoted label matcher. */
-export function promString(s: string): string {
-  return JSON.stringify(s);
-}

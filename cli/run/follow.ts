@@ -1,34 +1,10 @@
-import { LABELS } from '../../constructs/src/contract/labels';
-import { COMPLETION_INDEX_ANNOTATION, K6_CONTAINER, STARTER_CONTAINER, STOPPER_COMPONENT } from '../../constructs/src/load-test/load-test';
+import { K6_EXIT_CODES, LABELS } from '@k6-platform/constructs';
+import { COMPLETION_INDEX_ANNOTATION, K6_CONTAINER, STARTER_CONTAINER, STOPPER_COMPONENT } from '@k6-platform/constructs';
 import type { Applier, JobClient, JobInfo, KubeObject, PodInfo, PodLister } from '../cluster/cluster';
 
 /** `app.kubernetes.io/component` of the runner Job and its pods. */
 export const RUNNER_COMPONENT = 'runner';
 export { COMPLETION_INDEX_ANNOTATION, K6_CONTAINER, STARTER_CONTAINER };
-
-/**
- * What k6 v1.7.1's exit codes mean (errext/exitcodes/codes.go), for the message naming a failed runner; 137 and 143
- * are the kernel's SIGKILL and SIGTERM.
- */
-export const K6_EXIT_CODES: Readonly<Record<number, string>> = {
-  1: 'error',
-  97: 'cloud test run failed',
-  98: 'cloud progress lost',
-  99: 'thresholds failed',
-  100: 'setup() timed out',
-  101: 'teardown() timed out',
-  102: 'timed out',
-  103: 'stopped through the REST API',
-  104: 'invalid configuration',
-  105: 'aborted by a signal',
-  106: 'could not start the REST API',
-  107: 'script exception',
-  108: 'aborted by test.abort()',
-  109: 'Go panic',
-  110: 'marked as failed by the script',
-  137: 'killed (SIGKILL)',
-  143: 'terminated (SIGTERM)',
-};
 
 /** Where the starter is. */
 export type StarterState = 'waiting' | 'started' | 'failed';

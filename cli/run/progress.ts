@@ -1,7 +1,8 @@
 import type { RunStatus } from './follow';
 import type { Colors } from '../output';
 import { formatNumber } from '../output';
-import { promString, scalarOf, type PromQuerier } from '../prometheus/client';
+import { promqlString } from '@k6-platform/constructs';
+import { scalarOf, type PromQuerier } from '../prometheus/client';
 
 /** Live figures of a run over all its runners. */
 export interface RunMetrics {
@@ -18,7 +19,7 @@ export const PROGRESS_WINDOW = '30s';
 
 /** The PromQL behind the progress line (exported so the benchmark and tests run exactly these). */
 export function progressQueries(testid: string): { vus: string; requestRate: string; errorRate: string } {
-  const sel = `testid=${promString(testid)}`;
+  const sel = `testid=${promqlString(testid)}`;
   return {
     vus: `sum(k6_vus{${sel}})`,
     requestRate: `sum(rate(k6_http_reqs_total{${sel}}[${PROGRESS_WINDOW}]))`,

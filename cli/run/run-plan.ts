@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import { LABELS } from '../../constructs/src/contract/labels';
-import type { PlatformConfig, TestConfig } from '../../constructs/src/config/platform-config';
-import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '../../constructs/src/k6/script-options';
-import type { ThresholdsConfig } from '../../constructs/src/k6/thresholds';
-import { buildEnvironment, checkObjectSizes, oversizedObjects } from '../../constructs/src/output/synth';
-import { bundleScriptTree } from '../../constructs/src/load-test/test-scripts';
+import { LABELS } from '@k6-platform/constructs';
+import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
+import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '@k6-platform/constructs';
+import type { ThresholdsConfig } from '@k6-platform/constructs';
+import { buildEnvironment, checkObjectSizes, oversizedObjects } from '@k6-platform/constructs/output';
+import { bundleScriptTree } from '@k6-platform/constructs';
 import type { KubeObject } from '../cluster/cluster';
 
 /** What `loadtest run` applies for one run of one test. */
@@ -19,22 +19,6 @@ export interface RunPlan {
   readonly thresholds: ThresholdsConfig;
   /** The Job that stops the run (applied on Ctrl-C), built by the LoadTest construct. */
   readonly stopJob?: KubeObject;
-}
-
-/** Most characters a run id may have: it ends up in object names (≤ 63 with their suffixes) and label values. */
-export const RUN_ID_MAX = 50;
-/** A run id: a DNS-1035 label (lower-case letter first, then letters, digits and `-`, alphanumeric last). */
-export const RUN_ID = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-
-/**
- * A fresh run id: `<test>-<yyyymmdd>-<hhmmss>` in UTC, e.g. `sample-20261125-120830` (`r` in front when the test name
- * starts with a digit; the test part shortened so the id fits {@link RUN_ID_MAX}).
- */
-export function newRunId(test: string, now: Date = new Date()): string {
-  const iso = now.toISOString(); // 2026-11-25T12:08:30.123Z
-  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
-  const name = `${/^[0-9]/.test(test) ? 'r' : ''}${test}`.slice(0, RUN_ID_MAX - stamp.length - 1).replace(/-+$/, '');
-  return `${name}-${stamp}`;
 }
 
 /** Apply order by kind: what pods mount or use first, the Jobs last (the starter after the runners). */

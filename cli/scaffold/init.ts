@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DNS_LABEL } from '../../constructs/src/config/platform-config';
+import { DNS_LABEL } from '@k6-platform/constructs';
 
 /** Options of {@link initProject}. */
 export interface InitOptions {

@@ -1,5 +1,5 @@
-import type { ThresholdsConfig } from '../../constructs/src/k6/thresholds';
-import type { TestConfig } from '../../constructs/src/config/platform-config';
+import type { ThresholdsConfig } from '@k6-platform/constructs';
+import type { TestConfig } from '@k6-platform/constructs';
 import type { Output } from '../output';
 import { evaluateVerdict, formatVerdict } from './verdict';
 

@@ -10,12 +10,12 @@
 import {
   compareThreshold,
   parseThresholds,
-  promqlString,
   thresholdQueries,
   type ParsedThreshold,
   type ThresholdQuery,
   type ThresholdsConfig,
-} from '../../constructs/src/k6/thresholds';
+} from '@k6-platform/constructs';
+import { K6_THRESHOLDS_FAILED_EXIT_CODE, promqlString } from '@k6-platform/constructs';
 import {
   prometheusClient,
   PrometheusQueryError,
@@ -30,7 +30,12 @@ import {
 export type VerdictStatus = 'pass' | 'fail' | 'no-data' | 'unreachable';
 
 /** Process exit code per outcome; 99 is k6's own "thresholds have failed", 3 and 4 collide with no k6 code. */
-export const VERDICT_EXIT_CODES: Readonly<Record<VerdictStatus, number>> = { pass: 0, fail: 99, 'no-data': 3, unreachable: 4 };
+export const VERDICT_EXIT_CODES: Readonly<Record<VerdictStatus, number>> = {
+  pass: 0,
+  fail: K6_THRESHOLDS_FAILED_EXIT_CODE,
+  'no-data': 3,
+  unreachable: 4,
+};
 
 /** The exit code of an outcome. */
 export function verdictExitCode(status: VerdictStatus): number {

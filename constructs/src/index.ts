@@ -6,8 +6,7 @@
  *
  * @packageDocumentation
  */
-export * from './contract/versions';
-export * from './contract/labels';
+export * from './contract';
 export * from './config/platform-config';
 export * from './monitoring/monitoring-stack';
 export * from './load-test/test-scripts';

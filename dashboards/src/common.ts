@@ -11,7 +11,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { PROMETHEUS_DATASOURCE_UID } from '../../constructs/src/monitoring/monitoring-stack';
+import { PROMETHEUS_DATASOURCE_UID } from '@k6-platform/constructs';
 
 /** Tags every generated dashboard carries. */
 export const DASHBOARD_TAGS = ['k6', 'generated'];

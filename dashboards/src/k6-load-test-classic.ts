@@ -15,7 +15,7 @@ import {
   scenarioVariable,
   testidVariable,
 } from './common';
-import { CLASSIC_TREND_STATS } from '../../constructs/src/load-test/load-test';
+import { CLASSIC_TREND_STATS } from '@k6-platform/constructs';
 import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
 import { addRows, classicLatency, loadTestRows, runnerVariables } from './load-test-panels';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';

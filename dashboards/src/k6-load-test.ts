@@ -4,6 +4,7 @@
  * together, errors by status, a per-runner view, runner CPU/memory and a pass/fail row.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { DEFAULT_NAMESPACES } from '@k6-platform/constructs';
 import {
   adhocVariable,
   baseDashboard,
@@ -31,7 +32,7 @@ export interface LoadTestDashboardOptions {
 }
 
 /** Default load-test namespace (the platform config's `namespaces.loadTests` default). */
-export const DEFAULT_RUNNER_NAMESPACE = 'k6';
+export const DEFAULT_RUNNER_NAMESPACE = DEFAULT_NAMESPACES.loadTests;
 
 /** The quantile variable of native mode: any number in [0, 1]; the list offers the usual ones. */
 export function quantileVariable(): dashboard.CustomVariableBuilder {

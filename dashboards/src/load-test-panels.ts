@@ -6,6 +6,7 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs';
 import {
   COLOR,
   ERROR_RATIO_THRESHOLDS,
@@ -440,14 +441,11 @@ export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard
 
 /**
  * cAdvisor selector of the runner containers. cAdvisor series carry namespace, pod and container but no pod labels
- * (the runner pods' `k6.platform/run-id` label is not on them), so runners are matched by namespace and pod name:
- * runner pods are named after the run (constructs/src/load-test/load-test.ts: Job `<runId>-runner` -> pods
- * `<runId>-runner-<index>-<hash>`; scheduled runs: testid = Job name -> pods `<testid>-<index>-<hash>`; k6-operator:
- * TestRun `<runId>` -> pods `<runId>-<index>-<hash>`), i.e. they start with `<testid>-`. Starter and initializer
- * pods are left out, `container!=""` drops the pod-level cgroup series and `container!="POD"` the pause container.
+ * (the runner pods' `k6.platform/run-id` label is not on them), so runners are matched by namespace and by the pod
+ * names of a run ({@link runnerPodPattern} and {@link nonRunnerPodPattern}, the naming functions of the contract).
+ * `container!=""` drops the pod-level cgroup series and `container!="POD"` the pause container.
  */
-export const RUNNER_CONTAINER_SELECTOR =
-  'namespace="$runner_namespace", pod=~"$testid-.*", pod!~".*-(starter|initializer)-.*", container!="", container!="POD"';
+export const RUNNER_CONTAINER_SELECTOR = `namespace="$runner_namespace", pod=~"${runnerPodPattern('$testid')}", pod!~"${nonRunnerPodPattern('$testid')}", container!="", container!="POD"`;
 
 /** Runner pod CPU usage (cores). */
 export function runnerCpuPanel(): cog.Builder<dashboard.Panel> {

@@ -279,7 +279,7 @@ describe('panels beyond the reference dashboards', () => {
   test('runner CPU matches runner pods by namespace and pod names starting with the testid', () => {
     const p = contentPanels(built[0]!).find((x) => x.title === 'Runner CPU')!;
     expect(targetsOf(p)[0]!.expr).toBe(
-      'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="$runner_namespace", pod=~"$testid-.*", pod!~".*-(starter|initializer)-.*", container!="", container!="POD"}[$__rate_interval]))',
+      'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="$runner_namespace", pod=~"$testid-.*", pod!~"$testid-(starter|initializer|stop)-.*", container!="", container!="POD"}[$__rate_interval]))',
     );
   });
 

@@ -7,12 +7,12 @@ import {
   platformManifests,
   prometheusPortForwardCommand,
   startRunCommand,
-} from '../../constructs/src/platform/deploy';
-import { LABELS, platformLabels } from '../../constructs/src/contract/labels';
-import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring/monitoring-stack';
-import type { PlatformConfig } from '../../constructs/src/config/platform-config';
-import { buildEnvironment } from '../../constructs/src/output/synth';
-import { versions } from '../../constructs/src/contract/versions';
+} from '@k6-platform/constructs';
+import { LABELS, platformLabels } from '@k6-platform/constructs';
+import { monitoringValues, remoteWriteUrl } from '@k6-platform/constructs';
+import type { PlatformConfig } from '@k6-platform/constructs';
+import { buildEnvironment } from '@k6-platform/constructs/output';
+import { versions } from '@k6-platform/constructs';
 import { RunnerImageBuild } from './runner-image-build';
 
 /** Arguments of {@link Platform}. */

@@ -1,13 +1,8 @@
 import * as path from 'node:path';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import type { PlatformConfig } from '../../constructs/src/config/platform-config';
-import {
-  renderRunnerDockerfile,
-  resolveRunnerImage,
-  runnerBuildArgs,
-  runnerImagePropsFromConfig,
-} from '../../constructs/src/runner-image/runner-image';
+import type { PlatformConfig } from '@k6-platform/constructs';
+import { renderRunnerDockerfile, resolveRunnerImage, runnerBuildArgs, runnerImagePropsFromConfig } from '@k6-platform/constructs';
 
 /** Arguments of {@link RunnerImageBuild}. */
 export interface RunnerImageBuildArgs {

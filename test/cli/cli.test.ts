@@ -6,7 +6,7 @@ import { runCli, type CliContext } from '../../cli/index';
 import type { JudgeRequest } from '../../cli/verdict/judge';
 import { bufferOutput, colorsEnabled } from '../../cli/output';
 import type { PromQuerier } from '../../cli/prometheus/client';
-import { newRunId } from '../../cli/run/run-plan';
+import { newRunId } from '@k6-platform/constructs';
 import { LABELS } from '../../constructs/src/contract/labels';
 import { cond, NS, oneReady, pending, RUN, runnerJob, runnerPod, running, scriptedCluster, succeeded, type Step } from './scripted-cluster';
 

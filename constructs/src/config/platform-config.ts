@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CIDR_RULE, DEFAULT_CLUSTER_CIDRS, DEFAULT_DNS_PEER, exceptProblem, excludedCidrProblem, isCanonicalCidr } from '../network/network-rules';
 import { checkThresholds } from '../k6/thresholds';
 import { defaultK6Image, versions } from '../contract/versions';
+import { DEFAULT_NAMESPACES } from '../contract/labels';
 
 /**
  * The platform configuration: ONE schema describes an environment. Both entry points (`constructs/main.ts` for
@@ -886,9 +887,9 @@ export const platformConfigSchema = z
     namespaces: z
       .strictObject({
         /** Namespace of kube-prometheus-stack and the dashboards. */
-        monitoring: dnsLabel().default('monitoring'),
+        monitoring: dnsLabel().default(DEFAULT_NAMESPACES.monitoring),
         /** Namespace of test scripts and runs. */
-        loadTests: dnsLabel().default('k6'),
+        loadTests: dnsLabel().default(DEFAULT_NAMESPACES.loadTests),
       })
       .prefault({}),
     monitoring: monitoringConfig.prefault({}),

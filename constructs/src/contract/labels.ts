@@ -28,3 +28,6 @@ export function platformLabels(environment: string): Record<string, string> {
  * the runner. A script must not set them (synth refuses it); dashboards, the verdict and the CLI select by them.
  */
 export const RUN_TAGS = { testid: 'testid', test: 'test', instance: 'instance_id' } as const;
+
+/** The platform's namespaces when the config names none: kube-prometheus-stack and dashboards, and the load tests. */
+export const DEFAULT_NAMESPACES = { monitoring: 'monitoring', loadTests: 'k6' } as const;

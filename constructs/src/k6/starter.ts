@@ -5,8 +5,6 @@ import * as path from 'node:path';
 export const STARTER_SCRIPT_KEY = 'start-runners.sh';
 /** Where the starter container mounts its script. */
 export const STARTER_MOUNT_PATH = '/opt/k6-platform';
-/** k6 REST API port of every runner (`--address 0.0.0.0:6565`). */
-export const K6_API_PORT = 6565;
 
 /** File the starter writes into its state directory once every runner is resumed (its readiness probe reads it). */
 export const STARTER_STARTED_FILE = 'started';

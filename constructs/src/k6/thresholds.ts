@@ -7,6 +7,7 @@
  * LoadTest share these queries. See docs/verdict.md for why each aggregation is written the way it is.
  */
 import type { z } from 'zod';
+import { promqlString } from '../contract/prometheus';
 
 /** Comparison operators of k6 thresholds (`===` is accepted as `==`). */
 export type ThresholdOperator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -484,11 +485,6 @@ export interface ThresholdQuery {
   readonly promql: string;
   /** How the runners' data is combined, in one sentence. */
   readonly aggregation: string;
-}
-
-/** Escapes a label value for a double-quoted PromQL string. */
-export function promqlString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
 /** `{testid="X",scenario="api"}` */

@@ -28,10 +28,11 @@ import {
   type TestConfig,
 } from '../config/platform-config';
 import { assertScriptOptionsReadable, judgedThresholds } from '../k6/script-options';
-import { K6_API_PORT, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, STARTER_STARTED_FILE, starterCommand, starterScript } from '../k6/starter';
+import { STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, STARTER_STARTED_FILE, starterCommand, starterScript } from '../k6/starter';
 import { SCRIPTS_MOUNT_PATH, type TestScripts } from './test-scripts';
 import { defaultK6Image, versions } from '../contract/versions';
 import { classicTrendStats, type ThresholdsConfig } from '../k6/thresholds';
+import { K6_API_PORT, RUN_ID_ENV, RUNNER_COUNT_ENV, RUNNER_INDEX_ENV } from '../contract/k6';
 
 /** uid/gid of the `k6` user of the official grafana/k6 image (the pod must name a numeric non-root user). */
 export const RUNNER_UID = 12345;
@@ -39,21 +40,10 @@ export const RUNNER_UID = 12345;
 export const STARTER_UID = 100;
 /** Where runners mount the run's k6 config files (one per runner: segment, thresholds, setup switches). */
 export const RUN_CONFIG_MOUNT_PATH = '/etc/k6-platform';
-/**
- * The k6 exit code for failed thresholds (k6 v1.7.1 errext/exitcodes/codes.go). Runners never judge thresholds
- * (`--no-thresholds`): the platform's verdict over all runners uses it.
- */
-export const K6_THRESHOLDS_FAILED_EXIT_CODE = 99;
 /** Label value (`app.kubernetes.io/component`) of the short Job `loadtest run` starts on Ctrl-C to stop the runners. */
 export const STOPPER_COMPONENT = 'stopper';
 /** Run tag (and Prometheus label) naming the test of a run: maps a run to its test without parsing the run id. */
 export const TEST_TAG = RUN_TAGS.test;
-/** Env var holding the runner's index (0-based) inside every runner container. */
-export const RUNNER_INDEX_ENV = 'K6_PLATFORM_RUNNER_INDEX';
-/** Env var holding the run id (the `testid` tag) inside every runner container. */
-export const RUN_ID_ENV = 'K6_PLATFORM_RUN_ID';
-/** Env var holding the number of runners inside every runner container. */
-export const RUNNER_COUNT_ENV = 'K6_PLATFORM_RUNNERS';
 /**
  * Trend stats runners send in classic mode (native histograms off) at the least: the ones the classic dashboard reads.
  * Each test adds what its thresholds need ({@link classicTrendStats}); k6's default is only `p(99)`.

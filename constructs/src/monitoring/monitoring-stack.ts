@@ -3,9 +3,8 @@ import { Construct } from 'constructs';
 import { MonitoringNetworkPolicies } from '../network/network-policies';
 import type { PlatformConfig } from '../config/platform-config';
 import { versions } from '../contract/versions';
+import { PROMETHEUS_PORT } from '../contract/prometheus';
 
-/** The Prometheus service port kube-prometheus-stack exposes. */
-export const PROMETHEUS_PORT = 9090;
 /** Grafana's service port in kube-prometheus-stack. */
 export const GRAFANA_PORT = 80;
 /** Label and value the Grafana dashboards sidecar watches for. */

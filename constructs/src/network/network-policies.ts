@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { LABELS } from '../contract/labels';
 import { NAMESPACE_NAME_LABEL } from './network-rules';
+import { PROMETHEUS_PORT } from '../contract/prometheus';
 
 /**
  * Namespace-wide NetworkPolicies of the platform:
@@ -18,8 +19,8 @@ import { NAMESPACE_NAME_LABEL } from './network-rules';
 
 /** Component label value of the runner pods of both run forms (jobs: our Job template; operator: TestRun runner metadata). */
 export const RUNNER_COMPONENT = 'runner';
-/** Prometheus's web port (HTTP API, remote-write receiver). */
-export const PROMETHEUS_WEB_PORT = 9090;
+/** @deprecated Use {@link PROMETHEUS_PORT} (the contract module). */
+export const PROMETHEUS_WEB_PORT = PROMETHEUS_PORT;
 /** The config-reloader sidecar's web port in the Prometheus and Alertmanager pods (chart `prometheus.service.reloaderWebPort`). */
 export const CONFIG_RELOADER_PORT = 8080;
 /** Grafana's container port (the Service's port 80 targets it). */

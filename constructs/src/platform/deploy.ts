@@ -1,8 +1,9 @@
 import { App, Chart, Helm, Names } from 'cdk8s';
 import type { PlatformCharts } from './platform';
 import { LABELS } from '../contract/labels';
-import { GRAFANA_PORT, grafanaServiceName, PROMETHEUS_PORT, prometheusServiceName } from '../monitoring/monitoring-stack';
+import { GRAFANA_PORT, grafanaServiceName, prometheusServiceName } from '../monitoring/monitoring-stack';
 import type { PlatformConfig } from '../config/platform-config';
+import { PROMETHEUS_PORT } from '../contract/prometheus';
 
 /**
  * What a deployment (Pulumi or the Helm bundle) needs to know about an environment beyond its objects: which charts to

@@ -6,12 +6,13 @@ import * as path from 'node:path';
 import { Dashboards } from '../monitoring/grafana-dashboards';
 import { platformLabels } from '../contract/labels';
 import { LoadTest } from '../load-test/load-test';
-import { MonitoringStack, PROMETHEUS_PORT, remoteWriteUrl } from '../monitoring/monitoring-stack';
+import { MonitoringStack, remoteWriteUrl } from '../monitoring/monitoring-stack';
 import { DefaultDenyPolicy } from '../network/network-policies';
 import type { PlatformConfig } from '../config/platform-config';
 import { extensionJsModule, RunnerImage, runnerImagePropsFromConfig } from '../runner-image/runner-image';
 import { TestScripts } from '../load-test/test-scripts';
 import { versions } from '../contract/versions';
+import { PROMETHEUS_PORT } from '../contract/prometheus';
 
 /**
  * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:

@@ -19,6 +19,7 @@ import {
   type ResourceRequirements,
 } from '../config/platform-config';
 import { defaultK6Image, versions } from '../contract/versions';
+import { K6_IMAGE_UID } from '../contract/k6';
 
 /**
  * The runner image, declared in code (issue 7).
@@ -34,8 +35,6 @@ import { defaultK6Image, versions } from '../contract/versions';
 
 /** Where runner/Dockerfile lives, relative to the repository root. */
 export const RUNNER_DOCKERFILE_PATH = 'runner/Dockerfile';
-/** UID the official k6 image runs as (user `k6`); set numerically so `runAsNonRoot` can be verified. */
-export const K6_IMAGE_UID = 12345;
 /** UID of the `user` account in BuildKit's rootless image (fixed by the image). */
 export const BUILDKIT_UID = 1000;
 /** Component label value of the build Job's pods (the NetworkPolicy selects them). */
