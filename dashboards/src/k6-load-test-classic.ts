@@ -4,20 +4,12 @@
  * dashboard (grafana.com 19665). No heatmap (there are no buckets).
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import {
-  adhocVariable,
-  baseDashboard,
-  customVariable,
-  datasourceVariable,
-  type DashboardDefinition,
-  finalizeDashboard,
-  nameVariable,
-  scenarioVariable,
-  testidVariable,
-} from './common';
+import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
+import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
 import { CLASSIC_TREND_STATS } from '@k6-platform/constructs';
 import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
-import { addRows, classicLatency, loadTestRows, runnerVariables } from './load-test-panels';
+import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
+import { classicLatency } from './queries';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
 
 /** Fixed uid of the dashboard. */

@@ -5,18 +5,10 @@
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { DEFAULT_NAMESPACES } from '@k6-platform/constructs';
-import {
-  adhocVariable,
-  baseDashboard,
-  customVariable,
-  datasourceVariable,
-  type DashboardDefinition,
-  finalizeDashboard,
-  nameVariable,
-  scenarioVariable,
-  testidVariable,
-} from './common';
-import { addRows, loadTestRows, nativeLatency, runnerVariables } from './load-test-panels';
+import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
+import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
+import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
+import { nativeLatency } from './queries';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
 
 /** Fixed uid of the dashboard (links from the runs dashboard use it). */

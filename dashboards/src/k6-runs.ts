@@ -6,7 +6,6 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   baseDashboard,
-  datasourceVariable,
   type DashboardDefinition,
   ERROR_RATIO_THRESHOLDS,
   finalizeDashboard,
@@ -15,9 +14,9 @@ import {
   SUCCESS_RATIO_THRESHOLDS,
   tablePanel,
   tableQuery,
-  testidVariable,
   UNIT,
 } from './common';
+import { datasourceVariable, testidVariable } from './variables';
 import { K6_LOAD_TEST_UID } from './k6-load-test';
 import { K6_LOAD_TEST_CLASSIC_UID } from './k6-load-test-classic';
 import { checksRatio } from './load-test-panels';

@@ -6,7 +6,6 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
-import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs';
 import {
   COLOR,
   ERROR_RATIO_THRESHOLDS,
@@ -22,95 +21,21 @@ import {
   tablePanel,
   tableQuery,
   thresholds,
-  textVariable,
   timeseriesPanel,
   UNIT,
 } from './common';
-
-/** A latency quantile, in the vocabulary of each mode. */
-export interface Quantile {
-  /** Native mode: the quantile as a number (`0.95`) or a variable (`$quantile`). */
-  readonly native: string;
-  /** Classic mode: the stat suffix (`p95`, `med`) or a variable (`$quantile_stat`). */
-  readonly classic: string;
-  /** Legend/title label (`p95`, `$quantile`). */
-  readonly label: string;
-}
-
-/** The quantiles panels use. */
-export const QUANTILES = {
-  p50: { native: '0.5', classic: 'med', label: 'p50' },
-  p90: { native: '0.9', classic: 'p90', label: 'p90' },
-  p95: { native: '0.95', classic: 'p95', label: 'p95' },
-  p99: { native: '0.99', classic: 'p99', label: 'p99' },
-  selected: { native: '$quantile', classic: '$quantile_stat', label: 'selected quantile' },
-} as const satisfies Record<string, Quantile>;
-
-/** How one trend mode expresses latency queries. */
-export interface LatencyQueries {
-  /** `native` (histograms) or `classic` (one gauge per trend stat). */
-  readonly mode: 'native' | 'classic';
-  /**
-   * Latency of `trend` (a k6 trend name, e.g. `http_req_duration`) at a quantile, as a time series, optionally per
-   * label set (`by`).
-   */
-  overTime(trend: string, q: Quantile, sel: string, by?: readonly string[]): string;
-  /** Latency of `trend` at a quantile over the whole run up to the end of the time range (tables, stats). */
-  overRun(trend: string, q: Quantile, sel: string, by?: readonly string[]): string;
-  /** Smallest and largest observed latency over the run (native: bucket bounds; classic: the min/max stats). */
-  extreme(trend: string, which: 'min' | 'max', sel: string, by?: readonly string[]): string;
-}
-
-const byClause = (by?: readonly string[]): string => (by !== undefined && by.length > 0 ? ` by (${by.join(', ')})` : '');
-
-/**
- * Native histograms: quantiles come from the merged histogram of all runners and label sets, so they are true
- * quantiles of all requests (within the bucket resolution), not averages of per-runner quantiles.
- */
-export const nativeLatency: LatencyQueries = {
-  mode: 'native',
-  overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval])))`,
-  // Over the run: the increase of each series' histogram over the range. (last_over_time would be exact, but
-  // Prometheus before 2.50 ignores histogram samples in *_over_time functions; increase works from 2.40 on. It misses
-  // the first push interval of each series and extrapolates the rest, which leaves quantiles within the bucket error.)
-  overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
-  extreme: (trend, which, sel, by) =>
-    `histogram_quantile(${which === 'min' ? '0' : '1'}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
-};
-
-/** Aggregation across runners and label sets of a classic stat gauge (per-runner stats cannot be merged exactly). */
-function classicAggregate(stat: string): string {
-  if (stat === 'min') return 'min';
-  if (stat === 'avg') return 'avg';
-  return 'max';
-}
-
-/**
- * Classic trend stats: each runner sends one gauge per stat and label set, cumulative since it started. Percentiles of
- * different runners cannot be merged, so panels show the worst (max) one; min shows the smallest.
- */
-export const classicLatency: LatencyQueries = {
-  mode: 'classic',
-  overTime: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (k6_${trend}_${q.classic}{${sel}})`,
-  overRun: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (last_over_time(k6_${trend}_${q.classic}{${sel}}[$__range]))`,
-  extreme: (trend, which, sel, by) => `${which}${byClause(by)} (${which}_over_time(k6_${trend}_${which}{${sel}}[$__range]))`,
-};
-
-/** Total of a k6 counter over the run up to the end of the time range (counters are cumulative per series). */
-export function counterTotal(metric: string, sel: string, by?: readonly string[]): string {
-  return `sum${byClause(by)} (last_over_time(${metric}{${sel}}[$__range]))`;
-}
-
-/** Per-second rate of a k6 counter. */
-export function counterRate(metric: string, sel: string, by?: readonly string[]): string {
-  return `sum${byClause(by)} (rate(${metric}{${sel}}[$__rate_interval]))`;
-}
+import { textVariable } from './variables';
+import {
+  durationPerRunnerPanel,
+  rateRunnerPanel,
+  runnerCpuPanel,
+  runnerMemoryPanel,
+  runnerThrottlingPanel,
+  vusPerRunnerPanel,
+} from './runner-panels';
+import { byClause, counterRate, counterTotal, descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
 
 const HTTP_FAILED = 'expected_response="false"';
-const descriptionSuffix = (l: LatencyQueries): string =>
-  l.mode === 'native'
-    ? " Quantiles come from the merged native histograms of all runners (exact within the bucket resolution, about 9% with k6's default schema)."
-    : ' Classic mode: each runner reports this stat since it started; across runners and label sets the panel shows the worst one (stats cannot be merged exactly).';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Performance overview
@@ -396,102 +321,6 @@ export function checksOverTimePanel(): cog.Builder<dashboard.Panel> {
     unit: UNIT.percent,
     thresholds: SUCCESS_RATIO_THRESHOLDS(),
     targets: [prometheusQuery(checksRatio(SELECTOR.scenario, ['check'], false), '{{check}}')],
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Runners
-
-/** VUs per runner (`instance_id`). */
-export function vusPerRunnerPanel(): cog.Builder<dashboard.Panel> {
-  return timeseriesPanel({
-    title: 'VUs per runner',
-    description: 'Active VUs of each runner (instance_id). Runners of one run should carry equal shares; a line that drops alone is a sick runner.',
-    unit: UNIT.vus,
-    span: 8,
-    targets: [prometheusQuery(`sum by (instance_id) (k6_vus{${SELECTOR.run}})`, 'runner {{instance_id}}')],
-  });
-}
-
-/** Request rate per runner. */
-export function rateRunnerPanel(): cog.Builder<dashboard.Panel> {
-  return timeseriesPanel({
-    title: 'Request rate per runner',
-    description: 'HTTP requests per second of each runner (instance_id). A runner far below the others is saturated or failing.',
-    unit: UNIT.requestsPerSecond,
-    span: 8,
-    targets: [prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
-  });
-}
-
-/** Latency per runner: the same target seen slower by one runner points at the runner, not the target. */
-export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
-  return timeseriesPanel({
-    title: 'Request duration per runner',
-    description:
-      'http_req_duration at the selected quantile per runner. If one runner sees much higher latency than the others, the runner ' +
-      '(CPU, network) is the bottleneck, not the target.' +
-      descriptionSuffix(l),
-    unit: UNIT.seconds,
-    span: 8,
-    thresholds: LATENCY_THRESHOLDS(),
-    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
-  });
-}
-
-/**
- * cAdvisor selector of the runner containers. cAdvisor series carry namespace, pod and container but no pod labels
- * (the runner pods' `k6.platform/run-id` label is not on them), so runners are matched by namespace and by the pod
- * names of a run ({@link runnerPodPattern} and {@link nonRunnerPodPattern}, the naming functions of the contract).
- * `container!=""` drops the pod-level cgroup series and `container!="POD"` the pause container.
- */
-export const RUNNER_CONTAINER_SELECTOR = `namespace="$runner_namespace", pod=~"${runnerPodPattern('$testid')}", pod!~"${nonRunnerPodPattern('$testid')}", container!="", container!="POD"`;
-
-/** Runner pod CPU usage (cores). */
-export function runnerCpuPanel(): cog.Builder<dashboard.Panel> {
-  return timeseriesPanel({
-    title: 'Runner CPU',
-    description:
-      'CPU cores used by each runner pod (cAdvisor container_cpu_usage_seconds_total, collected by kube-prometheus-stack). Usage at ' +
-      'the CPU limit means the load generator is saturated: latencies and dropped iterations then say more about the runner than about ' +
-      'the target. Pods are matched by namespace (variable runner_namespace) and by their name, which starts with the testid.',
-    unit: UNIT.cores,
-    span: 8,
-    thresholds: thresholds(COLOR.ok, [COLOR.warn, 0.8], [COLOR.bad, 0.95]),
-    targets: [prometheusQuery(`sum by (pod) (rate(container_cpu_usage_seconds_total{${RUNNER_CONTAINER_SELECTOR}}[$__rate_interval]))`, '{{pod}}')],
-  });
-}
-
-/** Runner pod CPU throttling. */
-export function runnerThrottlingPanel(): cog.Builder<dashboard.Panel> {
-  return timeseriesPanel({
-    title: 'Runner CPU throttling',
-    description:
-      'Share of CFS periods in which each runner pod was throttled at its CPU limit (cAdvisor). Sustained throttling skews k6 timings: ' +
-      'give the runners more CPU or more parallelism.',
-    unit: UNIT.percent,
-    span: 8,
-    thresholds: thresholds(COLOR.ok, [COLOR.warn, 0.05], [COLOR.bad, 0.25]),
-    targets: [
-      prometheusQuery(
-        `sum by (pod) (rate(container_cpu_cfs_throttled_periods_total{${RUNNER_CONTAINER_SELECTOR}}[$__rate_interval])) / ` +
-          `sum by (pod) (rate(container_cpu_cfs_periods_total{${RUNNER_CONTAINER_SELECTOR}}[$__rate_interval]))`,
-        '{{pod}}',
-      ),
-    ],
-  });
-}
-
-/** Runner pod memory. */
-export function runnerMemoryPanel(): cog.Builder<dashboard.Panel> {
-  return timeseriesPanel({
-    title: 'Runner memory',
-    description:
-      'Working-set memory of each runner pod (cAdvisor container_memory_working_set_bytes, what the OOM killer looks at). Growth ' +
-      'with VUs is normal; reaching the limit kills the runner.',
-    unit: UNIT.bytes,
-    span: 8,
-    targets: [prometheusQuery(`sum by (pod) (container_memory_working_set_bytes{${RUNNER_CONTAINER_SELECTOR}})`, '{{pod}}')],
   });
 }
 

@@ -1,0 +1,88 @@
+/**
+ * The queries the load-test panels share, written once for both trend modes: latency ({@link LatencyQueries}, native
+ * histograms or classic trend-stat gauges) and counters.
+ */
+/** A latency quantile, in the vocabulary of each mode. */
+export interface Quantile {
+  /** Native mode: the quantile as a number (`0.95`) or a variable (`$quantile`). */
+  readonly native: string;
+  /** Classic mode: the stat suffix (`p95`, `med`) or a variable (`$quantile_stat`). */
+  readonly classic: string;
+  /** Legend/title label (`p95`, `$quantile`). */
+  readonly label: string;
+}
+
+/** The quantiles panels use. */
+export const QUANTILES = {
+  p50: { native: '0.5', classic: 'med', label: 'p50' },
+  p90: { native: '0.9', classic: 'p90', label: 'p90' },
+  p95: { native: '0.95', classic: 'p95', label: 'p95' },
+  p99: { native: '0.99', classic: 'p99', label: 'p99' },
+  selected: { native: '$quantile', classic: '$quantile_stat', label: 'selected quantile' },
+} as const satisfies Record<string, Quantile>;
+
+/** How one trend mode expresses latency queries. */
+export interface LatencyQueries {
+  /** `native` (histograms) or `classic` (one gauge per trend stat). */
+  readonly mode: 'native' | 'classic';
+  /**
+   * Latency of `trend` (a k6 trend name, e.g. `http_req_duration`) at a quantile, as a time series, optionally per
+   * label set (`by`).
+   */
+  overTime(trend: string, q: Quantile, sel: string, by?: readonly string[]): string;
+  /** Latency of `trend` at a quantile over the whole run up to the end of the time range (tables, stats). */
+  overRun(trend: string, q: Quantile, sel: string, by?: readonly string[]): string;
+  /** Smallest and largest observed latency over the run (native: bucket bounds; classic: the min/max stats). */
+  extreme(trend: string, which: 'min' | 'max', sel: string, by?: readonly string[]): string;
+}
+
+export const byClause = (by?: readonly string[]): string => (by !== undefined && by.length > 0 ? ` by (${by.join(', ')})` : '');
+
+/**
+ * Native histograms: quantiles come from the merged histogram of all runners and label sets, so they are true
+ * quantiles of all requests (within the bucket resolution), not averages of per-runner quantiles.
+ */
+export const nativeLatency: LatencyQueries = {
+  mode: 'native',
+  overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval])))`,
+  // Over the run: the increase of each series' histogram over the range. (last_over_time would be exact, but
+  // Prometheus before 2.50 ignores histogram samples in *_over_time functions; increase works from 2.40 on. It misses
+  // the first push interval of each series and extrapolates the rest, which leaves quantiles within the bucket error.)
+  overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
+  extreme: (trend, which, sel, by) =>
+    `histogram_quantile(${which === 'min' ? '0' : '1'}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
+};
+
+/** Aggregation across runners and label sets of a classic stat gauge (per-runner stats cannot be merged exactly). */
+function classicAggregate(stat: string): string {
+  if (stat === 'min') return 'min';
+  if (stat === 'avg') return 'avg';
+  return 'max';
+}
+
+/**
+ * Classic trend stats: each runner sends one gauge per stat and label set, cumulative since it started. Percentiles of
+ * different runners cannot be merged, so panels show the worst (max) one; min shows the smallest.
+ */
+export const classicLatency: LatencyQueries = {
+  mode: 'classic',
+  overTime: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (k6_${trend}_${q.classic}{${sel}})`,
+  overRun: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (last_over_time(k6_${trend}_${q.classic}{${sel}}[$__range]))`,
+  extreme: (trend, which, sel, by) => `${which}${byClause(by)} (${which}_over_time(k6_${trend}_${which}{${sel}}[$__range]))`,
+};
+
+/** Total of a k6 counter over the run up to the end of the time range (counters are cumulative per series). */
+export function counterTotal(metric: string, sel: string, by?: readonly string[]): string {
+  return `sum${byClause(by)} (last_over_time(${metric}{${sel}}[$__range]))`;
+}
+
+/** Per-second rate of a k6 counter. */
+export function counterRate(metric: string, sel: string, by?: readonly string[]): string {
+  return `sum${byClause(by)} (rate(${metric}{${sel}}[$__rate_interval]))`;
+}
+
+/** The sentence a latency panel's description ends with: how the mode aggregates runners. */
+export const descriptionSuffix = (l: LatencyQueries): string =>
+  l.mode === 'native'
+    ? " Quantiles come from the merged native histograms of all runners (exact within the bucket resolution, about 9% with k6's default schema)."
+    : ' Classic mode: each runner reports this stat since it started; across runners and label sets the panel shows the worst one (stats cannot be merged exactly).';
