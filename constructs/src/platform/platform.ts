@@ -76,7 +76,49 @@ export interface PlatformCharts {
 export function buildPlatform(scope: Construct, props: PlatformProps): PlatformCharts {
   const cfg = props.config;
   const labels = platformLabels(cfg.environment);
+  const namespaces = namespacesChart(scope, cfg, labels);
 
+  const monitoring = new Chart(scope, 'monitoring', { labels, namespace: cfg.namespaces.monitoring });
+  monitoring.addDependency(namespaces);
+  const monitoringStack = new MonitoringStack(monitoring, 'Stack', { config: cfg });
+  const dashboards = dashboardsOf(monitoring, cfg, props);
+
+  const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
+  loadTests.addDependency(namespaces);
+  // Anything the platform does not declare is closed in the load-test namespace: each run's policies open exactly
+  // what its runners, starter and initializer need (DNS, Prometheus, targets, the k6 REST API).
+  new DefaultDenyPolicy(loadTests, 'DefaultDeny', { namespace: cfg.namespaces.loadTests });
+  const { runnerImage, runnerImageBuild } = runnerImageOf(scope, cfg, labels, namespaces, loadTests);
+
+  const scripts = new Map<string, TestScripts>();
+  for (const test of cfg.tests) {
+    scripts.set(
+      test.name,
+      new TestScripts(loadTests, `Scripts-${test.name}`, { testName: test.name, entry: test.script, scriptsDir: props.scriptsDir }),
+    );
+  }
+  // Every k6 module a script imports must exist in the runner image: fail now rather than in every runner's init.
+  const moduleCheck = checkScriptModules(cfg, scripts, runnerImage.imageRef);
+  if (moduleCheck.errors.length > 0) throw new Error(moduleCheck.errors.join('\n'));
+  const warnings = [...[...scripts.values()].flatMap((s) => s.warnings), ...moduleCheck.warnings];
+  const runs = testRuns(loadTests, cfg, scripts, runnerImage);
+
+  return {
+    namespaces,
+    monitoring,
+    loadTests,
+    monitoringStack,
+    scripts,
+    runs,
+    runnerImage,
+    warnings,
+    ...(runnerImageBuild ? { runnerImageBuild } : {}),
+    ...(dashboards ? { dashboards } : {}),
+  };
+}
+
+/** The namespaces chart: the load-test namespace (restricted) and, when the platform deploys it, monitoring. */
+function namespacesChart(scope: Construct, cfg: PlatformConfig, labels: Record<string, string>): Chart {
   const namespaces = new Chart(scope, 'namespaces', { labels, disableResourceNameHashes: true });
   // With monitoring off the monitoring namespace belongs to the existing stack: it is used (dashboards), not created.
   if (cfg.monitoring.enabled) {
@@ -93,24 +135,29 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
       },
     },
   });
+  return namespaces;
+}
 
-  const monitoring = new Chart(scope, 'monitoring', { labels, namespace: cfg.namespaces.monitoring });
-  monitoring.addDependency(namespaces);
-  const monitoringStack = new MonitoringStack(monitoring, 'Stack', { config: cfg });
+/** The dashboard ConfigMaps, from `props.dashboardsDir` or `<parent of scriptsDir>/dashboards/generated` when it exists. */
+function dashboardsOf(monitoring: Chart, cfg: PlatformConfig, props: PlatformProps): Dashboards | undefined {
   const defaultDashboardsDir = path.join(path.dirname(path.resolve(props.scriptsDir)), 'dashboards', 'generated');
   const dashboardsDir = props.dashboardsDir ?? (existsSync(defaultDashboardsDir) ? defaultDashboardsDir : undefined);
-  const dashboards =
-    dashboardsDir !== undefined
-      ? new Dashboards(monitoring, 'Dashboards', { directory: dashboardsDir, variableDefaults: { runner_namespace: cfg.namespaces.loadTests } })
-      : undefined;
+  return dashboardsDir !== undefined
+    ? new Dashboards(monitoring, 'Dashboards', { directory: dashboardsDir, variableDefaults: { runner_namespace: cfg.namespaces.loadTests } })
+    : undefined;
+}
 
-  const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
-  loadTests.addDependency(namespaces);
-  // Anything the platform does not declare is closed in the load-test namespace: each run's policies open exactly
-  // what its runners, starter and initializer need (DNS, Prometheus, targets, the k6 REST API).
-  new DefaultDenyPolicy(loadTests, 'DefaultDeny', { namespace: cfg.namespaces.loadTests });
-  // Runner image (issue 7): the official image, or (with extensions) one built in its own namespace and chart, which
-  // the runs depend on (kubectl: apply it first and `kubectl wait --for=condition=complete job/<buildJobName>`).
+/**
+ * The runner image: the official image, or (with extensions) one built in its own namespace and chart, which the runs
+ * depend on (kubectl: apply it first and `kubectl wait --for=condition=complete job/<buildJobName>`).
+ */
+function runnerImageOf(
+  scope: Construct,
+  cfg: PlatformConfig,
+  labels: Record<string, string>,
+  namespaces: Chart,
+  loadTests: Chart,
+): { runnerImage: RunnerImage; runnerImageBuild: Chart | undefined } {
   const runnerImageProps = runnerImagePropsFromConfig(cfg);
   const runnerImageBuild =
     (runnerImageProps.extensions ?? []).length > 0 && runnerImageProps.build === 'in-cluster'
@@ -118,65 +165,39 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
       : undefined;
   runnerImageBuild?.addDependency(namespaces);
   if (runnerImageBuild) loadTests.addDependency(runnerImageBuild);
-  const runnerImage = new RunnerImage(runnerImageBuild ?? loadTests, 'RunnerImage', runnerImageProps);
+  return { runnerImage: new RunnerImage(runnerImageBuild ?? loadTests, 'RunnerImage', runnerImageProps), runnerImageBuild };
+}
 
-  const scripts = new Map<string, TestScripts>();
-  for (const test of cfg.tests) {
-    scripts.set(
-      test.name,
-      new TestScripts(loadTests, `Scripts-${test.name}`, { testName: test.name, entry: test.script, scriptsDir: props.scriptsDir }),
-    );
-  }
-
-  // Every k6 module a script imports must exist in the runner image: fail now rather than in every runner's init.
-  const moduleCheck = checkScriptModules(cfg, scripts, runnerImage.imageRef);
-  if (moduleCheck.errors.length > 0) throw new Error(moduleCheck.errors.join('\n'));
-  const warnings = [...[...scripts.values()].flatMap((s) => s.warnings), ...moduleCheck.warnings];
-
-  // One distributed run per test (LoadTest): Indexed runner Job + starter (mode "jobs", or a CronJob with a schedule),
-  // or a k6-operator TestRun (mode "operator").
+/**
+ * One distributed run per test (LoadTest): Indexed runner Job + starter (mode "jobs", or a CronJob with a schedule), or
+ * a k6-operator TestRun (mode "operator"). Run ids name objects and are the testid tag: two tests resolving to the same
+ * one would overwrite each other, so that is refused.
+ */
+function testRuns(loadTests: Chart, cfg: PlatformConfig, scripts: ReadonlyMap<string, TestScripts>, runnerImage: RunnerImage): Map<string, LoadTest> {
   const runs = new Map<string, LoadTest>();
-  for (const test of cfg.tests) {
-    runs.set(
-      test.name,
-      new LoadTest(loadTests, `Run-${test.name}`, {
-        test,
-        scripts: scripts.get(test.name)!,
-        remoteWriteUrl: remoteWriteUrl(cfg),
-        image: runnerImage.imageRef,
-        runner: cfg.runner,
-        network: cfg.network,
-        ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
-        // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
-        ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
-          ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }
-          : {}),
-      }),
-    );
-  }
-
-  // Run ids name objects and are the testid tag: two tests resolving to the same one would overwrite each other.
   const byRunId = new Map<string, number>();
-  [...runs.values()].forEach((run, i) => {
+  cfg.tests.forEach((test, i) => {
+    const run = new LoadTest(loadTests, `Run-${test.name}`, {
+      test,
+      scripts: scripts.get(test.name)!,
+      remoteWriteUrl: remoteWriteUrl(cfg),
+      image: runnerImage.imageRef,
+      runner: cfg.runner,
+      network: cfg.network,
+      ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
+      // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
+      ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
+        ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }
+        : {}),
+    });
     const first = byRunId.get(run.runId);
     if (first !== undefined) {
       throw new Error(`LoadTest: 'tests[${i}]' resolves to run id "${run.runId}", already the run id of 'tests[${first}]': set a different 'runId'`);
     }
     byRunId.set(run.runId, i);
+    runs.set(test.name, run);
   });
-
-  return {
-    namespaces,
-    monitoring,
-    loadTests,
-    monitoringStack,
-    scripts,
-    runs,
-    runnerImage,
-    warnings,
-    ...(runnerImageBuild ? { runnerImageBuild } : {}),
-    ...(dashboards ? { dashboards } : {}),
-  };
+  return runs;
 }
 
 /** What {@link checkScriptModules} found. */
