@@ -1,5 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import type { App } from 'cdk8s';
 import {
   deploySecrets,
   grafanaPortForwardCommand,
@@ -10,7 +11,7 @@ import {
 } from '@k6-platform/constructs';
 import { LABELS, platformLabels } from '@k6-platform/constructs';
 import { monitoringValues, remoteWriteUrl } from '@k6-platform/constructs';
-import type { PlatformConfig } from '@k6-platform/constructs';
+import type { ChartManifest, PlatformConfig } from '@k6-platform/constructs';
 import { buildEnvironment } from '@k6-platform/constructs/output';
 import { versions } from '@k6-platform/constructs';
 import { RunnerImageBuild } from './runner-image-build';
@@ -75,28 +76,7 @@ export class Platform extends pulumi.ComponentResource {
 
     this.namespaces = new k8s.yaml.v2.ConfigGroup(`${name}-${nsManifest.id}`, { objs: [...nsManifest.objects] }, { parent: this });
 
-    const secrets = new Map<string, k8s.core.v1.Secret>();
-    for (const s of deploySecrets(cfg)) {
-      const stringData: Record<string, pulumi.Input<string>> = {};
-      for (const e of s.entries) {
-        const value = e.configKey !== undefined ? args.secrets[e.configKey] : e.value;
-        if (value === undefined)
-          throw new Error(`Platform: secret config 'k6platform:${e.configKey}' is missing (Secret '${s.namespace}/${s.name}')`);
-        stringData[e.key] = e.configKey !== undefined ? pulumi.secret(value) : value;
-      }
-      secrets.set(
-        `${s.namespace}/${s.name}`,
-        new k8s.core.v1.Secret(
-          `${name}-${s.namespace}-${s.name}`,
-          {
-            metadata: { name: s.name, namespace: s.namespace, labels: { ...platformLabels(cfg.environment), [LABELS.managedBy]: 'pulumi' } },
-            type: 'Opaque',
-            stringData,
-          },
-          { parent: this, dependsOn: [this.namespaces], additionalSecretOutputs: ['data', 'stringData'] },
-        ),
-      );
-    }
+    const secrets = this.createSecrets(name, args);
     this.secrets = secrets;
 
     if (cfg.monitoring.enabled) {
@@ -123,19 +103,7 @@ export class Platform extends pulumi.ComponentResource {
     }
 
     const after: pulumi.Resource[] = [this.namespaces, ...secrets.values(), ...(this.release !== undefined ? [this.release] : [])];
-    const groups = new Map<string, k8s.yaml.v2.ConfigGroup>();
-    for (const m of manifests) {
-      if (m === nsManifest || m.objects.length === 0) continue;
-      // The chart's own cdk8s dependencies (e.g. loadtests on the in-cluster runnerimage build) become dependsOn too.
-      const chart = app.charts.find((c) => c.node.id === m.id);
-      const chartDeps = (chart?.node.dependencies ?? []).flatMap((d) => groups.get(d.node.id) ?? []);
-      const imageDeps = m.id === charts.loadTests.node.id && this.runnerImageBuild !== undefined ? [this.runnerImageBuild] : [];
-      groups.set(
-        m.id,
-        new k8s.yaml.v2.ConfigGroup(`${name}-${m.id}`, { objs: [...m.objects] }, { parent: this, dependsOn: [...after, ...chartDeps, ...imageDeps] }),
-      );
-    }
-    this.chartGroups = groups;
+    this.chartGroups = this.createChartGroups(name, app, manifests, { namespaces: nsManifest, loadTestsId: charts.loadTests.node.id, after });
 
     this.grafanaUrl = pulumi.output(grafanaUrl(cfg));
     this.grafanaPortForwardCommand = pulumi.output(grafanaPortForwardCommand(cfg, args.kubeContext));
@@ -151,5 +119,59 @@ export class Platform extends pulumi.ComponentResource {
       namespaces: this.namespaceNames,
       runCommands: this.runCommands,
     });
+  }
+
+  /** The platform's Secrets, filled from Pulumi secret config (never from the stack file's plain values). */
+  private createSecrets(name: string, args: PlatformArgs): Map<string, k8s.core.v1.Secret> {
+    const cfg = args.config;
+    const secrets = new Map<string, k8s.core.v1.Secret>();
+    for (const s of deploySecrets(cfg)) {
+      const stringData: Record<string, pulumi.Input<string>> = {};
+      for (const e of s.entries) {
+        const value = e.configKey !== undefined ? args.secrets[e.configKey] : e.value;
+        if (value === undefined)
+          throw new Error(`Platform: secret config 'k6platform:${e.configKey}' is missing (Secret '${s.namespace}/${s.name}')`);
+        stringData[e.key] = e.configKey !== undefined ? pulumi.secret(value) : value;
+      }
+      secrets.set(
+        `${s.namespace}/${s.name}`,
+        new k8s.core.v1.Secret(
+          `${name}-${s.namespace}-${s.name}`,
+          {
+            metadata: { name: s.name, namespace: s.namespace, labels: { ...platformLabels(cfg.environment), [LABELS.managedBy]: 'pulumi' } },
+            type: 'Opaque',
+            stringData,
+          },
+          { parent: this, dependsOn: [this.namespaces], additionalSecretOutputs: ['data', 'stringData'] },
+        ),
+      );
+    }
+    return secrets;
+  }
+
+  /** One ConfigGroup per chart after the namespaces, each after what it depends on (secrets, release, image, charts). */
+  private createChartGroups(
+    name: string,
+    app: App,
+    manifests: readonly ChartManifest[],
+    deps: { readonly namespaces: ChartManifest; readonly loadTestsId: string; readonly after: readonly pulumi.Resource[] },
+  ): Map<string, k8s.yaml.v2.ConfigGroup> {
+    const groups = new Map<string, k8s.yaml.v2.ConfigGroup>();
+    for (const m of manifests) {
+      if (m === deps.namespaces || m.objects.length === 0) continue;
+      // The chart's own cdk8s dependencies (e.g. loadtests on the in-cluster runnerimage build) become dependsOn too.
+      const chart = app.charts.find((c) => c.node.id === m.id);
+      const chartDeps = (chart?.node.dependencies ?? []).flatMap((d) => groups.get(d.node.id) ?? []);
+      const imageDeps = m.id === deps.loadTestsId && this.runnerImageBuild !== undefined ? [this.runnerImageBuild] : [];
+      groups.set(
+        m.id,
+        new k8s.yaml.v2.ConfigGroup(
+          `${name}-${m.id}`,
+          { objs: [...m.objects] },
+          { parent: this, dependsOn: [...deps.after, ...chartDeps, ...imageDeps] },
+        ),
+      );
+    }
+    return groups;
   }
 }
