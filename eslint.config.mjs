@@ -13,6 +13,7 @@ export default tseslint.config(
       '.tools/**',
       'constructs/src/imports/**',
       'coverage/**',
+      '.cache/**',
       'scripts/**',
       'dashboards/generated/**',
       '**/*.js',

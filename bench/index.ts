@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: prints the platform's performance figures and writes them to docs/performance.md. Never run by
  * the tests (wall time is not asserted anywhere). Takes a few minutes: most of it is pushing 1 h of synthetic data.
+ * `npm run bench:synth` (`--synth-only`) prints the two synth sections and stops, without rewriting docs/performance.md.
  */
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -10,6 +11,7 @@ import { table } from '../cli/output';
 import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
 import { benchSynth } from './synth';
+import { benchSynthCli, type SynthCliFigures } from './synth-cli';
 
 /** The thresholds whose verdict queries are timed: one of each kind the verdict supports. */
 export const BENCH_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
@@ -21,6 +23,23 @@ export const BENCH_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
   iteration_duration: ['p(95)<1000'],
   vus: ['value>0'],
 };
+
+/** The printed lines of the `cdk8s synth` vs `helm template` figures. */
+function synthCliText(f: SynthCliFigures, perExtraTestMs: number): string {
+  return [
+    `helm template reference: ${f.reference}`,
+    table(
+      ['COMMAND', 'MEDIAN'],
+      [
+        ['npx cdk8s synth --no-check-upgrade (end to end)', ms(f.endToEndMs)],
+        ['node constructs/bin/synth.js (the app)', ms(f.appMs)],
+        ['helm template (reference chart)', ms(f.helmMs)],
+      ],
+    ).trimEnd(),
+    `app / helm: ${(f.appMs / f.helmMs).toFixed(2)}x; end to end / helm: ${(f.endToEndMs / f.helmMs).toFixed(2)}x; per extra test (in process): ${ms(perExtraTestMs)}`,
+    '',
+  ].join('\n');
+}
 
 function verdictQueries(testid: string): ExtraQuery[] {
   return thresholdQueries(BENCH_THRESHOLDS, { testid, window: 3600 }).map((q) => ({
@@ -44,6 +63,12 @@ async function main(): Promise<void> {
     synth.figures.map((f) => [String(f.tests), ms(f.medianMs), String(f.objects), `${(f.yamlBytes / 1024).toFixed(0)} KiB`]),
   );
   log(synthTable + `cost per extra test: ${ms(synth.perExtraTestMs)}`);
+
+  log('\n== npx cdk8s synth vs helm template (median of 5 after a warm-up, interleaved) ==');
+  const cli = benchSynthCli(rootDir);
+  const cliText = synthCliText(cli, synth.perExtraTestMs);
+  log(cliText);
+  if (process.argv.includes('--synth-only')) return;
 
   log('\n== series of one run: 10 runners x 10 URLs, 2 min, native histograms vs classic trend stats ==');
   const series = await benchSeries();
@@ -91,6 +116,16 @@ pointing at scripts/sample.js with 4 runners each; median of 3 runs after a warm
 ${synthTable}\`\`\`
 
 Cost per extra test: **${ms(synth.perExtraTestMs)}** ((t(100) - t(1)) / 99).
+
+## \`npx cdk8s synth\` against \`helm template\`
+
+The three environments synthesized as a user runs it (\`npx cdk8s synth --no-check-upgrade\`, end to end: npx, the
+cdk8s CLI and the app), the app alone (cdk8s.yaml \`app:\`: constructs/bin/synth.js running the cached esbuild bundle
+of constructs/main.ts), and \`helm template\` (.tools/bin/helm) of a reference chart, in the same run; each once to
+warm up, then 5 times interleaved, median shown.
+
+\`\`\`
+${cliText}\`\`\`
 
 ## Series per run: native histograms vs classic trend stats
 

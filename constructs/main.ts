@@ -10,7 +10,19 @@ import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { synthesize } from './src/output/synth';
 
-const rootDir = path.resolve(__dirname, '..');
+/**
+ * The repository root: the nearest directory above this module holding cdk8s.yaml. Found by walking up because this
+ * module runs both from source (constructs/main.ts) and from the launcher's bundle (.cache/synth/app.cjs, see
+ * constructs/bin/synth.js), which sit at different depths.
+ */
+function findRootDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'cdk8s.yaml'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no cdk8s.yaml in ${from} or any directory above it`);
+  }
+}
+
+const rootDir = findRootDir(__dirname);
 const outDir = path.join(rootDir, 'dist');
 const only = process.env.K6_PLATFORM_ENVS?.split(',').filter(Boolean);
 

@@ -1,0 +1,77 @@
+/**
+ * `cdk8s synth` as a user runs it, against `helm template` in the same run: medians of `npx cdk8s synth
+ * --no-check-upgrade` end to end, the cdk8s app alone (cdk8s.yaml `app:`, the bundled launcher constructs/bin/synth.js)
+ * and `helm template` of a reference chart with .tools/bin/helm.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { median } from './machine';
+
+/** Names a chart directory to use as the helm reference instead of the platform's own bundle. */
+export const BENCH_CHART_ENV = 'K6_PLATFORM_BENCH_CHART';
+
+/** Medians (ms) of the three commands, and which chart `helm template` rendered. */
+export interface SynthCliFigures {
+  readonly endToEndMs: number;
+  readonly appMs: number;
+  readonly helmMs: number;
+  /** What `helm template` rendered, in words. */
+  readonly reference: string;
+  readonly repeats: number;
+}
+
+/** Wall time (ms) of one command; throws with its output when it fails, so a broken run is never timed. */
+function timeCommand(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}`);
+  return elapsed;
+}
+
+/**
+ * The chart `helm template` renders: the one named by {@link BENCH_CHART_ENV}, else a copy of the platform's own Helm
+ * bundle (dist/dev/chart, written by constructs/src/output/helm-bundle.ts) without its kube-prometheus-stack
+ * dependency, which is not on this machine (rendering it would need the network).
+ */
+function referenceChart(rootDir: string, scratch: string): { dir: string; reference: string } {
+  const named = process.env[BENCH_CHART_ENV];
+  if (named !== undefined && named !== '') return { dir: path.resolve(named), reference: `${named} (${BENCH_CHART_ENV})` };
+  const bundle = path.join(rootDir, 'dist', 'dev', 'chart');
+  if (!existsSync(path.join(bundle, 'Chart.yaml'))) throw new Error(`bench: no Helm bundle at ${bundle}; run npx cdk8s synth first`);
+  const dir = path.join(scratch, 'chart');
+  cpSync(bundle, dir, { recursive: true });
+  const chartYaml = path.join(dir, 'Chart.yaml');
+  writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(/^dependencies:\n(?:[ -].*\n?)*/m, ''));
+  return { dir, reference: 'the platform Helm bundle dist/dev/chart (its kube-prometheus-stack dependency left out: not on this machine)' };
+}
+
+/** Runs each command once to warm up (the first app run builds the bundle), then `repeats` times, interleaved. */
+export function benchSynthCli(rootDir: string, repeats = 5): SynthCliFigures {
+  const npx = 'npx';
+  const helm = path.join(rootDir, '.tools', 'bin', 'helm');
+  const noOutdir = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CDK8S_OUTDIR'));
+  const endToEnd = () => timeCommand(npx, ['cdk8s', 'synth', '--no-check-upgrade'], rootDir);
+  const app = () => timeCommand(process.execPath, ['constructs/bin/synth.js'], rootDir, noOutdir);
+  endToEnd();
+  app();
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'k6-bench-chart-'));
+  try {
+    const { dir, reference } = referenceChart(rootDir, scratch);
+    const helmTemplate = () => timeCommand(helm, ['template', 'bench', dir], rootDir);
+    helmTemplate();
+    const e2e: number[] = [];
+    const apps: number[] = [];
+    const helms: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      e2e.push(endToEnd());
+      apps.push(app());
+      helms.push(helmTemplate());
+    }
+    return { endToEndMs: median(e2e), appMs: median(apps), helmMs: median(helms), reference, repeats };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
