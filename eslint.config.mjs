@@ -11,6 +11,7 @@ export default tseslint.config(
       'constructs/lib/**',
       '.cdk8s.out/**',
       '.tools/**',
+      'cli/scaffold/templates/**',
       'constructs/src/imports/**',
       'coverage/**',
       '.cache/**',

@@ -4,14 +4,13 @@
  * logic is exercised without a cluster. The object shapes are structural subsets of client-node's V1Job / V1Pod, so
  * the adapter passes the library's objects through unchanged.
  */
+import type { KubeObject as PackageKubeObject } from '@k6-platform/constructs';
 
-/** A Kubernetes object as built by cdk8s (`ApiObject.toJson()`). */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: { readonly name?: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>> };
-  readonly [key: string]: unknown;
-}
+/**
+ * A Kubernetes object as built by cdk8s (`ApiObject.toJson()`): the package's type, with the labels typed because a run
+ * selects its objects by them.
+ */
+export type KubeObject = PackageKubeObject & { readonly metadata: { readonly labels?: Readonly<Record<string, string>> } };
 
 /** One condition of a Job (`Complete`, `Failed`, `Suspended`, ...). */
 export interface JobCondition {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PlatformConfig } from '@k6-platform/constructs';
-import { GRAFANA_PORT, grafanaServiceName } from '@k6-platform/constructs';
+import { grafanaPortForwardCommand, grafanaUrl } from '@k6-platform/constructs';
 
 /** A generated dashboard, as far as the CLI cares. */
 export interface DashboardRef {
@@ -12,9 +12,6 @@ export interface DashboardRef {
   /** Number of top-level panels (rows included). */
   readonly panels: number;
 }
-
-/** Local port suggested for `kubectl port-forward` to Grafana. */
-export const GRAFANA_LOCAL_PORT = 3000;
 
 /** Reads `dashboards/generated/*.json` (uid, title, whether it filters by testid); [] when the folder is missing. */
 export function generatedDashboards(rootDir: string): DashboardRef[] {
@@ -56,18 +53,15 @@ export function runDashboard(dashboards: readonly DashboardRef[], nativeHistogra
 }
 
 /**
- * Grafana's base URL as users reach it: the ingress host when the environment has one (https when it has a TLS
- * secret), else a local port-forward to the Grafana service.
+ * Grafana's base URL as users reach it: the package's {@link grafanaUrl} when the environment has an ingress host
+ * (https when it has a TLS secret), else a local port-forward to the Grafana service (the package's
+ * {@link grafanaPortForwardCommand}, which serves it on localhost:3000).
  */
 export function grafanaBaseUrl(cfg: PlatformConfig): { readonly url: string; readonly hint?: string } {
   const ingress = cfg.monitoring.grafana.ingress;
-  if (ingress.enabled && ingress.host !== undefined) {
-    return { url: `${ingress.tlsSecretName !== undefined ? 'https' : 'http'}://${ingress.host}` };
-  }
-  return {
-    url: `http://localhost:${GRAFANA_LOCAL_PORT}`,
-    hint: `kubectl -n ${cfg.namespaces.monitoring} port-forward svc/${grafanaServiceName(cfg.monitoring.releaseName)} ${GRAFANA_LOCAL_PORT}:${GRAFANA_PORT}`,
-  };
+  // Without an ingress host, grafanaUrl is the in-cluster service address, which a workstation cannot reach.
+  if (ingress.enabled && ingress.host !== undefined) return { url: grafanaUrl(cfg).replace(/\/+$/, '') };
+  return { url: 'http://localhost:3000', hint: grafanaPortForwardCommand(cfg) };
 }
 
 /** The link to one run on a dashboard: `<base>/d/<uid>?var-testid=<id>&from=<ms>&to=<ms|now>`. */

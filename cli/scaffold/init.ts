@@ -121,11 +121,30 @@ interface Inputs {
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
+/** The folder of the generated repository's files besides package.json; names and contents may hold `{{key}}`. */
+export const TEMPLATES_DIR = path.join(__dirname, 'templates');
+const TEMPLATE_SUFFIX = '.tmpl';
+
+/** Replaces each `{{key}}` by its value; an unknown key is a broken template, not a value to leave in place. */
+function fill(text: string, values: Readonly<Record<string, string>>, where: string): string {
+  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`loadtest init: template ${where} names {{${key}}}; known: ${Object.keys(values).join(', ')}`);
+    return value;
+  });
+}
+
+/** Paths of the template files under `dir`, relative to {@link TEMPLATES_DIR}, sorted. */
+function templateFiles(dir = TEMPLATES_DIR): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? templateFiles(path.join(dir, e.name)) : e.name.endsWith(TEMPLATE_SUFFIX) ? [path.join(dir, e.name)] : []))
+    .map((f) => path.relative(TEMPLATES_DIR, path.resolve(TEMPLATES_DIR, f)))
+    .sort();
+}
+
 /** The generated repository: relative path -> content. */
 function projectFiles(i: Inputs): Map<string, string> {
-  const env = i.environment;
   const files = new Map<string, string>();
-
   files.set(
     'package.json',
     json({
@@ -146,191 +165,10 @@ function projectFiles(i: Inputs): Map<string, string> {
       devDependencies: i.devVersions,
     }),
   );
-
-  files.set(
-    'tsconfig.json',
-    json({
-      compilerOptions: {
-        target: 'ES2022',
-        lib: ['ES2023'],
-        module: 'node16',
-        moduleResolution: 'node16',
-        strict: true,
-        noEmit: true,
-        skipLibCheck: true,
-        esModuleInterop: true,
-        types: ['node'],
-      },
-      include: ['main.ts'],
-    }),
-  );
-
-  files.set(
-    'main.ts',
-    `/**
- * The cdk8s app of this repository (\`npm run synth\`, or \`npx cdk8s synth\` with cdk8s.yaml): the k6 platform from
- * @k6-platform/constructs, configured by Pulumi.<env>.yaml (keys \`k6platform:<setting>\`, checked by the platform's
- * schema), with the tests under scripts/. Writes dist/<env>/.
- */
-import * as path from 'node:path';
-import { App } from 'cdk8s';
-import { LoadTestPlatform, loadEnvironmentConfig } from '@k6-platform/constructs';
-
-const environment = process.env.K6_PLATFORM_ENV ?? '${env}';
-const config = loadEnvironmentConfig(__dirname, environment);
-const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? path.join(__dirname, 'dist', environment), outputFileExtension: '.k8s.yaml' });
-new LoadTestPlatform(app, 'Platform', { ...config, scriptsDir: path.join(__dirname, 'scripts') });
-app.synth();
-`,
-  );
-
-  files.set('cdk8s.yaml', `language: typescript\napp: npx tsx main.ts\noutput: dist/${env}\n`);
-
-  files.set(
-    `Pulumi.${env}.yaml`,
-    `# The ${env} environment of the k6 platform: the same keys \`pulumi config set k6platform:<key>\` writes.
-# Settings and defaults: \`PlatformConfigInput\` in the API reference of @k6-platform/constructs.
-config:
-  k6platform:namespaces:
-    monitoring: monitoring
-    loadTests: k6
-  k6platform:tests:
-    - name: ${EXAMPLE_TEST}
-      script: ${EXAMPLE_TEST}.ts
-      parallelism: 2
-      vus: 10
-      duration: 1m
-      thresholds:
-        http_req_failed: ['rate<0.01']
-        http_req_duration: ['p(95)<500']
-      env:
-        BASE_URL: https://test.k6.io
-      targets:
-        - cidr: 0.0.0.0/0
-          ports: [443]
-`,
-  );
-
-  files.set(
-    `scripts/${EXAMPLE_TEST}.ts`,
-    `// The example load test (k6 runs TypeScript as it is). Typed with @types/k6: \`npm run typecheck\`.
-import http from 'k6/http';
-import { check, sleep } from 'k6';
-import type { Options } from 'k6/options';
-
-const BASE_URL = __ENV.BASE_URL ?? 'https://test.k6.io';
-
-export const options: Options = {
-  stages: [
-    { duration: '30s', target: 10 },
-    { duration: '30s', target: 0 },
-  ],
-};
-
-export default function (): void {
-  const res = http.get(\`\${BASE_URL}/\`);
-  check(res, { 'status is 200': (r) => r.status === 200 });
-  sleep(1);
-}
-`,
-  );
-
-  files.set(
-    'scripts/tsconfig.json',
-    json({
-      compilerOptions: {
-        target: 'ES2020',
-        module: 'ES2020',
-        moduleResolution: 'bundler',
-        lib: ['ES2020'],
-        strict: true,
-        noEmit: true,
-        skipLibCheck: true,
-        types: ['k6'],
-      },
-      include: ['**/*.ts'],
-    }),
-  );
-
-  files.set('.gitignore', 'node_modules/\ndist/\n');
-
-  files.set(
-    'README.md',
-    `# ${i.name}: load tests
-
-Load tests of this service, run on Kubernetes by the k6 platform: each test runs on N runner pods that write their
-metrics to Prometheus, Grafana shows the run live, and the verdict judges the thresholds over all runners together.
-
-\`\`\`sh
-npm install && npm test                           # 1. type-check the scripts, synthesize the manifests into dist/${env}/ (no cluster needed)
-npx --package ${i.cliPackage} loadtest run ${EXAMPLE_TEST} --env ${env}   # 2. run the test on the current kube-context, follow it, judge it
-\`\`\`
-
-- Add a test: write \`scripts/<name>.ts\`, add it under \`k6platform:tests\` in \`Pulumi.${env}.yaml\`, run \`npm test\`.
-- Judge a run again later: \`npx --package ${i.cliPackage} loadtest verdict --testid <run id> --env ${env}\` (exit 0 pass, 99 fail).
-- CI: \`.github/workflows/loadtest.yml\` synthesizes on every push; "Run workflow" runs a test and fails on a failed verdict.
-- The platform's settings, constructs and API: the \`@k6-platform/constructs\` package (\`LoadTestPlatform\`).
-`,
-  );
-
-  files.set(
-    '.github/workflows/loadtest.yml',
-    `# Generated by \`loadtest init\`. Synthesizes on every push; a manual run deploys nothing, it runs one test on the
-# cluster of the KUBECONFIG secret and fails when the verdict (thresholds over all runners) fails.
-name: loadtest
-on:
-  push:
-  pull_request:
-  workflow_dispatch:
-    inputs:
-      test:
-        description: Test to run (a name under k6platform:tests)
-        required: true
-        default: ${EXAMPLE_TEST}
-permissions:
-  contents: read
-jobs:
-  synth:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with:
-          node-version: 20
-          cache: npm
-      - run: npm ci
-      - name: Type-check and synthesize
-        run: npm test
-      - uses: actions/upload-artifact@v4
-        with:
-          name: manifests
-          path: dist/
-  run:
-    if: github.event_name == 'workflow_dispatch'
-    needs: synth
-    runs-on: ubuntu-latest
-    environment: ${env}
-    env:
-      RUN_ID: \${{ inputs.test }}-\${{ github.run_id }}
-      LOADTEST_PROMETHEUS_URL: \${{ vars.LOADTEST_PROMETHEUS_URL }}
-      LOADTEST_GRAFANA_URL: \${{ vars.LOADTEST_GRAFANA_URL }}
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with:
-          node-version: 20
-          cache: npm
-      - run: npm ci
-      - name: Kubeconfig
-        run: mkdir -p ~/.kube && printf '%s' "$KUBECONFIG_DATA" > ~/.kube/config
-        env:
-          KUBECONFIG_DATA: \${{ secrets.KUBECONFIG }}
-      - name: Run the test
-        run: npx --yes --package ${i.cliPackage} loadtest run "\${{ inputs.test }}" --env ${env} --run-id "$RUN_ID"
-      - name: Verdict (thresholds over all runners)
-        if: always()
-        run: npx --yes --package ${i.cliPackage} loadtest verdict --testid "$RUN_ID" --env ${env}
-`,
-  );
+  const values = { name: i.name, environment: i.environment, cliPackage: i.cliPackage, exampleTest: EXAMPLE_TEST };
+  for (const rel of templateFiles()) {
+    const target = fill(rel.slice(0, -TEMPLATE_SUFFIX.length).split(path.sep).join('/'), values, rel);
+    files.set(target, fill(readFileSync(path.join(TEMPLATES_DIR, rel), 'utf8'), values, rel));
+  }
   return files;
 }

@@ -176,6 +176,20 @@ export async function findRunWindow(
   return { start: firstWork - pushIntervalSeconds * 1000, end: last, pushIntervalSeconds };
 }
 
+/** One row of the table: a threshold, what its query observed, and whether that passes. */
+function verdictRow(query: ReturnType<typeof thresholdQueries>[number], observed: number | null): VerdictRow {
+  const threshold = `${query.threshold.key} ${query.expression}`;
+  const abortOnFail = query.threshold.abortOnFail;
+  if (observed !== null && !Number.isFinite(observed)) {
+    // NaN (0/0: e.g. a rate over no events) or ±Inf (e.g. a quantile beyond the last bucket): shown, and a failure.
+    return { threshold, query, observed, pass: false, note: `the query answered ${formatNumber(observed)}, not a finite number`, abortOnFail };
+  }
+  if (observed === null) {
+    return { threshold, query, observed: null, pass: false, note: 'no samples for this metric and filters in the run window', abortOnFail };
+  }
+  return { threshold, query, observed, pass: compareThreshold(observed, query.threshold.operator, query.threshold.value), abortOnFail };
+}
+
 /**
  * Judges a run: finds its window (unless given), evaluates every threshold's query over all runners at the window's
  * end and compares. Never throws for an unreachable Prometheus or a testid without data: those are outcomes.
@@ -226,35 +240,7 @@ export async function evaluateVerdict(
     for (const query of queries) {
       const data = await api.data(query.promql, window.end / 1000);
       const observed = singleNumber(data, query.promql);
-      const threshold = `${query.threshold.key} ${query.expression}`;
-      if (observed !== null && !Number.isFinite(observed)) {
-        // NaN (0/0: e.g. a rate over no events) or ±Inf (e.g. a quantile beyond the last bucket): shown, and a failure.
-        rows.push({
-          threshold,
-          query,
-          observed,
-          pass: false,
-          note: `the query answered ${formatNumber(observed)}, not a finite number`,
-          abortOnFail: query.threshold.abortOnFail,
-        });
-      } else if (observed === null) {
-        rows.push({
-          threshold,
-          query,
-          observed: null,
-          pass: false,
-          note: 'no samples for this metric and filters in the run window',
-          abortOnFail: query.threshold.abortOnFail,
-        });
-      } else {
-        rows.push({
-          threshold,
-          query,
-          observed,
-          pass: compareThreshold(observed, query.threshold.operator, query.threshold.value),
-          abortOnFail: query.threshold.abortOnFail,
-        });
-      }
+      rows.push(verdictRow(query, observed));
     }
     return done(rows.every((r) => r.pass) ? 'pass' : 'fail', { window, rows });
   } catch (e) {

@@ -1,0 +1,110 @@
+/** What every command shares: the CLI's context, the Prometheus client and timeout it resolves, test lookup. */
+import { CommanderError } from 'commander';
+import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
+import { DEFAULT_PROMETHEUS_URL } from '@k6-platform/constructs';
+import type { RunCluster } from '../cluster/cluster';
+import { EXIT } from '../exit-codes';
+import type { Colors, Output } from '../output';
+import { prometheusClient, type PrometheusClientOptions, type PromQuerier } from '../prometheus/client';
+import type { FollowOptions } from '../run/follow';
+import { UnknownTestError } from '../run/run-plan';
+import { defaultJudge, type Judge } from '../verdict/judge';
+import { DEFAULT_VERDICT_TIMEOUT_MS } from '../verdict/verdict';
+import { PROMETHEUS_URL_ENV, TIMEOUT_ENV, timeoutMs } from './options';
+
+/** Everything the CLI touches outside itself; tests replace the cluster, Prometheus, clock and signal. */
+export interface CliContext {
+  /** Where output goes (colors and the live progress line depend on its TTY flag). */
+  readonly out: Output;
+  /** Environment variables (NO_COLOR, LOADTEST_PROMETHEUS_URL, LOADTEST_GRAFANA_URL). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Repository root: Pulumi.<env>.yaml, scripts/, dashboards/generated/, dist/. */
+  readonly rootDir: string;
+  /** Connects to a cluster. @default - the current kube-context through @kubernetes/client-node (cli/cluster/kube.ts) */
+  readonly connect?: (context?: string) => Promise<RunCluster>;
+  /** Makes a Prometheus client for a base URL. @default - HTTP client of cli/prometheus/client.ts */
+  readonly prometheus?: (url: string) => PromQuerier;
+  /** Judges a run and prints the table. @default - cli/verdict/verdict.ts */
+  readonly judge?: Judge;
+  /** The clock. @default - the system clock */
+  readonly now?: () => Date;
+  /** Aborted on Ctrl-C. @default - never aborted */
+  readonly signal?: AbortSignal;
+  /** Waits between polls. @default - a timer */
+  readonly sleep?: FollowOptions['sleep'];
+  /** Milliseconds between polls of `run`. @default 2000 */
+  readonly pollIntervalMs?: number;
+}
+
+/** Where an action stores its exit code. */
+export interface CommandResult {
+  /** The exit code of the command that ran. */
+  code: number;
+}
+
+/** A Prometheus base URL and its client. */
+export interface ResolvedPrometheus {
+  /** The base URL (from the option, the environment, or the default). */
+  readonly base: string;
+  /** The client for it. */
+  readonly client: PromQuerier;
+}
+
+/** The context with its defaults filled in, and the resolvers the commands share. */
+export interface CommandKit {
+  /** The context the program was built with. */
+  readonly ctx: CliContext;
+  /** `ctx.out`. */
+  readonly out: Output;
+  /** `ctx.out.colors`. */
+  readonly c: Colors;
+  /** The judge (the context's or the verdict of cli/verdict/verdict.ts). */
+  readonly judge: Judge;
+  /** The clock. */
+  readonly now: () => Date;
+  /** The Prometheus of `--prometheus`, else `$LOADTEST_PROMETHEUS_URL`, else the contract's default. */
+  readonly prometheusOf: (url: string | undefined, options?: PrometheusClientOptions) => ResolvedPrometheus;
+  /** The verdict timeout of `--timeout`, else `$LOADTEST_TIMEOUT`, else the verdict's default. */
+  readonly timeoutOf: (opt: number | undefined) => number;
+}
+
+/** Fills in the context's defaults once for all commands. */
+export function commandKit(ctx: CliContext): CommandKit {
+  const { out } = ctx;
+  const c = out.colors;
+  const prometheusOf = (url: string | undefined, options?: PrometheusClientOptions): ResolvedPrometheus => {
+    const base = url ?? ctx.env[PROMETHEUS_URL_ENV] ?? DEFAULT_PROMETHEUS_URL;
+    return { base, client: ctx.prometheus !== undefined ? ctx.prometheus(base) : prometheusClient(base, options) };
+  };
+  const timeoutOf = (opt: number | undefined): number => {
+    if (opt !== undefined) return opt;
+    const fromEnv = ctx.env[TIMEOUT_ENV];
+    if (fromEnv === undefined || fromEnv === '') return DEFAULT_VERDICT_TIMEOUT_MS;
+    try {
+      return timeoutMs(fromEnv);
+    } catch (e) {
+      // Thrown from an action, so commander has not printed it: print it here, then exit as a usage error.
+      const message = `error: $${TIMEOUT_ENV} ${(e as Error).message} Got ${JSON.stringify(fromEnv)}.`;
+      out.writeErr(c.red(`${message}\n`));
+      throw new CommanderError(EXIT.usage, 'loadtest.invalidTimeout', message);
+    }
+  };
+  return { ctx, out, c, judge: ctx.judge ?? defaultJudge, now: ctx.now ?? (() => new Date()), prometheusOf, timeoutOf };
+}
+
+/** The test named `name` in the environment's config, or an {@link UnknownTestError} listing the tests there are. */
+export function findTest(cfg: PlatformConfig, name: string): TestConfig {
+  const test = cfg.tests.find((t) => t.name === name);
+  if (test === undefined) throw new UnknownTestError(name, cfg);
+  return test;
+}
+
+/** How the environment's runners write trends, for the verdict's queries. */
+export function trendsOf(cfg: PlatformConfig): 'native' | 'classic' {
+  return cfg.runner.nativeHistograms ? 'native' : 'classic';
+}
+
+/** The output with stdout swallowed (errors still shown). */
+export function silent(out: Output): Output {
+  return { ...out, write: () => undefined };
+}

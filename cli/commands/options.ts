@@ -1,0 +1,74 @@
+/** The CLI's shared argument parsers and the options several commands declare the same way. */
+import { InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_PROMETHEUS_URL, RUN_ID, RUN_ID_MAX } from '@k6-platform/constructs';
+import { DEFAULT_ENVIRONMENT } from '@k6-platform/constructs/output';
+import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from '../verdict/verdict';
+
+/** Environment variable naming the Prometheus base URL when `--prometheus` is not given. */
+export const PROMETHEUS_URL_ENV = 'LOADTEST_PROMETHEUS_URL';
+/** Environment variable naming the Grafana base URL when `--grafana` is not given. */
+export const GRAFANA_URL_ENV = 'LOADTEST_GRAFANA_URL';
+/** Environment variable with the verdict timeout (`30s`, `2m`) when `--timeout` is not given. */
+export const TIMEOUT_ENV = 'LOADTEST_TIMEOUT';
+
+/** An http(s) base URL without trailing slashes (for `--prometheus`, `--grafana`). */
+export function httpUrl(value: string): string {
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)) throw new InvalidArgumentError('must be an http(s) URL such as http://localhost:9090.');
+  return value.replace(/\/+$/, '');
+}
+
+/** An environment name: a DNS label, since it becomes `Pulumi.<name>.yaml` and `dist/<name>/`. */
+export function environmentName(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value))
+    throw new InvalidArgumentError('must be an environment name such as "dev" (lower-case letters, digits, "-").');
+  return value;
+}
+
+/** A run id (k6 testid) in the contract's grammar. */
+export function runId(value: string): string {
+  if (value.length > RUN_ID_MAX || !RUN_ID.test(value)) {
+    throw new InvalidArgumentError(
+      `must start with a lower-case letter, then lower-case letters, digits and "-", end alphanumeric, at most ${RUN_ID_MAX} characters.`,
+    );
+  }
+  return value;
+}
+
+/** A duration such as `30s`, `1m30s`, `500ms` in milliseconds (for `--timeout`). */
+export function timeoutMs(value: string): number {
+  const m = /^(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(value);
+  const ms = m === null || value === '' ? NaN : Number(m[1] ?? 0) * 60_000 + Number(m[2] ?? 0) * 1000 + Number(m[3] ?? 0);
+  if (!(ms > 0)) throw new InvalidArgumentError('must be a positive duration such as "30s", "2m" or "1m30s".');
+  return ms;
+}
+
+/** A Prometheus range duration such as `30m`, `24h`, `7d` (for `--since`). */
+export function promDuration(value: string): string {
+  if (!/^([0-9]+[smhdwy])+$/.test(value)) throw new InvalidArgumentError('must be a Prometheus duration such as "30m", "24h" or "7d".');
+  return value;
+}
+
+/** Accumulates a repeated `--env` into a list, checking each name. */
+export function collectEnv(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), environmentName(value)];
+}
+
+/** `--prometheus <url>`. */
+export function prometheusOption(): Option {
+  return new Option('--prometheus <url>', `Prometheus base URL (default: $${PROMETHEUS_URL_ENV}, else ${DEFAULT_PROMETHEUS_URL})`).argParser(httpUrl);
+}
+
+/** `--timeout <duration>`: the verdict's whole time budget. */
+export function timeoutOption(): Option {
+  return new Option(
+    '--timeout <duration>',
+    `how long the verdict may take over all its Prometheus queries, e.g. 30s, 2m (default: $${TIMEOUT_ENV}, else ${DEFAULT_VERDICT_TIMEOUT_MS / 1000}s); past it: exit ${VERDICT_EXIT_CODES.unreachable}`,
+  ).argParser(timeoutMs);
+}
+
+/** `--env <name>`: one environment, `dev` by default. */
+export function envOption(): Option {
+  return new Option('--env <name>', 'environment: Pulumi.<name>.yaml (only dev runs on defaults without one)')
+    .default(DEFAULT_ENVIRONMENT)
+    .argParser(environmentName);
+}

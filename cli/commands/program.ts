@@ -1,0 +1,38 @@
+/** The `loadtest` program: its help, its error output, and one file per command under cli/commands/. */
+import { Command } from 'commander';
+import { EXIT } from '../exit-codes';
+import { VERDICT_EXIT_CODES } from '../verdict/verdict';
+import { commandKit, type CliContext, type CommandResult } from './context';
+import { addInitCommand } from './init';
+import { addRunCommand } from './run';
+import { addRunsCommand } from './runs';
+import { addSynthCommand } from './synth';
+import { addVerdictCommand } from './verdict';
+
+/** The `loadtest` program. Actions store their exit code in `result.code`. */
+export function buildProgram(ctx: CliContext, result: CommandResult): Command {
+  const kit = commandKit(ctx);
+  const { out, c } = kit;
+  const program = new Command('loadtest')
+    .description('Distributed k6 load tests on Kubernetes: synthesize, run and follow, judge over all runners, list runs.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => out.write(s),
+      writeErr: (s) => out.writeErr(s),
+      outputError: (s, write) => write(c.red(s)),
+    })
+    .addHelpText(
+      'after',
+      `
+Exit codes: ${VERDICT_EXIT_CODES.pass} pass, ${VERDICT_EXIT_CODES.fail} thresholds failed (k6's code), ${VERDICT_EXIT_CODES['no-data']} no data for the testid, ${VERDICT_EXIT_CODES.unreachable} Prometheus unreachable,
+${EXIT.usage} bad arguments, ${EXIT.runFailed} run did not complete, ${EXIT.interrupted} stopped with Ctrl-C, ${EXIT.error} other errors.
+Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, runs. synth needs neither.`,
+    );
+  addSynthCommand(program, kit, result);
+  addRunCommand(program, kit, result);
+  addVerdictCommand(program, kit, result);
+  addRunsCommand(program, kit, result);
+  addInitCommand(program, kit, result);
+  return program;
+}

@@ -1,0 +1,167 @@
+/** `loadtest run`: apply one run of a test to the current kube-context, follow it live, then judge it. */
+import { Option, type Command } from 'commander';
+import { newRunId, type PlatformConfig } from '@k6-platform/constructs';
+import { loadEnvironmentConfig } from '@k6-platform/constructs/output';
+import type { RunCluster } from '../cluster/cluster';
+import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from '../cluster/grafana';
+import { EXIT } from '../exit-codes';
+import { formatDuration } from '../output';
+import { abortableSleep, followRun, type RunStatus } from '../run/follow';
+import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from '../run/follow-operator';
+import { progressLine, runMetrics } from '../run/progress';
+import { planRun } from '../run/run-plan';
+import { findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { envOption, GRAFANA_URL_ENV, httpUrl, prometheusOption, runId, timeoutOption } from './options';
+
+interface RunOptions {
+  env: string;
+  runId?: string;
+  prometheus?: string;
+  grafana?: string;
+  dashboard?: string;
+  context?: string;
+  timeout?: number;
+}
+
+/** One run being followed: what the steps after `apply` need. */
+interface RunState {
+  readonly cfg: PlatformConfig;
+  readonly id: string;
+  readonly plan: ReturnType<typeof planRun>;
+  readonly prom: ResolvedPrometheus;
+  readonly started: number;
+  readonly opts: RunOptions;
+}
+
+/** Adds `run` to the program. */
+export function addRunCommand(program: Command, kit: CommandKit, result: CommandResult): void {
+  program
+    .command('run')
+    .description('apply one run of <test> to the current kube-context, follow it live, then judge it (needs a cluster)')
+    .argument('<test>', 'test name from the environment config')
+    .addOption(envOption())
+    .addOption(new Option('--run-id <id>', 'run id (k6 testid); default: <test>-<yyyymmdd>-<hhmmss> (UTC)').argParser(runId))
+    .addOption(prometheusOption())
+    .addOption(
+      new Option(
+        '--grafana <url>',
+        `Grafana base URL for the run link (default: $${GRAFANA_URL_ENV}, the ingress host, or a port-forward)`,
+      ).argParser(httpUrl),
+    )
+    .option('--dashboard <uid>', 'dashboard uid for the run link (default: the run dashboard in dashboards/generated/)')
+    .option('--context <name>', 'kube-context (default: the current one)')
+    .addOption(timeoutOption())
+    .action(async (testName: string, opts: RunOptions) => {
+      result.code = await runCommand(kit, testName, opts);
+    });
+}
+
+async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): Promise<number> {
+  const { ctx, out, c, now } = kit;
+  const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+  findTest(cfg, testName);
+  const id = opts.runId ?? newRunId(testName, now());
+  const plan = planRun(cfg, ctx.rootDir, testName, id);
+  const prom = kit.prometheusOf(opts.prometheus);
+  // Loaded lazily so commands without a cluster (and tests) never load @kubernetes/client-node.
+  const connect =
+    ctx.connect ??
+    (async (context?: string) =>
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed lazy require (a dynamic import() needs an extension under node20)
+      (require('../cluster/kube') as typeof import('../cluster/kube')).connectCluster(context));
+  const cluster = await connect(opts.context);
+  const started = now().getTime();
+  const run: RunState = { cfg, id, plan, prom, started, opts };
+
+  out.write(`${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s), namespace ${plan.namespace}, ${cluster.description}\n`);
+  if (plan.test.mode === 'operator') await requireTestRunCrd(cluster, testName);
+  await cluster.apply(plan.objects);
+  out.write(`applied ${plan.objects.length} objects: ${plan.objects.map((o) => `${o.kind}/${o.metadata.name ?? '?'}`).join(', ')}\n`);
+  out.write(`grafana: ${grafanaLink(kit, run)}\n`);
+
+  const outcome = await follow(kit, run, cluster);
+  if (out.isTTY) out.write('\n');
+  return report(kit, run, outcome);
+}
+
+/** Follows the run to its end, printing a progress line per poll (TTY) or per change of the runner state. */
+async function follow(kit: CommandKit, run: RunState, cluster: RunCluster): Promise<OperatorRunOutcome> {
+  const { ctx, out, c, now } = kit;
+  const { plan, id, started, prom } = run;
+  let lastShown = '';
+  const onStatus = async (status: RunStatus) => {
+    const metrics = await runMetrics(prom.client, id).catch(() => undefined);
+    const line = progressLine(status, metrics, formatDuration((now().getTime() - started) / 1000), c);
+    if (out.isTTY) out.write(`\r\u001b[2K${line}`);
+    else {
+      // Without a terminal: one line per change of the runner state, not per poll.
+      const key = JSON.stringify(status);
+      if (key !== lastShown) out.write(`${line}\n`);
+      lastShown = key;
+    }
+  };
+  const followOptions = {
+    cluster,
+    namespace: plan.namespace,
+    runId: id,
+    runners: plan.test.parallelism,
+    ...(plan.stopJob !== undefined ? { stopJob: plan.stopJob } : {}),
+    sleep: ctx.sleep ?? abortableSleep,
+    pollIntervalMs: ctx.pollIntervalMs ?? 2000,
+    onStatus,
+    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+  };
+  // mode "operator": the TestRun's stage and the operator's Jobs (cli/run/follow-operator.ts)
+  return plan.test.mode === 'operator' ? followOperatorRun(followOptions) : followRun(followOptions);
+}
+
+/** Prints how the run ended and gives the exit code: the verdict when it completed. */
+async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome): Promise<number> {
+  const { out, c, now } = kit;
+  const { cfg, id, plan, prom, started, opts } = run;
+  const uid = dashboardUid(kit, cfg, opts);
+  switch (outcome.kind) {
+    case 'interrupted':
+      out.write(`${c.yellow('interrupted')}: ${outcome.detail}\n`);
+      for (const e of outcome.stopErrors) out.write(`  ${c.yellow('could not stop')} ${e}\n`);
+      out.write(`judge what ran so far: loadtest verdict --testid ${id} --env ${opts.env}\n`);
+      return EXIT.interrupted;
+    case 'completed': {
+      out.write(`${c.green('finished')}: ${outcome.detail}\n`);
+      if (uid !== undefined)
+        out.write(`grafana (whole run): ${runLink(linkBase(kit, cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
+      return kit.judge({
+        prometheusUrl: prom.base,
+        testid: id,
+        test: plan.test,
+        thresholds: plan.thresholds,
+        out,
+        now: now(),
+        trends: trendsOf(cfg),
+        timeoutMs: kit.timeoutOf(opts.timeout),
+      });
+    }
+    default:
+      out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
+      out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
+      return EXIT.runFailed;
+  }
+}
+
+function dashboardUid(kit: CommandKit, cfg: PlatformConfig, opts: { dashboard?: string }): string | undefined {
+  return opts.dashboard ?? runDashboard(generatedDashboards(kit.ctx.rootDir), cfg.runner.nativeHistograms)?.uid;
+}
+
+function linkBase(kit: CommandKit, cfg: PlatformConfig, opts: { grafana?: string }): string {
+  return opts.grafana ?? kit.ctx.env[GRAFANA_URL_ENV] ?? grafanaBaseUrl(cfg).url;
+}
+
+/** The Grafana link printed once the run is applied (with the port-forward to start when Grafana has no URL). */
+function grafanaLink(kit: CommandKit, run: RunState): string {
+  const { cfg, id, started, opts } = run;
+  const uid = dashboardUid(kit, cfg, opts);
+  if (uid === undefined) return kit.c.dim('no dashboard in dashboards/generated/ (run npm run dashboards)');
+  const base = grafanaBaseUrl(cfg);
+  const viaForward = opts.grafana === undefined && kit.ctx.env[GRAFANA_URL_ENV] === undefined && base.hint !== undefined;
+  return `${runLink(linkBase(kit, cfg, opts), uid, id, started - 60_000)}${viaForward ? kit.c.dim(` (after: ${base.hint})`) : ''}`;
+}

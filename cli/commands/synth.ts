@@ -1,0 +1,27 @@
+/** `loadtest synth`: every environment (or the given ones) into dist/<env>/, offline. */
+import * as path from 'node:path';
+import { Option, type Command } from 'commander';
+import { synthesize } from '@k6-platform/constructs/output';
+import { EXIT } from '../exit-codes';
+import type { CommandKit, CommandResult } from './context';
+import { collectEnv } from './options';
+
+/** Adds `synth` to the program. */
+export function addSynthCommand(program: Command, kit: CommandKit, result: CommandResult): void {
+  const { ctx, out, c } = kit;
+  program
+    .command('synth')
+    .description('synthesize Kubernetes manifests into dist/<env>/ (no cluster needed)')
+    .addOption(new Option('--env <name...>', 'environments to synthesize (default: every Pulumi.<env>.yaml plus dev)').argParser(collectEnv))
+    .option('--out <dir>', 'output directory', 'dist')
+    .action((opts: { env?: string[]; out: string }) => {
+      const outDir = path.resolve(ctx.rootDir, opts.out);
+      const results = synthesize({ rootDir: ctx.rootDir, outDir, ...(opts.env !== undefined ? { environments: opts.env } : {}) });
+      for (const [env, r] of results) {
+        out.write(`${c.green('✓')} ${env}: ${r.objectCount} objects -> ${path.relative(process.cwd(), path.join(outDir, env))}\n`);
+        for (const f of r.files) out.write(`    ${f}\n`);
+        for (const n of r.notes) out.write(`  ${c.yellow('note')}: ${n}\n`);
+      }
+      result.code = EXIT.ok;
+    });
+}

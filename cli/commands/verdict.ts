@@ -1,0 +1,91 @@
+/** `loadtest verdict`: judge one run over all its runners from Prometheus. */
+import type { Command } from 'commander';
+import { runTestQuery, type PlatformConfig, type TestConfig } from '@k6-platform/constructs';
+import { loadEnvironmentConfig } from '@k6-platform/constructs/output';
+import { testOfRun } from '../prometheus/runs';
+import { judgedTestThresholds } from '../run/run-plan';
+import { findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { envOption, prometheusOption, timeoutOption } from './options';
+
+interface VerdictOptions {
+  testid: string;
+  prometheus?: string;
+  env: string;
+  test?: string;
+  timeout?: number;
+}
+
+/** Adds `verdict` to the program. */
+export function addVerdictCommand(program: Command, kit: CommandKit, result: CommandResult): void {
+  program
+    .command('verdict')
+    .description('judge a run over all its runners from Prometheus; prints the table, exits 0 pass / 99 fail')
+    .requiredOption('--testid <id>', 'the run id (k6 testid tag)')
+    .addOption(prometheusOption())
+    .addOption(envOption())
+    .option(
+      '--test <name>',
+      "test whose thresholds apply (default: the run's test label; for runs without one, the longest test name prefixing the testid)",
+    )
+    .addOption(timeoutOption())
+    .action(async (opts: VerdictOptions) => {
+      result.code = await verdictCommand(kit, opts);
+    });
+}
+
+async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<number> {
+  const { ctx, out, now } = kit;
+  const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+  const timeout = kit.timeoutOf(opts.timeout);
+  const startedAt = Date.now();
+  // One time budget: finding the run's test and the verdict's queries share the timeout.
+  const prom = kit.prometheusOf(opts.prometheus, {
+    timeoutMs: timeout,
+    deadline: AbortSignal.timeout(timeout),
+    deadlineName: `--timeout ${timeout / 1000}s`,
+  });
+  const { test, testNote } = await judgedTest(kit, cfg, prom, opts);
+  return kit.judge({
+    prometheusUrl: prom.base,
+    testid: opts.testid,
+    test,
+    ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test) } : {}),
+    out,
+    now: now(),
+    trends: trendsOf(cfg),
+    timeoutMs: Math.max(1, timeout - (Date.now() - startedAt)),
+    ...(testNote !== undefined ? { testNote } : {}),
+  });
+}
+
+/** The test whose thresholds judge the run: `--test`, else the run's test label, else the longest prefixing name. */
+async function judgedTest(
+  kit: CommandKit,
+  cfg: PlatformConfig,
+  prom: ResolvedPrometheus,
+  opts: VerdictOptions,
+): Promise<{ test: TestConfig | undefined; testNote: string | undefined }> {
+  const { out, c, now } = kit;
+  if (opts.test !== undefined) {
+    const test = findTest(cfg, opts.test);
+    // An explicit --test wins; say so when the run's own label names another test.
+    const labels = (await prom.client.query(runTestQuery(opts.testid), now().getTime() / 1000))
+      .map((x) => x.metric.test ?? '')
+      .filter((l) => l !== '');
+    const others = [...new Set(labels)].filter((l) => l !== test.name).sort();
+    const testNote =
+      others.length > 0
+        ? `run ${opts.testid} carries the test label ${others.map((o) => JSON.stringify(o)).join(', ')}: judged with the thresholds of --test ${opts.test}`
+        : undefined;
+    return { test, testNote };
+  }
+  const found = await testOfRun(prom.client, opts.testid, cfg.tests, { time: now().getTime() / 1000 });
+  if (found.source === 'label' && !cfg.tests.some((t) => t.name === found.test)) {
+    out.writeErr(
+      c.red(
+        `error: run ${opts.testid} carries the test label ${JSON.stringify(found.test)}; pass --test <name> to judge it with another test's thresholds\n`,
+      ),
+    );
+  }
+  return { test: found.test !== undefined ? findTest(cfg, found.test) : undefined, testNote: found.note };
+}
