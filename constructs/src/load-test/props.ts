@@ -1,0 +1,45 @@
+import type { NetworkRules } from '../network/network-rules';
+import type { RemoteWriteAuth, ResourceRequirements, TestConfig } from '../config/platform-config';
+import type { TestScripts } from './test-scripts';
+
+/** Runner-wide defaults (the platform config's `runner` section). */
+export interface RunnerDefaults {
+  /** Requests and limits of each runner when the test sets none. @default - none */
+  readonly resources?: ResourceRequirements;
+  /** K6_PROMETHEUS_RW_PUSH_INTERVAL. @default - the platform config schema's `runner.pushInterval` default ("5s") */
+  readonly pushInterval?: string;
+  /** Send trends as native histograms. @default - the platform config schema's `runner.nativeHistograms` default (true) */
+  readonly nativeHistograms?: boolean;
+  /** Credentials for the remote-write endpoint, from Secrets. @default - none */
+  readonly remoteWriteAuth?: RemoteWriteAuth;
+}
+
+/** The Prometheus pods runners write to, for their NetworkPolicy egress. */
+export interface PrometheusPeer {
+  /** Namespace of Prometheus. */
+  readonly namespace: string;
+  /** Labels of the Prometheus pods. @example { "app.kubernetes.io/name": "prometheus" } */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Port the pods listen on. @default PROMETHEUS_PORT (9090) */
+  readonly port?: number;
+}
+
+/** Props of {@link LoadTest}. */
+export interface LoadTestProps {
+  /** The test and its run options, as in the platform config (`tests[]`); parsed again here, so bad values fail by field name. */
+  readonly test: TestConfig;
+  /** The test's script bundle (ConfigMap). */
+  readonly scripts: TestScripts;
+  /** Remote-write endpoint of Prometheus. @example "http://kube-prometheus-stack-prometheus.monitoring:9090/api/v1/write" */
+  readonly remoteWriteUrl: string;
+  /** Runner image (the lead wires in a built image with extensions). @default - the pinned official k6 image */
+  readonly image?: string;
+  /** Runner-wide defaults: resources, push interval, native histograms, remote-write credentials. @default - see RunnerDefaults */
+  readonly runner?: RunnerDefaults;
+  /** Prometheus pods, opened in the runners' NetworkPolicy egress. @default - none (declare the endpoint in `targets`) */
+  readonly prometheus?: PrometheusPeer;
+  /** Image of the starter (POSIX sh + curl). @default versions.starterImage */
+  readonly starterImage?: string;
+  /** Cluster ranges and DNS pods for the NetworkPolicies (network-rules.ts). @default - DEFAULT_CLUSTER_CIDRS, kube-system/kube-dns */
+  readonly network?: NetworkRules;
+}
