@@ -109,44 +109,7 @@ export class LoadTestPlatform extends Construct {
 
   public constructor(scope: Construct, id: string, props: LoadTestPlatformProps) {
     super(scope, id);
-    const conflicts: string[] = [];
-    const tests = props.tests ?? [];
-    const scriptsDirOk = existsSync(props.scriptsDir) && statSync(props.scriptsDir).isDirectory();
-    if (!scriptsDirOk)
-      conflicts.push(`LoadTestPlatform: 'scriptsDir' ${props.scriptsDir} is not a directory; point it at the folder holding the k6 scripts`);
-
-    // Tests that conflict are left out of the build (their objects could not be made); the validation fails synth.
-    const kept: LoadTestSpec[] = [];
-    const keptIndex: number[] = [];
-    const firstByName = new Map<string, number>();
-    tests.forEach((t, i) => {
-      let build = true;
-      const first = firstByName.get(t.name);
-      if (first !== undefined) {
-        conflicts.push(
-          `LoadTestPlatform: 'tests[${i}].name' ${JSON.stringify(t.name)} is already used by 'tests[${first}]'; test names must be unique`,
-        );
-        build = false;
-      } else firstByName.set(t.name, i);
-      if (scriptsDirOk && !isFile(path.resolve(props.scriptsDir, t.script))) {
-        conflicts.push(
-          `LoadTestPlatform: 'tests[${i}].script' ${JSON.stringify(t.script)} does not exist in 'scriptsDir' ${props.scriptsDir} (looked for ${path.resolve(props.scriptsDir, t.script)})`,
-        );
-        build = false;
-      }
-      if (!scriptsDirOk) build = false;
-      if (build) {
-        kept.push(t);
-        keptIndex.push(i);
-      }
-    });
-    const monitoring = props.monitoring ?? {};
-    const missingUrl = monitoring.enabled === false && monitoring.remoteWriteUrl === undefined;
-    if (missingUrl) {
-      conflicts.push(
-        `LoadTestPlatform: 'monitoring.remoteWriteUrl' must be set when 'monitoring.enabled' is false: runners need an existing Prometheus to write to (its /api/v1/write URL)`,
-      );
-    }
+    const { conflicts, kept, keptIndex, monitoring, missingUrl } = checkProps(props);
 
     try {
       this.config = parsePlatformConfig(
@@ -230,4 +193,56 @@ function sortByDependencies(charts: readonly Chart[]): Chart[] {
   };
   for (const c of charts) visit(c, new Set());
   return out;
+}
+
+/**
+ * The props' own problems before the schema sees them: the scripts folder and files (filesystem) and duplicate test
+ * names; tests that conflict are left out of the build (their objects could not be made) and reported by validation.
+ */
+function checkProps(props: LoadTestPlatformProps): {
+  conflicts: string[];
+  kept: LoadTestSpec[];
+  keptIndex: number[];
+  monitoring: MonitoringInput;
+  missingUrl: boolean;
+} {
+  const conflicts: string[] = [];
+  const tests = props.tests ?? [];
+  const scriptsDirOk = existsSync(props.scriptsDir) && statSync(props.scriptsDir).isDirectory();
+  if (!scriptsDirOk)
+    conflicts.push(`LoadTestPlatform: 'scriptsDir' ${props.scriptsDir} is not a directory; point it at the folder holding the k6 scripts`);
+
+  // Tests that conflict are left out of the build (their objects could not be made); the validation fails synth.
+  const kept: LoadTestSpec[] = [];
+  const keptIndex: number[] = [];
+  const firstByName = new Map<string, number>();
+  tests.forEach((t, i) => {
+    let build = true;
+    const first = firstByName.get(t.name);
+    if (first !== undefined) {
+      conflicts.push(
+        `LoadTestPlatform: 'tests[${i}].name' ${JSON.stringify(t.name)} is already used by 'tests[${first}]'; test names must be unique`,
+      );
+      build = false;
+    } else firstByName.set(t.name, i);
+    if (scriptsDirOk && !isFile(path.resolve(props.scriptsDir, t.script))) {
+      conflicts.push(
+        `LoadTestPlatform: 'tests[${i}].script' ${JSON.stringify(t.script)} does not exist in 'scriptsDir' ${props.scriptsDir} (looked for ${path.resolve(props.scriptsDir, t.script)})`,
+      );
+      build = false;
+    }
+    if (!scriptsDirOk) build = false;
+    if (build) {
+      kept.push(t);
+      keptIndex.push(i);
+    }
+  });
+  const monitoring = props.monitoring ?? {};
+  const missingUrl = monitoring.enabled === false && monitoring.remoteWriteUrl === undefined;
+  if (missingUrl) {
+    conflicts.push(
+      `LoadTestPlatform: 'monitoring.remoteWriteUrl' must be set when 'monitoring.enabled' is false: runners need an existing Prometheus to write to (its /api/v1/write URL)`,
+    );
+  }
+  return { conflicts, kept, keptIndex, monitoring, missingUrl };
 }
