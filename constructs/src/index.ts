@@ -10,6 +10,7 @@ export * from './contract';
 export * from './config/platform-config';
 export * from './monitoring/monitoring-stack';
 export * from './load-test/test-scripts';
+export * from './load-test/script-files';
 export * from './k6/script-options';
 export * from './monitoring/grafana-dashboards';
 export * from './load-test/load-test';
