@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 import { RUN_TAGS } from '../contract/labels';
 import type { ScriptFile } from '../load-test/test-scripts';
+import { assignmentRoot, lineIn, Obj, parseFile, StaticEvaluator, Unknown, type Loc, type ModuleLoader, type Value } from './static-eval';
 
 /**
  * A static reader of the `options` a k6 script exports: its `thresholds` and run `tags`, read from the source without
@@ -53,89 +54,6 @@ export const RESERVED_TAGS: readonly string[] = [RUN_TAGS.testid, RUN_TAGS.insta
 const THRESHOLDS_HINT = "declare them in the test's `thresholds` config instead";
 const TAGS_HINT = 'declare tags as string literals';
 const THRESHOLD_KEYS = new Set(['threshold', 'abortOnFail', 'delayAbortEval']);
-
-/** Where something is: a file of the bundle and a 1-based line. */
-interface Loc {
-  readonly file: string;
-  readonly line: number;
-}
-
-/** A value the reader could not evaluate: where and what it is. */
-class Unknown {
-  public constructor(
-    public readonly at: Loc,
-    public readonly what: string,
-  ) {}
-}
-
-/** An object literal: its known properties (with where each is set), and spreads that could not be read. */
-class Obj {
-  public readonly props = new Map<string, { value: Value; at: Loc }>();
-  /** A spread that could not be read, and which properties were set after it (those are known to win). */
-  public readonly opaque: { unknown: Unknown; laterKeys: Set<string> }[] = [];
-  public set(key: string, value: Value, at: Loc): void {
-    this.props.set(key, { value, at });
-    for (const o of this.opaque) o.laterKeys.add(key);
-  }
-}
-
-type Value = string | number | boolean | null | undefined | Value[] | Obj | Unknown;
-
-/** One parsed file: its top-level declarations, imports and exports. */
-interface FileContext {
-  readonly file: string;
-  readonly sf: ts.SourceFile;
-  readonly declarations: Map<string, { decl: ts.VariableDeclaration; isConst: boolean }>;
-  /** Local name -> where it is imported from (`*` for a namespace import). */
-  readonly imports: Map<string, { specifier: string; name: string }>;
-  /** Exported name -> local name. */
-  readonly exports: Map<string, string>;
-  /** Exported name -> re-export from another module. */
-  readonly reExports: Map<string, { specifier: string; name: string; at: number }>;
-}
-
-function parseFile(file: string, source: string): FileContext {
-  const kind = /\.[mc]?ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, kind);
-  const ctx: FileContext = { file, sf, declarations: new Map(), imports: new Map(), exports: new Map(), reExports: new Map() };
-  for (const st of sf.statements) {
-    if (ts.isVariableStatement(st)) {
-      const isConst = (st.declarationList.flags & ts.NodeFlags.Const) !== 0;
-      const exported = st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) === true;
-      for (const decl of st.declarationList.declarations) {
-        if (!ts.isIdentifier(decl.name)) continue;
-        ctx.declarations.set(decl.name.text, { decl, isConst });
-        if (exported) ctx.exports.set(decl.name.text, decl.name.text);
-      }
-    } else if (ts.isImportDeclaration(st) && st.importClause && !st.importClause.isTypeOnly && ts.isStringLiteral(st.moduleSpecifier)) {
-      const specifier = st.moduleSpecifier.text;
-      const { name, namedBindings } = st.importClause;
-      if (name) ctx.imports.set(name.text, { specifier, name: 'default' });
-      if (namedBindings && ts.isNamespaceImport(namedBindings)) ctx.imports.set(namedBindings.name.text, { specifier, name: '*' });
-      if (namedBindings && ts.isNamedImports(namedBindings)) {
-        for (const el of namedBindings.elements) ctx.imports.set(el.name.text, { specifier, name: (el.propertyName ?? el.name).text });
-      }
-    } else if (ts.isExportDeclaration(st) && !st.isTypeOnly && st.exportClause && ts.isNamedExports(st.exportClause)) {
-      for (const el of st.exportClause.elements) {
-        const local = (el.propertyName ?? el.name).text;
-        if (st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
-          ctx.reExports.set(el.name.text, { specifier: st.moduleSpecifier.text, name: local, at: lineIn(sf, st) });
-        } else if (!st.moduleSpecifier) ctx.exports.set(el.name.text, local);
-      }
-    }
-  }
-  return ctx;
-}
-
-function lineIn(sf: ts.SourceFile, node: ts.Node): number {
-  return sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-}
-
-/**
- * The source of another file a script imports (`specifier` as written in `from`), or undefined when it is not at hand
- * (a single file is read, or the module is not local).
- */
-type ModuleLoader = (from: string, specifier: string) => { file: string; source: string } | undefined;
 
 /**
  * Reads `options.thresholds` and `options.tags` from a k6 script's source.
@@ -232,216 +150,75 @@ function isOptionsTags(tagsProperty: ts.PropertyAssignment): boolean {
   );
 }
 
+/** Reads the entry's `options` with the values of `load`'s modules; see {@link readScriptOptions}. */
 function readOptions(entryFile: string, source: string, load: ModuleLoader): ScriptOptions {
   const problems: ScriptOptionsProblem[] = [];
-  const problem = (at: Loc, message: string) => problems.push({ line: at.line, message, ...(at.file !== entryFile ? { file: at.file } : {}) });
-  const contexts = new Map<string, FileContext | undefined>();
+  const problem: ReportProblem = (at, message) => problems.push({ line: at.line, message, ...(at.file !== entryFile ? { file: at.file } : {}) });
   const entry = parseFile(entryFile, source);
-  contexts.set(entryFile, entry);
-  const loc = (ctx: FileContext, node: ts.Node): Loc => ({ file: ctx.file, line: lineIn(ctx.sf, node) });
-
-  const evaluating = new Set<string>();
-  /** The value a module exports under `name`; `at` is where it is asked for (the import). */
-  const exported = (ctx: FileContext, name: string, at: Loc, depth = 0): Value => {
-    const local = ctx.exports.get(name);
-    if (local !== undefined) return binding(ctx, local, at);
-    const re = ctx.reExports.get(name);
-    if (re !== undefined) return imported(ctx, re.specifier, re.name, { file: ctx.file, line: re.at }, depth);
-    return new Unknown(at, `${name}, which ${ctx.file} does not export as a top-level variable`);
-  };
-  const imported = (ctx: FileContext, specifier: string, name: string, at: Loc, depth = 0): Value => {
-    const what = `${name === '*' ? 'the module' : name === 'default' ? 'the default export' : name} imported from ${JSON.stringify(specifier)}`;
-    const target = depth < 10 ? load(ctx.file, specifier) : undefined;
-    if (target === undefined) return new Unknown(at, what);
-    if (!contexts.has(target.file)) contexts.set(target.file, parseFile(target.file, target.source));
-    const tctx = contexts.get(target.file)!;
-    if (name === '*') {
-      const ns = new Obj();
-      for (const n of [...tctx.exports.keys(), ...tctx.reExports.keys()]) ns.set(n, exported(tctx, n, at, depth + 1), at);
-      return ns;
-    }
-    if (name === 'default') return new Unknown(at, what);
-    return exported(tctx, name, at, depth + 1);
-  };
-  /** The value of a top-level name of `ctx` (a const, or an import). */
-  const binding = (ctx: FileContext, name: string, at: Loc): Value => {
-    const key = `${ctx.file}\0${name}`;
-    const d = ctx.declarations.get(name);
-    if (d !== undefined) {
-      const isOptions = ctx === entry && name === optionsLocal;
-      if (!d.isConst && !isOptions) return new Unknown(at, `${name}, which is not a const`);
-      if (d.decl.initializer === undefined) return new Unknown(loc(ctx, d.decl), `declared without a value (${name})`);
-      if (evaluating.has(key)) return new Unknown(at, `${name}, which refers to itself`);
-      evaluating.add(key);
-      try {
-        return evaluate(ctx, d.decl.initializer);
-      } finally {
-        evaluating.delete(key);
-      }
-    }
-    const imp = ctx.imports.get(name);
-    if (imp !== undefined) {
-      if (evaluating.has(key)) return new Unknown(at, `${name}, which refers to itself`);
-      evaluating.add(key);
-      try {
-        return imported(ctx, imp.specifier, imp.name, at);
-      } finally {
-        evaluating.delete(key);
-      }
-    }
-    return new Unknown(at, `the identifier ${name}`);
-  };
-
-  const evaluate = (ctx: FileContext, node: ts.Expression): Value => {
-    const at = loc(ctx, node);
-    if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node)) {
-      return evaluate(ctx, node.expression);
-    }
-    if (ts.isTypeAssertionExpression(node)) return evaluate(ctx, node.expression);
-    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
-    if (ts.isNumericLiteral(node)) return Number(node.text);
-    if (ts.isPrefixUnaryExpression(node) && ts.isNumericLiteral(node.operand)) {
-      if (node.operator === ts.SyntaxKind.MinusToken) return -Number(node.operand.text);
-      if (node.operator === ts.SyntaxKind.PlusToken) return Number(node.operand.text);
-    }
-    if (node.kind === ts.SyntaxKind.TrueKeyword) return true;
-    if (node.kind === ts.SyntaxKind.FalseKeyword) return false;
-    if (node.kind === ts.SyntaxKind.NullKeyword) return null;
-    if (ts.isTemplateExpression(node)) {
-      let text = node.head.text;
-      for (const span of node.templateSpans) {
-        const v = evaluate(ctx, span.expression);
-        if (typeof v !== 'string' && typeof v !== 'number') {
-          return v instanceof Unknown ? v : new Unknown(loc(ctx, span.expression), 'a template literal with a substitution that is not a constant');
-        }
-        text += String(v) + span.literal.text;
-      }
-      return text;
-    }
-    if (ts.isIdentifier(node)) return node.text === 'undefined' ? undefined : binding(ctx, node.text, at);
-    if (ts.isPropertyAccessExpression(node) || (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression))) {
-      if (/\b__ENV\b/.test(node.getText())) return new Unknown(at, describe(node));
-      const key = ts.isPropertyAccessExpression(node) ? node.name.text : (node.argumentExpression as ts.StringLiteralLike).text;
-      const base = evaluate(ctx, node.expression);
-      if (base instanceof Obj) {
-        const own = base.props.get(key);
-        if (base.opaque.some((o) => !o.laterKeys.has(key))) return new Unknown(at, describe(node));
-        return own?.value;
-      }
-      return base instanceof Unknown ? base : new Unknown(at, describe(node));
-    }
-    if (ts.isArrayLiteralExpression(node)) {
-      const out: Value[] = [];
-      for (const el of node.elements) {
-        if (ts.isSpreadElement(el)) {
-          const v = evaluate(ctx, el.expression);
-          if (Array.isArray(v)) out.push(...v);
-          else return v instanceof Unknown ? v : new Unknown(loc(ctx, el), 'a spread of something that is not an array');
-        } else if (ts.isOmittedExpression(el)) {
-          out.push(undefined);
-        } else {
-          out.push(evaluate(ctx, el));
-        }
-      }
-      return out;
-    }
-    if (ts.isObjectLiteralExpression(node)) {
-      const obj = new Obj();
-      for (const p of node.properties) {
-        const pat = loc(ctx, p);
-        if (ts.isSpreadAssignment(p)) {
-          const v = evaluate(ctx, p.expression);
-          if (v instanceof Obj) {
-            for (const [k, e] of v.props) obj.set(k, e.value, e.at);
-            obj.opaque.push(...v.opaque.map((o) => ({ unknown: o.unknown, laterKeys: new Set(o.laterKeys) })));
-          } else if (v instanceof Unknown) {
-            obj.opaque.push({ unknown: new Unknown(pat, `a spread of ${v.what}`), laterKeys: new Set() });
-          } // spreading a primitive, null or undefined adds nothing
-          continue;
-        }
-        const key = p.name === undefined ? undefined : propertyName(p.name, (e) => evaluate(ctx, e));
-        if (key === undefined) {
-          obj.opaque.push({ unknown: new Unknown(pat, 'a computed property name'), laterKeys: new Set() });
-          continue;
-        }
-        if (ts.isPropertyAssignment(p)) obj.set(key, evaluate(ctx, p.initializer), pat);
-        else if (ts.isShorthandPropertyAssignment(p)) obj.set(key, evaluate(ctx, p.name), pat);
-        else obj.set(key, new Unknown(pat, 'a method or accessor'), pat);
-      }
-      return obj;
-    }
-    if (
-      ts.isCallExpression(node) &&
-      ts.isPropertyAccessExpression(node.expression) &&
-      ts.isIdentifier(node.expression.expression) &&
-      node.expression.expression.text === 'Object' &&
-      node.expression.name.text === 'freeze' &&
-      node.arguments.length === 1
-    ) {
-      return evaluate(ctx, node.arguments[0]!);
-    }
-    return new Unknown(at, describe(node));
-  };
-
   // The entry's options binding: a local declaration exported as `options`, or an import re-exported as it.
   const optionsLocal = entry.exports.get('options');
   const optionsRe = entry.reExports.get('options');
   if (optionsLocal === undefined && optionsRe === undefined) return { problems };
-  const options = exported(entry, 'options', { file: entryFile, line: 1 });
+  const evaluator = new StaticEvaluator(entry, load, optionsLocal);
+  const options = evaluator.exported(entry, 'options', { file: entryFile, line: 1 });
+  const { thresholds, tags } = readOptionsValue(options, entryFile, problem);
+  const optionsName =
+    optionsLocal ?? [...entry.imports.entries()].find(([, i]) => i.specifier === optionsRe?.specifier && i.name === optionsRe.name)?.[0];
+  if (optionsName !== undefined) reportOptionsChanges(evaluator, optionsName, problem);
+  return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}), problems };
+}
 
-  let thresholds: Record<string, ScriptThreshold[]> | undefined;
-  let tags: Record<string, string> | undefined;
+/** Reports a problem at a place of the bundle. */
+type ReportProblem = (at: Loc, message: string) => void;
+
+/** The thresholds and tags of the evaluated `options`, each left out when a problem touches it. */
+function readOptionsValue(
+  options: Value,
+  entryFile: string,
+  problem: ReportProblem,
+): { thresholds?: Record<string, ScriptThreshold[]>; tags?: Record<string, string> } {
   if (options instanceof Unknown) {
     const from = /^\S+ imported from (".*")$/.exec(options.what)?.[1];
     const what = from !== undefined ? `imported from ${from}, which is not at hand (not a bundled local module)` : options.what;
     problem(options.at, `options are ${what} and cannot be read statically; ${THRESHOLDS_HINT}, and ${TAGS_HINT}`);
-  } else if (options instanceof Obj) {
-    // A spread that could not be read may set thresholds or tags, unless they are set after it.
-    const hides = (o: Obj['opaque'][number], name: string) => !o.laterKeys.has(name);
-    for (const o of options.opaque) {
-      const hidden = (['thresholds', 'tags'] as const).filter((n) => hides(o, n));
-      if (hidden.length === 0) continue;
-      const hint = hidden.length === 2 ? `${THRESHOLDS_HINT}, and ${TAGS_HINT}` : hidden[0] === 'tags' ? TAGS_HINT : THRESHOLDS_HINT;
-      problem(
-        o.unknown.at,
-        `options contain ${o.unknown.what}, which may set ${hidden.map((n) => `options.${n}`).join(' or ')} and cannot be read statically; ${hint}`,
-      );
-    }
-    const field = (name: 'thresholds' | 'tags') => (options.opaque.some((o) => hides(o, name)) ? undefined : options.props.get(name));
-    const t = field('thresholds');
-    if (t !== undefined) thresholds = readThresholds(t.value, t.at, problem);
-    const g = field('tags');
-    if (g !== undefined) tags = readTags(g.value, g.at, problem);
-  } else if (options !== undefined && options !== null) {
-    problem({ file: entryFile, line: 1 }, `options must be an object, got ${JSON.stringify(options)}`);
+    return {};
   }
-
-  // Later changes to the options binding in the entry (options.tags.team = ..., options = {...}, Object.assign(options, ...)).
-  const optionsName =
-    optionsLocal ?? [...entry.imports.entries()].find(([, i]) => i.specifier === optionsRe?.specifier && i.name === optionsRe.name)?.[0];
-  const root = (e: ts.Expression): { name: string; path: string[] } | undefined => {
-    const pathOut: string[] = [];
-    let cur: ts.Expression = e;
-    for (;;) {
-      if (ts.isParenthesizedExpression(cur) || ts.isNonNullExpression(cur)) cur = cur.expression;
-      else if (ts.isPropertyAccessExpression(cur)) {
-        pathOut.unshift(cur.name.text);
-        cur = cur.expression;
-      } else if (ts.isElementAccessExpression(cur)) {
-        pathOut.unshift(ts.isStringLiteralLike(cur.argumentExpression) ? cur.argumentExpression.text : '?');
-        cur = cur.expression;
-      } else break;
+  if (!(options instanceof Obj)) {
+    if (options !== undefined && options !== null) {
+      problem({ file: entryFile, line: 1 }, `options must be an object, got ${JSON.stringify(options)}`);
     }
-    return ts.isIdentifier(cur) ? { name: cur.text, path: pathOut } : undefined;
-  };
+    return {};
+  }
+  // A spread that could not be read may set thresholds or tags, unless they are set after it.
+  const hides = (o: Obj['opaque'][number], name: string) => !o.laterKeys.has(name);
+  for (const o of options.opaque) {
+    const hidden = (['thresholds', 'tags'] as const).filter((n) => hides(o, n));
+    if (hidden.length === 0) continue;
+    const hint = hidden.length === 2 ? `${THRESHOLDS_HINT}, and ${TAGS_HINT}` : hidden[0] === 'tags' ? TAGS_HINT : THRESHOLDS_HINT;
+    problem(
+      o.unknown.at,
+      `options contain ${o.unknown.what}, which may set ${hidden.map((n) => `options.${n}`).join(' or ')} and cannot be read statically; ${hint}`,
+    );
+  }
+  const field = (name: 'thresholds' | 'tags') => (options.opaque.some((o) => hides(o, name)) ? undefined : options.props.get(name));
+  const t = field('thresholds');
+  const g = field('tags');
+  const thresholds = t !== undefined ? readThresholds(t.value, t.at, problem) : undefined;
+  const tags = g !== undefined ? readTags(g.value, g.at, problem) : undefined;
+  return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}) };
+}
+
+/** Later changes to the options binding in the entry (options.tags.team = ..., options = {...}, Object.assign(options, ...)). */
+function reportOptionsChanges(evaluator: StaticEvaluator, optionsName: string, problem: ReportProblem): void {
+  const entry = evaluator.entry;
   const touched = (target: ts.Expression, node: ts.Node) => {
-    const r = root(target);
+    const r = assignmentRoot(target);
     if (r === undefined || r.name !== optionsName) return;
     const first = r.path[0];
     if (first !== undefined && first !== 'thresholds' && first !== 'tags') return;
     const what = first === undefined ? 'options' : `options.${first}`;
     problem(
-      loc(entry, node),
+      evaluator.loc(entry, node),
       `${what} is changed after its declaration, which the platform cannot read; ${first === 'tags' ? TAGS_HINT : THRESHOLDS_HINT}`,
     );
   };
@@ -466,12 +243,10 @@ function readOptions(entryFile: string, source: string, load: ModuleLoader): Scr
     }
     ts.forEachChild(node, walk);
   };
-  if (optionsName !== undefined) walk(entry.sf);
-
-  return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}), problems };
+  walk(entry.sf);
 }
 
-function readThresholds(value: Value, at: Loc, problem: (at: Loc, message: string) => void): Record<string, ScriptThreshold[]> | undefined {
+function readThresholds(value: Value, at: Loc, problem: ReportProblem): Record<string, ScriptThreshold[]> | undefined {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Unknown) {
     problem(value.at, `options.thresholds are ${value.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
@@ -510,7 +285,7 @@ function readThresholds(value: Value, at: Loc, problem: (at: Loc, message: strin
   return ok ? out : undefined;
 }
 
-function readThreshold(item: Value, at: Loc, where: string, problem: (at: Loc, message: string) => void): ScriptThreshold | undefined {
+function readThreshold(item: Value, at: Loc, where: string, problem: ReportProblem): ScriptThreshold | undefined {
   if (typeof item === 'string') return item;
   if (item instanceof Unknown) {
     problem(item.at, `${where} is ${item.what} and cannot be read statically; ${THRESHOLDS_HINT}`);
@@ -550,7 +325,7 @@ function readThreshold(item: Value, at: Loc, where: string, problem: (at: Loc, m
   return ok ? { ...out, threshold: out.threshold } : undefined;
 }
 
-function readTags(value: Value, at: Loc, problem: (at: Loc, message: string) => void): Record<string, string> | undefined {
+function readTags(value: Value, at: Loc, problem: ReportProblem): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (value instanceof Unknown) {
     problem(value.at, `options.tags are ${value.what} and cannot be read statically; ${TAGS_HINT}`);
@@ -586,29 +361,7 @@ function readTags(value: Value, at: Loc, problem: (at: Loc, message: string) => 
   return ok ? out : undefined;
 }
 
-/** The name of a property as a string, when it is known. */
-function propertyName(name: ts.PropertyName, evaluate: (e: ts.Expression) => Value): string | undefined {
-  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
-  if (ts.isNumericLiteral(name)) return String(Number(name.text));
-  if (ts.isComputedPropertyName(name)) {
-    const v = evaluate(name.expression);
-    return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
-  }
-  return undefined;
-}
-
-/** What an expression the reader cannot evaluate is, in words. */
-function describe(node: ts.Expression): string {
-  const text = node.getText().replace(/\s+/g, ' ');
-  const short = text.length > 40 ? `${text.slice(0, 37)}...` : text;
-  if (/\b__ENV\b/.test(text)) return `read from __ENV (${short}), only known at run time`;
-  if (ts.isCallExpression(node) || ts.isNewExpression(node)) return `a function call (${short})`;
-  if (ts.isConditionalExpression(node) || ts.isBinaryExpression(node)) return `computed (${short})`;
-  if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) return `a property of another value (${short})`;
-  if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) return 'a function';
-  return `computed (${short})`;
-}
-
+/** A value as an error message shows it. */
 function show(v: Value): string {
   if (v instanceof Obj) return 'an object';
   if (v instanceof Unknown) return v.what;

@@ -1,0 +1,214 @@
+/**
+ * The PromQL of each k6 threshold over ALL runners of a run (pure: no I/O): one expression per threshold whose value is
+ * in k6's unit (milliseconds for time trends, although Prometheus stores seconds), for native histograms or classic
+ * trend stats, and the classic trend stats a runner must write. The CLI verdict, the dashboards' pass/fail row and
+ * LoadTest share these queries. See docs/verdict.md for why each aggregation is written the way it is.
+ */
+import { promqlString } from '../contract/prometheus';
+import { prometheusMetricName } from './k6-metrics';
+import { parseThresholds, type ParsedThreshold, type ThresholdsConfig } from './threshold-grammar';
+
+/** What the queries are evaluated over. */
+export interface ThresholdQueryScope {
+  /** The run id (`testid` label), or a Grafana variable such as `$testid`. */
+  readonly testid: string;
+  /**
+   * How `testid` is matched: `=` for one run, `=~` for a Grafana multi-value variable.
+   * @default "="
+   */
+  readonly testidMatch?: '=' | '=~';
+  /**
+   * Range of the run window, evaluated at the run's end: seconds, or a PromQL duration / Grafana variable.
+   * @example 3600, "1h", "$__range"
+   */
+  readonly window: number | string;
+  /**
+   * Length of the run in seconds for counter `rate` (k6: count per second of test duration); a number or a PromQL
+   * expression such as `$__range_s`.
+   * @default - the window in seconds (a number window only)
+   */
+  readonly durationSeconds?: number | string;
+  /**
+   * How runners write trends: `native` histograms (K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM, the platform default) or
+   * `classic` stat gauges (K6_PROMETHEUS_RW_TREND_STATS), where percentiles of separate series cannot be combined.
+   * @default "native"
+   */
+  readonly trends?: 'native' | 'classic';
+}
+
+/** One threshold as PromQL. */
+export interface ThresholdQuery {
+  /** The parsed threshold. */
+  readonly threshold: ParsedThreshold;
+  /** k6 metric name. */
+  readonly metric: string;
+  /** Tag filters. */
+  readonly filters: Readonly<Record<string, string>>;
+  /** The expression as written. */
+  readonly expression: string;
+  /** One PromQL expression whose single value is in k6's unit (milliseconds for time trends). */
+  readonly promql: string;
+  /** How the runners' data is combined, in one sentence. */
+  readonly aggregation: string;
+}
+
+/** `{testid="X",scenario="api"}` */
+function selector(scope: ThresholdQueryScope, filters: Readonly<Record<string, string>>): string {
+  const parts = [
+    `testid${scope.testidMatch ?? '='}${promqlString(scope.testid)}`,
+    ...Object.entries(filters).map(([k, v]) => `${k}=${promqlString(v)}`),
+  ];
+  return `{${parts.join(',')}}`;
+}
+
+function windowOf(scope: ThresholdQueryScope): string {
+  return typeof scope.window === 'number' ? `${Math.max(1, Math.ceil(scope.window))}s` : scope.window;
+}
+
+/** PromQL of one threshold over all runners of a run; see docs/verdict.md. */
+export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): ThresholdQuery {
+  const sel = selector(scope, t.filters);
+  const w = windowOf(scope);
+  const name = prometheusMetricName(t.metric, t.metricInfo);
+  const last = (m: string, s = sel) => `last_over_time(${m}${s}[${w}])`;
+  const toK6Unit = t.metricInfo.isTime ? ' * 1000' : '';
+  const hist = `sum(increase(${name}${sel}[${w}]))`;
+  const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
+  const a = t.aggregation;
+  if (t.metricInfo.type === 'trend' && scope.trends === 'classic') return classicTrendQuery(t, base, last, toK6Unit);
+  switch (a.kind) {
+    case 'percentile':
+    case 'med': {
+      const q = a.kind === 'percentile' ? Number((a.percentile / 100).toPrecision(12)) : 0.5;
+      return {
+        ...base,
+        promql: `histogram_quantile(${q}, ${hist})${toK6Unit}`,
+        aggregation: `quantile ${q} of the native histograms of all runners summed over the run window (within the bucket error)`,
+      };
+    }
+    case 'avg':
+      return {
+        ...base,
+        promql: `(histogram_sum(${hist}) / histogram_count(${hist}))${toK6Unit}`,
+        aggregation: 'sum of all observations / their count, over the native histograms of all runners',
+      };
+    case 'min':
+    case 'max':
+      return {
+        ...base,
+        promql: `histogram_quantile(${a.kind === 'min' ? 0 : 1}, ${hist})${toK6Unit}`,
+        aggregation: `${a.kind === 'min' ? 'lower' : 'upper'} bound of the ${a.kind === 'min' ? 'lowest' : 'highest'} populated bucket over all runners (native histograms keep no exact min/max)`,
+      };
+    case 'count':
+      return { ...base, promql: `sum(${last(name)})`, aggregation: 'sum over all runners of each counter series’ final value' };
+    case 'value':
+      return { ...base, promql: `sum(${last(name)})`, aggregation: 'sum over all runners of each gauge series’ last value' };
+    case 'rate': {
+      if (t.metricInfo.type === 'counter') {
+        const d = scope.durationSeconds ?? (typeof scope.window === 'number' ? scope.window : undefined);
+        if (d === undefined)
+          throw new Error(`thresholdQuery: '${t.key}' '${t.expression}' needs scope.durationSeconds when the window is not a number`);
+        return { ...base, promql: `sum(${last(name)}) / ${String(d)}`, aggregation: 'final count over all runners / run duration in seconds' };
+      }
+      if (t.metric === 'http_req_failed') {
+        // Each rate series is weighted by the request count of exactly the same tag set.
+        const reqs = last('k6_http_reqs_total');
+        return {
+          ...base,
+          promql: `sum(${last(name)} * ${reqs}) / sum(${reqs} and ${last(name)})`,
+          aggregation: 'each runner’s cumulative ratio per tag set weighted by k6_http_reqs_total of the same tag set',
+        };
+      }
+      // Other rates (checks, custom): weight each series by its runner's iterations of the same scenario.
+      const iterations = `sum by (instance_id, scenario) (${last('k6_iterations_total', selector(scope, {}))})`;
+      return {
+        ...base,
+        promql: `sum(${last(name)} * on (instance_id, scenario) group_left ${iterations}) / sum((${last(name)} * 0 + 1) * on (instance_id, scenario) group_left ${iterations})`,
+        aggregation: 'each runner’s cumulative ratio weighted by that runner’s iterations of the same scenario',
+      };
+    }
+  }
+}
+
+/**
+ * A trend threshold over classic stat gauges (`k6_<metric>_<stat>`, seconds, cumulative per series since the start):
+ * avg, min and max combine exactly; a percentile is the highest value of any series (an upper bound of the run's
+ * percentile: a mix of series never has a higher percentile than its highest series).
+ */
+function classicTrendQuery(
+  t: ParsedThreshold,
+  base: Pick<ThresholdQuery, 'threshold' | 'metric' | 'filters' | 'expression'>,
+  last: (m: string) => string,
+  toK6Unit: string,
+): ThresholdQuery {
+  const stat = (s: string) => `k6_${t.metric}_${s}`;
+  const a = t.aggregation;
+  switch (a.kind) {
+    case 'avg': {
+      // k6 v1.7.1 internal/output/prometheusrw/remotewrite/trend.go adaptUnit divides EVERY stat of a time trend by
+      // 1000, `_count` included: the number of observations is `_count * 1000` for time trends.
+      const count = t.metricInfo.isTime ? `(sum(${last(stat('count'))}) * 1000)` : `sum(${last(stat('count'))})`;
+      return {
+        ...base,
+        promql: `(sum(${last(stat('sum'))}) / ${count})${toK6Unit}`,
+        aggregation:
+          'sum of all observations / their count over all runners, from the classic sum and count gauges (exact; a time trend’s _count is written divided by 1000)',
+      };
+    }
+    case 'min':
+    case 'max':
+      return {
+        ...base,
+        promql: `${a.kind}(${last(stat(a.kind))})${toK6Unit}`,
+        aggregation: `${a.kind} over all runners of the classic ${a.kind} gauges (exact)`,
+      };
+    default: {
+      const name = a.kind === 'percentile' ? `p${String(a.percentile).replace('.', '')}` : 'med';
+      return {
+        ...base,
+        promql: `max(${last(stat(name))})${toK6Unit}`,
+        aggregation: `highest ${name} gauge of any runner and series: an upper bound, classic percentiles cannot be combined (use native histograms)`,
+      };
+    }
+  }
+}
+
+/**
+ * The classic trend stats the generated classic dashboards read (dashboards/src/load-test-panels.ts `QUANTILES`
+ * p50/p90/p95/p99 and the min/max of `extreme`, the `quantile_stat` variable of k6-load-test-classic.ts), in k6's
+ * K6_PROMETHEUS_RW_TREND_STATS notation. dashboards/test/dashboards.test.ts checks every `k6_<trend>_<stat>` the
+ * classic dashboard queries is covered.
+ */
+export const CLASSIC_DASHBOARD_TREND_STATS: readonly string[] = ['p(90)', 'p(95)', 'p(99)', 'med', 'min', 'max'];
+
+/**
+ * K6_PROMETHEUS_RW_TREND_STATS for runners writing classic trend stats (`runner.nativeHistograms: false`): what the
+ * classic dashboards read ({@link CLASSIC_DASHBOARD_TREND_STATS}) plus what the test's trend thresholds need: `avg` →
+ * `sum` and `count` (the verdict's exact average over all runners, {@link thresholdQuery}), `min`/`max`/`med` as
+ * themselves, `p(N)` → `p(N)` (k6 writes `_p<N without the dot>`). One list for every trend of the runner: the variable
+ * is per runner, not per metric. Stat names as k6 v1.7.1 metrics/sample.go `GetResolversForTrendColumns` and
+ * internal/output/prometheusrw/remotewrite/remotewrite.go `setTrendStatsResolver` (`sum`) accept them.
+ */
+export function classicTrendStats(thresholds: ThresholdsConfig | readonly ParsedThreshold[] = {}): string[] {
+  const parsed = Array.isArray(thresholds) ? (thresholds as readonly ParsedThreshold[]) : parseThresholds(thresholds as ThresholdsConfig);
+  const stats = [...CLASSIC_DASHBOARD_TREND_STATS];
+  const add = (s: string) => {
+    if (!stats.includes(s)) stats.push(s);
+  };
+  for (const t of parsed) {
+    if (t.metricInfo.type !== 'trend') continue;
+    const a = t.aggregation;
+    if (a.kind === 'avg') {
+      add('sum');
+      add('count');
+    } else if (a.kind === 'percentile') add(`p(${String(a.percentile)})`);
+    else add(a.kind);
+  }
+  return stats;
+}
+
+/** PromQL of every threshold of a test (thresholds as in the config, or already parsed). */
+export function thresholdQueries(thresholds: ThresholdsConfig | readonly ParsedThreshold[], scope: ThresholdQueryScope): ThresholdQuery[] {
+  const parsed = Array.isArray(thresholds) ? (thresholds as readonly ParsedThreshold[]) : parseThresholds(thresholds as ThresholdsConfig);
+  return parsed.map((t) => thresholdQuery(t, scope));
+}
