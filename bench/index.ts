@@ -98,7 +98,36 @@ async function main(): Promise<void> {
   log(`pushed ${q.samplesNote} in ${ms(q.pushMs)}; 1-min load average during the queries (min / median / max): ${load}`);
   log(queryTable + `${q.figures.length} queries, total ${ms(total)}, slowest ${ms(slowest.medianMs)} (${slowest.source}: ${slowest.title})`);
 
-  const doc = `# Performance
+  const doc = [
+    synthDoc({ m, startLoad, synthTable, synth, cliText }),
+    seriesDoc({ seriesTable, native, classic }),
+    queryDoc({ q, total, slowest, load, m, queryTable, bySourceTable }),
+  ].join('');
+  writeFileSync(path.join(rootDir, 'docs', 'performance.md'), doc);
+  log('\nwrote docs/performance.md');
+}
+
+/** The figures docs/performance.md is written from. */
+interface DocFigures {
+  readonly m: ReturnType<typeof machine>;
+  readonly startLoad: string;
+  readonly synthTable: string;
+  readonly synth: Awaited<ReturnType<typeof benchSynth>>;
+  readonly cliText: string;
+  readonly seriesTable: string;
+  readonly native: Awaited<ReturnType<typeof benchSeries>>[number];
+  readonly classic: Awaited<ReturnType<typeof benchSeries>>[number];
+  readonly q: Awaited<ReturnType<typeof benchQueries>>;
+  readonly total: number;
+  readonly slowest: Awaited<ReturnType<typeof benchQueries>>['figures'][number];
+  readonly load: string;
+  readonly queryTable: string;
+  readonly bySourceTable: string;
+}
+
+/** The page's head and its synth sections. */
+function synthDoc({ m, startLoad, synthTable, synth, cliText }: Pick<DocFigures, 'm' | 'startLoad' | 'synthTable' | 'synth' | 'cliText'>): string {
+  return `# Performance
 
 Figures from \`npm run bench\` (bench/*.ts). They are printed and recorded here, never asserted by tests.
 Regenerate with \`npm run bench\` (it rewrites this file).
@@ -127,7 +156,12 @@ warm up, then 5 times interleaved, median shown.
 \`\`\`
 ${cliText}\`\`\`
 
-## Series per run: native histograms vs classic trend stats
+`;
+}
+
+/** The series section: native histograms against classic trend stats. */
+function seriesDoc({ seriesTable, native, classic }: Pick<DocFigures, 'seriesTable' | 'native' | 'classic'>): string {
+  return `## Series per run: native histograms vs classic trend stats
 
 The same synthetic run (10 runners x 10 URLs, 2 minutes, test/support/k6-run.ts) written to a fresh Prometheus in
 each mode; \`headStats.numSeries\` from \`/api/v1/status/tsdb\`. Classic mode writes p(90), p(95), p(99), min, max, avg,
@@ -139,7 +173,20 @@ ${seriesTable}\`\`\`
 
 Classic / native: **${(classic.series / native.series).toFixed(2)}x** the series.
 
-## Query time over 1 h x 10 runners
+`;
+}
+
+/** The query-time section. */
+function queryDoc({
+  q,
+  total,
+  slowest,
+  load,
+  m,
+  queryTable,
+  bySourceTable,
+}: Pick<DocFigures, 'q' | 'total' | 'slowest' | 'load' | 'm' | 'queryTable' | 'bySourceTable'>): string {
+  return `## Query time over 1 h x 10 runners
 
 ${q.samplesNote}: one hour of 5 s pushes from 10 runners
 over 10 URLs, written twice (native histograms, testid \`bench-1h\`; classic trend stats, testid \`bench-1h-classic\`)
@@ -172,8 +219,6 @@ over 100 histogram series is the expensive shape (latency panels, percentiles, h
 whole-run percentiles (\`increase(h[1h])\` over 100 series) take about a second each. Counter and gauge queries
 (VUs, request and error rates, the CLI's progress line, \`runs\`) stay in the tens of milliseconds.
 `;
-  writeFileSync(path.join(rootDir, 'docs', 'performance.md'), doc);
-  log('\nwrote docs/performance.md');
 }
 
 void main().catch((e: unknown) => {
