@@ -25,6 +25,6 @@ export * from './k6/starter';
 export * from './k6/execution-segments';
 export * from './platform/platform';
 export * from './platform/deploy';
-export * from './output/helm-bundle';
-export * from './output/synth';
+// The application side lives behind `@k6-platform/constructs/output`; these are its old names here, deprecated.
+export * from './output/root-aliases';
 export * from './platform/load-test-platform';
