@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { EXIT } from '../exit-codes';
 import { VERDICT_EXIT_CODES } from '../verdict/verdict';
+import { cliVersion } from '../version';
 import { commandKit, type CliContext, type CommandResult } from './context';
 import { addInitCommand } from './init';
 import { addRunCommand } from './run';
@@ -15,6 +16,7 @@ export function buildProgram(ctx: CliContext, result: CommandResult): Command {
   const { out, c } = kit;
   const program = new Command('loadtest')
     .description('Distributed k6 load tests on Kubernetes: synthesize, run and follow, judge over all runners, list runs.')
+    .version(cliVersion(), '-V, --version', "print the CLI's version")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({

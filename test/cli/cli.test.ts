@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../cli/exit-codes';
@@ -156,6 +156,17 @@ describe('help and colors', () => {
       "Exit codes: 0 pass, 99 thresholds failed (k6's code), 3 no data for the testid, 4 Prometheus unreachable,\n2 bad arguments, 97 run did not complete, 105 stopped with Ctrl-C, 1 other errors.",
     );
     expect(r.stdout).toContain('Needs a cluster: run (current kube-context).');
+  });
+
+  test.each([['--version'], ['-V']])("%s prints the CLI package's version alone and exits 0", async (flag) => {
+    // GIVEN the package that ships the CLI (its bin is cli/loadtest.js)
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string; bin: { loadtest: string } };
+    expect(pkg.bin.loadtest).toBe('cli/loadtest.js');
+    // WHEN
+    const r = await cli([flag]);
+    // THEN
+    expect(r).toMatchObject({ code: EXIT.ok, stdout: `${pkg.version}\n`, stderr: '' });
+    expect(pkg.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   test('run --help documents every option', async () => {
