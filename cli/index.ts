@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { PlatformConfigError, RunTestConflictError } from '@k6-platform/constructs';
-import { EXIT } from './exit-codes';
+import { EXIT, UsageError } from './exit-codes';
 import { processOutput } from './output';
 import { PrometheusUnreachableError } from './prometheus/client';
 import { errorMessage } from './run/follow';
@@ -42,7 +42,7 @@ function exitCodeOf(e: unknown, ctx: CliContext): number {
     return EXIT.usage;
   }
   const c = ctx.out.colors;
-  if (e instanceof UnknownTestError || e instanceof RunTestConflictError) {
+  if (e instanceof UsageError || e instanceof UnknownTestError || e instanceof RunTestConflictError) {
     ctx.out.writeErr(c.red(`error: ${e.message}\n`));
     return EXIT.usage;
   }
