@@ -4,13 +4,13 @@ import { DEFAULT_PROMETHEUS_URL } from '@k6-platform/constructs';
 import type { RunCluster } from '../cluster/cluster';
 import { UsageError } from '../exit-codes';
 import type { Colors, Output } from '../output';
-import { resolvePrometheusAuth, splitCredentials, type PrometheusAuth } from '../prometheus/auth';
+import { redactUrl, resolvePrometheusAuth, splitCredentials, type PrometheusAuth } from '../prometheus/auth';
 import { prometheusClient, type PrometheusClientOptions, type PromQuerier } from '../prometheus/client';
 import type { FollowOptions } from '../run/follow';
 import { UnknownTestError } from '../run/run-plan';
 import { defaultJudge, type Judge } from '../verdict/judge';
 import { DEFAULT_VERDICT_TIMEOUT_MS } from '../verdict/verdict';
-import { PROMETHEUS_URL_ENV, TIMEOUT_ENV, timeoutMs } from './options';
+import { HTTP_URL, PROMETHEUS_URL_ENV, TIMEOUT_ENV, timeoutMs } from './options';
 
 /** Everything the CLI touches outside itself; tests replace the cluster, Prometheus, clock and signal. */
 export interface CliContext {
@@ -84,7 +84,11 @@ export function commandKit(ctx: CliContext): CommandKit {
   const { out } = ctx;
   const c = out.colors;
   const prometheusOf = (flags: PrometheusFlags, options?: PrometheusClientOptions): ResolvedPrometheus => {
-    const raw = flags.prometheus ?? ctx.env[PROMETHEUS_URL_ENV] ?? DEFAULT_PROMETHEUS_URL;
+    const fromEnv = ctx.env[PROMETHEUS_URL_ENV];
+    if (flags.prometheus === undefined && fromEnv !== undefined && fromEnv !== '' && !HTTP_URL.test(fromEnv)) {
+      throw new UsageError(`$${PROMETHEUS_URL_ENV} must be an http(s) URL such as http://localhost:9090. Got ${JSON.stringify(redactUrl(fromEnv))}.`);
+    }
+    const raw = flags.prometheus ?? (fromEnv !== '' ? fromEnv : undefined) ?? DEFAULT_PROMETHEUS_URL;
     const { url: base, basic } = splitCredentials(raw.replace(/\/+$/, ''));
     const auth = resolvePrometheusAuth({
       env: ctx.env,

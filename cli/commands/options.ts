@@ -14,6 +14,9 @@ export const GRAFANA_URL_ENV = 'LOADTEST_GRAFANA_URL';
 /** Environment variable with the verdict timeout (`30s`, `2m`) when `--timeout` is not given. */
 export const TIMEOUT_ENV = 'LOADTEST_TIMEOUT';
 
+/** What `--prometheus`, `--grafana` and their environment variables accept: an http(s) URL. */
+export const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+
 /** An http(s) base URL without trailing slashes (for `--prometheus`, `--grafana`). */
 export function httpUrl(value: string): string {
   return httpUrlOption('an http(s) URL option')(value);
@@ -25,7 +28,7 @@ export function httpUrl(value: string): string {
  */
 export function httpUrlOption(flags: string): (value: string) => string {
   return (value) => {
-    if (/^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)) return value.replace(/\/+$/, '');
+    if (HTTP_URL.test(value)) return value.replace(/\/+$/, '');
     const rule = 'must be an http(s) URL such as http://localhost:9090.';
     if (value.includes('@')) throw new UsageError(`option '${flags}' argument '${redactUrl(value)}' is invalid. ${rule}`);
     throw new InvalidArgumentError(rule);

@@ -28,7 +28,7 @@ export function buildProgram(ctx: CliContext, result: CommandResult): Command {
       'after',
       `
 Exit codes: ${VERDICT_EXIT_CODES.pass} pass, ${VERDICT_EXIT_CODES.fail} thresholds failed (k6's code), ${VERDICT_EXIT_CODES['no-data']} no data for the testid, ${VERDICT_EXIT_CODES.unreachable} Prometheus unreachable,
-${EXIT.usage} bad arguments, ${EXIT.runFailed} run did not complete, ${EXIT.interrupted} stopped with Ctrl-C, ${EXIT.error} other errors.
+${EXIT.usage} usage errors (arguments, options, their variables), ${EXIT.runFailed} run did not complete, ${EXIT.interrupted} stopped with Ctrl-C, ${EXIT.error} other errors. The same for every command.
 Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, runs. synth needs neither.`,
     );
   addSynthCommand(program, kit, result);

@@ -48,9 +48,9 @@ export function splitCredentials(baseUrl: string): { readonly url: string; reado
   return { url, basic };
 }
 
-/** A URL as it may be printed: anything between `://` and the last `@` of the authority replaced by `***`. */
+/** A URL as it may be printed: anything before the last `@` of the authority (after `scheme://`, if any) replaced by `***`. */
 export function redactUrl(s: string): string {
-  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, '$1***@');
+  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i, '$1***@');
 }
 
 /** Where the credentials come from, besides the environment variables. */

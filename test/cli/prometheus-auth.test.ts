@@ -51,7 +51,8 @@ beforeAll(async () => {
     seen.push(req.headers.authorization);
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Bearer' });
-      return res.end('Unauthorized\n');
+      res.end('Unauthorized\n');
+      return;
     }
     const answer = await fetch(`${prom.url}${req.url ?? ''}`, {
       method: req.method ?? 'GET',
