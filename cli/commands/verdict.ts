@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { runTestQuery, type PlatformConfig, type TestConfig } from '@k6-platform/constructs';
 import { loadEnvironmentConfig } from '@k6-platform/constructs/output';
+import { PrometheusUnreachableError } from '../prometheus/client';
 import { testOfRun } from '../prometheus/runs';
 import { judgedTestThresholds } from '../run/run-plan';
 import { verdictNotes } from '../verdict/judge';
 import { jsonText, verdictJson } from '../verdict/json';
 import { writeJunit } from '../verdict/junit';
-import { PrometheusUnreachableError } from '../prometheus/client';
 import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
 import { findTest, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, jsonOption, junitOption, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
@@ -59,12 +59,8 @@ async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<nu
   try {
     judged = await judgedTest(kit, cfg, prom, opts);
   } catch (e) {
-    // --json: an unreachable Prometheus is still a document (the verdict's own outcome), the message also on stderr
-    if (opts.json !== true || !(e instanceof PrometheusUnreachableError)) throw e;
-    out.writeErr(kit.c.red(`error: ${e.message}\n`));
-    const verdict: Verdict = { status: 'unreachable', exitCode: VERDICT_EXIT_CODES.unreachable, testid: opts.testid, rows: [], message: e.message };
-    out.write(jsonText(verdictJson({ testid: opts.testid, test: opts.test, prometheus: prom.base, exitCode: verdict.exitCode, verdict, notes: [] })));
-    return verdict.exitCode;
+    if (opts.json === true && e instanceof PrometheusUnreachableError) return unreachableJson(kit, opts, prom, e);
+    throw e;
   }
   const { test, testNote } = judged;
   let verdict: Verdict | undefined;
@@ -95,6 +91,16 @@ async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<nu
     out.write(jsonText(verdictJson({ testid: opts.testid, test: test?.name, prometheus: prom.base, exitCode: code, verdict, notes })));
   }
   return code;
+}
+
+/** `--json` when Prometheus is unreachable before the verdict began: still the document (its outcome), the message on stderr. */
+function unreachableJson(kit: CommandKit, opts: VerdictOptions, prom: ResolvedPrometheus, e: PrometheusUnreachableError): number {
+  kit.out.writeErr(kit.c.red(`error: ${e.message}\n`));
+  const verdict: Verdict = { status: 'unreachable', exitCode: VERDICT_EXIT_CODES.unreachable, testid: opts.testid, rows: [], message: e.message };
+  kit.out.write(
+    jsonText(verdictJson({ testid: opts.testid, test: opts.test, prometheus: prom.base, exitCode: verdict.exitCode, verdict, notes: [] })),
+  );
+  return verdict.exitCode;
 }
 
 /** The test whose thresholds judge the run: `--test`, else the run's test label, else the longest prefixing name. */

@@ -69,16 +69,18 @@ function testcase(row: VerdictRow, classname: string): string {
   ].join('\n');
 }
 
+/** Why the suite has no testcase per threshold: the run's outcome, or a verdict without rows (no data, unreachable). */
+function suiteError(s: JunitSuite): JunitSuite['error'] {
+  if (s.error !== undefined) return s.error;
+  const v = s.verdict;
+  if (v === undefined) return { type: 'no-verdict', message: 'the judge reported no verdict' };
+  return v.rows.length === 0 && v.status !== 'pass' ? { type: v.status, message: v.message ?? v.status } : undefined;
+}
+
 function suite(s: JunitSuite): string {
   const classname = s.test ?? s.testid;
   const v = s.verdict;
-  const error =
-    s.error ??
-    (v === undefined
-      ? { type: 'no-verdict', message: 'no verdict' }
-      : v.rows.length === 0 && v.status !== 'pass'
-        ? { type: v.status, message: v.message ?? v.status }
-        : undefined);
+  const error = suiteError(s);
   const rows = v?.rows ?? [];
   const cases =
     error !== undefined
