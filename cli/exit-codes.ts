@@ -15,3 +15,14 @@ export const EXIT = {
   /** The run was stopped with Ctrl-C (k6's own code for an external abort). */
   interrupted: 105,
 } as const;
+
+/**
+ * A usage error found outside commander's own parsing (an environment variable, a file named by an option, a
+ * kube-context): printed as `error: <message>` and ending the command with {@link EXIT.usage}, like commander's own.
+ */
+export class UsageError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

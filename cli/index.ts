@@ -6,11 +6,12 @@
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { PlatformConfigError, RunTestConflictError } from '@k6-platform/constructs';
-import { EXIT } from './exit-codes';
+import { EXIT, UsageError } from './exit-codes';
 import { processOutput } from './output';
 import { PrometheusUnreachableError } from './prometheus/client';
 import { errorMessage } from './run/follow';
 import { UnknownTestError } from './run/run-plan';
+import { InitOptionError } from './scaffold/init';
 import { VERDICT_EXIT_CODES } from './verdict/verdict';
 import type { CliContext } from './commands/context';
 import { buildProgram } from './commands/program';
@@ -42,7 +43,7 @@ function exitCodeOf(e: unknown, ctx: CliContext): number {
     return EXIT.usage;
   }
   const c = ctx.out.colors;
-  if (e instanceof UnknownTestError || e instanceof RunTestConflictError) {
+  if (e instanceof UsageError || e instanceof UnknownTestError || e instanceof RunTestConflictError || e instanceof InitOptionError) {
     ctx.out.writeErr(c.red(`error: ${e.message}\n`));
     return EXIT.usage;
   }

@@ -9,18 +9,21 @@ export interface Output {
   write(text: string): void;
   /** Writes to the error stream (no newline added). */
   writeErr(text: string): void;
-  /** True when stdout is a terminal (colors on unless NO_COLOR, progress redrawn in place). */
+  /** True when stdout is a terminal (progress redrawn in place; colors on unless NO_COLOR, see {@link colorsEnabled}). */
   readonly isTTY: boolean;
   readonly colors: Colors;
 }
 
 /**
- * Colors are on only for a terminal, and off whenever `NO_COLOR` is set to a non-empty value (no-color.org) or
- * `FORCE_COLOR=0`.
+ * Whether to color the output, as Node's own tools decide (nodejs.org/api/cli.html FORCE_COLOR, no-color.org,
+ * force-color.org): `FORCE_COLOR` set to anything but `0`/`false` turns colors on even without a terminal (CI logs)
+ * and wins over `NO_COLOR`; `FORCE_COLOR=0` or `false` turns them off; else `NO_COLOR` set to a non-empty value turns
+ * them off; else colors follow the terminal. `FORCE_COLOR=` (empty) counts as unset.
  */
 export function colorsEnabled(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR ?? '';
+  if (force !== '') return force !== '0' && force.toLowerCase() !== 'false';
   if ((env.NO_COLOR ?? '') !== '') return false;
-  if (env.FORCE_COLOR === '0') return false;
   return isTTY;
 }
 

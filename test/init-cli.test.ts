@@ -45,6 +45,20 @@ describe('loadtest init', () => {
     expect(readdirSync(dir)).toEqual(['package.json']);
   });
 
+  test('a bad --name is a usage error (exit 2, as a bad --env), naming the field, the value and the rule; nothing written', async () => {
+    // GIVEN
+    const dir = path.join(work, 'bad-name');
+    const out = bufferOutput();
+    // WHEN
+    const code = await runCli(['init', dir, '--name', 'Bad Name'], { out, env: {}, rootDir: repoRoot });
+    // THEN
+    expect(code).toBe(2);
+    expect(out.err.join('')).toBe(
+      `error: loadtest init: 'name' must be an npm package name (lower-case letters, digits, "-", "." or "_"), got "Bad Name"\n`,
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
   test('a bad environment name is a usage error', async () => {
     const out = bufferOutput();
     const code = await runCli(['init', path.join(work, 'x'), '--env', 'Prod'], { out, env: {}, rootDir: repoRoot });

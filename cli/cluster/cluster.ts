@@ -6,6 +6,9 @@
  */
 import type { KubeObject as PackageKubeObject } from '@k6-platform/constructs';
 
+/** Where a pod finds its service account token: the in-cluster kubeconfig when no other is found (client-node's path). */
+export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
 /**
  * A Kubernetes object as built by cdk8s (`ApiObject.toJson()`): the package's type, with the labels typed because a run
  * selects its objects by them.

@@ -7,26 +7,34 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { CrdInfo, KubeObject, RunCluster, TestRunInfo } from './cluster';
+import { connectionHint, loadKubeConfig } from './kube-config';
 
 /** Field manager of server-side apply. */
 export const FIELD_MANAGER = 'loadtest';
 
 /**
  * Connects to the current kube-context (`KUBECONFIG` or ~/.kube/config, or the in-cluster service account), optionally
- * another named context.
+ * another named context. Every call's error names what failed; one that never reached the API server says how to
+ * check the context (cli/cluster/kube-config.ts).
  */
 export function connectCluster(context?: string): RunCluster {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  if (context !== undefined) kc.setCurrentContext(context);
+  const { kc } = loadKubeConfig(context);
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new Error(`loadtest: no cluster in kube-context '${kc.getCurrentContext()}'; check KUBECONFIG or --context`);
+  const fail = (what: string, e: unknown): Error =>
+    new Error(`loadtest: ${what} failed: ${connectionHint(e, kc.getCurrentContext(), cluster.server) ?? apiErrorMessage(e)}`);
+  const guarded = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (e) {
+      throw fail(what, e);
+    }
+  };
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const batch = kc.makeApiClient(BatchV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -38,28 +46,28 @@ export function connectCluster(context?: string): RunCluster {
     description: `kube-context '${kc.getCurrentContext()}' (${cluster.server})`,
     async apply(list: readonly KubeObject[]) {
       for (const obj of list) {
-        try {
-          await objects.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-        } catch (e) {
-          throw new Error(`loadtest: applying ${obj.kind}/${obj.metadata.name ?? '?'} failed: ${apiErrorMessage(e)}`);
-        }
+        await guarded(`applying ${obj.kind}/${obj.metadata.name ?? '?'}`, () =>
+          objects.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+        );
       }
     },
     async listJobs(namespace, labelSelector) {
-      return (await batch.listNamespacedJob({ namespace, labelSelector })).items;
+      return (await guarded(`listing Jobs in ${namespace}`, () => batch.listNamespacedJob({ namespace, labelSelector }))).items;
     },
     async listPods(namespace, labelSelector) {
-      return (await core.listNamespacedPod({ namespace, labelSelector })).items;
+      return (await guarded(`listing pods in ${namespace}`, () => core.listNamespacedPod({ namespace, labelSelector }))).items;
     },
     async deleteJobs(namespace, labelSelector) {
-      await batch.deleteCollectionNamespacedJob({ namespace, labelSelector, propagationPolicy: 'Background' });
+      await guarded(`deleting Jobs in ${namespace}`, () =>
+        batch.deleteCollectionNamespacedJob({ namespace, labelSelector, propagationPolicy: 'Background' }),
+      );
     },
     async readCrd(name) {
       try {
         return (await crds.readCustomResourceDefinition({ name })) as CrdInfo;
       } catch (e) {
         if (statusCode(e) === 404) return undefined;
-        throw new Error(`loadtest: reading CustomResourceDefinition ${name} failed: ${apiErrorMessage(e)}`);
+        throw fail(`reading CustomResourceDefinition ${name}`, e);
       }
     },
     async getTestRun(namespace, name) {
@@ -67,14 +75,14 @@ export function connectCluster(context?: string): RunCluster {
         return (await custom.getNamespacedCustomObject({ ...testRuns, namespace, name })) as TestRunInfo;
       } catch (e) {
         if (statusCode(e) === 404) return undefined;
-        throw new Error(`loadtest: reading TestRun ${namespace}/${name} failed: ${apiErrorMessage(e)}`);
+        throw fail(`reading TestRun ${namespace}/${name}`, e);
       }
     },
     async deleteTestRun(namespace, name) {
       try {
         await custom.deleteNamespacedCustomObject({ ...testRuns, namespace, name, propagationPolicy: 'Background' });
       } catch (e) {
-        if (statusCode(e) !== 404) throw new Error(`loadtest: deleting TestRun ${namespace}/${name} failed: ${apiErrorMessage(e)}`);
+        if (statusCode(e) !== 404) throw fail(`deleting TestRun ${namespace}/${name}`, e);
       }
     },
   };

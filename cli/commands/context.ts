@@ -1,16 +1,16 @@
 /** What every command shares: the CLI's context, the Prometheus client and timeout it resolves, test lookup. */
-import { CommanderError } from 'commander';
 import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
 import { DEFAULT_PROMETHEUS_URL } from '@k6-platform/constructs';
 import type { RunCluster } from '../cluster/cluster';
-import { EXIT } from '../exit-codes';
+import { UsageError } from '../exit-codes';
 import type { Colors, Output } from '../output';
+import { redactUrl, resolvePrometheusAuth, splitCredentials, type PrometheusAuth } from '../prometheus/auth';
 import { prometheusClient, type PrometheusClientOptions, type PromQuerier } from '../prometheus/client';
 import type { FollowOptions } from '../run/follow';
 import { UnknownTestError } from '../run/run-plan';
 import { defaultJudge, type Judge } from '../verdict/judge';
 import { DEFAULT_VERDICT_TIMEOUT_MS } from '../verdict/verdict';
-import { PROMETHEUS_URL_ENV, TIMEOUT_ENV, timeoutMs } from './options';
+import { HTTP_URL, PROMETHEUS_URL_ENV, TIMEOUT_ENV, timeoutMs } from './options';
 
 /** Everything the CLI touches outside itself; tests replace the cluster, Prometheus, clock and signal. */
 export interface CliContext {
@@ -44,10 +44,18 @@ export interface CommandResult {
 
 /** A Prometheus base URL and its client. */
 export interface ResolvedPrometheus {
-  /** The base URL (from the option, the environment, or the default). */
+  /** The base URL (from the option, the environment, or the default), without credentials: safe to print. */
   readonly base: string;
   /** The client for it. */
   readonly client: PromQuerier;
+  /** The credentials its requests carry (never printed). */
+  readonly auth?: PrometheusAuth;
+}
+
+/** The Prometheus options a command declares (`--prometheus`, `--prometheus-token-file`). */
+export interface PrometheusFlags {
+  readonly prometheus?: string;
+  readonly prometheusTokenFile?: string;
 }
 
 /** The context with its defaults filled in, and the resolvers the commands share. */
@@ -62,8 +70,11 @@ export interface CommandKit {
   readonly judge: Judge;
   /** The clock. */
   readonly now: () => Date;
-  /** The Prometheus of `--prometheus`, else `$LOADTEST_PROMETHEUS_URL`, else the contract's default. */
-  readonly prometheusOf: (url: string | undefined, options?: PrometheusClientOptions) => ResolvedPrometheus;
+  /**
+   * The Prometheus of `--prometheus`, else `$LOADTEST_PROMETHEUS_URL`, else the contract's default, with the
+   * credentials of cli/prometheus/auth.ts.
+   */
+  readonly prometheusOf: (flags: PrometheusFlags, options?: PrometheusClientOptions) => ResolvedPrometheus;
   /** The verdict timeout of `--timeout`, else `$LOADTEST_TIMEOUT`, else the verdict's default. */
   readonly timeoutOf: (opt: number | undefined) => number;
 }
@@ -72,9 +83,21 @@ export interface CommandKit {
 export function commandKit(ctx: CliContext): CommandKit {
   const { out } = ctx;
   const c = out.colors;
-  const prometheusOf = (url: string | undefined, options?: PrometheusClientOptions): ResolvedPrometheus => {
-    const base = url ?? ctx.env[PROMETHEUS_URL_ENV] ?? DEFAULT_PROMETHEUS_URL;
-    return { base, client: ctx.prometheus !== undefined ? ctx.prometheus(base) : prometheusClient(base, options) };
+  const prometheusOf = (flags: PrometheusFlags, options?: PrometheusClientOptions): ResolvedPrometheus => {
+    const fromEnv = ctx.env[PROMETHEUS_URL_ENV];
+    if (flags.prometheus === undefined && fromEnv !== undefined && fromEnv !== '' && !HTTP_URL.test(fromEnv)) {
+      throw new UsageError(`$${PROMETHEUS_URL_ENV} must be an http(s) URL such as http://localhost:9090. Got ${JSON.stringify(redactUrl(fromEnv))}.`);
+    }
+    const raw = flags.prometheus ?? (fromEnv !== '' ? fromEnv : undefined) ?? DEFAULT_PROMETHEUS_URL;
+    const { url: base, basic } = splitCredentials(raw.replace(/\/+$/, ''));
+    const auth = resolvePrometheusAuth({
+      env: ctx.env,
+      ...(flags.prometheusTokenFile !== undefined ? { tokenFile: flags.prometheusTokenFile } : {}),
+      ...(basic !== undefined ? { urlBasic: basic } : {}),
+    });
+    const client =
+      ctx.prometheus !== undefined ? ctx.prometheus(base) : prometheusClient(base, { ...options, ...(auth !== undefined ? { auth } : {}) });
+    return { base, client, ...(auth !== undefined ? { auth } : {}) };
   };
   const timeoutOf = (opt: number | undefined): number => {
     if (opt !== undefined) return opt;
@@ -83,10 +106,7 @@ export function commandKit(ctx: CliContext): CommandKit {
     try {
       return timeoutMs(fromEnv);
     } catch (e) {
-      // Thrown from an action, so commander has not printed it: print it here, then exit as a usage error.
-      const message = `error: $${TIMEOUT_ENV} ${(e as Error).message} Got ${JSON.stringify(fromEnv)}.`;
-      out.writeErr(c.red(`${message}\n`));
-      throw new CommanderError(EXIT.usage, 'loadtest.invalidTimeout', message);
+      throw new UsageError(`$${TIMEOUT_ENV} ${(e as Error).message} Got ${JSON.stringify(fromEnv)}.`);
     }
   };
   return { ctx, out, c, judge: ctx.judge ?? defaultJudge, now: ctx.now ?? (() => new Date()), prometheusOf, timeoutOf };

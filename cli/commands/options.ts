@@ -2,6 +2,9 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PROMETHEUS_URL, RUN_ID, RUN_ID_MAX } from '@k6-platform/constructs';
 import { DEFAULT_ENVIRONMENT } from '@k6-platform/constructs/output';
+import { UsageError } from '../exit-codes';
+import { PROMETHEUS_PASSWORD_ENV, PROMETHEUS_TOKEN_ENV, PROMETHEUS_USER_ENV, redactUrl } from '../prometheus/auth';
+import { JSON_SCHEMA_VERSION } from '../verdict/json';
 import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from '../verdict/verdict';
 
 /** Environment variable naming the Prometheus base URL when `--prometheus` is not given. */
@@ -11,10 +14,25 @@ export const GRAFANA_URL_ENV = 'LOADTEST_GRAFANA_URL';
 /** Environment variable with the verdict timeout (`30s`, `2m`) when `--timeout` is not given. */
 export const TIMEOUT_ENV = 'LOADTEST_TIMEOUT';
 
+/** What `--prometheus`, `--grafana` and their environment variables accept: an http(s) URL. */
+export const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+
 /** An http(s) base URL without trailing slashes (for `--prometheus`, `--grafana`). */
 export function httpUrl(value: string): string {
-  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)) throw new InvalidArgumentError('must be an http(s) URL such as http://localhost:9090.');
-  return value.replace(/\/+$/, '');
+  return httpUrlOption('an http(s) URL option')(value);
+}
+
+/**
+ * The parser of an http(s) base URL option named `flags` (e.g. `--prometheus <url>`). commander quotes a bad value in
+ * its message; a value holding `user:pass@` is quoted here instead, with the credentials replaced by `***`.
+ */
+export function httpUrlOption(flags: string): (value: string) => string {
+  return (value) => {
+    if (HTTP_URL.test(value)) return value.replace(/\/+$/, '');
+    const rule = 'must be an http(s) URL such as http://localhost:9090.';
+    if (value.includes('@')) throw new UsageError(`option '${flags}' argument '${redactUrl(value)}' is invalid. ${rule}`);
+    throw new InvalidArgumentError(rule);
+  };
 }
 
 /** An environment name: a DNS label, since it becomes `Pulumi.<name>.yaml` and `dist/<name>/`. */
@@ -55,7 +73,28 @@ export function collectEnv(value: string, previous: string[] | undefined): strin
 
 /** `--prometheus <url>`. */
 export function prometheusOption(): Option {
-  return new Option('--prometheus <url>', `Prometheus base URL (default: $${PROMETHEUS_URL_ENV}, else ${DEFAULT_PROMETHEUS_URL})`).argParser(httpUrl);
+  return new Option(
+    '--prometheus <url>',
+    `Prometheus base URL; user:password@ in it is basic auth, never printed (default: $${PROMETHEUS_URL_ENV}, else ${DEFAULT_PROMETHEUS_URL})`,
+  ).argParser(httpUrlOption('--prometheus <url>'));
+}
+
+/** `--prometheus-token-file <file>`: a bearer token for Prometheus, read from a file (never printed). */
+export function prometheusTokenFileOption(): Option {
+  return new Option(
+    '--prometheus-token-file <file>',
+    `file holding a bearer token for Prometheus (default: $${PROMETHEUS_TOKEN_ENV}; basic auth: $${PROMETHEUS_USER_ENV} and $${PROMETHEUS_PASSWORD_ENV})`,
+  );
+}
+
+/** `--json`: the documented JSON document on stdout alone (docs/cli.md). */
+export function jsonOption(): Option {
+  return new Option('--json', `print one JSON document (schemaVersion ${JSON_SCHEMA_VERSION}, docs/cli.md) and nothing else on stdout`);
+}
+
+/** `--junit <file>`: the verdict as JUnit XML, one testcase per threshold. */
+export function junitOption(): Option {
+  return new Option('--junit <file>', 'also write the verdict as JUnit XML to <file> (one testsuite per run, one testcase per threshold)');
 }
 
 /** `--timeout <duration>`: the verdict's whole time budget. */

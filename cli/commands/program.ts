@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { EXIT } from '../exit-codes';
 import { VERDICT_EXIT_CODES } from '../verdict/verdict';
+import { cliVersion } from '../version';
 import { commandKit, type CliContext, type CommandResult } from './context';
 import { addInitCommand } from './init';
 import { addRunCommand } from './run';
@@ -15,6 +16,7 @@ export function buildProgram(ctx: CliContext, result: CommandResult): Command {
   const { out, c } = kit;
   const program = new Command('loadtest')
     .description('Distributed k6 load tests on Kubernetes: synthesize, run and follow, judge over all runners, list runs.')
+    .version(cliVersion(), '-V, --version', "print the CLI's version")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -26,7 +28,7 @@ export function buildProgram(ctx: CliContext, result: CommandResult): Command {
       'after',
       `
 Exit codes: ${VERDICT_EXIT_CODES.pass} pass, ${VERDICT_EXIT_CODES.fail} thresholds failed (k6's code), ${VERDICT_EXIT_CODES['no-data']} no data for the testid, ${VERDICT_EXIT_CODES.unreachable} Prometheus unreachable,
-${EXIT.usage} bad arguments, ${EXIT.runFailed} run did not complete, ${EXIT.interrupted} stopped with Ctrl-C, ${EXIT.error} other errors.
+${EXIT.usage} usage errors (arguments, options, their variables), ${EXIT.runFailed} run did not complete, ${EXIT.interrupted} stopped with Ctrl-C, ${EXIT.error} other errors. The same for every command.
 Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, runs. synth needs neither.`,
     );
   addSynthCommand(program, kit, result);

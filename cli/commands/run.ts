@@ -10,13 +10,17 @@ import { abortableSleep, followRun, type RunStatus } from '../run/follow';
 import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from '../run/follow-operator';
 import { progressLine, runMetrics } from '../run/progress';
 import { planRun } from '../run/run-plan';
+import { writeJunit } from '../verdict/junit';
+import type { Verdict } from '../verdict/verdict';
 import { findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
-import { envOption, GRAFANA_URL_ENV, httpUrl, prometheusOption, runId, timeoutOption } from './options';
+import { envOption, GRAFANA_URL_ENV, httpUrlOption, junitOption, prometheusOption, prometheusTokenFileOption, runId, timeoutOption } from './options';
 
 interface RunOptions {
   env: string;
   runId?: string;
   prometheus?: string;
+  prometheusTokenFile?: string;
+  junit?: string;
   grafana?: string;
   dashboard?: string;
   context?: string;
@@ -42,15 +46,17 @@ export function addRunCommand(program: Command, kit: CommandKit, result: Command
     .addOption(envOption())
     .addOption(new Option('--run-id <id>', 'run id (k6 testid); default: <test>-<yyyymmdd>-<hhmmss> (UTC)').argParser(runId))
     .addOption(prometheusOption())
+    .addOption(prometheusTokenFileOption())
     .addOption(
       new Option(
         '--grafana <url>',
         `Grafana base URL for the run link (default: $${GRAFANA_URL_ENV}, the ingress host, or a port-forward)`,
-      ).argParser(httpUrl),
+      ).argParser(httpUrlOption('--grafana <url>')),
     )
     .option('--dashboard <uid>', 'dashboard uid for the run link (default: the run dashboard in dashboards/generated/)')
     .option('--context <name>', 'kube-context (default: the current one)')
     .addOption(timeoutOption())
+    .addOption(junitOption())
     .action(async (testName: string, opts: RunOptions) => {
       result.code = await runCommand(kit, testName, opts);
     });
@@ -62,7 +68,7 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
   findTest(cfg, testName);
   const id = opts.runId ?? newRunId(testName, now());
   const plan = planRun(cfg, ctx.rootDir, testName, id);
-  const prom = kit.prometheusOf(opts.prometheus);
+  const prom = kit.prometheusOf(opts);
   // Loaded lazily so commands without a cluster (and tests) never load @kubernetes/client-node.
   const connect =
     ctx.connect ??
@@ -115,8 +121,28 @@ async function follow(kit: CommandKit, run: RunState, cluster: RunCluster): Prom
   return plan.test.mode === 'operator' ? followOperatorRun(followOptions) : followRun(followOptions);
 }
 
-/** Prints how the run ended and gives the exit code: the verdict when it completed. */
+/** Prints how the run ended and gives the exit code: the verdict when it completed; `--junit` gets the same outcome. */
 async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome): Promise<number> {
+  let verdict: Verdict | undefined;
+  const code = await reportOutcome(kit, run, outcome, (v) => (verdict = v));
+  const { id, plan, opts } = run;
+  if (opts.junit !== undefined) {
+    // A run that did not complete is an error in the file, so CI never reads an older file as this run's pass.
+    const error = outcome.kind === 'completed' ? undefined : { type: outcome.kind, message: outcome.detail };
+    writeJunit(opts.junit, [
+      {
+        testid: id,
+        test: plan.test.name,
+        timestamp: kit.now(),
+        ...(verdict !== undefined ? { verdict } : {}),
+        ...(error !== undefined ? { error } : {}),
+      },
+    ]);
+  }
+  return code;
+}
+
+async function reportOutcome(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome, onVerdict: (v: Verdict) => void): Promise<number> {
   const { out, c, now } = kit;
   const { cfg, id, plan, prom, started, opts } = run;
   const uid = dashboardUid(kit, cfg, opts);
@@ -139,6 +165,8 @@ async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcom
         now: now(),
         trends: trendsOf(cfg),
         timeoutMs: kit.timeoutOf(opts.timeout),
+        ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),
+        onVerdict,
       });
     }
     default:

@@ -2,14 +2,22 @@
 import type { Command } from 'commander';
 import { runTestQuery, type PlatformConfig, type TestConfig } from '@k6-platform/constructs';
 import { loadEnvironmentConfig } from '@k6-platform/constructs/output';
+import { PrometheusUnreachableError } from '../prometheus/client';
 import { testOfRun } from '../prometheus/runs';
 import { judgedTestThresholds } from '../run/run-plan';
-import { findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
-import { envOption, prometheusOption, timeoutOption } from './options';
+import { verdictNotes } from '../verdict/judge';
+import { jsonText, verdictJson } from '../verdict/json';
+import { writeJunit } from '../verdict/junit';
+import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
+import { findTest, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { envOption, jsonOption, junitOption, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
 
 interface VerdictOptions {
   testid: string;
   prometheus?: string;
+  prometheusTokenFile?: string;
+  json?: boolean;
+  junit?: string;
   env: string;
   test?: string;
   timeout?: number;
@@ -22,12 +30,15 @@ export function addVerdictCommand(program: Command, kit: CommandKit, result: Com
     .description('judge a run over all its runners from Prometheus; prints the table, exits 0 pass / 99 fail')
     .requiredOption('--testid <id>', 'the run id (k6 testid tag)')
     .addOption(prometheusOption())
+    .addOption(prometheusTokenFileOption())
     .addOption(envOption())
     .option(
       '--test <name>',
       "test whose thresholds apply (default: the run's test label; for runs without one, the longest test name prefixing the testid)",
     )
     .addOption(timeoutOption())
+    .addOption(jsonOption())
+    .addOption(junitOption())
     .action(async (opts: VerdictOptions) => {
       result.code = await verdictCommand(kit, opts);
     });
@@ -39,23 +50,57 @@ async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<nu
   const timeout = kit.timeoutOf(opts.timeout);
   const startedAt = Date.now();
   // One time budget: finding the run's test and the verdict's queries share the timeout.
-  const prom = kit.prometheusOf(opts.prometheus, {
+  const prom = kit.prometheusOf(opts, {
     timeoutMs: timeout,
     deadline: AbortSignal.timeout(timeout),
     deadlineName: `--timeout ${timeout / 1000}s`,
   });
-  const { test, testNote } = await judgedTest(kit, cfg, prom, opts);
-  return kit.judge({
+  let judged: Awaited<ReturnType<typeof judgedTest>>;
+  try {
+    judged = await judgedTest(kit, cfg, prom, opts);
+  } catch (e) {
+    if (opts.json === true && e instanceof PrometheusUnreachableError) return unreachableJson(kit, opts, prom, e);
+    throw e;
+  }
+  const { test, testNote } = judged;
+  let verdict: Verdict | undefined;
+  const json = opts.json === true;
+  const code = await kit.judge({
     prometheusUrl: prom.base,
     testid: opts.testid,
     test,
     ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test) } : {}),
-    out,
+    // --json: the document is all of stdout
+    out: json ? silent(out) : out,
+    ...(json ? { quiet: true } : {}),
     now: now(),
     trends: trendsOf(cfg),
     timeoutMs: Math.max(1, timeout - (Date.now() - startedAt)),
     ...(testNote !== undefined ? { testNote } : {}),
+    ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),
+    onVerdict: (v) => (verdict = v),
   });
+  if (opts.junit !== undefined) {
+    writeJunit(opts.junit, [
+      { testid: opts.testid, ...(test !== undefined ? { test: test.name } : {}), timestamp: now(), ...(verdict !== undefined ? { verdict } : {}) },
+    ]);
+  }
+  if (json) {
+    const req = { testid: opts.testid, test, ...(testNote !== undefined ? { testNote } : {}) };
+    const notes = verdict !== undefined ? verdictNotes(req, verdict) : testNote !== undefined ? [testNote] : [];
+    out.write(jsonText(verdictJson({ testid: opts.testid, test: test?.name, prometheus: prom.base, exitCode: code, verdict, notes })));
+  }
+  return code;
+}
+
+/** `--json` when Prometheus is unreachable before the verdict began: still the document (its outcome), the message on stderr. */
+function unreachableJson(kit: CommandKit, opts: VerdictOptions, prom: ResolvedPrometheus, e: PrometheusUnreachableError): number {
+  kit.out.writeErr(kit.c.red(`error: ${e.message}\n`));
+  const verdict: Verdict = { status: 'unreachable', exitCode: VERDICT_EXIT_CODES.unreachable, testid: opts.testid, rows: [], message: e.message };
+  kit.out.write(
+    jsonText(verdictJson({ testid: opts.testid, test: opts.test, prometheus: prom.base, exitCode: verdict.exitCode, verdict, notes: [] })),
+  );
+  return verdict.exitCode;
 }
 
 /** The test whose thresholds judge the run: `--test`, else the run's test label, else the longest prefixing name. */

@@ -7,6 +7,14 @@
  * - {@link PrometheusQueryError}: Prometheus answered, with an error or with something that is not the expected
  *   answer (not JSON, wrong result type, malformed samples).
  */
+import {
+  authorizationHeader,
+  PROMETHEUS_PASSWORD_ENV,
+  PROMETHEUS_TOKEN_ENV,
+  PROMETHEUS_USER_ENV,
+  splitCredentials,
+  type PrometheusAuth,
+} from './auth';
 
 /** One sample of an instant-vector answer. */
 export interface PromSample {
@@ -84,13 +92,23 @@ export interface PrometheusClientOptions {
    * @default "the deadline"
    */
   readonly deadlineName?: string;
+  /**
+   * Credentials (cli/prometheus/auth.ts), sent as the `Authorization` header and never printed.
+   * @default - the URL's `user:pass@` as basic auth, else none
+   */
+  readonly auth?: PrometheusAuth;
 }
 
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))}s`;
 
 /** A client over Prometheus' HTTP API (`POST /api/v1/query`). */
 export function prometheusClient(baseUrl: string, options: PrometheusClientOptions = {}): PrometheusClient {
-  const url = baseUrl.replace(/\/+$/, '');
+  // Credentials never travel in the URL: fetch refuses them there, and the URL appears in messages.
+  const split = splitCredentials(baseUrl.replace(/\/+$/, ''));
+  const url = split.url;
+  const authorization = authorizationHeader(options.auth ?? (split.basic !== undefined ? { basic: split.basic } : undefined));
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  if (authorization !== undefined) headers.Authorization = authorization;
   const timeoutMs = options.timeoutMs ?? 10_000;
   async function data(expr: string, time?: number): Promise<PromData> {
     const params = new URLSearchParams({ query: expr });
@@ -107,7 +125,7 @@ export function prometheusClient(baseUrl: string, options: PrometheusClientOptio
     try {
       const res = await fetch(`${url}/api/v1/query`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers,
         body: params.toString(),
         signal,
       });
@@ -117,6 +135,7 @@ export function prometheusClient(baseUrl: string, options: PrometheusClientOptio
     } catch (e) {
       throw new PrometheusUnreachableError(url, signal.aborted ? why() : e);
     }
+    if (status === 401 || status === 403) throw new PrometheusQueryError(refusedMessage(url, status, authorization !== undefined));
     let body: { status?: unknown; data?: PromData; error?: unknown } | undefined;
     try {
       body = JSON.parse(text) as typeof body;
@@ -138,6 +157,16 @@ export function prometheusClient(baseUrl: string, options: PrometheusClientOptio
       return vectorSamples(d, expr);
     },
   };
+}
+
+/** Why Prometheus (or the proxy before it) refused the request, and what to set; never the credentials themselves. */
+function refusedMessage(url: string, status: number, sentCredentials: boolean): string {
+  const what = status === 401 ? 'HTTP 401 Unauthorized' : 'HTTP 403 Forbidden';
+  if (sentCredentials) return `Prometheus at ${url} refused the credentials given (${what}); check them`;
+  return (
+    `Prometheus at ${url} requires authentication (${what}): set $${PROMETHEUS_TOKEN_ENV} or --prometheus-token-file (bearer token), ` +
+    `or $${PROMETHEUS_USER_ENV} and $${PROMETHEUS_PASSWORD_ENV} (basic auth)`
+  );
 }
 
 /** The samples of a `vector` answer; throws {@link PrometheusQueryError} on a malformed one. */

@@ -47,6 +47,14 @@ export class InitError extends Error {
   }
 }
 
+/** Thrown for a bad option value (`name`, `environment`): a usage error of `loadtest init`. */
+export class InitOptionError extends InitError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'InitOptionError';
+  }
+}
+
 /** Name of the example test (and of its script, `scripts/<name>.ts`). */
 export const EXAMPLE_TEST = 'example';
 /** npm package names: lower case, optional scope, URL-safe characters. */
@@ -77,13 +85,13 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
   }
   const name = options.name ?? path.basename(root).toLowerCase();
   if (!NPM_NAME.test(name) || name.length > 214) {
-    throw new InitError(
+    throw new InitOptionError(
       `loadtest init: 'name' must be an npm package name (lower-case letters, digits, "-", "." or "_"), got ${JSON.stringify(name)}`,
     );
   }
   const environment = options.environment ?? 'dev';
   if (environment.length > 30 || !DNS_LABEL.test(environment)) {
-    throw new InitError(
+    throw new InitOptionError(
       `loadtest init: 'environment' must be a DNS label of at most 30 characters such as "dev", got ${JSON.stringify(environment)}`,
     );
   }

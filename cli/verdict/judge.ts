@@ -1,7 +1,8 @@
 import type { ThresholdsConfig } from '@k6-platform/constructs';
 import type { TestConfig } from '@k6-platform/constructs';
 import type { Output } from '../output';
-import { evaluateVerdict, formatVerdict } from './verdict';
+import type { PrometheusAuth } from '../prometheus/auth';
+import { evaluateVerdict, formatVerdict, type Verdict } from './verdict';
 
 /** What the CLI asks of the verdict: judge one run, print its table, return the exit code. */
 export interface JudgeRequest {
@@ -28,10 +29,30 @@ export interface JudgeRequest {
   readonly testNote?: string;
   /** Milliseconds the whole verdict may take (`--timeout`). @default 60000 (DEFAULT_VERDICT_TIMEOUT_MS) */
   readonly timeoutMs?: number;
+  /** Credentials for Prometheus (never printed). @default - none */
+  readonly prometheusAuth?: PrometheusAuth;
+  /** Receives the verdict before the exit code is returned (for `--json` and `--junit`). @default - none */
+  readonly onVerdict?: (verdict: Verdict) => void;
 }
 
 /** Judges one run; resolves to the verdict's exit code (0 pass, 99 fail, others for no data / unreachable). */
 export type Judge = (request: JudgeRequest) => Promise<number>;
+
+/**
+ * The `note:` lines of a verdict, in the order the table's output prints them: how the run was tied to its test, and
+ * why a pass judged nothing (no test, or a test without thresholds).
+ */
+export function verdictNotes(req: Pick<JudgeRequest, 'testid' | 'test' | 'testNote'>, verdict: Pick<Verdict, 'status' | 'rows'>): string[] {
+  const notes = req.testNote !== undefined ? [req.testNote] : [];
+  if (verdict.rows.length === 0 && verdict.status === 'pass') {
+    notes.push(
+      req.test === undefined
+        ? `run ${req.testid} is tied to no configured test (use --test); no thresholds judged`
+        : `test ${req.test.name} declares no thresholds (neither in its config nor in its script's options)`,
+    );
+  }
+  return notes;
+}
 
 /**
  * The verdict of cli/verdict/verdict.ts, adapted to the CLI: the test's thresholds (none when the run is not tied to a
@@ -39,27 +60,22 @@ export type Judge = (request: JudgeRequest) => Promise<number>;
  */
 export const defaultJudge: Judge = async (req) => {
   const thresholds = req.thresholds ?? req.test?.thresholds ?? {};
-  if (req.quiet !== true && req.testNote !== undefined) req.out.write(req.out.colors.yellow(`note: ${req.testNote}\n`));
+  const c = req.out.colors;
+  if (req.quiet !== true && req.testNote !== undefined) req.out.write(c.yellow(`note: ${req.testNote}\n`));
   const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, {
     now: req.now.getTime(),
     trends: req.trends ?? 'native',
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+    ...(req.prometheusAuth !== undefined ? { auth: req.prometheusAuth } : {}),
   });
+  req.onVerdict?.(verdict);
   if (req.quiet !== true) {
-    const c = req.out.colors;
     const text = formatVerdict(verdict)
       .replace(/\bFAIL\b/g, c.red('FAIL'))
       .replace(/\bpass\b/g, c.green('pass'));
     req.out.write(`${text}\n`);
-    if (verdict.rows.length === 0 && verdict.status === 'pass') {
-      req.out.write(
-        c.yellow(
-          req.test === undefined
-            ? `note: run ${req.testid} is tied to no configured test (use --test); no thresholds judged\n`
-            : `note: test ${req.test.name} declares no thresholds (neither in its config nor in its script's options)\n`,
-        ),
-      );
-    }
+    // the test note went out before the table
+    for (const note of verdictNotes({ testid: req.testid, test: req.test }, verdict)) req.out.write(c.yellow(`note: ${note}\n`));
   }
   return verdict.exitCode;
 };

@@ -25,6 +25,7 @@ import {
   type PromData,
   type PrometheusClient,
 } from '../prometheus/client';
+import type { PrometheusAuth } from '../prometheus/auth';
 
 /** Outcome of a verdict. */
 export type VerdictStatus = 'pass' | 'fail' | 'no-data' | 'unreachable';
@@ -133,6 +134,11 @@ export interface VerdictOptions {
    * @default 60000
    */
   readonly timeoutMs?: number;
+  /**
+   * Credentials for a Prometheus given by URL (cli/prometheus/auth.ts); never printed.
+   * @default - the URL's `user:pass@` as basic auth, else none
+   */
+  readonly auth?: PrometheusAuth;
 }
 
 /**
@@ -204,7 +210,9 @@ export async function evaluateVerdict(
   const deadline = AbortSignal.timeout(timeoutMs);
   const deadlineName = `the verdict timeout of ${Number((timeoutMs / 1000).toFixed(3))}s`;
   const api = boundedApi(
-    typeof prometheus === 'string' ? prometheusClient(prometheus, { timeoutMs, deadline, deadlineName }) : prometheus,
+    typeof prometheus === 'string'
+      ? prometheusClient(prometheus, { timeoutMs, deadline, deadlineName, ...(options.auth !== undefined ? { auth: options.auth } : {}) })
+      : prometheus,
     deadline,
     deadlineName,
   );

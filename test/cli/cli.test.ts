@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EXIT } from '../../cli/exit-codes';
@@ -153,9 +153,20 @@ describe('help and colors', () => {
     expect(r.code).toBe(EXIT.ok);
     for (const cmd of ['synth [options]', 'run [options] <test>', 'verdict [options]', 'runs [options]']) expect(r.stdout).toContain(cmd);
     expect(r.stdout).toContain(
-      "Exit codes: 0 pass, 99 thresholds failed (k6's code), 3 no data for the testid, 4 Prometheus unreachable,\n2 bad arguments, 97 run did not complete, 105 stopped with Ctrl-C, 1 other errors.",
+      "Exit codes: 0 pass, 99 thresholds failed (k6's code), 3 no data for the testid, 4 Prometheus unreachable,\n2 usage errors (arguments, options, their variables), 97 run did not complete, 105 stopped with Ctrl-C, 1 other errors. The same for every command.",
     );
     expect(r.stdout).toContain('Needs a cluster: run (current kube-context).');
+  });
+
+  test.each([['--version'], ['-V']])("%s prints the CLI package's version alone and exits 0", async (flag) => {
+    // GIVEN the package that ships the CLI (its bin is cli/loadtest.js)
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string; bin: { loadtest: string } };
+    expect(pkg.bin.loadtest).toBe('cli/loadtest.js');
+    // WHEN
+    const r = await cli([flag]);
+    // THEN
+    expect(r).toMatchObject({ code: EXIT.ok, stdout: `${pkg.version}\n`, stderr: '' });
+    expect(pkg.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   test('run --help documents every option', async () => {
@@ -172,6 +183,13 @@ describe('help and colors', () => {
     [true, { NO_COLOR: '1' }, false],
     [true, { NO_COLOR: '' }, true],
     [true, { FORCE_COLOR: '0' }, false],
+    [true, { FORCE_COLOR: 'false' }, false],
+    [false, { FORCE_COLOR: '1' }, true],
+    [false, { FORCE_COLOR: '3' }, true],
+    [false, { FORCE_COLOR: 'true' }, true],
+    [false, { FORCE_COLOR: '' }, false],
+    [false, { FORCE_COLOR: '1', NO_COLOR: '1' }, true],
+    [true, { FORCE_COLOR: '0', NO_COLOR: '' }, false],
   ])('colors with TTY=%s and env %j: %s', (tty, env, expected) => {
     expect(colorsEnabled(tty, env)).toBe(expected);
   });
@@ -342,6 +360,16 @@ describe('verdict and runs', () => {
     } finally {
       rmSync(path.join(root, 'Pulumi.smoke.yaml'));
     }
+  });
+
+  test('an invalid LOADTEST_PROMETHEUS_URL is a usage error, quoted without its credentials', async () => {
+    const r = await cli(['verdict', '--testid', 'x1'], { env: { LOADTEST_PROMETHEUS_URL: 'u:s3cret@prom:9090' } });
+    expect(r).toMatchObject({
+      code: EXIT.usage,
+      stdout: '',
+      stderr: 'error: $LOADTEST_PROMETHEUS_URL must be an http(s) URL such as http://localhost:9090. Got "***@prom:9090".\n',
+    });
+    expect(r.stderr).not.toContain('s3cret');
   });
 
   test('verdict falls back to LOADTEST_PROMETHEUS_URL, then localhost:9090', async () => {
