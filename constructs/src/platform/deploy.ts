@@ -139,11 +139,12 @@ export function prometheusPortForwardCommand(cfg: PlatformConfig, context?: stri
 
 /**
  * The command that starts a run of one test: `loadtest run` (cli/) applies a fresh run (new run id) of the test to the
- * cluster, follows it and prints the verdict. Run it from the repository root.
+ * cluster, follows it and prints the verdict. `npx loadtest` finds the `loadtest` bin of the installed CLI package in a
+ * team's repository, and of the root package.json in this one; run it from the repository root.
  */
 export function startRunCommand(cfg: PlatformConfig, testName: string, context?: string): string {
   if (!cfg.tests.some((t) => t.name === testName)) {
     throw new Error(`Deploy: 'tests' has no test named '${testName}' (known: ${cfg.tests.map((t) => t.name).join(', ')})`);
   }
-  return `npm run loadtest -- run ${testName} --env ${cfg.environment}${contextFlag(context)}`;
+  return `npx loadtest run ${testName} --env ${cfg.environment}${contextFlag(context)}`;
 }
