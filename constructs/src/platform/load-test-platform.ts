@@ -14,12 +14,13 @@ import {
   type PlatformConfig,
   type PlatformConfigInput,
   type TestConfig,
+  type TestInput,
 } from '../config/platform-config';
 import type { RunnerImage } from '../runner-image/runner-image';
 import type { TestScripts } from '../load-test/test-scripts';
 
 /** One load test as a caller writes it: a k6 script under `scriptsDir` and how to run it (defaults as in the platform config). */
-export type LoadTestSpec = z.input<typeof testSchema>;
+export type LoadTestSpec = TestInput;
 /** Namespaces of the platform as a caller writes them. */
 export type NamespacesInput = NonNullable<PlatformConfigInput['namespaces']>;
 /** Monitoring settings as a caller writes them. */
