@@ -146,7 +146,10 @@ export class LoadTestPlatform extends Construct {
   }
 }
 
-/** @deprecated use ChartManifest (what {@link LoadTestPlatform.manifests} returns) */
+/**
+ * The objects of one chart of a {@link LoadTestPlatform}.
+ * @deprecated use ChartManifest (what {@link LoadTestPlatform.manifests} returns)
+ */
 export type PlatformManifest = ChartManifest;
 
 /** What `nodeCount` may be. */
