@@ -284,6 +284,12 @@ describe('LoadTestPlatform', () => {
       );
     });
 
+    test('tests that are not a list (from JavaScript): the schema says so, nothing else breaks', () => {
+      expect(propsError({ tests: 'api.js' as unknown as LoadTestPlatformProps['tests'] })).toBe(
+        'Invalid LoadTestPlatform props (1 problem):\n' + `  - 'tests' must be an array, got "api.js"`,
+      );
+    });
+
     test('with a bad value elsewhere, onePerNode tests that parse on their own are still checked against nodeCount', () => {
       expect(propsError({ nodeCount: 1, environment: 'Prod', tests: [{ name: 'api', script: 'api.js', onePerNode: true, parallelism: 3 }] })).toBe(
         'Invalid LoadTestPlatform props (2 problems):\n' +

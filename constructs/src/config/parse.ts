@@ -105,7 +105,7 @@ function ruleOf(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return issue.input === undefined
         ? `is required (${issue.expected})`
-        : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
+        : `must be ${issue.expected === 'object' || issue.expected === 'array' ? `an ${issue.expected}` : `a ${issue.expected}`}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':

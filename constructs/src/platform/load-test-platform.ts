@@ -167,30 +167,32 @@ const nodeCountRule = z.strictObject({
  */
 function checkedConfig(props: LoadTestPlatformProps): PlatformConfig {
   const parsed = platformConfigSchema.safeParse(
+    // No default tests (the schema's sample test is for a stack file without any): an empty list unless given.
     { environment: props.environment, namespaces: props.namespaces, monitoring: props.monitoring, runner: props.runner, tests: props.tests ?? [] },
     { reportInput: true },
   );
   const problems = parsed.success ? [] : describeIssues(parsed.error);
-  problems.push(...scriptFileProblems(props.scriptsDir, props.tests ?? []));
+  // Not an array (from JavaScript): the schema reports it, nothing to look for on disk.
+  const tests: readonly LoadTestSpec[] = Array.isArray(props.tests) ? props.tests : [];
+  problems.push(...scriptFileProblems(props.scriptsDir, tests));
   if (props.dashboardsDir !== undefined && !isDirectory(props.dashboardsDir)) {
     problems.push(`'dashboardsDir' ${props.dashboardsDir} is not a directory; point it at the folder of Grafana dashboard JSON files`);
   }
-  problems.push(...nodeCountProblems(props, parsed.success ? parsed.data.tests : undefined));
+  problems.push(...nodeCountProblems(props.nodeCount, parsed.success ? parsed.data.tests : tests.map((t) => testSchema.safeParse(t).data)));
   if (problems.length > 0 || !parsed.success) throw new PlatformConfigError(problems, 'LoadTestPlatform props');
   return parsed.data;
 }
 
 /**
  * `nodeCount` itself, and each test with `onePerNode` asking for more runners than there are nodes (the others would
- * stay Pending). Tests are the parsed ones, or (when the config has problems) each test that parses on its own.
+ * stay Pending). `tests` are the parsed ones, or (when the config has problems) each test that parses on its own.
  */
-function nodeCountProblems(props: LoadTestPlatformProps, tests: readonly TestConfig[] | undefined): string[] {
-  const checked = nodeCountRule.safeParse({ nodeCount: props.nodeCount }, { reportInput: true });
+function nodeCountProblems(nodeCount: unknown, tests: readonly (TestConfig | undefined)[]): string[] {
+  const checked = nodeCountRule.safeParse({ nodeCount }, { reportInput: true });
   if (!checked.success) return describeIssues(checked.error);
   const nodes = checked.data.nodeCount;
   if (nodes === undefined) return [];
-  const each = tests ?? (props.tests ?? []).map((t) => testSchema.safeParse(t).data);
-  return each.flatMap((t, i) =>
+  return tests.flatMap((t, i) =>
     t !== undefined && t.onePerNode && t.parallelism > nodes
       ? [
           `'tests[${i}].parallelism' must be at most 'nodeCount' (${nodes}) with 'tests[${i}].onePerNode' (one runner per node), got ${t.parallelism}: ` +
