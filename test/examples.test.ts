@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as YAML from 'yaml';
+import { LABELS } from '@k6-platform/constructs';
 import { buildTeamApp } from '../examples/team-cdk8s-app/app';
 
 interface Obj {
@@ -125,14 +126,25 @@ describe('examples/pulumi-existing-cluster', () => {
     }
   });
 
-  test('runners write to the existing Prometheus', () => {
-    const objs = group('dev-loadtests')?.inputs.objs ?? [];
-    const runner = objs.find((o) => o.kind === 'Job' && o.metadata.labels?.['k6.platform/test'] === 'smoke' && o.spec?.completions !== undefined);
+  test('no ConfigGroup holds an object of a run: deploying never starts a load test', () => {
+    const objs = registered.filter((r) => r.type === 'kubernetes:yaml/v2:ConfigGroup').flatMap((r) => r.inputs.objs ?? []);
+    expect(objs.length).toBeGreaterThan(0);
+    expect(objs.filter((o) => o.metadata.labels?.[LABELS.runId] !== undefined)).toEqual([]);
+    expect(objs.filter((o) => o.kind === 'Job')).toEqual([]);
+  });
+
+  test('the smoke run is the stack output instead, and its runners write to the existing Prometheus; the script is deployed', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const stack = require('../examples/pulumi-existing-cluster/stack') as typeof import('../examples/pulumi-existing-cluster/stack');
+    const run = stack.runObjects['smoke'] as unknown as Obj[];
+    expect(Object.keys(stack.runObjects)).toEqual(['smoke']);
+    expect(run.every((o) => o.metadata.labels?.[LABELS.runId] === stack.platform.charts.runs.get('smoke')?.runId)).toBe(true);
+    const runner = run.find((o) => o.kind === 'Job' && o.metadata.labels?.['k6.platform/test'] === 'smoke' && o.spec?.completions !== undefined);
     expect(runner?.metadata.namespace).toBe('loadtests');
     const env = podSpecOf(runner!).containers.flatMap((c) => c.env ?? []);
     expect(env.filter((e) => e.name === 'K6_PROMETHEUS_RW_SERVER_URL').map((e) => e.value)).toEqual([remoteWriteUrl]);
     expect(
-      objs
+      (group('dev-loadtests')?.inputs.objs ?? [])
         .filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/component'] === 'test-script')
         .map((o) => Object.keys(o.data ?? {})),
     ).toEqual([['smoke.js']]);

@@ -156,8 +156,8 @@ describe('URLs and commands', () => {
 
   test('the run command names the test, the environment and the context; an unknown test is an error', () => {
     const cfg = parsePlatformConfig({ environment: 'staging' });
-    expect(startRunCommand(cfg, 'sample')).toBe('npm run loadtest -- run sample --env staging');
-    expect(startRunCommand(cfg, 'sample', 'ctx')).toBe('npm run loadtest -- run sample --env staging --context ctx');
+    expect(startRunCommand(cfg, 'sample')).toBe('npx loadtest run sample --env staging');
+    expect(startRunCommand(cfg, 'sample', 'ctx')).toBe('npx loadtest run sample --env staging --context ctx');
     expect(() => startRunCommand(cfg, 'nope')).toThrow("Deploy: 'tests' has no test named 'nope' (known: sample)");
   });
 });

@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { LoadTestPlatform, bundledDashboardsDir, type LoadTestPlatformProps } from '../src/platform/load-test-platform';
 import { buildPlatform } from '../src/platform/platform';
-import { parsePlatformConfig } from '../src/config/platform-config';
+import { parsePlatformConfig, PlatformConfigError } from '../src/config/platform-config';
+import { platformManifests } from '../src/platform/deploy';
+import { LABELS } from '../src/contract/labels';
 
 interface Obj {
   kind: string;
@@ -24,16 +26,15 @@ beforeAll(() => {
 afterAll(() => rmSync(scriptsDir, { recursive: true, force: true }));
 
 const objectsOf = (platform: LoadTestPlatform) => platform.manifests().flatMap((m) => m.objects as unknown as Obj[]);
-/** The error app.synth() throws for a platform built from props (validations are collected, not thrown at once). */
-function synthError(props: Omit<LoadTestPlatformProps, 'scriptsDir'> & { scriptsDir?: string }): string {
-  const app = Testing.app();
-  new LoadTestPlatform(app, 'Platform', { scriptsDir, ...props });
+/** The error a platform built from props throws at construction. */
+function propsError(props: Omit<LoadTestPlatformProps, 'scriptsDir'> & { scriptsDir?: string }): string {
   try {
-    app.synth();
+    new LoadTestPlatform(Testing.app(), 'Platform', { scriptsDir, ...props });
   } catch (e) {
+    expect(e).toBeInstanceOf(PlatformConfigError);
     return e instanceof Error ? e.message : String(e);
   }
-  throw new Error('synth did not fail');
+  throw new Error('construction did not fail');
 }
 
 describe('LoadTestPlatform', () => {
@@ -89,7 +90,9 @@ describe('LoadTestPlatform', () => {
     expect(objects.filter((o) => o.metadata.labels?.grafana_dashboard === '1').map((o) => [o.metadata.namespace, Object.keys(o.data ?? {})])).toEqual(
       [['observability', ['team-board.json']]],
     );
-    const runners = objects.filter((o) => o.kind === 'Job' && o.spec?.completions !== undefined);
+    // the runs are in the loadtests chart, not in manifests()
+    const runners = (platform.charts.loadTests.toJson() as Obj[]).filter((o) => o.kind === 'Job' && o.spec?.completions !== undefined);
+    expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
     expect(runners.map((o) => [o.metadata.labels?.['k6.platform/test'], o.metadata.namespace, o.spec?.completions])).toEqual([
       ['api', 'perf-runs', 3],
       ['web', 'perf-runs', 2],
@@ -117,117 +120,182 @@ describe('LoadTestPlatform', () => {
     expect(run).toThrow(`LoadTest: 'tests[1]' resolves to run id "${apiRunId}", already the run id of 'tests[0]': set a different 'runId'`);
   });
 
-  test('composes exactly the objects buildPlatform composes for the same config (one composition)', () => {
+  test('manifests(): the same charts and objects as platformManifests of buildPlatform for the same config (one composition)', () => {
     // GIVEN
     const tests = [{ name: 'api', script: 'api.js', parallelism: 2 }];
     const platform = new LoadTestPlatform(Testing.app(), 'Platform', { scriptsDir, tests, dashboardsDir: bundledDashboardsDir()! });
     const app = new App();
-    const charts = buildPlatform(app, {
-      config: parsePlatformConfig({ tests }),
-      scriptsDir,
-      dashboardsDir: bundledDashboardsDir()!,
-    });
+    const charts = buildPlatform(app, { config: parsePlatformConfig({ tests }), scriptsDir, dashboardsDir: bundledDashboardsDir()! });
     // WHEN
-    const direct = [charts.namespaces, charts.monitoring, charts.loadTests].flatMap((c) => c.toJson() as Obj[]);
+    const direct = platformManifests(app, charts);
+    const manifests = platform.manifests();
     // THEN
     const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    expect(objectsOf(platform).map(key)).toEqual(direct.map(key));
+    expect(manifests.map((m) => m.id)).toEqual(direct.map((m) => m.id));
+    expect(objectsOf(platform).map(key)).toEqual(direct.flatMap((m) => m.objects as unknown as Obj[]).map(key));
   });
 
-  describe('conflicting props are collected and reported together at synth, each naming the prop', () => {
-    test('monitoring off and no remote-write URL', () => {
-      expect(synthError({ monitoring: { enabled: false } })).toBe(
-        'Validation failed with the following errors:\n' +
-          "  [Platform] LoadTestPlatform: 'monitoring.remoteWriteUrl' must be set when 'monitoring.enabled' is false: runners need an existing Prometheus to write to (its /api/v1/write URL)",
+  test('manifests() holds no object of a run (deploying it never starts a load test); the run is in charts.runs', () => {
+    // GIVEN
+    const platform = new LoadTestPlatform(Testing.app(), 'Platform', {
+      scriptsDir,
+      tests: [
+        { name: 'api', script: 'api.js' },
+        { name: 'web', script: 'web.js', mode: 'operator' },
+      ],
+    });
+    // WHEN
+    const objects = objectsOf(platform);
+    const run = platform.charts.runs.get('api')!;
+    const runObjects = (platform.charts.loadTests.toJson() as Obj[]).filter((o) => o.metadata.labels?.[LABELS.runId] === run.runId);
+    // THEN
+    expect(objects.filter((o) => o.metadata.labels?.[LABELS.runId] !== undefined)).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/component'] === 'test-script')).toHaveLength(2);
+    expect(runObjects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Job', 'NetworkPolicy', 'NetworkPolicy', 'Service', 'ServiceAccount'].sort());
+  });
+
+  test('manifests() of a platform beside other charts: only its own, numbered as cdk8s synth numbers the files', () => {
+    // GIVEN a team chart before the platform
+    const app = Testing.app();
+    new Chart(app, 'team');
+    const platform = new LoadTestPlatform(app, 'Platform', { scriptsDir });
+    // WHEN
+    const manifests = platform.manifests();
+    app.synth();
+    // THEN
+    expect(manifests.map((m) => m.id)).toEqual(['namespaces', 'monitoring', 'loadtests']);
+    expect(readdirSync(app.outdir).sort()).toEqual(['0000-team.k8s.yaml', ...manifests.map((m) => m.fileName)].sort());
+  });
+
+  describe('bad props throw ONE PlatformConfigError at construction, every problem naming the prop as typed', () => {
+    test('monitoring off and no remote-write URL (the schema rule)', () => {
+      expect(propsError({ monitoring: { enabled: false } })).toBe(
+        'Invalid LoadTestPlatform props (1 problem):\n' +
+          "  - 'monitoring.remoteWriteUrl' must be set when monitoring.enabled is false (runners need a Prometheus to write to), got nothing",
       );
     });
 
-    test('a test whose script does not exist', () => {
-      expect(synthError({ tests: [{ name: 'api', script: 'missing.js' }] })).toBe(
-        'Validation failed with the following errors:\n' +
-          `  [Platform] LoadTestPlatform: 'tests[0].script' "missing.js" does not exist in 'scriptsDir' ${scriptsDir} (looked for ${path.join(scriptsDir, 'missing.js')})`,
+    test('a test whose script does not exist (the message a stack file gets from buildPlatform)', () => {
+      const expected = `'tests[0].script' "missing.js" does not exist in 'scriptsDir' ${scriptsDir} (looked for ${path.join(scriptsDir, 'missing.js')})`;
+      expect(propsError({ tests: [{ name: 'api', script: 'missing.js' }] })).toBe(`Invalid LoadTestPlatform props (1 problem):\n  - ${expected}`);
+      expect(() => buildPlatform(new App(), { config: parsePlatformConfig({ tests: [{ name: 'api', script: 'missing.js' }] }), scriptsDir })).toThrow(
+        `Invalid test scripts of environment "dev" (1 problem):\n  - ${expected}`,
       );
     });
 
-    test('two tests with the same name', () => {
+    test('a script outside the scripts directory', () => {
+      expect(propsError({ tests: [{ name: 'api', script: '../api.js' }] })).toBe(
+        'Invalid LoadTestPlatform props (1 problem):\n' +
+          `  - 'tests[0].script' "../api.js" is outside 'scriptsDir' ${scriptsDir}; scripts must live under it`,
+      );
+    });
+
+    test('two tests with the same name (the schema rule)', () => {
       expect(
-        synthError({
+        propsError({
           tests: [
             { name: 'api', script: 'api.js' },
             { name: 'api', script: 'web.js' },
           ],
         }),
-      ).toBe(
-        'Validation failed with the following errors:\n' +
-          `  [Platform] LoadTestPlatform: 'tests[1].name' "api" is already used by 'tests[0]'; test names must be unique`,
-      );
+      ).toBe('Invalid LoadTestPlatform props (1 problem):\n' + `  - 'tests[1].name' must be unique, already used by 'tests[0]', got "api"`);
     });
 
     test('one runner per node with a parallelism above the declared node count', () => {
-      expect(synthError({ nodeCount: 2, tests: [{ name: 'api', script: 'api.js', parallelism: 5, onePerNode: true }] })).toBe(
-        'Validation failed with the following errors:\n' +
-          "  [Platform] LoadTestPlatform: 'tests[0].parallelism' is 5 with 'tests[0].onePerNode' (one runner per node), above 'nodeCount' 2: " +
-          'lower the parallelism to at most 2, add nodes, or turn onePerNode off',
+      expect(propsError({ nodeCount: 2, tests: [{ name: 'api', script: 'api.js', parallelism: 5, onePerNode: true }] })).toBe(
+        'Invalid LoadTestPlatform props (1 problem):\n' +
+          "  - 'tests[0].parallelism' must be at most 'nodeCount' (2) with 'tests[0].onePerNode' (one runner per node), got 5: " +
+          'lower the parallelism, add nodes, or turn onePerNode off',
       );
     });
 
-    test('a scripts directory that does not exist', () => {
-      const missing = path.join(scriptsDir, 'nope');
-      expect(synthError({ scriptsDir: missing, tests: [{ name: 'api', script: 'api.js' }] })).toBe(
-        'Validation failed with the following errors:\n' +
-          `  [Platform] LoadTestPlatform: 'scriptsDir' ${missing} is not a directory; point it at the folder holding the k6 scripts`,
-      );
-    });
-
-    test('all at once: every conflict in one error, and manifests() refuses the same way', () => {
-      // GIVEN
-      const props: LoadTestPlatformProps = {
+    test('a parallelism equal to the node count, or onePerNode off, is fine', () => {
+      const platform = new LoadTestPlatform(Testing.app(), 'Platform', {
         scriptsDir,
-        nodeCount: 1,
-        monitoring: { enabled: false },
+        nodeCount: 2,
         tests: [
-          { name: 'api', script: 'api.js', onePerNode: true },
-          { name: 'api', script: 'web.js' },
-          { name: 'web', script: 'gone.js' },
+          { name: 'api', script: 'api.js', parallelism: 2, onePerNode: true },
+          { name: 'web', script: 'web.js', parallelism: 5 },
         ],
-      };
-      const platform = new LoadTestPlatform(Testing.app(), 'Platform', props);
-      // WHEN / THEN
-      const lines = synthError(props).split('\n');
-      expect(lines).toHaveLength(5);
-      expect(lines.slice(1).map((l) => /'[^']+'/.exec(l)?.[0])).toEqual([
-        "'tests[1].name'",
-        "'tests[2].script'",
-        "'monitoring.remoteWriteUrl'",
-        "'tests[0].parallelism'",
-      ]);
-      expect(() => platform.manifests()).toThrow(lines.join('\n'));
-      // the conflicting tests were left out of the build; the others are there
-      expect([...platform.scripts.keys()]).toEqual(['api']);
+      });
+      expect([...platform.charts.runs.keys()]).toEqual(['api', 'web']);
     });
-  });
 
-  describe('a single bad value throws at once, naming the prop as typed', () => {
-    test('bad values are numbered as in props.tests, conflicts listed with them', () => {
+    test('a scripts directory that does not exist (its scripts are not looked for)', () => {
+      const missing = path.join(scriptsDir, 'nope');
+      expect(propsError({ scriptsDir: missing, tests: [{ name: 'api', script: 'api.js' }] })).toBe(
+        'Invalid LoadTestPlatform props (1 problem):\n' +
+          `  - 'scriptsDir' ${missing} is not a directory; point it at the folder holding the k6 scripts`,
+      );
+    });
+
+    test('a dashboards directory that does not exist', () => {
+      const missing = path.join(scriptsDir, 'no-dashboards');
+      expect(propsError({ dashboardsDir: missing })).toBe(
+        'Invalid LoadTestPlatform props (1 problem):\n' +
+          `  - 'dashboardsDir' ${missing} is not a directory; point it at the folder of Grafana dashboard JSON files`,
+      );
+    });
+
+    test('all at once: schema, filesystem and nodeCount problems in one error, tests numbered as in props.tests', () => {
       expect(
-        () =>
-          new LoadTestPlatform(Testing.app(), 'Platform', {
-            scriptsDir,
-            tests: [
-              { name: 'api', script: 'missing.js' },
-              { name: 'web', script: 'web.js', parallelism: 0 },
-            ],
-          }),
-      ).toThrow(
+        propsError({
+          nodeCount: 1,
+          monitoring: { enabled: false },
+          tests: [
+            { name: 'api', script: 'api.js', onePerNode: true },
+            { name: 'api', script: 'web.js' },
+            { name: 'web', script: 'gone.js' },
+          ],
+        }),
+      ).toBe(
+        'Invalid LoadTestPlatform props (4 problems):\n' +
+          `  - 'tests[1].name' must be unique, already used by 'tests[0]', got "api"\n` +
+          "  - 'monitoring.remoteWriteUrl' must be set when monitoring.enabled is false (runners need a Prometheus to write to), got nothing\n" +
+          `  - 'tests[2].script' "gone.js" does not exist in 'scriptsDir' ${scriptsDir} (looked for ${path.join(scriptsDir, 'gone.js')})\n` +
+          "  - 'tests[0].parallelism' must be at most 'nodeCount' (1) with 'tests[0].onePerNode' (one runner per node), got 2: " +
+          'lower the parallelism, add nodes, or turn onePerNode off',
+      );
+    });
+
+    test('bad values are numbered as in props.tests, listed with the filesystem problems', () => {
+      expect(
+        propsError({
+          tests: [
+            { name: 'api', script: 'missing.js' },
+            { name: 'web', script: 'web.js', parallelism: 0 },
+          ],
+        }),
+      ).toBe(
         'Invalid LoadTestPlatform props (2 problems):\n' +
           "  - 'tests[1].parallelism' must be at least 1, got 0\n" +
           `  - 'tests[0].script' "missing.js" does not exist in 'scriptsDir' ${scriptsDir} (looked for ${path.join(scriptsDir, 'missing.js')})`,
       );
     });
 
-    test('nodeCount below 1', () => {
-      expect(() => new LoadTestPlatform(Testing.app(), 'Platform', { scriptsDir, nodeCount: 0 })).toThrow(
-        "LoadTestPlatform: 'nodeCount' must be an integer of at least 1, got 0",
+    test('nodeCount below 1 or not an integer, with the other problems', () => {
+      expect(propsError({ nodeCount: 0 })).toBe(
+        "Invalid LoadTestPlatform props (1 problem):\n  - 'nodeCount' must be an integer of at least 1, got 0",
+      );
+      expect(propsError({ nodeCount: 1.5, environment: 'Prod' })).toBe(
+        'Invalid LoadTestPlatform props (2 problems):\n' +
+          `  - 'environment' must be a DNS label: lower-case letters, digits and "-", starting and ending alphanumeric, got "Prod"\n` +
+          "  - 'nodeCount' must be an integer of at least 1, got 1.5",
+      );
+    });
+
+    test('tests that are not a list (from JavaScript): the schema says so, nothing else breaks', () => {
+      expect(propsError({ tests: 'api.js' as unknown as LoadTestPlatformProps['tests'] })).toBe(
+        'Invalid LoadTestPlatform props (1 problem):\n' + `  - 'tests' must be an array, got "api.js"`,
+      );
+    });
+
+    test('with a bad value elsewhere, onePerNode tests that parse on their own are still checked against nodeCount', () => {
+      expect(propsError({ nodeCount: 1, environment: 'Prod', tests: [{ name: 'api', script: 'api.js', onePerNode: true, parallelism: 3 }] })).toBe(
+        'Invalid LoadTestPlatform props (2 problems):\n' +
+          `  - 'environment' must be a DNS label: lower-case letters, digits and "-", starting and ending alphanumeric, got "Prod"\n` +
+          "  - 'tests[0].parallelism' must be at most 'nodeCount' (1) with 'tests[0].onePerNode' (one runner per node), got 3: " +
+          'lower the parallelism, add nodes, or turn onePerNode off',
       );
     });
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { k6DurationSeconds, LoadTest, RUNNER_UID, STARTER_UID, type LoadTestProps } from '../src/load-test/load-test';
-import { parsePlatformConfig, testSchema, type TestConfig } from '../src/config/platform-config';
+import { parsePlatformConfig, testSchema, type TestConfig, type TestInput } from '../src/config/platform-config';
 import { buildPlatform } from '../src/platform/platform';
 import { TestScripts } from '../src/load-test/test-scripts';
 import { restrictedProfileViolations } from '../../test/support/pod-security';
@@ -865,12 +865,34 @@ describe('LoadTest bad input', () => {
   });
 
   test.each(cases)('%s: the construct names the field too', (_, bad, message) => {
-    // GIVEN a TestConfig built by hand (not parsed)
+    // GIVEN the test as written (not parsed), named as the prop `test`
     const chart = Testing.chart();
     const scripts = new TestScripts(chart, 'S', { testName: 't', entry: 'sample.js', scriptsDir: SCRIPTS_DIR });
-    const test = { ...testSchema.parse({ name: 't', script: 'sample.js' }), ...bad } as TestConfig;
+    const test = { name: 't', script: 'sample.js', ...bad } as TestInput;
     // WHEN / THEN
-    expect(() => new LoadTest(chart, 'Run', { test, scripts, remoteWriteUrl: RW_URL })).toThrow(`LoadTest: ${message.replace("'tests[0].", "'")}`);
+    expect(() => new LoadTest(chart, 'Run', { test, scripts, remoteWriteUrl: RW_URL })).toThrow(
+      `LoadTest: ${message.replace("'tests[0].", "'test.")}`,
+    );
+  });
+
+  test('the test as written and the same test parsed make the same run (parsed once, defaults from the schema)', () => {
+    // GIVEN
+    const written: TestInput = { name: 'api', script: 'sample.js', parallelism: 3, duration: '1m' };
+    const parsed: TestConfig = testSchema.parse(written);
+    const build = (test: TestInput) => {
+      const chart = new Chart(Testing.app(), 'test', { namespace: 'k6' });
+      const scripts = new TestScripts(chart, 'Scripts', { testName: 'api', entry: 'sample.js', scriptsDir: SCRIPTS_DIR });
+      const lt = new LoadTest(chart, 'Run', { test, scripts, remoteWriteUrl: RW_URL });
+      return { lt, objs: Testing.synth(chart) };
+    };
+    // WHEN
+    const fromInput = build(written);
+    const fromParsed = build(parsed);
+    // THEN
+    expect(fromInput.lt.test).toEqual(parsed);
+    expect(fromInput.lt.test.gracePeriod).toBe('2m');
+    expect(fromInput.lt.runId).toBe(fromParsed.lt.runId);
+    expect(fromInput.objs).toEqual(fromParsed.objs);
   });
 
   test('k6DurationSeconds converts k6 durations and rejects others', () => {

@@ -407,11 +407,14 @@ describe('RunnerImage', () => {
         { ...BUILD, extensions: [FAKER, FAKER] },
         `RunnerImage: 'extensions[1].module' must be unique, already used by 'extensions[0]', got "github.com/grafana/xk6-faker"`,
       ],
-      [{ k6Version: 'latest' }, `RunnerImage: 'k6Version' must be a semantic version such as "1.7.1" (no leading "v", never "latest"), got "latest"`],
-      [{ image: 'Grafana/K6:1.7.1' }, `RunnerImage: 'image' must be an OCI image reference such as "grafana/k6:1.7.1", got "Grafana/K6:1.7.1"`],
+      [{ k6Version: 'latest' }, `RunnerImage: 'k6Version' must be a semantic version such as "88.5.3" (no leading "v"), got "latest"`],
+      [
+        { image: 'Grafana/K6:1.7.1' },
+        `RunnerImage: 'image' must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…", got "Grafana/K6:1.7.1"`,
+      ],
       [
         { ...BUILD, pushSecret: undefined },
-        `RunnerImage: 'pushSecret' must name a docker-config Secret when extensions are built in-cluster (the build Job pushes to the registry), got nothing`,
+        `RunnerImage: 'pushSecret' must name a docker-config Secret in namespace k6-build when extensions are built in-cluster (the build Job pushes to registry), got nothing`,
       ],
       [
         { ...BUILD, registry: 'https://registry.example.com' },
@@ -425,10 +428,7 @@ describe('RunnerImage', () => {
         { ...BUILD, repository: 'Load-Testing/K6' },
         `RunnerImage: 'repository' must be a repository path such as "team/k6" (lower-case, "/"-separated), got "Load-Testing/K6"`,
       ],
-      [
-        { goProxy: 'https://proxy.golang.org\nRUN id' },
-        `RunnerImage: 'goProxy' must be an http(s) URL such as "https://proxy.golang.org", got "https://proxy.golang.org\\nRUN id"`,
-      ],
+      [{ goProxy: 'https://proxy.golang.org\nRUN id' }, `RunnerImage: 'goProxy' must be an http(s) URL, got "https://proxy.golang.org\\nRUN id"`],
       [
         { k6ImageRepository: 'grafana/k6:1.7.1' },
         `RunnerImage: 'k6ImageRepository' must be an image repository without tag or digest, such as "grafana/k6", got "grafana/k6:1.7.1"`,
@@ -439,10 +439,49 @@ describe('RunnerImage', () => {
       ],
       [
         { ...BUILD, image: 'grafana/k6:1.7.1' },
-        `RunnerImage: 'image' must not be set together with extensions: the image is built from k6Version and extensions; remove one, got "grafana/k6:1.7.1"`,
+        `RunnerImage: 'image' must not be set when extensions are declared: the image is built from k6Version and extensions; remove one, got "grafana/k6:1.7.1"`,
+      ],
+      [
+        { image: 'grafana/k6:1.6.0', k6Version: '1.6.1' },
+        `RunnerImage: 'k6Version' must not be set together with image (grafana/k6:1.6.0): the explicit image decides the k6 version; remove one, got "1.6.1"`,
+      ],
+      [
+        { ...BUILD, namespace: 'Build_NS' },
+        `RunnerImage: 'namespace' must be a DNS label: lower-case letters, digits and "-", starting and ending alphanumeric, got "Build_NS"`,
+      ],
+      [
+        { ...BUILD, namespace: 'team-build', pushSecret: undefined },
+        `RunnerImage: 'pushSecret' must name a docker-config Secret in namespace team-build when extensions are built in-cluster (the build Job pushes to registry), got nothing`,
+      ],
+      [{ xk6Version: 'v1.4.14' }, `RunnerImage: 'xk6Version' must be a semantic version such as "88.5.3" (no leading "v"), got "v1.4.14"`],
+      [
+        { builderImage: 'moby/buildkit@sha1:abc' },
+        `RunnerImage: 'builderImage' must be an OCI image reference such as "grafana/k6:1.7.1" or "registry.example.com/team/k6@sha256:…", got "moby/buildkit@sha1:abc"`,
+      ],
+      [
+        { builderResources: { limits: { memory: '-1Gi' } } },
+        `RunnerImage: 'builderResources.limits.memory' must not be negative (Kubernetes rejects negative resource quantities), got "-1Gi"`,
       ],
     ] as [RunnerImageProps, string][])('%#: %j', (props, message) => {
       expect(errorOf(() => synth(props))).toBe(message);
+    });
+
+    test('every problem at once, one line each: two bad props give two problems', () => {
+      expect(errorOf(() => synth({ k6Version: 'latest', egress: { registryCidrs: ['registry.example.com'] } }))).toBe(
+        `RunnerImage: 'k6Version' must be a semantic version such as "88.5.3" (no leading "v"), got "latest"\n` +
+          `RunnerImage: 'egress.registryCidrs[0]' must be a CIDR such as "203.0.113.0/24" or "2001:db8::/32" (four decimal octets without leading zeros, or IPv6 without a zone and not IPv4-mapped), got "registry.example.com"`,
+      );
+      expect(errorOf(() => synth({ ...BUILD, registry: undefined, repository: undefined, pushSecret: undefined }))).toBe(
+        `RunnerImage: 'registry' must be set when extensions are declared (the built image is pushed there), got nothing\n` +
+          `RunnerImage: 'repository' must be set when extensions are declared (the built image is pushed there), got nothing\n` +
+          `RunnerImage: 'pushSecret' must name a docker-config Secret in namespace k6-build when extensions are built in-cluster (the build Job pushes to registry), got nothing`,
+      );
+    });
+
+    test('a bad repository is reported once, by its own rule', () => {
+      expect(errorOf(() => synth({ ...BUILD, repository: 'Load-Testing/K6' }))).toBe(
+        `RunnerImage: 'repository' must be a repository path such as "team/k6" (lower-case, "/"-separated), got "Load-Testing/K6"`,
+      );
     });
   });
 });

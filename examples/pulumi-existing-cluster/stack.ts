@@ -1,13 +1,14 @@
 /**
  * The platform deployed into a cluster that already runs Prometheus and Grafana: monitoring is off, runners write to
  * the existing Prometheus's remote-write URL, and every cdk8s chart of LoadTestPlatform becomes one
- * `k8s.yaml.v2.ConfigGroup` (in deploy order: each group depends on the one before).
+ * `k8s.yaml.v2.ConfigGroup` (in deploy order: each group depends on the one before). Deploying never starts a load
+ * test: `manifests()` holds no run; each test's run is a stack output, applied with kubectl to start it.
  */
 import * as path from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { App } from 'cdk8s';
-import { LoadTestPlatform } from '@k6-platform/constructs';
+import { LABELS, LoadTestPlatform, type KubeObject } from '@k6-platform/constructs';
 
 const config = new pulumi.Config();
 /** Remote-write URL of the cluster's existing Prometheus (started with `--web.enable-remote-write-receiver`). */
@@ -37,3 +38,16 @@ for (const chart of platform.manifests()) {
     ),
   );
 }
+
+/**
+ * The objects of one run of each test, by test name (`platform.charts.runs` holds its LoadTest): not deployed, since
+ * applying them starts the run.
+ */
+export const runObjects: Record<string, KubeObject[]> = Object.fromEntries(
+  [...platform.charts.runs].map(([name, run]) => [
+    name,
+    (platform.charts.loadTests.toJson() as KubeObject[]).filter(
+      (o) => (o.metadata.labels as Record<string, string> | undefined)?.[LABELS.runId] === run.runId,
+    ),
+  ]),
+);

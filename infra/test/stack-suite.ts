@@ -213,7 +213,7 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
       `kubectl --context ${CONTEXT} -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090:9090`,
     );
     expect(await valueOf(program.runCommands)).toEqual(
-      Object.fromEntries(cfg.tests.map((t) => [t.name, `npm run loadtest -- run ${t.name} --env ${stack} --context ${CONTEXT}`])),
+      Object.fromEntries(cfg.tests.map((t) => [t.name, `npx loadtest run ${t.name} --env ${stack} --context ${CONTEXT}`])),
     );
     expect(Object.keys(await valueOf(program.runCommands))).toEqual(stack === 'dev' ? ['sample', 'smoke', 'sample-operator'] : ['sample', 'smoke']);
     expect(program.environment).toBe(stack);

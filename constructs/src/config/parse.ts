@@ -38,10 +38,11 @@ export function parsePlatformConfig(input: unknown, source: ConfigSource = {}): 
 
 /**
  * One `'<path>' <rule>, got <value>` line per issue of a schema that is part of the platform config (e.g. `testSchema`
- * parsed on its own by a construct). `schemaPath` is where that schema sits in the config (`['tests', 0]`), for hints.
+ * parsed on its own by a construct). `schemaPath` is where that schema sits in the config (`['tests', 0]`), for hints;
+ * `at` is where the parsed value sits as the caller typed it (`['test']` names a field `'test.parallelism'`).
  */
-export function describeIssues(error: z.ZodError, schemaPath: readonly PropertyKey[] = []): string[] {
-  return error.issues.flatMap((issue) => describeIssue(issue, '', schemaPath));
+export function describeIssues(error: z.ZodError, schemaPath: readonly PropertyKey[] = [], at: readonly PropertyKey[] = []): string[] {
+  return error.issues.flatMap((issue) => describeIssue(issue, '', schemaPath, at));
 }
 
 /** Renders a path as the caller would type it: `tests[0].parallelism`, optionally `k6platform:tests[0]...`. */
@@ -54,8 +55,13 @@ export function formatPath(path: readonly PropertyKey[], keyPrefix = ''): string
   return out === '' ? '(root)' : out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, keyPrefix: string, schemaPath: readonly PropertyKey[] = []): string[] {
-  const where = (p: readonly PropertyKey[]) => `'${formatPath(p, keyPrefix)}'`;
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  keyPrefix: string,
+  schemaPath: readonly PropertyKey[] = [],
+  at: readonly PropertyKey[] = [],
+): string[] {
+  const where = (p: readonly PropertyKey[]) => `'${formatPath([...at, ...p], keyPrefix)}'`;
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeysAt([...schemaPath, ...issue.path]);
     return issue.keys.map(
@@ -99,7 +105,7 @@ function ruleOf(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return issue.input === undefined
         ? `is required (${issue.expected})`
-        : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
+        : `must be ${issue.expected === 'object' || issue.expected === 'array' ? `an ${issue.expected}` : `a ${issue.expected}`}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':

@@ -42,6 +42,7 @@ export {
   runIdSuffixLength,
   testSchema,
   type TestConfig,
+  type TestInput,
 } from './tests';
 export { platformConfigSchema, type PlatformConfig, type PlatformConfigInput } from './schema';
 export { describeIssues, formatPath, parsePlatformConfig, PlatformConfigError, SECRET_FIELDS, type ConfigSource } from './parse';

@@ -94,6 +94,10 @@ export const imageReference = z
   .refine((s) => !s.includes('@') || IMAGE_DIGEST.test(s.slice(s.indexOf('@') + 1)), {
     error: 'must have a sha256 digest after "@" ("@sha256:" and 64 lower-case hex digits, as `crane digest <image>` prints it)',
   });
+/** An image repository without tag or digest (`grafana/k6`, `registry.example.com:5000/team/k6`): a tag is added to it. */
+export const imageRepository = z.string().refine((s) => IMAGE_REFERENCE.test(s) && !/[:@][^/]*$/.test(s), {
+  error: 'must be an image repository without tag or digest, such as "grafana/k6"',
+});
 /** An image manifest digest (see {@link IMAGE_DIGEST}). */
 export const imageDigest = z.string().regex(IMAGE_DIGEST, { error: DIGEST_RULE });
 /**

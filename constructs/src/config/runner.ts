@@ -109,21 +109,46 @@ export const runnerConfigSchema = z.strictObject({
     .prefault({}),
 });
 
+/** How the runner-image rules name a field: where the issue points, and how its message refers to another field. */
+export interface RunnerFieldNames {
+  /** The issue path of a field of the runner section, e.g. `['runner', 'image']`. */
+  readonly path: (field: string) => PropertyKey[];
+  /** A field as messages name it, e.g. `runner.extensions`. */
+  readonly name: (field: string) => string;
+}
+/** Fields named as in the platform config: `runner.<field>`. */
+export const RUNNER_CONFIG_NAMES: RunnerFieldNames = { path: (f) => ['runner', f], name: (f) => `runner.${f}` };
+
+/** The fields of the runner section the runner-image rules read. */
+export type RunnerImageFields = Pick<
+  z.output<typeof runnerConfigSchema>,
+  'image' | 'k6Version' | 'extensions' | 'registry' | 'repository' | 'pushSecret' | 'build' | 'buildNamespace'
+>;
+
+/** How {@link runnerImageRules} reads its input. */
+export interface RunnerImageRuleOptions {
+  /** How fields are named. @default RUNNER_CONFIG_NAMES */
+  readonly names?: RunnerFieldNames;
+  /** Whether `image` was given (props know; a parsed config only sees whether it differs from the default). @default - image differs from the default */
+  readonly imageGiven?: boolean;
+}
+
 /**
  * Cross-field rules of the runner image. Which image runners use: with `extensions`, the image built from `k6Version`
  * and `extensions` (and an explicit `image` is a conflict); without, an explicit `image` if given, else the official
- * image at `k6Version` (and setting both `image` and `k6Version` is a conflict).
+ * image at `k6Version` (and setting both `image` and `k6Version` is a conflict). `options.names` says how fields are
+ * named (RunnerImage props name them without `runner.`, and call `buildNamespace` `namespace`).
  */
-export function runnerImageRules(runner: z.output<typeof runnerConfigSchema>, ctx: z.core.$RefinementCtx): void {
-  const at = (...p: (string | number)[]) => ['runner', ...p];
-  const explicitImage = runner.image !== defaultK6Image;
+export function runnerImageRules(runner: RunnerImageFields, ctx: z.core.$RefinementCtx, options: RunnerImageRuleOptions = {}): void {
+  const { path: at, name } = options.names ?? RUNNER_CONFIG_NAMES;
+  const explicitImage = options.imageGiven ?? runner.image !== defaultK6Image;
   if (runner.extensions.length === 0) {
     if (explicitImage && runner.k6Version !== versions.k6) {
       ctx.addIssue({
         code: 'custom',
         path: at('k6Version'),
         input: runner.k6Version,
-        message: `must not be set together with runner.image (${runner.image}): the explicit image decides the k6 version; remove one`,
+        message: `must not be set together with ${name('image')} (${runner.image}): the explicit image decides the k6 version; remove one`,
       });
     }
     return;
@@ -133,7 +158,7 @@ export function runnerImageRules(runner: z.output<typeof runnerConfigSchema>, ct
       code: 'custom',
       path: at('image'),
       input: runner.image,
-      message: 'must not be set when runner.extensions are declared: the image is built from runner.k6Version and runner.extensions; remove one',
+      message: `must not be set when ${name('extensions')} are declared: the image is built from ${name('k6Version')} and ${name('extensions')}; remove one`,
     });
   }
   const seen = new Map<string, number>();
@@ -142,9 +167,9 @@ export function runnerImageRules(runner: z.output<typeof runnerConfigSchema>, ct
     if (first !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: at('extensions', i, 'module'),
+        path: [...at('extensions'), i, 'module'],
         input: e.module,
-        message: `must be unique, already used by 'runner.extensions[${first}]'`,
+        message: `must be unique, already used by '${name('extensions')}[${first}]'`,
       });
     } else seen.set(e.module, i);
   });
@@ -154,7 +179,7 @@ export function runnerImageRules(runner: z.output<typeof runnerConfigSchema>, ct
         code: 'custom',
         path: at(key),
         input: undefined,
-        message: 'must be set when runner.extensions are declared (the built image is pushed there)',
+        message: `must be set when ${name('extensions')} are declared (the built image is pushed there)`,
       });
     }
   }
@@ -163,15 +188,23 @@ export function runnerImageRules(runner: z.output<typeof runnerConfigSchema>, ct
       code: 'custom',
       path: at('pushSecret'),
       input: undefined,
-      message: `must name a docker-config Secret in namespace ${runner.buildNamespace} when runner.extensions are built in-cluster (the build Job pushes to runner.registry)`,
+      message: `must name a docker-config Secret in namespace ${runner.buildNamespace} when ${name('extensions')} are built in-cluster (the build Job pushes to ${name('registry')})`,
     });
   }
-  if (runner.registry !== undefined && runner.repository !== undefined && !IMAGE_REFERENCE.test(`${runner.registry}/${runner.repository}:tag`)) {
+  // Only when each part is well-formed on its own: a bad part is reported by its own rule, not twice.
+  const { registry, repository } = runner;
+  if (
+    registry !== undefined &&
+    repository !== undefined &&
+    REGISTRY_HOST.test(registry) &&
+    REPOSITORY_PATH.test(repository) &&
+    !IMAGE_REFERENCE.test(`${registry}/${repository}:tag`)
+  ) {
     ctx.addIssue({
       code: 'custom',
       path: at('repository'),
       input: runner.repository,
-      message: `must form an OCI image reference with runner.registry (${runner.registry}/${runner.repository} does not parse)`,
+      message: `must form an OCI image reference with ${name('registry')} (${runner.registry}/${runner.repository} does not parse)`,
     });
   }
 }

@@ -244,6 +244,8 @@ export const testSchema = z
   });
 /** One load test, as parsed and defaulted. */
 export type TestConfig = z.output<typeof testSchema>;
+/** One load test as a caller writes it: every member with a default optional (a parsed {@link TestConfig} is one too). */
+export type TestInput = z.input<typeof testSchema>;
 
 /** The sample test from the original write-up, so `dev` has something to run with no file at all. */
 export const defaultTests: z.input<typeof testSchema>[] = [

@@ -84,7 +84,7 @@ export class LoadTest extends Construct {
     const parsed = testSchema.safeParse(props.test, { reportInput: true });
     if (!parsed.success) {
       throw new Error(
-        describeIssues(parsed.error, ['tests', 0])
+        describeIssues(parsed.error, ['tests', 0], ['test'])
           .map((line) => `LoadTest: ${line}`)
           .join('\n'),
       );

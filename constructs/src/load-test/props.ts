@@ -1,5 +1,5 @@
 import type { NetworkRules } from '../network/network-rules';
-import type { RemoteWriteAuth, ResourceRequirements, TestConfig } from '../config/platform-config';
+import type { RemoteWriteAuth, ResourceRequirements, TestInput } from '../config/platform-config';
 import type { TestScripts } from './test-scripts';
 
 /** Runner-wide defaults (the platform config's `runner` section). */
@@ -26,8 +26,11 @@ export interface PrometheusPeer {
 
 /** Props of {@link LoadTest}. */
 export interface LoadTestProps {
-  /** The test and its run options, as in the platform config (`tests[]`); parsed again here, so bad values fail by field name. */
-  readonly test: TestConfig;
+  /**
+   * The test and its run options as written in the platform config (`tests[]`; defaults apply), or a parsed
+   * `TestConfig`. Parsed here, once: bad values fail naming the field (`'test.parallelism'`).
+   */
+  readonly test: TestInput;
   /** The test's script bundle (ConfigMap). */
   readonly scripts: TestScripts;
   /** Remote-write endpoint of Prometheus. @example "http://kube-prometheus-stack-prometheus.monitoring:9090/api/v1/write" */

@@ -1,4 +1,5 @@
 import { App, Chart, Helm, Names } from 'cdk8s';
+import type { Construct } from 'constructs';
 import type { PlatformCharts } from './platform';
 import { LABELS } from '../contract/labels';
 import { GRAFANA_PORT, grafanaServiceName, prometheusServiceName } from '../monitoring/monitoring-stack';
@@ -36,16 +37,21 @@ export interface ChartManifest {
  *   `monitoring.chart.path` had them rendered into the monitoring chart for `cdk8s synth`;
  * - the objects of a run (labelled with a run id, see {@link isRunObject}): deploying the platform must not start a
  *   load test; `loadtest run` applies each run with a fresh run id.
+ *
+ * With `scope`, only the charts under that construct (e.g. one `LoadTestPlatform` in an app with other charts).
  */
-export function platformManifests(app: App, charts: Pick<PlatformCharts, 'monitoringStack'>): ChartManifest[] {
+export function platformManifests(app: App, charts: Pick<PlatformCharts, 'monitoringStack'>, scope?: Construct): ChartManifest[] {
   const rendered = charts.monitoringStack.node.tryFindChild('Chart');
   const renderedKeys = new Set(rendered instanceof Helm ? rendered.apiObjects.map((o) => objectKey(o)) : []);
-  const hasDependencies = app.charts.some((c) => c.node.dependencies.length > 0);
-  return app.charts.map((chart: Chart, index) => {
+  const all = app.charts;
+  const hasDependencies = all.some((c) => c.node.dependencies.length > 0);
+  return all.flatMap((chart: Chart, index) => {
+    // File names count every chart of the app (as `cdk8s synth` numbers them), even when only some are returned.
+    if (scope !== undefined && !chart.node.scopes.includes(scope)) return [];
     const objects = (chart.toJson() as KubeObject[]).filter((o) => !renderedKeys.has(objectKey(o)) && !isRunObject(o));
     const base = Names.toDnsLabel(chart);
     const fileName = `${hasDependencies ? `${index.toString().padStart(4, '0')}-` : ''}${base}${app.outputFileExtension}`;
-    return { id: chart.node.id, fileName, objects };
+    return [{ id: chart.node.id, fileName, objects }];
   });
 }
 
@@ -139,11 +145,12 @@ export function prometheusPortForwardCommand(cfg: PlatformConfig, context?: stri
 
 /**
  * The command that starts a run of one test: `loadtest run` (cli/) applies a fresh run (new run id) of the test to the
- * cluster, follows it and prints the verdict. Run it from the repository root.
+ * cluster, follows it and prints the verdict. `npx loadtest` finds the `loadtest` bin of the installed CLI package in a
+ * team's repository, and of the root package.json in this one; run it from the repository root.
  */
 export function startRunCommand(cfg: PlatformConfig, testName: string, context?: string): string {
   if (!cfg.tests.some((t) => t.name === testName)) {
     throw new Error(`Deploy: 'tests' has no test named '${testName}' (known: ${cfg.tests.map((t) => t.name).join(', ')})`);
   }
-  return `npm run loadtest -- run ${testName} --env ${cfg.environment}${contextFlag(context)}`;
+  return `npx loadtest run ${testName} --env ${cfg.environment}${contextFlag(context)}`;
 }

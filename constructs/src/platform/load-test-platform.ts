@@ -1,26 +1,32 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Chart } from 'cdk8s';
+import { App } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
-import type { KubeObject } from './deploy';
+import { z } from 'zod';
+import { platformManifests, type ChartManifest } from './deploy';
 import type { MonitoringStack } from '../monitoring/monitoring-stack';
-import { buildPlatform, type PlatformCharts } from './platform';
-import { parsePlatformConfig, PlatformConfigError, type PlatformConfig, type PlatformConfigInput, type testSchema } from '../config/platform-config';
+import { buildPlatform, scriptFileProblems, type PlatformCharts } from './platform';
+import {
+  describeIssues,
+  platformConfigSchema,
+  PlatformConfigError,
+  testSchema,
+  type PlatformConfig,
+  type PlatformConfigInput,
+  type TestConfig,
+  type TestInput,
+} from '../config/platform-config';
 import type { RunnerImage } from '../runner-image/runner-image';
 import type { TestScripts } from '../load-test/test-scripts';
 
 /** One load test as a caller writes it: a k6 script under `scriptsDir` and how to run it (defaults as in the platform config). */
-export type LoadTestSpec = z.input<typeof testSchema>;
+export type LoadTestSpec = TestInput;
 /** Namespaces of the platform as a caller writes them. */
 export type NamespacesInput = NonNullable<PlatformConfigInput['namespaces']>;
 /** Monitoring settings as a caller writes them. */
 export type MonitoringInput = NonNullable<PlatformConfigInput['monitoring']>;
 /** Runner settings (image, resources, remote-write options) as a caller writes them. */
 export type RunnerInput = NonNullable<PlatformConfigInput['runner']>;
-
-/** Stands in for a missing remote-write URL while the conflict is reported; never synthesized (validation fails first). */
-const MISSING_REMOTE_WRITE_URL = 'http://remote-write-url.invalid/api/v1/write';
 
 /** Props of {@link LoadTestPlatform}: the whole platform of one environment from one object. */
 export interface LoadTestPlatformProps {
@@ -71,19 +77,21 @@ export interface LoadTestPlatformProps {
  */
 export function bundledDashboardsDir(): string | undefined {
   const candidates = [path.join(__dirname, '..', 'dashboards'), path.join(__dirname, '..', '..', '..', 'dashboards', 'generated')];
-  return candidates.find((d) => existsSync(d) && statSync(d).isDirectory());
+  return candidates.find((d) => isDirectory(d));
 }
 
 /**
  * The composite: monitoring (kube-prometheus-stack values, or an existing Prometheus), dashboards, the runner image and
- * any number of load tests, assembled from ONE props object into cdk8s charts under this construct. It composes the
- * same parts as `cdk8s synth` of this repository ({@link buildPlatform}); each part ({@link MonitoringStack},
- * {@link TestScripts}, {@link RunnerImage}, the load test construct) is also usable on its own.
+ * any number of load tests, assembled from ONE props object into cdk8s charts under this construct. It is built by the
+ * composition `cdk8s synth`, the Helm bundle, Pulumi and the CLI use ({@link buildPlatform}), from the props parsed by
+ * the same schema as a stack file (`platformConfigSchema`); it adds only what needs the filesystem (the scripts
+ * directory, each test's script file, the dashboards directory) and the `nodeCount` check. Each part
+ * ({@link MonitoringStack}, {@link TestScripts}, {@link RunnerImage}, the load test construct) is also usable on its own.
  *
- * A single bad value throws at once with every bad field listed. Props that conflict with each other (monitoring off
- * and no remote-write URL, a missing script, duplicate test names, more one-per-node runners than `nodeCount`) are
- * collected with `node.addValidation` and reported together when the app is synthesized (or {@link LoadTestPlatform.manifests} is
- * called), each naming the prop.
+ * Bad props throw ONE {@link PlatformConfigError} at construction with every problem, each naming the prop as typed
+ * (`'tests[1].name'`, `'monitoring.remoteWriteUrl'`, `'scriptsDir'`, `'nodeCount'`): bad values and the schema's rules
+ * across fields (duplicate test names, monitoring off without a remote-write URL), a missing scripts directory or
+ * script, and more one-per-node runners than `nodeCount`.
  *
  * @example
  * const app = new App();
@@ -109,42 +117,7 @@ export class LoadTestPlatform extends Construct {
 
   public constructor(scope: Construct, id: string, props: LoadTestPlatformProps) {
     super(scope, id);
-    const { conflicts, kept, keptIndex, monitoring, missingUrl } = checkProps(props);
-
-    try {
-      this.config = parsePlatformConfig(
-        {
-          ...(props.environment !== undefined ? { environment: props.environment } : {}),
-          ...(props.namespaces !== undefined ? { namespaces: props.namespaces } : {}),
-          monitoring: missingUrl ? { ...monitoring, remoteWriteUrl: MISSING_REMOTE_WRITE_URL } : monitoring,
-          ...(props.runner !== undefined ? { runner: props.runner } : {}),
-          tests: kept,
-        },
-        { description: 'LoadTestPlatform props' },
-      );
-    } catch (e) {
-      if (!(e instanceof PlatformConfigError)) throw e;
-      // Name tests by their index in props.tests (conflicting tests were left out), and report the conflicts too.
-      const renumbered = e.problems.map((p) => p.replace(/'tests\[(\d+)\]/g, (_, j: string) => `'tests[${keptIndex[Number(j)] ?? Number(j)}]`));
-      throw new PlatformConfigError([...renumbered, ...conflicts.map((c) => c.replace(/^LoadTestPlatform: /, ''))], 'LoadTestPlatform props');
-    }
-
-    if (props.nodeCount !== undefined) {
-      if (!Number.isInteger(props.nodeCount) || props.nodeCount < 1) {
-        throw new Error(`LoadTestPlatform: 'nodeCount' must be an integer of at least 1, got ${props.nodeCount}`);
-      }
-      this.config.tests.forEach((t, j) => {
-        const i = keptIndex[j] ?? j;
-        if (t.onePerNode && t.parallelism > (props.nodeCount ?? 0)) {
-          conflicts.push(
-            `LoadTestPlatform: 'tests[${i}].parallelism' is ${t.parallelism} with 'tests[${i}].onePerNode' (one runner per node), above 'nodeCount' ${props.nodeCount}: ` +
-              `lower the parallelism to at most ${props.nodeCount}, add nodes, or turn onePerNode off`,
-          );
-        }
-      });
-    }
-    this.node.addValidation({ validate: () => [...conflicts] });
-
+    this.config = checkedConfig(props);
     const dashboardsDir = props.dashboardsDir ?? bundledDashboardsDir();
     this.charts = buildPlatform(this, {
       config: this.config,
@@ -158,91 +131,77 @@ export class LoadTestPlatform extends Construct {
   }
 
   /**
-   * The objects of every chart of this platform, in deploy order, for deployment tools that take objects (Pulumi's
-   * `k8s.yaml.v2.ConfigGroup` `objs`). Runs this construct's validations first and throws with all problems, as
-   * `app.synth()` does.
+   * The platform's objects, chart by chart in deploy order ({@link platformManifests}, as Pulumi and the Helm bundle
+   * deploy them), for deployment tools that take objects (Pulumi's `k8s.yaml.v2.ConfigGroup` `objs`). Without
+   * kube-prometheus-stack's Helm-rendered objects (Helm deploys those) and without the objects of a run: deploying the
+   * platform never starts a load test. A run's objects: `platform.charts.runs.get('<test>')` is its LoadTest (with
+   * `runId`, `runnerJob`, `service`, `configMap`, `testRun`, `stopJobManifest()`), and its objects are those of
+   * `platform.charts.loadTests.toJson()` labelled with its run id (`LABELS.runId`); `loadtest run` applies them with a
+   * fresh run id. Runs the validations of the constructs in it first, as `app.synth()` does.
    */
-  public manifests(): PlatformManifest[] {
+  public manifests(): ChartManifest[] {
     const errors = this.node.findAll().flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
     if (errors.length > 0) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
-    const charts = this.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-    return sortByDependencies(charts).map((chart) => ({ id: chart.node.id, objects: chart.toJson() as KubeObject[] }));
+    return platformManifests(App.of(this), this.charts, this);
   }
-}
-
-/** The objects of one chart of a {@link LoadTestPlatform}. */
-export interface PlatformManifest {
-  /** The chart's construct id (`namespaces`, `monitoring`, `loadtests`, ...). */
-  readonly id: string;
-  /** The chart's objects as plain JSON. */
-  readonly objects: readonly KubeObject[];
-}
-
-function isFile(p: string): boolean {
-  return existsSync(p) && statSync(p).isFile();
-}
-
-/** Charts with the charts they depend on first (stable otherwise). */
-function sortByDependencies(charts: readonly Chart[]): Chart[] {
-  const out: Chart[] = [];
-  const visit = (c: Chart, seen: Set<Chart>) => {
-    if (out.includes(c) || seen.has(c)) return;
-    seen.add(c);
-    for (const d of c.node.dependencies) if (Chart.isChart(d) && charts.includes(d)) visit(d, seen);
-    out.push(c);
-  };
-  for (const c of charts) visit(c, new Set());
-  return out;
 }
 
 /**
- * The props' own problems before the schema sees them: the scripts folder and files (filesystem) and duplicate test
- * names; tests that conflict are left out of the build (their objects could not be made) and reported by validation.
+ * The objects of one chart of a {@link LoadTestPlatform}.
+ * @deprecated use ChartManifest (what {@link LoadTestPlatform.manifests} returns)
  */
-function checkProps(props: LoadTestPlatformProps): {
-  conflicts: string[];
-  kept: LoadTestSpec[];
-  keptIndex: number[];
-  monitoring: MonitoringInput;
-  missingUrl: boolean;
-} {
-  const conflicts: string[] = [];
-  const tests = props.tests ?? [];
-  const scriptsDirOk = existsSync(props.scriptsDir) && statSync(props.scriptsDir).isDirectory();
-  if (!scriptsDirOk)
-    conflicts.push(`LoadTestPlatform: 'scriptsDir' ${props.scriptsDir} is not a directory; point it at the folder holding the k6 scripts`);
+export type PlatformManifest = ChartManifest;
 
-  // Tests that conflict are left out of the build (their objects could not be made); the validation fails synth.
-  const kept: LoadTestSpec[] = [];
-  const keptIndex: number[] = [];
-  const firstByName = new Map<string, number>();
-  tests.forEach((t, i) => {
-    let build = true;
-    const first = firstByName.get(t.name);
-    if (first !== undefined) {
-      conflicts.push(
-        `LoadTestPlatform: 'tests[${i}].name' ${JSON.stringify(t.name)} is already used by 'tests[${first}]'; test names must be unique`,
-      );
-      build = false;
-    } else firstByName.set(t.name, i);
-    if (scriptsDirOk && !isFile(path.resolve(props.scriptsDir, t.script))) {
-      conflicts.push(
-        `LoadTestPlatform: 'tests[${i}].script' ${JSON.stringify(t.script)} does not exist in 'scriptsDir' ${props.scriptsDir} (looked for ${path.resolve(props.scriptsDir, t.script)})`,
-      );
-      build = false;
-    }
-    if (!scriptsDirOk) build = false;
-    if (build) {
-      kept.push(t);
-      keptIndex.push(i);
-    }
-  });
-  const monitoring = props.monitoring ?? {};
-  const missingUrl = monitoring.enabled === false && monitoring.remoteWriteUrl === undefined;
-  if (missingUrl) {
-    conflicts.push(
-      `LoadTestPlatform: 'monitoring.remoteWriteUrl' must be set when 'monitoring.enabled' is false: runners need an existing Prometheus to write to (its /api/v1/write URL)`,
-    );
+/** What `nodeCount` may be. */
+const nodeCountRule = z.strictObject({
+  nodeCount: z
+    .number({ error: 'must be an integer of at least 1' })
+    .int({ error: 'must be an integer of at least 1' })
+    .min(1, { error: 'must be an integer of at least 1' })
+    .optional(),
+});
+
+/**
+ * The props parsed by the platform config schema, or ONE {@link PlatformConfigError} with every problem: the schema's
+ * (every test given to it, so `tests[i]` is the index in `props.tests`), the filesystem's and `nodeCount`'s.
+ */
+function checkedConfig(props: LoadTestPlatformProps): PlatformConfig {
+  const parsed = platformConfigSchema.safeParse(
+    // No default tests (the schema's sample test is for a stack file without any): an empty list unless given.
+    { environment: props.environment, namespaces: props.namespaces, monitoring: props.monitoring, runner: props.runner, tests: props.tests ?? [] },
+    { reportInput: true },
+  );
+  const problems = parsed.success ? [] : describeIssues(parsed.error);
+  // Not an array (from JavaScript): the schema reports it, nothing to look for on disk.
+  const tests: readonly LoadTestSpec[] = Array.isArray(props.tests) ? props.tests : [];
+  problems.push(...scriptFileProblems(props.scriptsDir, tests));
+  if (props.dashboardsDir !== undefined && !isDirectory(props.dashboardsDir)) {
+    problems.push(`'dashboardsDir' ${props.dashboardsDir} is not a directory; point it at the folder of Grafana dashboard JSON files`);
   }
-  return { conflicts, kept, keptIndex, monitoring, missingUrl };
+  problems.push(...nodeCountProblems(props.nodeCount, parsed.success ? parsed.data.tests : tests.map((t) => testSchema.safeParse(t).data)));
+  if (problems.length > 0 || !parsed.success) throw new PlatformConfigError(problems, 'LoadTestPlatform props');
+  return parsed.data;
+}
+
+/**
+ * `nodeCount` itself, and each test with `onePerNode` asking for more runners than there are nodes (the others would
+ * stay Pending). `tests` are the parsed ones, or (when the config has problems) each test that parses on its own.
+ */
+function nodeCountProblems(nodeCount: unknown, tests: readonly (TestConfig | undefined)[]): string[] {
+  const checked = nodeCountRule.safeParse({ nodeCount }, { reportInput: true });
+  if (!checked.success) return describeIssues(checked.error);
+  const nodes = checked.data.nodeCount;
+  if (nodes === undefined) return [];
+  return tests.flatMap((t, i) =>
+    t !== undefined && t.onePerNode && t.parallelism > nodes
+      ? [
+          `'tests[${i}].parallelism' must be at most 'nodeCount' (${nodes}) with 'tests[${i}].onePerNode' (one runner per node), got ${t.parallelism}: ` +
+            'lower the parallelism, add nodes, or turn onePerNode off',
+        ]
+      : [],
+  );
+}
+
+function isDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
 }

@@ -1,14 +1,14 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Dashboards } from '../monitoring/grafana-dashboards';
 import { platformLabels } from '../contract/labels';
 import { LoadTest } from '../load-test/load-test';
 import { MonitoringStack, remoteWriteUrl } from '../monitoring/monitoring-stack';
 import { DefaultDenyPolicy } from '../network/network-policies';
-import type { PlatformConfig } from '../config/platform-config';
+import { PlatformConfigError, type PlatformConfig } from '../config/platform-config';
 import { extensionJsModule, RunnerImage, runnerImagePropsFromConfig } from '../runner-image/runner-image';
 import { TestScripts } from '../load-test/test-scripts';
 import { versions } from '../contract/versions';
@@ -75,6 +75,9 @@ export interface PlatformCharts {
  */
 export function buildPlatform(scope: Construct, props: PlatformProps): PlatformCharts {
   const cfg = props.config;
+  // Every missing script at once, by field, before any chart exists (TestScripts would stop at the first).
+  const missing = scriptFileProblems(props.scriptsDir, cfg.tests);
+  if (missing.length > 0) throw new PlatformConfigError(missing, `test scripts of environment "${cfg.environment}"`);
   const labels = platformLabels(cfg.environment);
   const namespaces = namespacesChart(scope, cfg, labels);
 
@@ -115,6 +118,35 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     ...(runnerImageBuild ? { runnerImageBuild } : {}),
     ...(dashboards ? { dashboards } : {}),
   };
+}
+
+/**
+ * What is wrong on disk with the scripts a config's tests name: `scriptsDir` not a directory (then nothing else is
+ * checked), or a test's `script` outside it or not a file. One line per problem, naming the field as
+ * `'tests[<i>].script'` in the `describeIssues` form, so a stack file and `LoadTestPlatform` props get the same
+ * message. Tests without a script string are skipped (the schema reports those). Resolved as TestScripts resolves
+ * the entry: relative to `scriptsDir`, and never outside it.
+ */
+export function scriptFileProblems(scriptsDir: string, tests: readonly { readonly script?: unknown }[]): string[] {
+  if (!isDirectory(scriptsDir)) return [`'scriptsDir' ${scriptsDir} is not a directory; point it at the folder holding the k6 scripts`];
+  const root = path.resolve(scriptsDir);
+  const problems: string[] = [];
+  tests.forEach((t, i) => {
+    if (typeof t.script !== 'string' || t.script === '') return;
+    const abs = path.resolve(root, t.script);
+    const rel = path.relative(root, abs);
+    const field = `'tests[${i}].script' ${JSON.stringify(t.script)}`;
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+      problems.push(`${field} is outside 'scriptsDir' ${scriptsDir}; scripts must live under it`);
+    } else if (!existsSync(abs) || !statSync(abs).isFile()) {
+      problems.push(`${field} does not exist in 'scriptsDir' ${scriptsDir} (looked for ${abs})`);
+    }
+  });
+  return problems;
+}
+
+function isDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
 }
 
 /** The namespaces chart: the load-test namespace (restricted) and, when the platform deploys it, monitoring. */
