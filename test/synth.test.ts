@@ -178,7 +178,7 @@ describe('synthesize', () => {
     // WHEN
     const run = () => synthesize({ rootDir: root, outDir });
     // THEN
-    expect(run).toThrow(/TestScripts: 'script' gone\.js not found/);
+    expect(run).toThrow(/'tests\[0\]\.script' "gone\.js" does not exist in 'scriptsDir'/);
     expect(readTree(outDir)).toEqual(before);
     expect(readdirSync(path.dirname(outDir))).toEqual([path.basename(readlinkSync(outDir)), 'dist']);
   });
