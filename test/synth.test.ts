@@ -31,6 +31,7 @@ import {
 import { applyOrder } from '../constructs/src/output/environment-files';
 import { isRunObject, platformManifests, type KubeObject } from '../constructs/src/platform/deploy';
 import { parseYamlStream, validateManifests, type Manifest } from './support/schemas';
+import { planRun } from '../cli/run/run-plan';
 import { readTree } from './support/files';
 
 const repoRoot = path.resolve(__dirname, '..');
@@ -245,6 +246,21 @@ describe('synthesize', () => {
         expect(objects.map((o) => o.kind)).toEqual(applyOrder(objects as KubeObject[]).map((o) => o.kind));
         expect(objects[0]!.kind).toBe('ServiceAccount');
         expect(objects.at(-1)!.kind).toBe(t.mode === 'operator' ? 'TestRun' : 'Job');
+      }
+    });
+
+    test('a runs file is what `loadtest run` applies, but for the run id (and the script ConfigMap platform/ holds)', () => {
+      // GIVEN
+      const cfg = results.get('dev')!.config;
+      const { charts } = fresh();
+      for (const t of cfg.tests) {
+        // WHEN loadtest run plans a run with a fresh run id
+        const plan = planRun(cfg, repoRoot, t.name, 'fresh-20261202-200000');
+        const text = read(`runs/${t.name}.k8s.yaml`).replaceAll(charts.runs.get(t.name)!.runId, 'fresh-20261202-200000');
+        // THEN it applies the runs file's objects, in the same order, plus the test's script ConfigMap
+        const scripts = plan.objects.filter((o) => runIdOf(o as Manifest) === undefined);
+        expect(scripts.map((o) => `${o.kind}/${o.metadata.labels?.['app.kubernetes.io/component']}`)).toEqual(['ConfigMap/test-script']);
+        expect(plan.objects.filter((o) => !scripts.includes(o))).toEqual(parseYamlStream(text));
       }
     });
 
