@@ -27,9 +27,13 @@ export interface EnvironmentFiles {
   readonly objects: readonly KubeObject[];
 }
 
-/** Each chart's objects, `toJson()` called once per chart. */
+/**
+ * Each chart's objects, `toJson()` called once per chart, in the order `cdk8s synth` writes the charts. That order is
+ * read after the first `toJson()`, which resolves the dependencies between charts (as `App.synth()` does first).
+ */
 export function chartsJson(app: App): ChartJson[] {
-  return app.charts.map((chart) => ({ chart, objects: chart.toJson() as KubeObject[] }));
+  const json = new Map(app.charts.map((chart) => [chart, chart.toJson() as KubeObject[]]));
+  return app.charts.map((chart) => ({ chart, objects: json.get(chart)! }));
 }
 
 /**
@@ -100,9 +104,10 @@ export function environmentFiles(config: PlatformConfig, app: App, charts: Platf
   const json = chartsJson(app);
   const manifests = platformManifestsOf(app, charts, json);
   const files = new Map<string, string>();
-  json.forEach(({ objects }, i) => {
-    files.set(`${PLATFORM_DIR}/${manifests[i]!.fileName}`, Yaml.stringify(...objects.filter((o) => !isRunObject(o))));
-  });
+  for (const { chart, objects } of json) {
+    const { fileName } = manifests.find((m) => m.id === chart.node.id)!;
+    files.set(`${PLATFORM_DIR}/${fileName}`, Yaml.stringify(...objects.filter((o) => !isRunObject(o))));
+  }
   files.set(`${PLATFORM_DIR}/${VALUES_FILE}`, GENERATED_HEADER + YAML.stringify(charts.monitoringStack.values, { lineWidth: 0 }));
   for (const [rel, content] of helmBundle({ config, manifests })) files.set(`${PLATFORM_DIR}/${BUNDLE_DIR}/${rel}`, content);
   const objects = json.flatMap((c) => c.objects);
