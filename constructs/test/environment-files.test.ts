@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Chart } from 'cdk8s';
 import * as YAML from 'yaml';
@@ -46,6 +47,37 @@ describe('environmentFiles', () => {
     // THEN
     expect(platformManifestsOf(app, charts, json)).toEqual(platformManifests(app, charts));
     expect(platformManifestsOf(app, charts, json)[0]!.objects[0]).toBe(json[0]!.objects[0]);
+  });
+
+  test('with a runner image build chart, platform/ files are named and ordered as cdk8s synth names them', () => {
+    // GIVEN an in-cluster image build: a fourth chart, which the load tests depend on
+    const cfg = parsePlatformConfig({
+      runner: {
+        extensions: [{ module: 'github.com/grafana/xk6-faker', version: 'v0.4.4' }],
+        registry: 'registry.example.com',
+        repository: 'load-testing/k6',
+        pushSecret: { name: 'registry-push' },
+      },
+    });
+    const out = mkdtempSync(path.join(tmpdir(), 'environment-files-'));
+    try {
+      const { app, charts } = buildEnvironment(cfg, SCRIPTS, out);
+      // WHEN
+      const { files } = environmentFiles(cfg, app, charts);
+      app.synth();
+      // THEN
+      const manifests = [...files.keys()].filter((f) => /^platform\/[^/]+\.k8s\.yaml$/.test(f));
+      expect(manifests).toEqual(readdirSync(out).map((f) => `platform/${f}`));
+      expect(manifests).toEqual([
+        'platform/0000-namespaces.k8s.yaml',
+        'platform/0001-monitoring.k8s.yaml',
+        'platform/0002-runnerimage.k8s.yaml',
+        'platform/0003-loadtests.k8s.yaml',
+      ]);
+      expect(files.get('platform/0002-runnerimage.k8s.yaml')).toBe(readFileSync(path.join(out, '0002-runnerimage.k8s.yaml'), 'utf8'));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   test('kube-prometheus-stack rendered from a local chart stays in platform/ for kubectl, and out of the bundle templates', () => {
