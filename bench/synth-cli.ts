@@ -33,19 +33,19 @@ function timeCommand(cmd: string, args: readonly string[], cwd: string, env: Nod
 
 /**
  * The chart `helm template` renders: the one named by {@link BENCH_CHART_ENV}, else a copy of the platform's own Helm
- * bundle (dist/dev/chart, written by constructs/src/output/helm-bundle.ts) without its kube-prometheus-stack
+ * bundle (dist/dev/platform/chart, written by constructs/src/output/helm-bundle.ts) without its kube-prometheus-stack
  * dependency, which is not on this machine (rendering it would need the network).
  */
 function referenceChart(rootDir: string, scratch: string): { dir: string; reference: string } {
   const named = process.env[BENCH_CHART_ENV];
   if (named !== undefined && named !== '') return { dir: path.resolve(named), reference: `${named} (${BENCH_CHART_ENV})` };
-  const bundle = path.join(rootDir, 'dist', 'dev', 'chart');
+  const bundle = path.join(rootDir, 'dist', 'dev', 'platform', 'chart');
   if (!existsSync(path.join(bundle, 'Chart.yaml'))) throw new Error(`bench: no Helm bundle at ${bundle}; run npx cdk8s synth first`);
   const dir = path.join(scratch, 'chart');
   cpSync(bundle, dir, { recursive: true });
   const chartYaml = path.join(dir, 'Chart.yaml');
   writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(/^dependencies:\n(?:[ -].*\n?)*/m, ''));
-  return { dir, reference: 'the platform Helm bundle dist/dev/chart (its kube-prometheus-stack dependency left out: not on this machine)' };
+  return { dir, reference: 'the platform Helm bundle dist/dev/platform/chart (its kube-prometheus-stack dependency left out: not on this machine)' };
 }
 
 /** Runs each command once to warm up (the first app run builds the bundle), then `repeats` times, interleaved. */

@@ -1,6 +1,7 @@
 /**
  * The cdk8s app behind `cdk8s synth` (cdk8s.yaml `app:`). Synthesizes every environment (Pulumi.<env>.yaml, plus `dev`
- * from defaults) into dist/<env>/, atomically: see constructs/src/output/synth.ts.
+ * from defaults) into dist/<env>/ (platform/: what is deployed; runs/: one run of each test), atomically: see
+ * constructs/src/output/synth.ts and layout.ts.
  *
  * cdk8s-cli empties its own output directory before running the app, so cdk8s.yaml points it at `.cdk8s.out` (a
  * scratch directory) and this app replaces dist/ itself only once everything has been built. `.cdk8s.out` is then
@@ -22,6 +23,20 @@ function findRootDir(from: string): string {
   }
 }
 
+/**
+ * The files of one environment by folder, the bundle as one entry: `platform/: 0000-namespaces.k8s.yaml, ...,
+ * chart/; runs/: sample.k8s.yaml`.
+ */
+function summary(env: string, files: readonly string[]): string {
+  const byDir = new Map<string, Set<string>>();
+  for (const f of files) {
+    const [dir = '', entry = '', ...rest] = f.slice(env.length + 1).split('/');
+    const names = byDir.get(dir) ?? new Set<string>();
+    byDir.set(dir, names.add(rest.length > 0 ? `${entry}/` : entry));
+  }
+  return [...byDir].map(([dir, names]) => `${dir}/: ${[...names].join(', ')}`).join('; ');
+}
+
 const rootDir = findRootDir(__dirname);
 const outDir = path.join(rootDir, 'dist');
 const only = process.env.K6_PLATFORM_ENVS?.split(',').filter(Boolean);
@@ -29,9 +44,7 @@ const only = process.env.K6_PLATFORM_ENVS?.split(',').filter(Boolean);
 try {
   const results = synthesize({ rootDir, outDir, ...(only ? { environments: only } : {}) });
   for (const [env, r] of results) {
-    console.error(
-      `${env}: ${r.objectCount} objects -> ${path.relative(process.cwd(), path.join(outDir, env))}/ (${r.files.map((f) => path.basename(f)).join(', ')})`,
-    );
+    console.error(`${env}: ${r.objectCount} objects -> ${path.relative(process.cwd(), path.join(outDir, env))}/ (${summary(env, r.files)})`);
     for (const note of r.notes) console.error(`  note: ${note}`);
   }
   // cdk8s-cli's scratch directory (.cdk8s.out) becomes a link to dist/. It is removed only when it is a link or a

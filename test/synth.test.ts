@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import * as YAML from 'yaml';
 import * as path from 'node:path';
 import {
+  buildEnvironment,
   discoverEnvironments,
   GENERATED_HEADER,
   KILL_AFTER_STEP_ENV,
@@ -27,10 +28,14 @@ import {
   OUTPUT_MARKER,
   synthesize,
 } from '../constructs/src/output/synth';
+import { applyOrder } from '../constructs/src/output/environment-files';
+import { isRunObject, platformManifests, type KubeObject } from '../constructs/src/platform/deploy';
 import { parseYamlStream, validateManifests, type Manifest } from './support/schemas';
+import { planRun } from '../cli/run/run-plan';
 import { readTree } from './support/files';
 
 const repoRoot = path.resolve(__dirname, '..');
+const dashboardsDir = path.join(repoRoot, 'dashboards', 'generated');
 const temps: string[] = [];
 const tempDir = (prefix: string) => {
   const d = mkdtempSync(path.join(tmpdir(), prefix));
@@ -39,12 +44,21 @@ const tempDir = (prefix: string) => {
 };
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** All Kubernetes objects of one synthesized environment. */
-function objectsOf(envDir: string): Manifest[] {
-  return readdirSync(envDir)
+/** The Kubernetes objects of the manifest files in one folder. */
+function objectsIn(dir: string): Manifest[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.k8s.yaml'))
-    .flatMap((f) => parseYamlStream(readFileSync(path.join(envDir, f), 'utf8')));
+    .flatMap((f) => parseYamlStream(readFileSync(path.join(dir, f), 'utf8')));
 }
+
+/** All Kubernetes objects of one synthesized environment: the platform's and one run of each test. */
+function objectsOf(envDir: string): Manifest[] {
+  return [...objectsIn(path.join(envDir, 'platform')), ...objectsIn(path.join(envDir, 'runs'))];
+}
+
+const keyOf = (o: Manifest) => `${o.apiVersion}/${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+const byKey = (objs: readonly Manifest[]) => [...objs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+const runIdOf = (o: Manifest) => o.metadata?.labels?.['k6.platform/run-id'];
 
 /** A copy of the repository's synth inputs in a temp dir (node_modules linked), to run the real CLI in isolation. */
 function repoCopy(): string {
@@ -55,6 +69,20 @@ function repoCopy(): string {
   for (const f of readdirSync(repoRoot).filter((f) => /^Pulumi\..*yaml$/.test(f))) cpSync(path.join(repoRoot, f), path.join(dir, f));
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
+}
+
+/**
+ * Turns a synth output into what the synth before the marker wrote: no marker, and each environment's files at the top
+ * of its folder (no platform/ or runs/; the run objects lived in the chart files then).
+ */
+function toPreviousLayout(dir: string): void {
+  rmSync(path.join(dir, OUTPUT_MARKER));
+  for (const env of readdirSync(dir)) {
+    const platform = path.join(dir, env, 'platform');
+    for (const f of readdirSync(platform)) renameSync(path.join(platform, f), path.join(dir, env, f));
+    rmSync(platform, { recursive: true });
+    rmSync(path.join(dir, env, 'runs'), { recursive: true });
+  }
 }
 
 describe('loadEnvironmentConfig', () => {
@@ -111,8 +139,10 @@ describe('synthesize', () => {
     expect([...results.keys()]).toEqual(discoverEnvironments(repoRoot));
     expect(discoverEnvironments(repoRoot)).toContain('dev');
     for (const env of results.keys()) {
-      expect(readdirSync(path.join(outDir, env))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml']));
+      expect(readdirSync(path.join(outDir, env)).sort()).toEqual(['platform', 'runs']);
+      expect(readdirSync(path.join(outDir, env, 'platform'))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml', 'chart']));
       expect(objectsOf(path.join(outDir, env)).length).toBe(results.get(env)!.objectCount);
+      expect(results.get(env)!.files).toEqual(expect.arrayContaining([`${env}/platform/chart/Chart.yaml`, `${env}/runs/sample.k8s.yaml`]));
     }
   });
 
@@ -149,10 +179,114 @@ describe('synthesize', () => {
   });
 
   test('the values file is the monitoring values, with a generated header', () => {
-    const text = readFileSync(path.join(outDir, 'dev', 'kube-prometheus-stack.values.yaml'), 'utf8');
+    const text = readFileSync(path.join(outDir, 'dev', 'platform', 'kube-prometheus-stack.values.yaml'), 'utf8');
     expect(text.startsWith(GENERATED_HEADER)).toBe(true);
     expect(text).toMatch(/enableRemoteWriteReceiver: true/);
     expect(text).toMatch(/enableFeatures:\n\s+- native-histograms/);
+  });
+
+  describe('the layout of dev, file by file', () => {
+    const dev = path.join(outDir, 'dev');
+    const read = (rel: string) => readFileSync(path.join(dev, rel), 'utf8');
+    /** dev built again in memory: what Pulumi deploys (platformManifests) and every object of its charts. */
+    const fresh = () => {
+      const { app, charts } = buildEnvironment(results.get('dev')!.config, path.join(repoRoot, 'scripts'), '.', dashboardsDir);
+      return { app, charts, all: app.charts.flatMap((c) => c.toJson() as Manifest[]) };
+    };
+
+    test('platform/ holds each chart file without any run object: what Pulumi and the Helm bundle deploy', () => {
+      // GIVEN what the deployments deploy (dev renders no kube-prometheus-stack, so nothing else is left out)
+      const { app, charts } = fresh();
+      const manifests = platformManifests(app, charts);
+      // THEN
+      expect(readdirSync(path.join(dev, 'platform')).sort()).toEqual([
+        ...manifests.map((m) => m.fileName),
+        'chart',
+        'kube-prometheus-stack.values.yaml',
+      ]);
+      expect(manifests.map((m) => m.fileName)).toEqual(['0000-namespaces.k8s.yaml', '0001-monitoring.k8s.yaml', '0002-loadtests.k8s.yaml']);
+      for (const m of manifests)
+        expect({ file: m.fileName, objects: parseYamlStream(read(`platform/${m.fileName}`)) }).toEqual({ file: m.fileName, objects: m.objects });
+      const platform = objectsIn(path.join(dev, 'platform'));
+      expect(platform.length).toBeGreaterThan(5);
+      expect(platform.filter((o) => runIdOf(o) !== undefined).map(keyOf)).toEqual([]);
+      expect(readdirSync(path.join(dev, 'platform', 'chart', 'templates')).sort()).toEqual([
+        '0000-namespaces.yaml',
+        '0001-monitoring.yaml',
+        '0002-loadtests.yaml',
+        'NOTES.txt',
+      ]);
+    });
+
+    test('runs/<test>.k8s.yaml holds exactly the run objects of that test, in apply order, headed by what it is', () => {
+      // GIVEN
+      const { charts, all } = fresh();
+      const cfg = results.get('dev')!.config;
+      expect(readdirSync(path.join(dev, 'runs')).sort()).toEqual(cfg.tests.map((t) => `${t.name}.k8s.yaml`).sort());
+      for (const t of cfg.tests) {
+        // WHEN
+        const text = read(`runs/${t.name}.k8s.yaml`);
+        const objects = parseYamlStream(text);
+        const runId = charts.runs.get(t.name)!.runId;
+        // THEN the header says what the file is, who applies it and what applying it does
+        expect(text.split('\n').slice(0, 6)).toEqual([
+          GENERATED_HEADER.trimEnd(),
+          `# One run of test '${t.name}' (environment dev, run id ${runId}), for reading and review.`,
+          '# No deployment applies it: neither `pulumi up` nor `helm install` (they deploy ../platform/).',
+          `# \`npm run loadtest -- run ${t.name} --env dev\` applies these objects with a fresh run id`,
+          "# (with the test's script ConfigMap, which ../platform/ holds), follows the run and judges it.",
+          `# Applying this file by hand (kubectl apply -f) STARTS A RUN, with run id ${runId}.`,
+        ]);
+        // AND it holds every object of the run, and nothing else
+        const expected = all.filter((o) => isRunObject(o as KubeObject) && o.metadata?.labels?.['k6.platform/test'] === t.name);
+        expect(expected.length).toBeGreaterThan(3);
+        expect(byKey(objects)).toEqual(byKey(expected));
+        expect(objects.map(runIdOf).filter((id) => id !== runId)).toEqual([]);
+        // AND in the order `loadtest run` applies them: service accounts and configs first, what starts the run last
+        expect(objects.map((o) => o.kind)).toEqual(applyOrder(objects as KubeObject[]).map((o) => o.kind));
+        expect(objects[0]!.kind).toBe('ServiceAccount');
+        expect(objects.at(-1)!.kind).toBe(t.mode === 'operator' ? 'TestRun' : 'Job');
+      }
+    });
+
+    test('a runs file is what `loadtest run` applies, but for the run id (and the script ConfigMap platform/ holds)', () => {
+      // GIVEN
+      const cfg = results.get('dev')!.config;
+      const { charts } = fresh();
+      for (const t of cfg.tests) {
+        // WHEN loadtest run plans a run with a fresh run id
+        const plan = planRun(cfg, repoRoot, t.name, 'fresh-20261202-200000');
+        const text = read(`runs/${t.name}.k8s.yaml`).replaceAll(charts.runs.get(t.name)!.runId, 'fresh-20261202-200000');
+        // THEN it applies the runs file's objects, in the same order, plus the test's script ConfigMap
+        const scripts = plan.objects.filter((o) => runIdOf(o as Manifest) === undefined);
+        expect(scripts.map((o) => `${o.kind}/${o.metadata.labels?.['app.kubernetes.io/component']}`)).toEqual(['ConfigMap/test-script']);
+        expect(plan.objects.filter((o) => !scripts.includes(o))).toEqual(parseYamlStream(text));
+      }
+    });
+
+    test('platform/ and runs/ together are byte for byte what cdk8s synth writes, each object once', () => {
+      // GIVEN the files `app.synth()` writes for the same environment
+      const scratch = tempDir('k6-cdk8s-');
+      const { app } = buildEnvironment(results.get('dev')!.config, path.join(repoRoot, 'scripts'), scratch, dashboardsDir);
+      app.synth();
+      const runDocs = new Set(
+        readdirSync(path.join(dev, 'runs')).flatMap((f) =>
+          read(`runs/${f}`)
+            .replace(/^(#.*\n)+/, '')
+            .split('---\n'),
+        ),
+      );
+      // THEN each platform file is the cdk8s file without the documents of the runs, every run document is from it
+      let moved = 0;
+      for (const f of readdirSync(scratch)) {
+        const docs = readFileSync(path.join(scratch, f), 'utf8').split('---\n');
+        const kept = docs.filter((d) => !runDocs.has(d));
+        moved += docs.length - kept.length;
+        expect({ f, text: read(`platform/${f}`) }).toEqual({ f, text: kept.join('---\n') });
+      }
+      expect(moved).toBe(runDocs.size);
+      expect(moved).toBeGreaterThan(10);
+    });
   });
 
   test('a bad config fails before anything is written and names the field; the previous output stays', () => {
@@ -329,7 +463,7 @@ describe('the output directory', () => {
     synthesize({ rootDir: repoRoot, outDir: out, environments: ['dev'] });
     const plain = `${out}-plain`;
     cpSync(out, plain, { recursive: true, dereference: true });
-    rmSync(path.join(plain, OUTPUT_MARKER));
+    toPreviousLayout(plain);
     rmSync(path.join(path.dirname(out), readlinkSync(out)), { recursive: true });
     rmSync(out);
     renameSync(plain, out);
@@ -385,7 +519,7 @@ describe('a synth killed at any step leaves a complete output', () => {
           const version = path.join(root, readlinkSync(out));
           rmSync(out);
           renameSync(version, out);
-          rmSync(path.join(out, OUTPUT_MARKER));
+          toPreviousLayout(out);
         }
         const oldTree = readTree(out);
         oldTree.delete(OUTPUT_MARKER);
@@ -428,7 +562,10 @@ describe('npx cdk8s synth (the README command)', () => {
     // THEN
     expect(ok.status).toBe(0);
     expect(ok.stderr).toMatch(/^dev: \d+ objects -> dist\/dev\/ \(/m);
-    expect(readdirSync(path.join(root, 'dist', 'dev'))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml']));
+    expect(ok.stderr).toMatch(
+      /^dev: \d+ objects -> dist\/dev\/ \(platform\/: 0000-namespaces\.k8s\.yaml, .*, chart\/, kube-prometheus-stack\.values\.yaml; runs\/: .*sample\.k8s\.yaml/m,
+    );
+    expect(readdirSync(path.join(root, 'dist', 'dev', 'platform'))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml']));
     const before = readTree(path.join(root, 'dist'));
 
     // GIVEN a broken environment

@@ -3,7 +3,8 @@ import { LABELS } from '@k6-platform/constructs';
 import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
 import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '@k6-platform/constructs';
 import type { ThresholdsConfig } from '@k6-platform/constructs';
-import { buildEnvironment, checkObjectSizes, oversizedObjects } from '@k6-platform/constructs/output';
+// applyOrder is shared with synth, which writes each run's objects (dist/<env>/runs/) in the order they are applied here.
+import { applyOrder, buildEnvironment, checkObjectSizes, oversizedObjects } from '@k6-platform/constructs/output';
 import { bundleScriptTree } from '@k6-platform/constructs';
 import type { KubeObject } from '../cluster/cluster';
 
@@ -19,32 +20,6 @@ export interface RunPlan {
   readonly thresholds: ThresholdsConfig;
   /** The Job that stops the run (applied on Ctrl-C), built by the LoadTest construct. */
   readonly stopJob?: KubeObject;
-}
-
-/** Apply order by kind: what pods mount or use first, the Jobs last (the starter after the runners). */
-const KIND_ORDER = [
-  'ServiceAccount',
-  'ConfigMap',
-  'Secret',
-  'Role',
-  'RoleBinding',
-  'Service',
-  'NetworkPolicy',
-  'PodDisruptionBudget',
-  'TestRun',
-  'Job',
-];
-
-/** Sorts objects for applying: by {@link KIND_ORDER}, then runner Jobs before others, stable otherwise. */
-export function applyOrder(objects: readonly KubeObject[]): KubeObject[] {
-  const rank = (o: KubeObject) => {
-    const k = KIND_ORDER.indexOf(o.kind);
-    return (k === -1 ? KIND_ORDER.length : k) * 2 + (o.kind === 'Job' && o.metadata.labels?.[LABELS.component] !== 'runner' ? 1 : 0);
-  };
-  return objects
-    .map((o, i) => ({ o, i }))
-    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
-    .map((x) => x.o);
 }
 
 /**

@@ -3,7 +3,6 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { isRunObject } from '../src/platform/deploy';
 import { helmBundle, escapeTemplate, writeHelmBundle, BUNDLE_CHART_NAME } from '../src/output/helm-bundle';
 import { monitoringValues } from '../src/monitoring/monitoring-stack';
 import { parsePlatformConfig, type PlatformConfig } from '../src/config/platform-config';
@@ -63,9 +62,9 @@ function parseStream(text: string): Obj[] {
 const keyOf = (o: Obj) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const sorted = (objs: Obj[]) => [...objs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
 
-/** Every object synth wrote for an environment (dist/<env>/*.k8s.yaml). */
+/** Every object synth wrote for an environment's platform (dist/<env>/platform/*.k8s.yaml). */
 function synthesizedObjects(env: string): Obj[] {
-  const dir = path.join(outDir, env);
+  const dir = path.join(outDir, env, 'platform');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.k8s.yaml'))
     .flatMap((f) => parseStream(readFileSync(path.join(dir, f), 'utf8')));
@@ -96,7 +95,7 @@ test('the stub stands in for the pinned kube-prometheus-stack version', () => {
 describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
   test('Chart.yaml depends on the pinned kube-prometheus-stack from prometheus-community', () => {
     // WHEN synth wrote the bundle
-    const chart = YAML.parse(readFileSync(path.join(outDir, env, 'chart', 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+    const chart = YAML.parse(readFileSync(path.join(outDir, env, 'platform', 'chart', 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
     // THEN
     expect(chart.apiVersion).toBe('v2');
     expect(chart.name).toBe(BUNDLE_CHART_NAME);
@@ -109,8 +108,8 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
 
   test('values.yaml carries the kps values under the dependency key, equal to synth`s values file', () => {
     // WHEN
-    const values = YAML.parse(readFileSync(path.join(outDir, env, 'chart', 'values.yaml'), 'utf8')) as Record<string, unknown>;
-    const synthValues = YAML.parse(readFileSync(path.join(outDir, env, 'kube-prometheus-stack.values.yaml'), 'utf8')) as unknown;
+    const values = YAML.parse(readFileSync(path.join(outDir, env, 'platform', 'chart', 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const synthValues = YAML.parse(readFileSync(path.join(outDir, env, 'platform', 'kube-prometheus-stack.values.yaml'), 'utf8')) as unknown;
     // THEN
     expect(Object.keys(values)).toEqual(['kube-prometheus-stack']);
     expect(values['kube-prometheus-stack']).toEqual(monitoringValues(configs.get(env)!));
@@ -119,7 +118,7 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
 
   test('helm lint passes with the dependency supplied locally', () => {
     // GIVEN the bundle with the stub in charts/
-    const dir = chartWithStub(path.join(outDir, env, 'chart'), `lint-${env}`);
+    const dir = chartWithStub(path.join(outDir, env, 'platform', 'chart'), `lint-${env}`);
     // WHEN / THEN (helm exits non-zero on failure, which throws)
     const out = helm(['lint', dir, '--namespace', configs.get(env)!.namespaces.monitoring]);
     expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
@@ -129,7 +128,7 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
   test('helm template renders exactly the synthesized objects, and the values reach the dependency', () => {
     // GIVEN
     const cfg = configs.get(env)!;
-    const dir = chartWithStub(path.join(outDir, env, 'chart'), `template-${env}`);
+    const dir = chartWithStub(path.join(outDir, env, 'platform', 'chart'), `template-${env}`);
     // WHEN
     const rendered = parseStream(helm(['template', RELEASE, dir, '--namespace', cfg.namespaces.monitoring]));
     // THEN the stub received the values under its key
@@ -141,12 +140,10 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
     expect(data.fullnameOverride).toBe(cfg.monitoring.releaseName);
     // (helm hands every subchart an empty `global` map next to its values)
     expect(JSON.parse(data['values.json']!)).toEqual({ ...monitoringValues(cfg), global: {} });
-    // AND the platform objects equal what synth wrote, minus the release namespace (created before `helm install`)
+    // AND the platform objects equal what synth wrote to platform/ (no run: installing the platform starts no load
+    // test), minus the release namespace (created before `helm install`)
     const platform = rendered.filter((o) => o.metadata.name !== 'kps-stub-values');
-    // (and minus the objects of a run: installing the platform starts no load test)
-    const expected = synthesizedObjects(env).filter(
-      (o) => !(o.kind === 'Namespace' && o.metadata.name === cfg.namespaces.monitoring) && !isRunObject(o),
-    );
+    const expected = synthesizedObjects(env).filter((o) => !(o.kind === 'Namespace' && o.metadata.name === cfg.namespaces.monitoring));
     expect(expected.length).toBeGreaterThan(0);
     expect(sorted(platform)).toEqual(sorted(expected));
   });

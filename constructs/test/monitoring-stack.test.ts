@@ -199,7 +199,7 @@ describe('MonitoringStack', () => {
     expect([...stack.networkPolicies!.policies.keys()]).toEqual(['default-deny', 'prometheus', 'grafana', 'operator', 'kube-state-metrics']);
     expect(stack.values).toEqual(monitoringValues(cfg));
     expect(renderHint(cfg)).toMatch(
-      /^kube-prometheus-stack not rendered .* --version 88\.5\.3 .*-f dist\/dev\/kube-prometheus-stack\.values\.yaml` or set monitoring\.chart\.path/,
+      /^kube-prometheus-stack not rendered .* --version 88\.5\.3 .*-f dist\/dev\/platform\/kube-prometheus-stack\.values\.yaml` or set monitoring\.chart\.path/,
     );
     expect(renderHint(cfg)).not.toContain('\n');
   });

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as YAML from 'yaml';
-import { isRunObject } from '../../constructs/src/platform/deploy';
 import { monitoringValues, remoteWriteUrl } from '../../constructs/src/monitoring/monitoring-stack';
 import type { PlatformConfig } from '../../constructs/src/config/platform-config';
 import { synthesize } from '../../constructs/src/output/synth';
@@ -34,20 +33,21 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
     return r;
   };
   /**
-   * Objects of each non-empty synthesized chart file, by chart id (`0002-loadtests.k8s.yaml` -> `loadtests`), without the
-   * objects of a run (deploying the platform starts no load test).
+   * Objects of each non-empty chart file synth writes to platform/ (what is deployed: no objects of a run), by chart id
+   * (`0002-loadtests.k8s.yaml` -> `loadtests`).
    */
+  const platformDir = () => path.join(outDir, stack, 'platform');
   const synthesizedCharts = () =>
     new Map(
-      readdirSync(path.join(outDir, stack))
+      readdirSync(platformDir())
         .filter((f) => f.endsWith('.k8s.yaml'))
         .map(
           (f) =>
             [
               f.replace(/^\d{4}-/, '').replace(/\.k8s\.yaml$/, ''),
-              YAML.parseAllDocuments(readFileSync(path.join(outDir, stack, f), 'utf8'))
+              YAML.parseAllDocuments(readFileSync(path.join(platformDir(), f), 'utf8'))
                 .map((d) => d.toJSON() as Obj | null)
-                .filter((o): o is Obj => o !== null && !isRunObject(o)),
+                .filter((o): o is Obj => o !== null),
             ] as const,
         )
         .filter(([, objs]) => objs.length > 0),
@@ -102,7 +102,7 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
 
   test('the Release installs the pinned kube-prometheus-stack with the values synth writes', () => {
     // GIVEN what synth wrote for the same environment
-    const synthValues = YAML.parse(readFileSync(path.join(outDir, stack, 'kube-prometheus-stack.values.yaml'), 'utf8')) as unknown;
+    const synthValues = YAML.parse(readFileSync(path.join(platformDir(), 'kube-prometheus-stack.values.yaml'), 'utf8')) as unknown;
     // THEN
     const release = byName(`${stack}-kube-prometheus-stack`).inputs;
     expect(release.name).toBe('kube-prometheus-stack');

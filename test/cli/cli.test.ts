@@ -471,8 +471,9 @@ describe('synth', () => {
     // THEN
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/^✓ dev: \d+ objects -> /);
-    expect(r.stdout).toContain('    dev/kube-prometheus-stack.values.yaml\n');
-    expect(existsSync(path.join(out, 'dev', 'kube-prometheus-stack.values.yaml'))).toBe(true);
+    expect(r.stdout).toContain('    dev/platform/kube-prometheus-stack.values.yaml\n');
+    expect(r.stdout).toContain('    dev/runs/sample.k8s.yaml\n');
+    expect(existsSync(path.join(out, 'dev', 'platform', 'kube-prometheus-stack.values.yaml'))).toBe(true);
   });
 
   test('--out a directory that is not synth output (the repository itself) is refused and nothing is deleted', async () => {
@@ -498,6 +499,6 @@ describe('synth', () => {
     const r = await cli(['synth', '--env', 'dev', '--out', out]);
     // THEN
     expect(r.code).toBe(EXIT.ok);
-    expect(existsSync(path.join(out, 'dev', 'kube-prometheus-stack.values.yaml'))).toBe(true);
+    expect(existsSync(path.join(out, 'dev', 'platform', 'kube-prometheus-stack.values.yaml'))).toBe(true);
   });
 });

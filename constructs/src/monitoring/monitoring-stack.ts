@@ -222,9 +222,9 @@ export class MonitoringStack extends Construct {
 export function renderHint(cfg: PlatformConfig): string {
   const kps = versions.kubePrometheusStack;
   return (
-    `kube-prometheus-stack not rendered (no chart at hand): values in dist/${cfg.environment}/kube-prometheus-stack.values.yaml; ` +
+    `kube-prometheus-stack not rendered (no chart at hand): values in dist/${cfg.environment}/platform/kube-prometheus-stack.values.yaml; ` +
     `render with \`helm template ${cfg.monitoring.releaseName} ${kps.chart} --repo ${cfg.monitoring.chart.repository} --version ${cfg.monitoring.chart.version} ` +
-    `-n ${cfg.namespaces.monitoring} --include-crds -f dist/${cfg.environment}/kube-prometheus-stack.values.yaml\` ` +
+    `-n ${cfg.namespaces.monitoring} --include-crds -f dist/${cfg.environment}/platform/kube-prometheus-stack.values.yaml\` ` +
     `or set monitoring.chart.path to a local chart`
   );
 }

@@ -7,7 +7,7 @@ import type { PlatformConfig } from '../config/platform-config';
 import { versions } from '../contract/versions';
 
 /**
- * The Helm umbrella bundle of an environment (`dist/<env>/chart/`): one chart whose templates are the synthesized
+ * The Helm umbrella bundle of an environment (`dist/<env>/platform/chart/`): one chart whose templates are the synthesized
  * platform objects and whose single dependency is the pinned kube-prometheus-stack, with the values from
  * {@link monitoringValues} under the dependency's key. `helm dependency build` + `helm install` deploys the whole
  * platform in one release. Pure: files in, files out; {@link writeHelmBundle} writes them.
@@ -42,7 +42,7 @@ export function helmBundle(props: HelmBundleProps): Map<string, string> {
   const chart = {
     apiVersion: 'v2',
     name: BUNDLE_CHART_NAME,
-    description: `k6 load-testing platform, environment ${cfg.environment}: namespaces, test scripts and runs, dashboards, and kube-prometheus-stack`,
+    description: `k6 load-testing platform, environment ${cfg.environment}: namespaces, test scripts, dashboards, and kube-prometheus-stack (no load-test run: loadtest run starts those)`,
     type: 'application',
     version: BUNDLE_CHART_VERSION,
     appVersion: versions.k6,

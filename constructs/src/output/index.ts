@@ -7,4 +7,6 @@
  * @packageDocumentation
  */
 export * from './synth';
+export * from './layout';
+export * from './environment-files';
 export * from './helm-bundle';
