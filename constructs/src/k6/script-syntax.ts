@@ -8,7 +8,7 @@ import type * as t from '@babel/types';
 
 export type { t };
 
-/** A parsed script: its tree, and the message of a syntax error that stopped the parser (the tree is then empty). */
+/** A parsed script: its tree, and the message of a syntax error that stopped the parser (the tree is then empty). Shared between readers: never changed. */
 export interface ParsedScript {
   readonly program: t.Program;
   readonly source: string;
@@ -19,11 +19,30 @@ export interface ParsedScript {
 const TS_FILE = /\.[mc]?ts$/;
 
 /**
+ * Parsed scripts by language (JS or TS) and source. A synth reads every script of a bundle three times (its imports, its
+ * `options`, its tag writes) for every test and environment using it; the trees are never changed, so one parse
+ * serves them all. Bounded so that a long-lived process (a watch, a test run) does not keep every script it saw.
+ */
+const parsed = new Map<string, ParsedScript>();
+const PARSED_LIMIT = 256;
+
+/**
  * Parses a k6 script leniently, as the TypeScript compiler used to: an ES module that may also use CommonJS
  * (`require`, top-level `return`), with recoverable errors (a duplicate declaration, a strict-mode slip) left to k6.
  * Parentheses stay nodes of their own so that lines and source text of an expression include them.
  */
 export function parseScript(source: string, fileName: string): ParsedScript {
+  const ts = TS_FILE.test(fileName);
+  const key = `${ts ? 'ts' : 'js'}\0${source}`;
+  const known = parsed.get(key);
+  if (known !== undefined) return known;
+  const script = parseUncached(source, ts);
+  if (parsed.size >= PARSED_LIMIT) parsed.clear();
+  parsed.set(key, script);
+  return script;
+}
+
+function parseUncached(source: string, ts: boolean): ParsedScript {
   try {
     const file = parse(source, {
       sourceType: 'module',
@@ -35,7 +54,7 @@ export function parseScript(source: string, fileName: string): ParsedScript {
       allowNewTargetOutsideFunction: true,
       allowSuperOutsideMethod: true,
       allowUndeclaredExports: true,
-      plugins: TS_FILE.test(fileName) ? ['typescript'] : [],
+      plugins: ts ? ['typescript'] : [],
     });
     return { program: file.program, source };
   } catch (e) {
