@@ -1,7 +1,18 @@
 import * as path from 'node:path';
 import { RUN_TAGS } from '../contract/labels';
 import type { ScriptFile } from '../load-test/test-scripts';
-import { dotName, forEachNode, identifierName, isMember, isObjectMethodCall, lineOf, parseScript, stringValue, type t } from './script-syntax';
+import {
+  dotName,
+  forEachNode,
+  identifierName,
+  isMember,
+  isObjectMethodCall,
+  lineOf,
+  parseScript,
+  perSource,
+  stringValue,
+  type t,
+} from './script-syntax';
 import { assignmentRoot, Obj, parseFile, StaticEvaluator, Unknown, type Loc, type ModuleLoader, type Value } from './static-eval';
 
 /**
@@ -102,6 +113,10 @@ export function entryScriptOptions(bundle: { readonly files: readonly ScriptFile
  * move them to another run's verdict; the platform refuses such scripts at synth.
  */
 export function reservedTagWrites(source: string, fileName: string): ScriptOptionsProblem[] {
+  return [...tagWritesPerSource(source, fileName)];
+}
+
+const tagWritesPerSource = perSource((source: string, fileName: string): readonly ScriptOptionsProblem[] => {
   const { program } = parseScript(source, fileName);
   const problems: ScriptOptionsProblem[] = [];
   const report = (node: t.Node, tag: string, how: string) =>
@@ -124,7 +139,7 @@ export function reservedTagWrites(source: string, fileName: string): ScriptOptio
     }
   });
   return problems;
-}
+});
 
 /** A property key or element-access argument as a name: an identifier, a string or a number, as written. */
 function keyName(n: t.Node): string | undefined {
@@ -153,9 +168,7 @@ function readOptions(entryFile: string, source: string, load: ModuleLoader): Scr
   const evaluator = new StaticEvaluator(entry, load, optionsLocal);
   const options = evaluator.exported(entry, 'options', { file: entryFile, line: 1 });
   const { thresholds, tags } = readOptionsValue(options, entryFile, problem);
-  const optionsName =
-    optionsLocal ?? [...entry.imports.entries()].find(([, i]) => i.specifier === optionsRe?.specifier && i.name === optionsRe.name)?.[0];
-  if (optionsName !== undefined) reportOptionsChanges(evaluator, optionsName, problem);
+  for (const change of optionsChanges(source, entryFile)) problem({ file: entryFile, line: change.line }, change.message);
   return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}), problems };
 }
 
@@ -199,26 +212,36 @@ function readOptionsValue(
   return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}) };
 }
 
-/** Later changes to the options binding in the entry (options.tags.team = ..., options = {...}, Object.assign(options, ...)). */
-function reportOptionsChanges(evaluator: StaticEvaluator, optionsName: string, problem: ReportProblem): void {
-  const entry = evaluator.entry;
+/**
+ * Later changes to the entry's options binding (options.tags.team = ..., options = {...}, Object.assign(options, ...)),
+ * with their lines; read once per entry source, as the whole file is walked.
+ */
+const optionsChanges = perSource((source: string, fileName: string): readonly { line: number; message: string }[] => {
+  const entry = parseFile(fileName, source);
+  // The entry's options binding: a local declaration exported as `options`, or an import re-exported as it.
+  const re = entry.reExports.get('options');
+  const optionsName =
+    entry.exports.get('options') ?? [...entry.imports.entries()].find(([, i]) => i.specifier === re?.specifier && i.name === re.name)?.[0];
+  if (optionsName === undefined) return [];
+  const changes: { line: number; message: string }[] = [];
   const touched = (target: t.Node, node: t.Node) => {
     const r = assignmentRoot(target);
     if (r === undefined || r.name !== optionsName) return;
     const first = r.path[0];
     if (first !== undefined && first !== 'thresholds' && first !== 'tags') return;
     const what = first === undefined ? 'options' : `options.${first}`;
-    problem(
-      evaluator.loc(entry, node),
-      `${what} is changed after its declaration, which the platform cannot read; ${first === 'tags' ? TAGS_HINT : THRESHOLDS_HINT}`,
-    );
+    changes.push({
+      line: lineOf(node),
+      message: `${what} is changed after its declaration, which the platform cannot read; ${first === 'tags' ? TAGS_HINT : THRESHOLDS_HINT}`,
+    });
   };
   forEachNode(entry.script.program, (node) => {
     if (node.type === 'AssignmentExpression') touched(node.left, node);
     else if (node.type === 'UnaryExpression' && node.operator === 'delete') touched(node.argument, node);
     else if (isObjectMethodCall(node, 'assign') && node.arguments[0] !== undefined) touched(node.arguments[0], node);
   });
-}
+  return changes;
+});
 
 function readThresholds(value: Value, at: Loc, problem: ReportProblem): Record<string, ScriptThreshold[]> | undefined {
   if (value === undefined || value === null) return undefined;

@@ -19,28 +19,32 @@ export interface ParsedScript {
 const TS_FILE = /\.[mc]?ts$/;
 
 /**
- * Parsed scripts by language (JS or TS) and source. A synth reads every script of a bundle three times (its imports, its
- * `options`, its tag writes) for every test and environment using it; the trees are never changed, so one parse
- * serves them all. Bounded so that a long-lived process (a watch, a test run) does not keep every script it saw.
+ * Remembers what `read` makes of a script by its language (JS or TS) and source, for readers whose result depends on
+ * nothing else. A synth reads the same scripts (three times each: imports, options, tag writes) for every test and
+ * environment that uses them. Bounded so that a long-lived process (a watch, a test run) does not keep every script
+ * it saw. The results are shared: callers never change them.
  */
-const parsed = new Map<string, ParsedScript>();
-const PARSED_LIMIT = 256;
+export function perSource<T>(read: (source: string, fileName: string) => T): (source: string, fileName: string) => T {
+  const known = new Map<string, T>();
+  return (source, fileName) => {
+    const key = `${TS_FILE.test(fileName) ? 'ts' : 'js'}\0${source}`;
+    if (known.has(key)) return known.get(key)!;
+    const result = read(source, fileName);
+    if (known.size >= PER_SOURCE_LIMIT) known.clear();
+    known.set(key, result);
+    return result;
+  };
+}
+const PER_SOURCE_LIMIT = 256;
 
 /**
  * Parses a k6 script leniently, as the TypeScript compiler used to: an ES module that may also use CommonJS
  * (`require`, top-level `return`), with recoverable errors (a duplicate declaration, a strict-mode slip) left to k6.
  * Parentheses stay nodes of their own so that lines and source text of an expression include them.
  */
-export function parseScript(source: string, fileName: string): ParsedScript {
-  const ts = TS_FILE.test(fileName);
-  const key = `${ts ? 'ts' : 'js'}\0${source}`;
-  const known = parsed.get(key);
-  if (known !== undefined) return known;
-  const script = parseUncached(source, ts);
-  if (parsed.size >= PARSED_LIMIT) parsed.clear();
-  parsed.set(key, script);
-  return script;
-}
+export const parseScript: (source: string, fileName: string) => ParsedScript = perSource((source, fileName) =>
+  parseUncached(source, TS_FILE.test(fileName)),
+);
 
 function parseUncached(source: string, ts: boolean): ParsedScript {
   try {
@@ -88,13 +92,21 @@ function isNode(v: unknown): v is t.Node {
 /** The child nodes of a node in source order (types included, as the walkers never mind them). */
 export function childrenOf(node: t.Node): t.Node[] {
   const out: t.Node[] = [];
-  for (const [key, value] of Object.entries(node)) {
-    if (NOT_CHILDREN.has(key)) continue;
+  let sorted = true;
+  const add = (v: t.Node) => {
+    if (out.length > 0 && (v.start ?? 0) < (out[out.length - 1]!.start ?? 0)) sorted = false;
+    out.push(v);
+  };
+  const fields = node as unknown as Record<string, unknown>;
+  for (const key in fields) {
+    const value = fields[key];
+    if (typeof value !== 'object' || value === null || NOT_CHILDREN.has(key)) continue;
     if (Array.isArray(value)) {
-      for (const v of value) if (isNode(v)) out.push(v);
-    } else if (isNode(value)) out.push(value);
+      for (const v of value) if (isNode(v)) add(v);
+    } else if (isNode(value)) add(value);
   }
-  return out.sort((a, b) => (a.start ?? 0) - (b.start ?? 0));
+  // Babel sets most nodes' fields in source order already; the few others (decorators, type parameters) are sorted.
+  return sorted ? out : out.sort((x, y) => (x.start ?? 0) - (y.start ?? 0));
 }
 
 /** A string literal or a template literal without substitutions: its value, else undefined. */

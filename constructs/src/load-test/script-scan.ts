@@ -13,6 +13,7 @@ import {
   lineOf,
   moduleExportName,
   parseScript,
+  perSource,
   stringValue,
   type t,
 } from '../k6/script-syntax';
@@ -56,8 +57,12 @@ const FS_MODULE = 'k6/experimental/fs';
 /** The module whose Client loads protos. */
 const GRPC_MODULE = 'k6/net/grpc';
 
-/** What one script file refers to, with the k6 and remote modules it imports. */
+/** What one script file refers to, with the k6 and remote modules it imports. Shared per source: never change it. */
 export function scanScript(source: string, fileName: string): ScriptScan {
+  return scanPerSource(source, fileName);
+}
+
+const scanPerSource = perSource((source: string, fileName: string): ScriptScan => {
   const script = parseScript(source, fileName);
   const scan = new Scanner(script.program);
   if (script.syntaxError !== undefined) {
@@ -67,7 +72,7 @@ export function scanScript(source: string, fileName: string): ScriptScan {
   }
   scan.walk(script.program, false);
   return { references: scan.references, modules: scan.modules, problems: scan.problems };
-}
+});
 
 /** Which local names stand for experimental/fs open() (named import) or the fs module (namespace/default import), and whether the file uses gRPC at all. */
 function fsAndGrpcBindings(program: t.Program): { fsOpen: Set<string>; fsModule: Set<string>; grpc: boolean } {
