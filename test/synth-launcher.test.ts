@@ -4,7 +4,19 @@
  * a synth prints or exits with.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -67,6 +79,9 @@ describe('constructs/bin/synth.js', () => {
     expect(cacheHeader()).toBe(`${CACHE_MAGIC}${identity(bundle)}\n`);
     expect(statSync(cache).size).toBeGreaterThan(100_000);
     expect(leftovers()).toEqual([]);
+    // a bundled package that runs its own files (cdk8s's _loadurl.mjs for Yaml.load of a URL) finds them in node_modules
+    const cdk8sLib = path.join(realpathSync(path.join(repoRoot, 'node_modules')), 'cdk8s', 'lib');
+    expect(readFileSync(bundle, 'utf8')).toContain(`.join(${JSON.stringify(cdk8sLib)}, "_loadurl.mjs")`);
     firstStderr = first.stderr;
     const built = { bundle: identity(bundle), cache: identity(cache) };
 

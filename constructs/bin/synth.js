@@ -70,12 +70,29 @@ function writeAtomically(file, data) {
   fs.renameSync(tmp, file);
 }
 
-function build() {
+/**
+ * Packages that find their own files through `__dirname` (cdk8s runs lib/_loadurl.mjs beside it to fetch a URL
+ * synchronously) keep finding them: in a bundled package, `__dirname` is its directory in node_modules, not the
+ * bundle's.
+ */
+const packageDirname = {
+  name: 'package __dirname',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
+      const text = fs.readFileSync(args.path, 'utf8');
+      if (!text.includes('__dirname')) return undefined;
+      return { contents: text.replace(/\b__dirname\b/g, JSON.stringify(path.dirname(args.path))), loader: 'js' };
+    });
+  },
+};
+
+async function build() {
   // Required only here: a fresh bundle runs without loading esbuild at all.
   const esbuild = require('esbuild');
   fs.mkdirSync(cacheDir, { recursive: true });
   const tmp = `${bundle}.${process.pid}.tmp`;
-  esbuild.buildSync({
+  // build, not buildSync: plugins need the asynchronous API.
+  await esbuild.build({
     entryPoints: [path.join(rootDir, 'constructs', 'main.ts')],
     outfile: tmp,
     absWorkingDir: rootDir,
@@ -87,6 +104,7 @@ function build() {
     // Class and function names stay as written (error messages name them, `There is already a Construct with name
     // 'x' in Chart`): bundling renames clashing names otherwise.
     keepNames: true,
+    plugins: [packageDirname],
     logLevel: 'warning',
   });
   for (const [from, to] of Object.entries(RUNTIME_FILES)) fs.copyFileSync(path.join(rootDir, from), path.join(cacheDir, to));
@@ -147,5 +165,14 @@ function runBundle() {
 // Node 22 and later: what still loads from node_modules (esbuild, when the bundle is rebuilt) uses Node's own
 // compile cache; Node 20 has none, which is why the bundle carries its own.
 if (typeof Module.enableCompileCache === 'function') Module.enableCompileCache(path.join(cacheDir, 'node'));
-if (!bundleIsFresh()) build();
-runBundle();
+if (bundleIsFresh()) runBundle();
+else {
+  // Both continue outside the promise, so that an error is an uncaught exception exactly as without a rebuild.
+  build().then(
+    () => process.nextTick(runBundle),
+    (e) =>
+      process.nextTick(() => {
+        throw e;
+      }),
+  );
+}
