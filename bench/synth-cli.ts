@@ -25,6 +25,8 @@ export interface SynthCliFigures {
   /** What `helm template` rendered, in words. */
   readonly reference: string;
   readonly repeats: number;
+  /** The fastest run of each command: on a shared machine, the closest to its quiet-machine time. */
+  readonly fastest: { readonly endToEndMs: number; readonly appMs: number; readonly appNoCodeCacheMs: number; readonly helmMs: number };
 }
 
 /** Wall time (ms) of one command; throws with its output when it fails, so a broken run is never timed. */
@@ -91,6 +93,7 @@ export function benchSynthCli(rootDir: string, repeats = 5): SynthCliFigures {
       helmMs: median(helms),
       reference,
       repeats,
+      fastest: { endToEndMs: Math.min(...e2e), appMs: Math.min(...apps), appNoCodeCacheMs: Math.min(...coldApps), helmMs: Math.min(...helms) },
       loadAverage: [Math.min(...loads), median(loads), Math.max(...loads)],
     };
   } finally {
