@@ -158,8 +158,8 @@ function synthDoc({ m, startLoad, synthTable, synth, cliText }: Pick<DocFigures,
 Figures from \`npm run bench\` (bench/*.ts). They are printed and recorded here, never asserted by tests.
 Regenerate with \`npm run bench\` (it rewrites this file; \`npm run bench:synth\` rewrites the two synth sections only).
 
-Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node}; 1-minute load average at the
-start: ${startLoad}. Prometheus 2.42 (Debian) with the flags derived from the construct's values
+Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node};
+1-minute load average at the start: ${startLoad}. Prometheus 2.42 (Debian) with the flags derived from the construct's values
 (\`--web.enable-remote-write-receiver --enable-feature=native-histograms\`).
 
 ## Synth time of the full platform
@@ -179,8 +179,9 @@ cdk8s CLI and the app), the app alone (cdk8s.yaml \`app:\`: constructs/bin/synth
 of constructs/main.ts and its node_modules, compiled from the bundle's V8 code cache), the app with that cache removed
 before each run (as on the first synth after the bundle is rebuilt; the run writes the cache again), and
 \`helm template\` (.tools/bin/helm) of a reference chart, in the same run; each once to warm up, then 5 times
-interleaved; the median is shown, and the fastest run (on a shared machine, the closest to a quiet one). The targets: the app at most ${SYNTH_TARGETS.appPerHelm}x \`helm template\`, end to end at most
-${ms(SYNTH_TARGETS.endToEndMs)}, at most ${ms(SYNTH_TARGETS.perExtraTestMs)} per extra test.
+interleaved; the median is shown, and the fastest run (on a shared machine, the closest to a quiet one).
+The targets: the app at most ${SYNTH_TARGETS.appPerHelm}x \`helm template\`, end to end at most ${ms(SYNTH_TARGETS.endToEndMs)}, at most
+${ms(SYNTH_TARGETS.perExtraTestMs)} per extra test.
 
 \`\`\`
 ${cliText}\`\`\`
