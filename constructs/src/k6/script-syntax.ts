@@ -58,7 +58,8 @@ function parseUncached(source: string, ts: boolean): ParsedScript {
       allowNewTargetOutsideFunction: true,
       allowSuperOutsideMethod: true,
       allowUndeclaredExports: true,
-      plugins: ts ? ['typescript'] : [],
+      // Decorators parse in both languages, as they did with the TypeScript compiler (esbuild, which k6 uses, takes them).
+      plugins: ts ? ['typescript', 'decorators-legacy'] : ['decorators-legacy'],
     });
     return { program: file.program, source };
   } catch (e) {
