@@ -1,7 +1,8 @@
 /**
  * `cdk8s synth` as a user runs it, against `helm template` in the same run: medians of `npx cdk8s synth
- * --no-check-upgrade` end to end, the cdk8s app alone (cdk8s.yaml `app:`, the bundled launcher constructs/bin/synth.js)
- * and `helm template` of a reference chart with .tools/bin/helm.
+ * --no-check-upgrade` end to end, the cdk8s app alone (cdk8s.yaml `app:`, the bundled launcher constructs/bin/synth.js),
+ * the app without its V8 code cache (as right after the bundle is rebuilt) and `helm template` of a reference chart
+ * with .tools/bin/helm.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,10 +17,16 @@ export const BENCH_CHART_ENV = 'K6_PLATFORM_BENCH_CHART';
 export interface SynthCliFigures {
   readonly endToEndMs: number;
   readonly appMs: number;
+  /** The app with its code cache removed before each run (the launcher compiles the bundle and writes the cache). */
+  readonly appNoCodeCacheMs: number;
   readonly helmMs: number;
+  /** 1-minute load average over the timed runs: min, median, max. */
+  readonly loadAverage: readonly [number, number, number];
   /** What `helm template` rendered, in words. */
   readonly reference: string;
   readonly repeats: number;
+  /** The fastest run of each command: on a shared machine, the closest to its quiet-machine time. */
+  readonly fastest: { readonly endToEndMs: number; readonly appMs: number; readonly appNoCodeCacheMs: number; readonly helmMs: number };
 }
 
 /** Wall time (ms) of one command; throws with its output when it fails, so a broken run is never timed. */
@@ -55,6 +62,11 @@ export function benchSynthCli(rootDir: string, repeats = 5): SynthCliFigures {
   const noOutdir = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CDK8S_OUTDIR'));
   const endToEnd = () => timeCommand(npx, ['cdk8s', 'synth', '--no-check-upgrade'], rootDir);
   const app = () => timeCommand(process.execPath, ['constructs/bin/synth.js'], rootDir, noOutdir);
+  const codeCache = path.join(rootDir, '.cache', 'synth', 'app.cache');
+  const appNoCodeCache = () => {
+    rmSync(codeCache, { force: true });
+    return app(); // and writes the cache again, for the next app() run
+  };
   endToEnd();
   app();
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'k6-bench-chart-'));
@@ -64,13 +76,26 @@ export function benchSynthCli(rootDir: string, repeats = 5): SynthCliFigures {
     helmTemplate();
     const e2e: number[] = [];
     const apps: number[] = [];
+    const coldApps: number[] = [];
     const helms: number[] = [];
+    const loads: number[] = [];
     for (let i = 0; i < repeats; i++) {
+      coldApps.push(appNoCodeCache());
       e2e.push(endToEnd());
       apps.push(app());
       helms.push(helmTemplate());
+      loads.push(os.loadavg()[0]!);
     }
-    return { endToEndMs: median(e2e), appMs: median(apps), helmMs: median(helms), reference, repeats };
+    return {
+      endToEndMs: median(e2e),
+      appMs: median(apps),
+      appNoCodeCacheMs: median(coldApps),
+      helmMs: median(helms),
+      reference,
+      repeats,
+      fastest: { endToEndMs: Math.min(...e2e), appMs: Math.min(...apps), appNoCodeCacheMs: Math.min(...coldApps), helmMs: Math.min(...helms) },
+      loadAverage: [Math.min(...loads), median(loads), Math.max(...loads)],
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -77,6 +77,12 @@ describe('readScriptOptions', () => {
     expect(read(source, 'test.ts')).toEqual({ thresholds: { http_req_duration: ['p(95)<300'] }, tags: { team: 'a' }, problems: [] });
   });
 
+  test('decorators do not stop the reader, in TypeScript or JavaScript', () => {
+    const source = ['@sealed', 'class Checkout {}', "export const options = { tags: { team: 'a' } };"];
+    expect(read(source, 'test.ts')).toEqual({ tags: { team: 'a' }, problems: [] });
+    expect(read(source, 'test.js')).toEqual({ tags: { team: 'a' }, problems: [] });
+  });
+
   test('follows top-level consts: identifiers, shorthand properties, spreads and template substitutions', () => {
     // GIVEN values shared through constants, as real scripts do
     const source = [

@@ -367,6 +367,18 @@ describe('TestScripts', () => {
       );
     });
 
+    test('a module with a syntax error names the file and the line the parser stopped at', () => {
+      // GIVEN an imported module k6 could not parse either: what it loads after the error would be missing
+      const dir = scriptsDir({
+        'main.js': "import './lib/broken.js';",
+        'lib/broken.js': "import http from 'k6/http';\nexport default function () {\n  http.get(\n}\n",
+      });
+      // THEN
+      expect(() => bundleScripts(dir, 'main.js')).toThrow(
+        "TestScripts: 'lib/broken.js' line 4: the script cannot be parsed (Unexpected token); fix the syntax error",
+      );
+    });
+
     test('a file name that cannot be a ConfigMap key', () => {
       const dir = scriptsDir({ 'main.js': "import './my lib.js';", 'my lib.js': '' });
       expect(() => bundleScripts(dir, 'main.js')).toThrow(

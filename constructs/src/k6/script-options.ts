@@ -1,8 +1,19 @@
 import * as path from 'node:path';
-import * as ts from 'typescript';
 import { RUN_TAGS } from '../contract/labels';
 import type { ScriptFile } from '../load-test/test-scripts';
-import { assignmentRoot, lineIn, Obj, parseFile, StaticEvaluator, Unknown, type Loc, type ModuleLoader, type Value } from './static-eval';
+import {
+  dotName,
+  forEachNode,
+  identifierName,
+  isMember,
+  isObjectMethodCall,
+  lineOf,
+  parseScript,
+  perSource,
+  stringValue,
+  type t,
+} from './script-syntax';
+import { assignmentRoot, Obj, parseFile, StaticEvaluator, Unknown, type Loc, type ModuleLoader, type Value } from './static-eval';
 
 /**
  * A static reader of the `options` a k6 script exports: its `thresholds` and run `tags`, read from the source without
@@ -102,52 +113,47 @@ export function entryScriptOptions(bundle: { readonly files: readonly ScriptFile
  * move them to another run's verdict; the platform refuses such scripts at synth.
  */
 export function reservedTagWrites(source: string, fileName: string): ScriptOptionsProblem[] {
-  const kind = /\.[mc]?ts$/.test(fileName) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, kind);
-  const problems: ScriptOptionsProblem[] = [];
-  const nameOf = (n: ts.PropertyName | ts.Expression): string | undefined =>
-    ts.isIdentifier(n) || ts.isStringLiteralLike(n) || ts.isNumericLiteral(n) ? n.text : undefined;
-  const isTags = (e: ts.Expression) => (ts.isPropertyAccessExpression(e) && e.name.text === 'tags') || (ts.isIdentifier(e) && e.text === 'tags');
-  const report = (node: ts.Node, tag: string, how: string) =>
-    problems.push({
-      line: lineIn(sf, node),
-      message: `${how} sets the run tag ${tag}, which the platform sets on every runner and the verdict reads (${RESERVED_TAGS.join(', ')}); use another tag name`,
-    });
-  const walk = (node: ts.Node): void => {
-    if (ts.isPropertyAssignment(node) && nameOf(node.name) === 'tags' && ts.isObjectLiteralExpression(node.initializer)) {
-      for (const p of node.initializer.properties) {
-        const tag = (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && p.name !== undefined ? nameOf(p.name) : undefined;
-        // options.tags is reported by the options reader; per-call tags objects are reported here
-        if (tag !== undefined && RESERVED_TAGS.includes(tag) && !isOptionsTags(node)) report(p, tag, 'a tags object');
-      }
-    }
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-      const target = node.left;
-      const tag =
-        ts.isPropertyAccessExpression(target) && isTags(target.expression)
-          ? target.name.text
-          : ts.isElementAccessExpression(target) && isTags(target.expression)
-            ? nameOf(target.argumentExpression)
-            : undefined;
-      if (tag !== undefined && RESERVED_TAGS.includes(tag)) report(node, tag, 'an assignment to VU tags');
-    }
-    ts.forEachChild(node, walk);
-  };
-  walk(sf);
-  return problems;
+  return [...tagWritesPerSource(source, fileName)];
 }
 
-/** Whether a `tags: {...}` property is the one of `export const options = {...}` (reported by the options reader). */
-function isOptionsTags(tagsProperty: ts.PropertyAssignment): boolean {
-  const obj = tagsProperty.parent;
-  const decl = obj.parent;
-  return (
-    ts.isObjectLiteralExpression(obj) &&
-    decl !== undefined &&
-    ts.isVariableDeclaration(decl) &&
-    ts.isIdentifier(decl.name) &&
-    decl.name.text === 'options'
-  );
+const tagWritesPerSource = perSource((source: string, fileName: string): readonly ScriptOptionsProblem[] => {
+  const { program } = parseScript(source, fileName);
+  const problems: ScriptOptionsProblem[] = [];
+  const report = (node: t.Node, tag: string, how: string) =>
+    problems.push({
+      line: lineOf(node),
+      message: `${how} sets the run tag ${tag}, which the platform sets on every runner and the verdict reads (${RESERVED_TAGS.join(', ')}); use another tag name`,
+    });
+  forEachNode(program, (node, parent, grandparent) => {
+    if (node.type === 'ObjectProperty' && !node.computed && keyName(node.key) === 'tags' && node.value.type === 'ObjectExpression') {
+      for (const p of node.value.properties) {
+        const tag = p.type === 'ObjectProperty' && !p.computed ? keyName(p.key) : undefined;
+        // options.tags is reported by the options reader; per-call tags objects are reported here
+        if (tag !== undefined && RESERVED_TAGS.includes(tag) && !isOptionsTags(parent, grandparent)) report(p, tag, 'a tags object');
+      }
+    }
+    if (node.type === 'AssignmentExpression' && node.operator === '=' && isMember(node.left) && isTags(node.left.object)) {
+      const target = node.left;
+      const tag = target.computed ? keyName(target.property) : dotName(target);
+      if (tag !== undefined && RESERVED_TAGS.includes(tag)) report(node, tag, 'an assignment to VU tags');
+    }
+  });
+  return problems;
+});
+
+/** A property key or element-access argument as a name: an identifier, a string or a number, as written. */
+function keyName(n: t.Node): string | undefined {
+  return identifierName(n) ?? stringValue(n) ?? (n.type === 'NumericLiteral' ? String(n.value) : undefined);
+}
+
+/** `x.tags` or `tags`: the VU tags object (`exec.vu.tags`, `exec.vu.metrics.tags`). */
+function isTags(e: t.Node): boolean {
+  return (isMember(e) && dotName(e) === 'tags') || identifierName(e) === 'tags';
+}
+
+/** Whether a `tags: {...}` property (in `obj`, declared by `decl`) is the one of `export const options = {...}` (reported by the options reader). */
+function isOptionsTags(obj: t.Node | undefined, decl: t.Node | undefined): boolean {
+  return obj?.type === 'ObjectExpression' && decl?.type === 'VariableDeclarator' && identifierName(decl.id) === 'options';
 }
 
 /** Reads the entry's `options` with the values of `load`'s modules; see {@link readScriptOptions}. */
@@ -162,9 +168,7 @@ function readOptions(entryFile: string, source: string, load: ModuleLoader): Scr
   const evaluator = new StaticEvaluator(entry, load, optionsLocal);
   const options = evaluator.exported(entry, 'options', { file: entryFile, line: 1 });
   const { thresholds, tags } = readOptionsValue(options, entryFile, problem);
-  const optionsName =
-    optionsLocal ?? [...entry.imports.entries()].find(([, i]) => i.specifier === optionsRe?.specifier && i.name === optionsRe.name)?.[0];
-  if (optionsName !== undefined) reportOptionsChanges(evaluator, optionsName, problem);
+  for (const change of optionsChanges(source, entryFile)) problem({ file: entryFile, line: change.line }, change.message);
   return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}), problems };
 }
 
@@ -208,43 +212,36 @@ function readOptionsValue(
   return { ...(thresholds !== undefined ? { thresholds } : {}), ...(tags !== undefined ? { tags } : {}) };
 }
 
-/** Later changes to the options binding in the entry (options.tags.team = ..., options = {...}, Object.assign(options, ...)). */
-function reportOptionsChanges(evaluator: StaticEvaluator, optionsName: string, problem: ReportProblem): void {
-  const entry = evaluator.entry;
-  const touched = (target: ts.Expression, node: ts.Node) => {
+/**
+ * Later changes to the entry's options binding (options.tags.team = ..., options = {...}, Object.assign(options, ...)),
+ * with their lines; read once per entry source, as the whole file is walked.
+ */
+const optionsChanges = perSource((source: string, fileName: string): readonly { line: number; message: string }[] => {
+  const entry = parseFile(fileName, source);
+  // The entry's options binding: a local declaration exported as `options`, or an import re-exported as it.
+  const re = entry.reExports.get('options');
+  const optionsName =
+    entry.exports.get('options') ?? [...entry.imports.entries()].find(([, i]) => i.specifier === re?.specifier && i.name === re.name)?.[0];
+  if (optionsName === undefined) return [];
+  const changes: { line: number; message: string }[] = [];
+  const touched = (target: t.Node, node: t.Node) => {
     const r = assignmentRoot(target);
     if (r === undefined || r.name !== optionsName) return;
     const first = r.path[0];
     if (first !== undefined && first !== 'thresholds' && first !== 'tags') return;
     const what = first === undefined ? 'options' : `options.${first}`;
-    problem(
-      evaluator.loc(entry, node),
-      `${what} is changed after its declaration, which the platform cannot read; ${first === 'tags' ? TAGS_HINT : THRESHOLDS_HINT}`,
-    );
+    changes.push({
+      line: lineOf(node),
+      message: `${what} is changed after its declaration, which the platform cannot read; ${first === 'tags' ? TAGS_HINT : THRESHOLDS_HINT}`,
+    });
   };
-  const walk = (node: ts.Node): void => {
-    if (
-      ts.isBinaryExpression(node) &&
-      node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-      node.operatorToken.kind <= ts.SyntaxKind.LastAssignment
-    ) {
-      touched(node.left, node);
-    } else if (ts.isDeleteExpression(node)) {
-      touched(node.expression, node);
-    } else if (
-      ts.isCallExpression(node) &&
-      ts.isPropertyAccessExpression(node.expression) &&
-      ts.isIdentifier(node.expression.expression) &&
-      node.expression.expression.text === 'Object' &&
-      node.expression.name.text === 'assign' &&
-      node.arguments[0] !== undefined
-    ) {
-      touched(node.arguments[0], node);
-    }
-    ts.forEachChild(node, walk);
-  };
-  walk(entry.sf);
-}
+  forEachNode(entry.script.program, (node) => {
+    if (node.type === 'AssignmentExpression') touched(node.left, node);
+    else if (node.type === 'UnaryExpression' && node.operator === 'delete') touched(node.argument, node);
+    else if (isObjectMethodCall(node, 'assign') && node.arguments[0] !== undefined) touched(node.arguments[0], node);
+  });
+  return changes;
+});
 
 function readThresholds(value: Value, at: Loc, problem: ReportProblem): Record<string, ScriptThreshold[]> | undefined {
   if (value === undefined || value === null) return undefined;

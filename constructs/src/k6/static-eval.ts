@@ -1,10 +1,24 @@
 /**
- * The static evaluation of a k6 script's values over the TypeScript AST, without running the script: literals, arrays,
+ * The static evaluation of a k6 script's values over its syntax tree (script-syntax.ts), without running the script: literals, arrays,
  * object literals with spreads, template literals, and top-level `const` bindings followed through the bundle's local
  * imports. k6 reads `options` as JSON (k6 v1.7.1 internal/js/bundle.go `populateExports`), so JSON-shaped values are
  * all that is evaluated; anything else is an {@link Unknown} that says what it is and where.
  */
-import * as ts from 'typescript';
+import {
+  dotName,
+  identifierName,
+  isCall,
+  isMember,
+  isObjectMethodCall,
+  lineOf,
+  moduleExportName,
+  parseScript,
+  stringValue,
+  textOf,
+  type Member,
+  type ParsedScript,
+  type t,
+} from './script-syntax';
 
 /** Where something is: a file of the bundle and a 1-based line. */
 export interface Loc {
@@ -37,8 +51,8 @@ export type Value = string | number | boolean | null | undefined | Value[] | Obj
 /** One parsed file: its top-level declarations, imports and exports. */
 export interface FileContext {
   readonly file: string;
-  readonly sf: ts.SourceFile;
-  readonly declarations: Map<string, { decl: ts.VariableDeclaration; isConst: boolean }>;
+  readonly script: ParsedScript;
+  readonly declarations: Map<string, { decl: t.VariableDeclarator; isConst: boolean }>;
   /** Local name -> where it is imported from (`*` for a namespace import). */
   readonly imports: Map<string, { specifier: string; name: string }>;
   /** Exported name -> local name. */
@@ -47,43 +61,42 @@ export interface FileContext {
   readonly reExports: Map<string, { specifier: string; name: string; at: number }>;
 }
 
-/** Parses one file of the bundle and indexes its top-level declarations, imports and exports. */
+/**
+ * Parses one file of the bundle and indexes its top-level declarations, imports and exports. A file that cannot be
+ * parsed has none (the bundle's scan reports its syntax error).
+ */
 export function parseFile(file: string, source: string): FileContext {
-  const kind = /\.[mc]?ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, kind);
-  const ctx: FileContext = { file, sf, declarations: new Map(), imports: new Map(), exports: new Map(), reExports: new Map() };
-  for (const st of sf.statements) {
-    if (ts.isVariableStatement(st)) {
-      const isConst = (st.declarationList.flags & ts.NodeFlags.Const) !== 0;
-      const exported = st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) === true;
-      for (const decl of st.declarationList.declarations) {
-        if (!ts.isIdentifier(decl.name)) continue;
-        ctx.declarations.set(decl.name.text, { decl, isConst });
-        if (exported) ctx.exports.set(decl.name.text, decl.name.text);
+  const script = parseScript(source, file);
+  const ctx: FileContext = { file, script, declarations: new Map(), imports: new Map(), exports: new Map(), reExports: new Map() };
+  for (const st of script.program.body) {
+    if (st.type === 'VariableDeclaration') addVariables(ctx, st, false);
+    else if (st.type === 'ExportNamedDeclaration' && st.declaration?.type === 'VariableDeclaration') addVariables(ctx, st.declaration, true);
+    else if (st.type === 'ImportDeclaration' && st.importKind !== 'type' && st.importKind !== 'typeof') {
+      const specifier = st.source.value;
+      for (const el of st.specifiers) {
+        const name = el.type === 'ImportDefaultSpecifier' ? 'default' : el.type === 'ImportNamespaceSpecifier' ? '*' : moduleExportName(el.imported);
+        ctx.imports.set(el.local.name, { specifier, name });
       }
-    } else if (ts.isImportDeclaration(st) && st.importClause && !st.importClause.isTypeOnly && ts.isStringLiteral(st.moduleSpecifier)) {
-      const specifier = st.moduleSpecifier.text;
-      const { name, namedBindings } = st.importClause;
-      if (name) ctx.imports.set(name.text, { specifier, name: 'default' });
-      if (namedBindings && ts.isNamespaceImport(namedBindings)) ctx.imports.set(namedBindings.name.text, { specifier, name: '*' });
-      if (namedBindings && ts.isNamedImports(namedBindings)) {
-        for (const el of namedBindings.elements) ctx.imports.set(el.name.text, { specifier, name: (el.propertyName ?? el.name).text });
-      }
-    } else if (ts.isExportDeclaration(st) && !st.isTypeOnly && st.exportClause && ts.isNamedExports(st.exportClause)) {
-      for (const el of st.exportClause.elements) {
-        const local = (el.propertyName ?? el.name).text;
-        if (st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
-          ctx.reExports.set(el.name.text, { specifier: st.moduleSpecifier.text, name: local, at: lineIn(sf, st) });
-        } else if (!st.moduleSpecifier) ctx.exports.set(el.name.text, local);
+    } else if (st.type === 'ExportNamedDeclaration' && st.declaration == null && st.exportKind !== 'type') {
+      for (const el of st.specifiers) {
+        if (el.type !== 'ExportSpecifier') continue; // `export * as ns from` is not followed
+        const local = moduleExportName(el.local);
+        const exported = moduleExportName(el.exported);
+        if (st.source) ctx.reExports.set(exported, { specifier: st.source.value, name: local, at: lineOf(st) });
+        else ctx.exports.set(exported, local);
       }
     }
   }
   return ctx;
 }
 
-/** The 1-based line a node starts on. */
-export function lineIn(sf: ts.SourceFile, node: ts.Node): number {
-  return sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+/** Indexes the names of a top-level `const`/`let`/`var` statement (destructuring patterns aside). */
+function addVariables(ctx: FileContext, st: t.VariableDeclaration, exported: boolean): void {
+  for (const decl of st.declarations) {
+    if (decl.id.type !== 'Identifier') continue;
+    ctx.declarations.set(decl.id.name, { decl, isConst: st.kind === 'const' });
+    if (exported) ctx.exports.set(decl.id.name, decl.id.name);
+  }
 }
 
 /**
@@ -111,8 +124,8 @@ export class StaticEvaluator {
   }
 
   /** Where a node of a file is. */
-  public loc(ctx: FileContext, node: ts.Node): Loc {
-    return { file: ctx.file, line: lineIn(ctx.sf, node) };
+  public loc(ctx: FileContext, node: t.Node): Loc {
+    return { file: ctx.file, line: lineOf(node) };
   }
 
   /** The value a module exports under `name`; `at` is where it is asked for (the import). */
@@ -146,8 +159,8 @@ export class StaticEvaluator {
     if (d !== undefined) {
       const isOptions = ctx === this.entry && name === this.optionsLocal;
       if (!d.isConst && !isOptions) return new Unknown(at, `${name}, which is not a const`);
-      if (d.decl.initializer === undefined) return new Unknown(this.loc(ctx, d.decl), `declared without a value (${name})`);
-      const init = d.decl.initializer;
+      const init = d.decl.init;
+      if (init === null || init === undefined) return new Unknown(this.loc(ctx, d.decl), `declared without a value (${name})`);
       return this.guarded(key, at, name, () => this.evaluate(ctx, init));
     }
     const imp = ctx.imports.get(name);
@@ -167,69 +180,65 @@ export class StaticEvaluator {
   }
 
   /** The value of an expression of `ctx`. */
-  public evaluate(ctx: FileContext, node: ts.Expression): Value {
+  public evaluate(ctx: FileContext, node: t.Node): Value {
     const at = this.loc(ctx, node);
-    if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node)) {
-      return this.evaluate(ctx, node.expression);
+    switch (node.type) {
+      case 'ParenthesizedExpression':
+      case 'TSAsExpression':
+      case 'TSSatisfiesExpression':
+      case 'TSNonNullExpression':
+      case 'TSTypeAssertion':
+        return this.evaluate(ctx, node.expression);
+      case 'TemplateLiteral':
+        if (node.expressions.length > 0) return this.template(ctx, node);
+        break;
+      case 'Identifier':
+        return node.name === 'undefined' ? undefined : this.binding(ctx, node.name, at);
+      case 'ArrayExpression':
+        return this.array(ctx, node);
+      case 'ObjectExpression':
+        return this.object(ctx, node);
     }
-    if (ts.isTypeAssertionExpression(node)) return this.evaluate(ctx, node.expression);
     const literal = literalValue(node);
     if (literal !== NOT_LITERAL) return literal;
-    if (ts.isTemplateExpression(node)) return this.template(ctx, node);
-    if (ts.isIdentifier(node)) return node.text === 'undefined' ? undefined : this.binding(ctx, node.text, at);
-    if (ts.isPropertyAccessExpression(node) || (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression))) {
-      return this.access(ctx, node, at);
-    }
-    if (ts.isArrayLiteralExpression(node)) return this.array(ctx, node);
-    if (ts.isObjectLiteralExpression(node)) return this.object(ctx, node);
-    if (
-      ts.isCallExpression(node) &&
-      ts.isPropertyAccessExpression(node.expression) &&
-      ts.isIdentifier(node.expression.expression) &&
-      node.expression.expression.text === 'Object' &&
-      node.expression.name.text === 'freeze' &&
-      node.arguments.length === 1
-    ) {
-      return this.evaluate(ctx, node.arguments[0]!);
-    }
-    return new Unknown(at, describe(node));
+    if (isMember(node) && (!node.computed || stringValue(node.property) !== undefined)) return this.access(ctx, node, at);
+    if (isObjectMethodCall(node, 'freeze') && node.arguments.length === 1) return this.evaluate(ctx, node.arguments[0]!);
+    return new Unknown(at, describe(ctx.script, node));
   }
 
-  private template(ctx: FileContext, node: ts.TemplateExpression): Value {
-    let text = node.head.text;
-    for (const span of node.templateSpans) {
-      const v = this.evaluate(ctx, span.expression);
+  private template(ctx: FileContext, node: t.TemplateLiteral): Value {
+    let text = node.quasis[0]!.value.cooked ?? '';
+    for (const [i, expression] of node.expressions.entries()) {
+      const v = this.evaluate(ctx, expression);
       if (typeof v !== 'string' && typeof v !== 'number') {
-        return v instanceof Unknown
-          ? v
-          : new Unknown(this.loc(ctx, span.expression), 'a template literal with a substitution that is not a constant');
+        return v instanceof Unknown ? v : new Unknown(this.loc(ctx, expression), 'a template literal with a substitution that is not a constant');
       }
-      text += String(v) + span.literal.text;
+      text += String(v) + (node.quasis[i + 1]!.value.cooked ?? '');
     }
     return text;
   }
 
-  private access(ctx: FileContext, node: ts.PropertyAccessExpression | ts.ElementAccessExpression, at: Loc): Value {
-    if (/\b__ENV\b/.test(node.getText())) return new Unknown(at, describe(node));
-    const key = ts.isPropertyAccessExpression(node) ? node.name.text : (node.argumentExpression as ts.StringLiteralLike).text;
-    const base = this.evaluate(ctx, node.expression);
+  private access(ctx: FileContext, node: Member, at: Loc): Value {
+    if (/\b__ENV\b/.test(textOf(ctx.script, node))) return new Unknown(at, describe(ctx.script, node));
+    const key = node.computed ? stringValue(node.property)! : dotName(node)!;
+    const base = this.evaluate(ctx, node.object);
     if (base instanceof Obj) {
       const own = base.props.get(key);
-      if (base.opaque.some((o) => !o.laterKeys.has(key))) return new Unknown(at, describe(node));
+      if (base.opaque.some((o) => !o.laterKeys.has(key))) return new Unknown(at, describe(ctx.script, node));
       return own?.value;
     }
-    return base instanceof Unknown ? base : new Unknown(at, describe(node));
+    return base instanceof Unknown ? base : new Unknown(at, describe(ctx.script, node));
   }
 
-  private array(ctx: FileContext, node: ts.ArrayLiteralExpression): Value {
+  private array(ctx: FileContext, node: t.ArrayExpression): Value {
     const out: Value[] = [];
     for (const el of node.elements) {
-      if (ts.isSpreadElement(el)) {
-        const v = this.evaluate(ctx, el.expression);
+      if (el === null) {
+        out.push(undefined);
+      } else if (el.type === 'SpreadElement') {
+        const v = this.evaluate(ctx, el.argument);
         if (Array.isArray(v)) out.push(...v);
         else return v instanceof Unknown ? v : new Unknown(this.loc(ctx, el), 'a spread of something that is not an array');
-      } else if (ts.isOmittedExpression(el)) {
-        out.push(undefined);
       } else {
         out.push(this.evaluate(ctx, el));
       }
@@ -237,12 +246,12 @@ export class StaticEvaluator {
     return out;
   }
 
-  private object(ctx: FileContext, node: ts.ObjectLiteralExpression): Value {
+  private object(ctx: FileContext, node: t.ObjectExpression): Value {
     const obj = new Obj();
     for (const p of node.properties) {
       const pat = this.loc(ctx, p);
-      if (ts.isSpreadAssignment(p)) {
-        const v = this.evaluate(ctx, p.expression);
+      if (p.type === 'SpreadElement') {
+        const v = this.evaluate(ctx, p.argument);
         if (v instanceof Obj) {
           for (const [k, e] of v.props) obj.set(k, e.value, e.at);
           obj.opaque.push(...v.opaque.map((o) => ({ unknown: o.unknown, laterKeys: new Set(o.laterKeys) })));
@@ -251,13 +260,12 @@ export class StaticEvaluator {
         } // spreading a primitive, null or undefined adds nothing
         continue;
       }
-      const key = p.name === undefined ? undefined : propertyName(p.name, (e) => this.evaluate(ctx, e));
+      const key = propertyName(p, (e) => this.evaluate(ctx, e));
       if (key === undefined) {
         obj.opaque.push({ unknown: new Unknown(pat, 'a computed property name'), laterKeys: new Set() });
         continue;
       }
-      if (ts.isPropertyAssignment(p)) obj.set(key, this.evaluate(ctx, p.initializer), pat);
-      else if (ts.isShorthandPropertyAssignment(p)) obj.set(key, this.evaluate(ctx, p.name), pat);
+      if (p.type === 'ObjectProperty') obj.set(key, this.evaluate(ctx, p.value), pat);
       else obj.set(key, new Unknown(pat, 'a method or accessor'), pat);
     }
     return obj;
@@ -268,55 +276,54 @@ export class StaticEvaluator {
 const NOT_LITERAL: unique symbol = Symbol('not a literal');
 
 /** The value of a string, number, boolean or null literal (a signed number too). */
-function literalValue(node: ts.Expression): Value | typeof NOT_LITERAL {
-  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
-  if (ts.isNumericLiteral(node)) return Number(node.text);
-  if (ts.isPrefixUnaryExpression(node) && ts.isNumericLiteral(node.operand)) {
-    if (node.operator === ts.SyntaxKind.MinusToken) return -Number(node.operand.text);
-    if (node.operator === ts.SyntaxKind.PlusToken) return Number(node.operand.text);
+function literalValue(node: t.Node): Value | typeof NOT_LITERAL {
+  const text = stringValue(node);
+  if (text !== undefined) return text;
+  if (node.type === 'NumericLiteral') return node.value;
+  if (node.type === 'UnaryExpression' && node.argument.type === 'NumericLiteral') {
+    if (node.operator === '-') return -node.argument.value;
+    if (node.operator === '+') return node.argument.value;
   }
-  if (node.kind === ts.SyntaxKind.TrueKeyword) return true;
-  if (node.kind === ts.SyntaxKind.FalseKeyword) return false;
-  if (node.kind === ts.SyntaxKind.NullKeyword) return null;
+  if (node.type === 'BooleanLiteral') return node.value;
+  if (node.type === 'NullLiteral') return null;
   return NOT_LITERAL;
 }
 
 /** The name an assignment target is rooted at, with the property path to it (`options.tags['x']` → options, [tags, x]). */
-export function assignmentRoot(e: ts.Expression): { name: string; path: string[] } | undefined {
+export function assignmentRoot(e: t.Node): { name: string; path: string[] } | undefined {
   const pathOut: string[] = [];
-  let cur: ts.Expression = e;
+  let cur: t.Node = e;
   for (;;) {
-    if (ts.isParenthesizedExpression(cur) || ts.isNonNullExpression(cur)) cur = cur.expression;
-    else if (ts.isPropertyAccessExpression(cur)) {
-      pathOut.unshift(cur.name.text);
-      cur = cur.expression;
-    } else if (ts.isElementAccessExpression(cur)) {
-      pathOut.unshift(ts.isStringLiteralLike(cur.argumentExpression) ? cur.argumentExpression.text : '?');
-      cur = cur.expression;
+    if (cur.type === 'ParenthesizedExpression' || cur.type === 'TSNonNullExpression') cur = cur.expression;
+    else if (isMember(cur)) {
+      pathOut.unshift(cur.computed ? (stringValue(cur.property) ?? '?') : (dotName(cur) ?? '?'));
+      cur = cur.object;
     } else break;
   }
-  return ts.isIdentifier(cur) ? { name: cur.text, path: pathOut } : undefined;
+  const name = identifierName(cur);
+  return name !== undefined ? { name, path: pathOut } : undefined;
 }
 
-/** The name of a property as a string, when it is known. */
-function propertyName(name: ts.PropertyName, evaluate: (e: ts.Expression) => Value): string | undefined {
-  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
-  if (ts.isNumericLiteral(name)) return String(Number(name.text));
-  if (ts.isComputedPropertyName(name)) {
-    const v = evaluate(name.expression);
+/** The name of an object literal's property as a string, when it is known. */
+function propertyName(p: t.ObjectProperty | t.ObjectMethod, evaluate: (e: t.Node) => Value): string | undefined {
+  if (p.computed) {
+    const v = evaluate(p.key);
     return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
   }
+  const key = p.key;
+  if (key.type === 'Identifier') return key.name;
+  if (key.type === 'StringLiteral') return key.value;
+  if (key.type === 'NumericLiteral') return String(key.value);
   return undefined;
 }
 
 /** What an expression the reader cannot evaluate is, in words. */
-export function describe(node: ts.Expression): string {
-  const text = node.getText().replace(/\s+/g, ' ');
+export function describe(script: ParsedScript, node: t.Node): string {
+  const text = textOf(script, node).replace(/\s+/g, ' ');
   const short = text.length > 40 ? `${text.slice(0, 37)}...` : text;
   if (/\b__ENV\b/.test(text)) return `read from __ENV (${short}), only known at run time`;
-  if (ts.isCallExpression(node) || ts.isNewExpression(node)) return `a function call (${short})`;
-  if (ts.isConditionalExpression(node) || ts.isBinaryExpression(node)) return `computed (${short})`;
-  if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) return `a property of another value (${short})`;
-  if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) return 'a function';
+  if (isCall(node) || node.type === 'NewExpression') return `a function call (${short})`;
+  if (isMember(node)) return `a property of another value (${short})`;
+  if (node.type === 'ArrowFunctionExpression' || node.type === 'FunctionExpression') return 'a function';
   return `computed (${short})`;
 }

@@ -3,7 +3,20 @@
  * (init context and `k6/experimental/fs`), gRPC `load()` files and `loadProtoset()`, and the k6 and remote modules it
  * imports. script-files.ts resolves these against the scripts directory.
  */
-import * as ts from 'typescript';
+import {
+  childrenOf,
+  dotName,
+  identifierName,
+  isCall,
+  isFunctionLike,
+  isMember,
+  lineOf,
+  moduleExportName,
+  parseScript,
+  perSource,
+  stringValue,
+  type t,
+} from '../k6/script-syntax';
 
 /**
  * Local paths a k6 script loads: relative static/dynamic imports, re-exports and require()s, and the literal paths of
@@ -44,51 +57,64 @@ const FS_MODULE = 'k6/experimental/fs';
 /** The module whose Client loads protos. */
 const GRPC_MODULE = 'k6/net/grpc';
 
-/** What one script file refers to, with the k6 and remote modules it imports. */
+/** What one script file refers to, with the k6 and remote modules it imports. Shared per source: never change it. */
 export function scanScript(source: string, fileName: string): ScriptScan {
-  const kind = /\.[mc]?ts$/.test(fileName) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, false, kind);
-  const scan = new Scanner(sf);
-  scan.walk(sf, false);
-  return { references: scan.references, modules: scan.modules, problems: scan.problems };
+  return scanPerSource(source, fileName);
 }
 
+const scanPerSource = perSource((source: string, fileName: string): ScriptScan => {
+  const script = parseScript(source, fileName);
+  const scan = new Scanner(script.program);
+  if (script.syntaxError !== undefined) {
+    // k6 refuses the script too; nothing after the error can be read, so the bundle would miss what it loads.
+    const { line, message } = script.syntaxError;
+    scan.problems.push({ line, message: `the script cannot be parsed (${message}); fix the syntax error` });
+  }
+  scan.walk(script.program, false);
+  return { references: scan.references, modules: scan.modules, problems: scan.problems };
+});
+
 /** Which local names stand for experimental/fs open() (named import) or the fs module (namespace/default import), and whether the file uses gRPC at all. */
-function fsAndGrpcBindings(sf: ts.SourceFile): { fsOpen: Set<string>; fsModule: Set<string>; grpc: boolean } {
+function fsAndGrpcBindings(program: t.Program): { fsOpen: Set<string>; fsModule: Set<string>; grpc: boolean } {
   const fsOpen = new Set<string>();
   const fsModule = new Set<string>();
   let grpc = false;
-  for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-    const spec = st.moduleSpecifier.text;
+  for (const st of program.body) {
+    if (st.type !== 'ImportDeclaration') continue;
+    const spec = st.source.value;
     if (spec === GRPC_MODULE) grpc = true;
-    if (spec !== FS_MODULE || st.importClause === undefined) continue;
-    const { name, namedBindings } = st.importClause;
-    if (name) fsModule.add(name.text);
-    if (namedBindings && ts.isNamespaceImport(namedBindings)) fsModule.add(namedBindings.name.text);
-    if (namedBindings && ts.isNamedImports(namedBindings)) {
-      for (const el of namedBindings.elements) if ((el.propertyName ?? el.name).text === 'open') fsOpen.add(el.name.text);
+    if (spec !== FS_MODULE) continue;
+    for (const el of st.specifiers) {
+      if (el.type !== 'ImportSpecifier') fsModule.add(el.local.name);
+      else if (moduleExportName(el.imported) === 'open') fsOpen.add(el.local.name);
     }
   }
   return { fsOpen, fsModule, grpc };
 }
 
 /** A literal path argument, or `import.meta.resolve('<literal>')`. */
-function literalPath(node: ts.Expression | undefined): { path: string; viaResolve: boolean } | undefined {
-  if (node === undefined) return undefined;
-  if (ts.isStringLiteralLike(node)) return { path: node.text, viaResolve: false };
+function literalPath(node: t.Node | undefined): { path: string; viaResolve: boolean } | undefined {
+  const literal = stringValue(node);
+  if (literal !== undefined) return { path: literal, viaResolve: false };
   if (
-    ts.isCallExpression(node) &&
-    ts.isPropertyAccessExpression(node.expression) &&
-    node.expression.name.text === 'resolve' &&
-    ts.isMetaProperty(node.expression.expression) &&
-    node.expression.expression.keywordToken === ts.SyntaxKind.ImportKeyword &&
-    node.arguments[0] !== undefined &&
-    ts.isStringLiteralLike(node.arguments[0])
+    node !== undefined &&
+    isCall(node) &&
+    isMember(node.callee) &&
+    dotName(node.callee) === 'resolve' &&
+    node.callee.object.type === 'MetaProperty' &&
+    node.callee.object.meta.name === 'import'
   ) {
-    return { path: node.arguments[0].text, viaResolve: true };
+    const arg = stringValue(node.arguments[0]);
+    if (arg !== undefined) return { path: arg, viaResolve: true };
   }
   return undefined;
+}
+
+/** Whether an import or export declaration brings in values (not `import type` / `export type`). */
+function loadsValues(node: t.Node): node is t.ImportDeclaration | t.ExportNamedDeclaration | t.ExportAllDeclaration {
+  if (node.type === 'ImportDeclaration') return node.importKind !== 'type' && node.importKind !== 'typeof';
+  if (node.type === 'ExportNamedDeclaration' || node.type === 'ExportAllDeclaration') return node.exportKind !== 'type';
+  return false;
 }
 
 /** Walks one file, collecting what it refers to. */
@@ -100,52 +126,42 @@ class Scanner {
   private readonly fsModule: Set<string>;
   private readonly grpc: boolean;
 
-  public constructor(private readonly sf: ts.SourceFile) {
-    ({ fsOpen: this.fsOpen, fsModule: this.fsModule, grpc: this.grpc } = fsAndGrpcBindings(sf));
+  public constructor(program: t.Program) {
+    ({ fsOpen: this.fsOpen, fsModule: this.fsModule, grpc: this.grpc } = fsAndGrpcBindings(program));
   }
 
-  private lineOf(node: ts.Node): number {
-    return this.sf.getLineAndCharacterOfPosition(node.getStart(this.sf)).line + 1;
-  }
-
-  private specifier(node: ts.Node | undefined, line: number): void {
-    if (!node || !ts.isStringLiteralLike(node)) return;
-    const spec = node.text;
+  private specifier(node: t.Node | null | undefined, line: number): void {
+    const spec = stringValue(node);
+    if (spec === undefined) return;
     if (/^\.\.?\//.test(spec)) this.references.push({ kind: 'import', path: spec, line });
     else if (spec === 'k6' || spec.startsWith('k6/') || spec.startsWith('https://')) this.modules.push({ module: spec, line });
   }
 
-  private computed(node: ts.Node, call: string, hint: string): void {
+  private computed(node: t.Node, call: string, hint: string): void {
     this.problems.push({
-      line: this.lineOf(node),
+      line: lineOf(node),
       message: `${call} with a computed path cannot be bundled (the file is only known at run time); ${hint}`,
     });
   }
 
-  public walk(node: ts.Node, inFunction: boolean): void {
-    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) {
-      const typeOnly = ts.isImportDeclaration(node) ? node.importClause?.isTypeOnly === true : node.isTypeOnly;
-      if (!typeOnly) this.specifier(node.moduleSpecifier, this.lineOf(node));
-    } else if (ts.isCallExpression(node)) {
-      this.call(node, inFunction);
-    }
-    const fn = ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node);
-    ts.forEachChild(node, (child) => this.walk(child, inFunction || fn));
+  public walk(node: t.Node, inFunction: boolean): void {
+    if (loadsValues(node)) this.specifier(node.source, lineOf(node));
+    else if (node.type === 'ImportExpression') this.specifier(node.source, lineOf(node));
+    else if (isCall(node)) this.call(node, inFunction);
+    const fn = isFunctionLike(node);
+    for (const child of childrenOf(node)) this.walk(child, inFunction || fn);
   }
 
-  private call(node: ts.CallExpression, inFunction: boolean): void {
-    const callee = node.expression;
-    const line = this.lineOf(node);
-    if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) {
+  private call(node: t.CallExpression | t.OptionalCallExpression, inFunction: boolean): void {
+    const callee = node.callee;
+    const line = lineOf(node);
+    const calleeName = identifierName(callee);
+    const fsMember = isMember(callee) && this.fsModule.has(identifierName(callee.object) ?? '') && dotName(callee) === 'open';
+    const method = isMember(callee) ? dotName(callee) : undefined;
+    if (callee.type === 'Import' || calleeName === 'require') {
       this.specifier(node.arguments[0], line);
-    } else if (
-      (ts.isIdentifier(callee) && (callee.text === 'open' || this.fsOpen.has(callee.text))) ||
-      (ts.isPropertyAccessExpression(callee) &&
-        ts.isIdentifier(callee.expression) &&
-        this.fsModule.has(callee.expression.text) &&
-        callee.name.text === 'open')
-    ) {
-      const isFs = ts.isPropertyAccessExpression(callee) || this.fsOpen.has(callee.text);
+    } else if (calleeName === 'open' || (calleeName !== undefined && this.fsOpen.has(calleeName)) || fsMember) {
+      const isFs = isMember(callee) || this.fsOpen.has(calleeName!);
       const arg = literalPath(node.arguments[0]);
       if (arg !== undefined) this.references.push({ kind: isFs ? 'fs-open' : 'open', path: arg.path, line, inFunction, viaResolve: arg.viaResolve });
       else if (node.arguments[0] !== undefined) {
@@ -155,23 +171,20 @@ class Scanner {
           "pass a string literal such as open('./data.csv') or open(import.meta.resolve('./data.csv')) (a helper taking a path can take the opened content instead: parse(open('./data.csv')))",
         );
       }
-    } else if (this.grpc && ts.isPropertyAccessExpression(callee) && callee.name.text === 'loadProtoset' && node.arguments.length === 1) {
+    } else if (this.grpc && method === 'loadProtoset' && node.arguments.length === 1) {
       const arg = literalPath(node.arguments[0]);
       if (arg !== undefined) this.references.push({ kind: 'protoset', path: arg.path, line, inFunction, viaResolve: arg.viaResolve });
       else this.computed(node, 'gRPC loadProtoset()', "pass a string literal such as client.loadProtoset('./service.protoset')");
-    } else if (this.grpc && ts.isPropertyAccessExpression(callee) && callee.name.text === 'load' && node.arguments.length >= 2) {
+    } else if (this.grpc && method === 'load' && node.arguments.length >= 2) {
       this.grpcLoad(node, line);
     }
   }
 
-  private grpcLoad(node: ts.CallExpression, line: number): void {
+  private grpcLoad(node: t.CallExpression | t.OptionalCallExpression, line: number): void {
     const [first, ...rest] = node.arguments;
-    const paths =
-      first !== undefined && ts.isArrayLiteralExpression(first)
-        ? first.elements.map((e) => (ts.isStringLiteralLike(e) ? e.text : undefined))
-        : undefined;
-    const nullish = first !== undefined && (first.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(first) && first.text === 'undefined'));
-    const files = rest.map((e) => (ts.isStringLiteralLike(e) ? e.text : undefined));
+    const paths = first?.type === 'ArrayExpression' ? first.elements.map((e) => stringValue(e)) : undefined;
+    const nullish = first !== undefined && (first.type === 'NullLiteral' || identifierName(first) === 'undefined');
+    const files = rest.map((e) => stringValue(e));
     if ((paths === undefined && !nullish) || paths?.includes(undefined) || files.includes(undefined)) {
       this.computed(node, 'gRPC load()', "pass literals such as client.load(['./protos'], 'service.proto')");
     } else {
