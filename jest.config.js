@@ -12,7 +12,7 @@ module.exports = {
   testEnvironment: 'node',
   resolver: '<rootDir>/test/jest/resolver.js',
   testMatch: ['**/?(*.)test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/\\.cdk8s\\.out/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/', '/\\.cdk8s\\.out/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   // Example consumer programs (examples/) import the library by its published name; in the repo it is the source.
   moduleNameMapper: {

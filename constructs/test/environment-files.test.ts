@@ -29,9 +29,8 @@ describe('environmentFiles', () => {
     try {
       // WHEN
       const built = environmentFiles(cfg, app, charts);
-      // THEN one call per chart, and toJson is the prototype's again afterwards
+      // THEN one call per chart
       expect(toJson).toHaveBeenCalledTimes(app.charts.length);
-      expect(app.charts.filter((c) => Object.prototype.hasOwnProperty.call(c, 'toJson'))).toEqual([]);
       expect(built.objects.length).toBeGreaterThan(10);
     } finally {
       toJson.mockRestore();

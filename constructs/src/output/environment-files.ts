@@ -36,18 +36,10 @@ export function chartsJson(app: App): ChartJson[] {
   return app.charts.map((chart) => ({ chart, objects: json.get(chart)! }));
 }
 
-/**
- * {@link platformManifests} over JSON already computed: it reads each chart through `toJson()`, so for the call each
- * chart answers with its JSON from {@link chartsJson} instead of synthesizing itself again. The app is complete by
- * then, so the answer is the same.
- */
+/** {@link platformManifests} over the JSON of {@link chartsJson}, so no chart is synthesized again. */
 export function platformManifestsOf(app: App, charts: Pick<PlatformCharts, 'monitoringStack'>, json: readonly ChartJson[]): ChartManifest[] {
-  for (const { chart, objects } of json) Object.defineProperty(chart, 'toJson', { value: () => objects, configurable: true });
-  try {
-    return platformManifests(app, charts);
-  } finally {
-    for (const { chart } of json) Reflect.deleteProperty(chart, 'toJson');
-  }
+  const byChart = new Map(json.map((c) => [c.chart, c.objects]));
+  return platformManifests(app, charts, undefined, (chart) => byChart.get(chart) ?? (chart.toJson() as KubeObject[]));
 }
 
 /** Apply order by kind: what pods mount or use first, the Jobs last (the starter after the runners). */

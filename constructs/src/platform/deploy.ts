@@ -38,9 +38,15 @@ export interface ChartManifest {
  * - the objects of a run (labelled with a run id, see {@link isRunObject}): deploying the platform must not start a
  *   load test; `loadtest run` applies each run with a fresh run id.
  *
- * With `scope`, only the charts under that construct (e.g. one `LoadTestPlatform` in an app with other charts).
+ * With `scope`, only the charts under that construct (e.g. one `LoadTestPlatform` in an app with other charts). With
+ * `chartJson`, each chart's objects as already computed (`Chart.toJson()` resolves every object again on each call).
  */
-export function platformManifests(app: App, charts: Pick<PlatformCharts, 'monitoringStack'>, scope?: Construct): ChartManifest[] {
+export function platformManifests(
+  app: App,
+  charts: Pick<PlatformCharts, 'monitoringStack'>,
+  scope?: Construct,
+  chartJson: (chart: Chart) => readonly KubeObject[] = (chart) => chart.toJson() as KubeObject[],
+): ChartManifest[] {
   const rendered = charts.monitoringStack.node.tryFindChild('Chart');
   const renderedKeys = new Set(rendered instanceof Helm ? rendered.apiObjects.map((o) => objectKey(o)) : []);
   const all = app.charts;
@@ -48,7 +54,7 @@ export function platformManifests(app: App, charts: Pick<PlatformCharts, 'monito
   return all.flatMap((chart: Chart, index) => {
     // File names count every chart of the app (as `cdk8s synth` numbers them), even when only some are returned.
     if (scope !== undefined && !chart.node.scopes.includes(scope)) return [];
-    const objects = (chart.toJson() as KubeObject[]).filter((o) => !renderedKeys.has(objectKey(o)) && !isRunObject(o));
+    const objects = chartJson(chart).filter((o) => !renderedKeys.has(objectKey(o)) && !isRunObject(o));
     const base = Names.toDnsLabel(chart);
     const fileName = `${hasDependencies ? `${index.toString().padStart(4, '0')}-` : ''}${base}${app.outputFileExtension}`;
     return [{ id: chart.node.id, fileName, objects }];
