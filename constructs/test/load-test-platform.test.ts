@@ -101,6 +101,29 @@ describe('LoadTestPlatform', () => {
     rmSync(dashboardsDir, { recursive: true, force: true });
   });
 
+  test("the cluster's network facts reach the runners' policies, and a bad one is named as typed", () => {
+    // GIVEN DNS pods in a namespace of their own
+    const platform = new LoadTestPlatform(Testing.app(), 'Platform', {
+      scriptsDir,
+      network: { dns: { namespace: 'custom-dns', podLabels: { app: 'coredns' } } },
+      tests: [{ name: 'api', script: 'api.js' }],
+    });
+    // THEN the runners' egress to DNS selects those pods in that namespace
+    const policies = (platform.charts.loadTests.toJson() as Obj[]).filter((o) => o.kind === 'NetworkPolicy');
+    const dnsPeers = policies.flatMap(
+      (p) =>
+        JSON.stringify(p).match(
+          /\{"namespaceSelector":\{"matchLabels":\{"kubernetes.io\/metadata.name":"custom-dns"\}\},"podSelector":\{"matchLabels":\{"app":"coredns"\}\}\}/g,
+        ) ?? [],
+    );
+    expect(dnsPeers.length).toBeGreaterThan(0);
+    expect(platform.config.network.dns.namespace).toBe('custom-dns');
+    // and a bad value is one problem naming the prop
+    expect(() => new LoadTestPlatform(Testing.app(), 'Platform', { scriptsDir, network: { dns: { namespace: 'Bad_NS' } } })).toThrow(
+      /'network\.dns\.namespace' must be/,
+    );
+  });
+
   test("two tests resolving to the same run id are refused (an explicit runId equal to another test's default)", () => {
     // GIVEN the default run id of test api
     const first = buildPlatform(new App(), { config: parsePlatformConfig({ tests: [{ name: 'api', script: 'api.js' }] }), scriptsDir });

@@ -27,6 +27,8 @@ export type NamespacesInput = NonNullable<PlatformConfigInput['namespaces']>;
 export type MonitoringInput = NonNullable<PlatformConfigInput['monitoring']>;
 /** Runner settings (image, resources, remote-write options) as a caller writes them. */
 export type RunnerInput = NonNullable<PlatformConfigInput['runner']>;
+/** The cluster's network facts (its pod/service ranges, the DNS pods) as a caller writes them. */
+export type NetworkInput = NonNullable<PlatformConfigInput['network']>;
 
 /** Props of {@link LoadTestPlatform}: the whole platform of one environment from one object. */
 export interface LoadTestPlatformProps {
@@ -52,6 +54,12 @@ export interface LoadTestPlatformProps {
    * @default - the pinned official k6 image with the platform's default resources
    */
   readonly runner?: RunnerInput;
+  /**
+   * The cluster's network facts the NetworkPolicies need: its pod and service ranges (kept out of test targets' IP
+   * blocks) and where the DNS pods run.
+   * @default - the ranges and DNS pods of the platform config's defaults
+   */
+  readonly network?: NetworkInput;
   /**
    * The load tests, any number; names must be unique and each `script` must exist under `scriptsDir`.
    * @default - no tests
@@ -168,7 +176,14 @@ const nodeCountRule = z.strictObject({
 function checkedConfig(props: LoadTestPlatformProps): PlatformConfig {
   const parsed = platformConfigSchema.safeParse(
     // No default tests (the schema's sample test is for a stack file without any): an empty list unless given.
-    { environment: props.environment, namespaces: props.namespaces, monitoring: props.monitoring, runner: props.runner, tests: props.tests ?? [] },
+    {
+      environment: props.environment,
+      namespaces: props.namespaces,
+      monitoring: props.monitoring,
+      runner: props.runner,
+      network: props.network,
+      tests: props.tests ?? [],
+    },
     { reportInput: true },
   );
   const problems = parsed.success ? [] : describeIssues(parsed.error);
