@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
+import { dashboardsDirOf } from '@k6-platform/constructs/output';
 import { Platform } from './components/platform';
 import { readStackConfig } from './config';
 
@@ -23,11 +24,17 @@ export const platform = new Platform(
   {
     config: config.platform,
     scriptsDir: path.join(rootDir, 'scripts'),
+    ...optional('dashboardsDir', dashboardsDirOf(rootDir)),
     secrets: config.secrets,
     ...(config.context !== undefined ? { kubeContext: config.context } : {}),
   },
   { providers: { kubernetes: provider } },
 );
+
+/** `{ [key]: value }` when the value is defined, else nothing (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value !== undefined ? ({ [key]: value } as Record<K, V>) : {};
+}
 
 /** Environment name (labels, dist/<env>/). */
 export const environment = config.platform.environment;

@@ -233,7 +233,7 @@ describe('synthesize', () => {
           GENERATED_HEADER.trimEnd(),
           `# One run of test '${t.name}' (environment dev, run id ${runId}), for reading and review.`,
           '# No deployment applies it: neither `pulumi up` nor `helm install` (they deploy ../platform/).',
-          `# \`npm run loadtest -- run ${t.name} --env dev\` applies these objects with a fresh run id`,
+          `# \`npx loadtest run ${t.name} --env dev\` applies these objects with a fresh run id`,
           "# (with the test's script ConfigMap, which ../platform/ holds), follows the run and judges it.",
           `# Applying this file by hand (kubectl apply -f) STARTS A RUN, with run id ${runId}.`,
         ]);

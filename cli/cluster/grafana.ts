@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PlatformConfig } from '@k6-platform/constructs';
 import { grafanaPortForwardCommand, grafanaUrl } from '@k6-platform/constructs';
+import { dashboardsDirOf } from '@k6-platform/constructs/output';
 
 /** A generated dashboard, as far as the CLI cares. */
 export interface DashboardRef {
@@ -13,10 +14,10 @@ export interface DashboardRef {
   readonly panels: number;
 }
 
-/** Reads `dashboards/generated/*.json` (uid, title, whether it filters by testid); [] when the folder is missing. */
+/** Reads the dashboards the platform provisions (`dashboardsDirOf`: uid, title, whether it filters by testid); [] when there are none. */
 export function generatedDashboards(rootDir: string): DashboardRef[] {
-  const dir = path.join(rootDir, 'dashboards', 'generated');
-  if (!existsSync(dir)) return [];
+  const dir = dashboardsDirOf(rootDir);
+  if (dir === undefined || !existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Chart } from 'cdk8s';
 import * as YAML from 'yaml';
 import { environmentFiles, platformManifestsOf, chartsJson, runObjectsByTest } from '../src/output/environment-files';
-import { runFileHeader } from '../src/output/layout';
+import { dashboardsDirOf, runFileHeader } from '../src/output/layout';
 import { buildEnvironment } from '../src/output/synth';
 import { parsePlatformConfig } from '../src/config/platform-config';
 import { platformManifests, type KubeObject } from '../src/platform/deploy';
@@ -126,5 +126,25 @@ describe('runFileHeader', () => {
     expect(header).toContain("# One run of test 'nightly' (environment dev, run id nightly-abc123), for reading and review.\n");
     expect(header).toContain('# Applying this file by hand (kubectl apply -f) installs its CronJob, which STARTS RUNS on schedule "0 2 * * *".\n');
     expect(header).not.toContain('STARTS A RUN');
+  });
+});
+
+describe('dashboardsDirOf: the one rule for which dashboards a repository provisions', () => {
+  test("a repository's own dashboards/generated/ wins; without one, the platform's shipped dashboards", () => {
+    // GIVEN a team repository without dashboards, and one with its own
+    const bare = mkdtempSync(path.join(tmpdir(), 'k6-dash-bare-'));
+    const own = mkdtempSync(path.join(tmpdir(), 'k6-dash-own-'));
+    mkdirSync(path.join(own, 'dashboards', 'generated'), { recursive: true });
+    writeFileSync(path.join(own, 'dashboards', 'generated', 'team.json'), '{"uid":"team"}');
+    writeFileSync(path.join(bare, 'dashboards'), 'a file, not a folder');
+    try {
+      // THEN: from the sources, the shipped dashboards are this repository's generated ones
+      expect(dashboardsDirOf(own)).toBe(path.join(own, 'dashboards', 'generated'));
+      expect(dashboardsDirOf(bare)).toBe(path.join(ROOT, 'dashboards', 'generated'));
+      expect(dashboardsDirOf(ROOT)).toBe(path.join(ROOT, 'dashboards', 'generated'));
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });

@@ -22,6 +22,8 @@ export interface PlatformArgs {
   readonly config: PlatformConfig;
   /** Directory of the k6 scripts the tests name. */
   readonly scriptsDir: string;
+  /** Directory of the Grafana dashboard JSON files to provision (`dashboardsDirOf(rootDir)`). @default - no dashboards */
+  readonly dashboardsDir?: string;
   /** Secret values by stack config key (`grafanaAdminPassword`, ...); every key `deploySecrets(config)` names must be present. */
   readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
   /** Kube context named in the printed commands. @default - kubectl's current context */
@@ -69,7 +71,7 @@ export class Platform extends pulumi.ComponentResource {
     const cfg = args.config;
     // The kps objects come from the Release; never render the chart locally here (that needs helm at deploy time).
     const buildCfg: PlatformConfig = { ...cfg, monitoring: { ...cfg.monitoring, chart: { ...cfg.monitoring.chart, path: undefined } } };
-    const { app, charts } = buildEnvironment(buildCfg, args.scriptsDir);
+    const { app, charts } = buildEnvironment(buildCfg, args.scriptsDir, '.', args.dashboardsDir);
     const manifests = platformManifests(app, charts);
     const nsManifest = manifests.find((m) => m.id === charts.namespaces.node.id);
     if (nsManifest === undefined) throw new Error(`Platform: the app has no '${charts.namespaces.node.id}' chart`);

@@ -16,7 +16,7 @@ import { renderHint } from '../monitoring/monitoring-stack';
 import { buildPlatform, newEnvironmentApp, type PlatformCharts } from '../platform/platform';
 import { CONFIG_NAMESPACE, DNS_LABEL, parseStackConfig, PlatformConfigError, stackFileEntries, type PlatformConfig } from '../config/platform-config';
 import { environmentFiles } from './environment-files';
-import { GENERATED_HEADER, VALUES_FILE } from './layout';
+import { dashboardsDirOf, GENERATED_HEADER, VALUES_FILE } from './layout';
 
 export { GENERATED_HEADER } from './layout';
 /** The environment that exists with no stack file at all. */
@@ -141,7 +141,7 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
   // Build everything in memory, every file's content included, and check it before writing anything.
   const version = out.newVersionPath();
   const built = [...configs].map(([env, config]) => {
-    const { app, charts } = buildEnvironment(config, scriptsDir, '.', path.join(rootDir, 'dashboards', 'generated'));
+    const { app, charts } = buildEnvironment(config, scriptsDir, '.', dashboardsDirOf(rootDir));
     const notes: string[] = [...charts.warnings];
     if (config.monitoring.enabled && config.monitoring.chart.path === undefined) notes.push(renderHint(config));
     return { env, config, notes, ...environmentFiles(config, app, charts) };

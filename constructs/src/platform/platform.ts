@@ -40,7 +40,7 @@ export interface PlatformProps {
   /**
    * Directory of the generated dashboard JSON files (`npm run dashboards`), provisioned as ConfigMaps in the monitoring
    * chart; must exist when given.
-   * @default - `<parent of scriptsDir>/dashboards/generated` when that directory exists, else no dashboards
+   * @default - no dashboards (a repository's are found by `dashboardsDirOf` of `@k6-platform/constructs/output`)
    */
   readonly dashboardsDir?: string;
 }
@@ -170,10 +170,9 @@ function namespacesChart(scope: Construct, cfg: PlatformConfig, labels: Record<s
   return namespaces;
 }
 
-/** The dashboard ConfigMaps, from `props.dashboardsDir` or `<parent of scriptsDir>/dashboards/generated` when it exists. */
+/** The dashboard ConfigMaps of `props.dashboardsDir`, when given. */
 function dashboardsOf(monitoring: Chart, cfg: PlatformConfig, props: PlatformProps): Dashboards | undefined {
-  const defaultDashboardsDir = path.join(path.dirname(path.resolve(props.scriptsDir)), 'dashboards', 'generated');
-  const dashboardsDir = props.dashboardsDir ?? (existsSync(defaultDashboardsDir) ? defaultDashboardsDir : undefined);
+  const dashboardsDir = props.dashboardsDir;
   return dashboardsDir !== undefined
     ? new Dashboards(monitoring, 'Dashboards', { directory: dashboardsDir, variableDefaults: { runner_namespace: cfg.namespaces.loadTests } })
     : undefined;
