@@ -162,8 +162,10 @@ async function fakeRunner(readyAfterMs: number | undefined, t0: number, o: FakeO
  * A process standing for runner 0's k6 in the shared process namespace: a `sleep` started under a unique name (the
  * kernel names a process after the file it executes), so the starter finds it in /proc by that name.
  */
+let fakeK6Count = 0;
 function fakeK6Process(): { name: string; exited: Promise<{ signal: NodeJS.Signals | null; at: number }> } {
-  const name = `k6f${process.pid % 10000}${Math.floor(Math.random() * 1000)}`.slice(0, 15);
+  // Unique per test process (pid) and per call (a counter: random suffixes collided now and then, EEXIST).
+  const name = `k6f${process.pid % 100000}n${++fakeK6Count}`.slice(0, 15);
   const link = path.join(dir, name);
   symlinkSync(execFileSync('sh', ['-c', 'command -v sleep']).toString().trim(), link);
   const child = spawn(link, ['300'], { stdio: 'ignore' });
@@ -300,9 +302,11 @@ describe('starter script', () => {
   });
 
   test('a runner stopped before the start (the stop Job during start-up) ends the start at once, stopping the others', async () => {
-    // GIVEN two runners, the second stopped while still initialising (k6 then reports status 10, Interrupted)
+    // GIVEN two runners, the second stopped while still initialising (k6 then reports status 10, Interrupted). It keeps
+    // answering: a fake that exits 100 ms after the stop would leave the outcome to whether the starter's first poll
+    // comes before that (on a loaded machine it does not, and a runner that does not answer is "not ready yet").
     const t0 = Date.now();
-    const runners = await Promise.all([0, 5000].map((ms) => fakeRunner(ms, t0)));
+    const runners = await Promise.all([0, 5000].map((ms) => fakeRunner(ms, t0, { linger: true })));
     await fetch(`${runners[1]!.url}/v1/status`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
