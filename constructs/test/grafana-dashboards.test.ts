@@ -6,6 +6,7 @@ import { applyVariableDefaults, Dashboards } from '../src/monitoring/grafana-das
 import { DASHBOARD_FOLDER_ANNOTATION, DASHBOARD_LABEL } from '../src/monitoring/monitoring-stack';
 import { parsePlatformConfig } from '../src/config/platform-config';
 import { buildEnvironment } from '../src/output/synth';
+import { dashboardsDirOf } from '../src/output/layout';
 import { CONFIG_MAP_LIMIT_BYTES } from '../src/load-test/test-scripts';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -144,8 +145,8 @@ describe('platform wiring', () => {
   test('the monitoring chart carries the dashboard ConfigMaps in the monitoring namespace, runner namespace from the config', () => {
     // GIVEN a config with a non-default load-test namespace
     const config = parsePlatformConfig({ namespaces: { monitoring: 'mon', loadTests: 'loadtests' } });
-    // WHEN the environment is built from the repository's scripts (dashboards found next to them)
-    const { charts } = buildEnvironment(config, path.join(REPO, 'scripts'));
+    // WHEN the environment is built as synth builds the repository's (its dashboards by dashboardsDirOf)
+    const { charts } = buildEnvironment(config, path.join(REPO, 'scripts'), '.', dashboardsDirOf(REPO));
     const objs = charts.monitoring.toJson() as ConfigMapJson[];
     const cms = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
     // THEN
