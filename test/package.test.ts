@@ -3,6 +3,7 @@
  * - installed into a project outside the repository and used there by a plain CommonJS `node` script;
  * - its API report (constructs/etc/constructs.api.md) and API reference (docs/api/) checked fresh.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -94,6 +95,15 @@ describe('the packed tarball', () => {
       types: './lib/index.d.ts',
       exports: { '.': { types: './lib/index.d.ts', default: './lib/index.js' } },
     });
+  });
+
+  test('`npm pack` in constructs/ builds the library first (prepack), so it publishes the same files as this harness', () => {
+    // WHEN: packing the package as a maintainer would, from its own folder (a dry run still runs prepack)
+    const out = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: path.join(repoRoot, 'constructs'), encoding: 'utf8' });
+    // THEN
+    expect(out.status).toBe(0);
+    const packed = JSON.parse(out.stdout.slice(out.stdout.indexOf('['))) as { files: { path: string }[] }[];
+    expect(packed[0]!.files.map((f) => f.path).sort()).toEqual(pkg.files);
   });
 
   test('installs into a project outside the repository and synthesizes there from a plain node script', async () => {

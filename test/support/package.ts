@@ -4,7 +4,7 @@
  * scaffold).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
@@ -57,19 +57,17 @@ export interface BuiltPackage {
 export function buildPackage(workDir: string): BuiltPackage {
   const dir = path.join(workDir, 'package');
   mkdirSync(dir, { recursive: true });
-  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  run(process.execPath, [tsc, '-p', path.join(constructsDir, 'tsconfig.build.json'), '--outDir', path.join(dir, 'lib')], repoRoot);
-  for (const f of readdirSync(path.join(constructsDir, 'src', 'k6')).filter((f) => f.endsWith('.sh'))) {
-    cpSync(path.join(constructsDir, 'src', 'k6', f), path.join(dir, 'lib', 'k6', f));
-  }
-  // The platform's generated dashboards ship inside lib/ (LoadTestPlatform provisions them by default).
-  cpSync(path.join(repoRoot, 'dashboards', 'generated'), path.join(dir, 'lib', 'dashboards'), { recursive: true, filter: (f) => !f.endsWith('.md') });
+  // The package's own build (constructs/bin/build.js, its prepack), into the copy's lib/.
+  run(process.execPath, [path.join(constructsDir, 'bin', 'build.js'), path.join(dir, 'lib')], repoRoot);
   for (const item of ['package.json', 'README.md', 'crds', 'tsconfig.build.json', 'api-extractor.json']) {
     cpSync(path.join(constructsDir, item), path.join(dir, item), { recursive: true });
   }
   // For API Extractor only (it resolves cdk8s & co. from here); npm pack never includes node_modules.
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', workDir], dir)) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], dir)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const first = packed[0]!;
   return { dir, tarball: path.join(workDir, first.filename), files: first.files.map((f) => f.path).sort() };
 }
