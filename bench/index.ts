@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const startLoad = os.loadavg()[0]!.toFixed(1);
   log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}; 1-min load average at start ${startLoad}`);
 
-  log('\n== synth (buildEnvironment + app.synthYaml, median of 3 after a warm-up) ==');
+  log('\n== synth (buildEnvironment + environmentFiles, median of 3 after a warm-up) ==');
   const synth = await benchSynth(rootDir);
   const synthTable = table(
     ['TESTS', 'MEDIAN', 'OBJECTS', 'YAML'],
@@ -164,7 +164,7 @@ Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${
 
 ## Synth time of the full platform
 
-Every chart of one environment built in memory and rendered to YAML (\`buildEnvironment\` + \`app.synthYaml()\`), tests
+Every chart of one environment built, and every file synth writes for it made in memory (\`buildEnvironment\` + \`environmentFiles\`: platform/ with the Helm bundle, runs/), tests
 pointing at scripts/sample.js with 4 runners each; median of 3 runs after a warm-up.
 
 \`\`\`
