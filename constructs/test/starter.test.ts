@@ -1,10 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { starterCommand, starterScript, STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY } from '../src/k6/starter';
+import { readBody } from '../../test/support/http';
 
 /**
  * A fake k6 runner implementing the REST API routes the starter uses, as k6 v1.7.1 answers them:
@@ -55,14 +56,6 @@ interface FakeOptions {
 
 const RESUME = { data: { type: 'status', id: 'default', attributes: { paused: false } } };
 const STOP = { data: { type: 'status', id: 'default', attributes: { stopped: true } } };
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let s = '';
-    req.on('data', (c: Buffer) => (s += c.toString()));
-    req.on('end', () => resolve(s));
-  });
-}
 
 const apiError = (title: string, detail: string) => JSON.stringify({ errors: [{ status: '500', title, detail }] });
 

@@ -5,11 +5,12 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
+import { readBody } from '../support/http';
 
 interface Seen {
   readonly method: string;
@@ -42,17 +43,9 @@ const resources = {
   },
 };
 
-function body(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let b = '';
-    req.on('data', (d: Buffer) => (b += d.toString()));
-    req.on('end', () => resolve(b));
-  });
-}
-
 beforeAll(async () => {
   server = createServer(async (req, res) => {
-    const text = await body(req);
+    const text = await readBody(req);
     const url = req.url ?? '';
     seen.push({ method: req.method ?? '', url, contentType: req.headers['content-type'], authorization: req.headers.authorization, body: text });
     const json = (code: number, obj: unknown) => {

@@ -5,7 +5,7 @@
  * `$LOADTEST_PROMETHEUS_PASSWORD` or the URL's `user:pass@`. No output (stdout, stderr, JUnit file) ever holds a secret.
  */
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import { parsePlatformConfig } from '../../constructs/src/config/platform-config
 import { pushK6Run } from '../support/k6-run';
 import { freePort, startPrometheus, type PrometheusHandle } from '../support/prometheus';
 import { RUN, scriptedCluster, succeeded } from './scripted-cluster';
+import { readBody } from '../support/http';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const TOKEN = 'tok-s3cr3t-4711';
@@ -34,20 +35,12 @@ let expected = '';
 /** The Authorization header of every request the proxy saw. */
 const seen: (string | undefined)[] = [];
 
-function body(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let b = '';
-    req.on('data', (d: Buffer) => (b += d.toString()));
-    req.on('end', () => resolve(b));
-  });
-}
-
 beforeAll(async () => {
   prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec });
   // GIVEN a passing run of "sample" (the one `loadtest run` follows below)
   await pushK6Run(prom.writeUrl, { testid: RUN, test: 'sample', runners: 2, durationSeconds: 20, endTime: Date.now() - 60_000 });
   proxy = createServer(async (req, res) => {
-    const text = await body(req);
+    const text = await readBody(req);
     seen.push(req.headers.authorization);
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Bearer' });
