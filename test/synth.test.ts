@@ -479,10 +479,12 @@ const withoutCdk8sOutdir = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'CDK8S_OUTDIR'));
 
 describe('a synth killed at any step leaves a complete output', () => {
-  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-  /** Runs the cdk8s app (constructs/main.ts) for dev in `root`, killed right after step `n` (0: not killed). */
+  /**
+   * Runs the cdk8s app for dev in `root` as cdk8s.yaml does (the launcher constructs/bin/synth.js, which runs
+   * constructs/main.ts from the copy's own bundle, built on the first run), killed right after step `n` (0: not killed).
+   */
   const runApp = (root: string, n: number) =>
-    spawnSync(tsx, ['constructs/main.ts'], {
+    spawnSync(process.execPath, ['constructs/bin/synth.js'], {
       cwd: root,
       env: { ...withoutCdk8sOutdir(process.env), K6_PLATFORM_ENVS: 'dev', [KILL_AFTER_STEP_ENV]: String(n) },
       encoding: 'utf8',
