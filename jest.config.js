@@ -30,4 +30,7 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${escaped})/)`],
   testTimeout: 60000,
+  // One worker per core, not jest's default of cores - 1: many test files spend their time waiting on child processes
+  // (npm install, helm, Prometheus, the synth app), so on a 2-core machine the default ran every file in band.
+  maxWorkers: '100%',
 };
