@@ -96,12 +96,20 @@ export function environmentFiles(config: PlatformConfig, app: App, charts: Platf
   const json = chartsJson(app);
   const manifests = platformManifestsOf(app, charts, json);
   const files = new Map<string, string>();
+  // Each platform object is serialized once, exactly as `cdk8s synth` writes a document (Yaml.stringify joins its
+  // documents with `---`), and that text serves both its chart file and its Helm bundle template.
+  const serialized = new Map<KubeObject, string>();
+  const serialize = (o: KubeObject): string => {
+    let text = serialized.get(o);
+    if (text === undefined) serialized.set(o, (text = Yaml.stringify(o)));
+    return text;
+  };
   for (const { chart, objects } of json) {
     const { fileName } = manifests.find((m) => m.id === chart.node.id)!;
-    files.set(`${PLATFORM_DIR}/${fileName}`, Yaml.stringify(...objects.filter((o) => !isRunObject(o))));
+    files.set(`${PLATFORM_DIR}/${fileName}`, objects.filter((o) => !isRunObject(o)).map(serialize).join('---\n'));
   }
   files.set(`${PLATFORM_DIR}/${VALUES_FILE}`, GENERATED_HEADER + YAML.stringify(charts.monitoringStack.values, { lineWidth: 0 }));
-  for (const [rel, content] of helmBundle({ config, manifests })) files.set(`${PLATFORM_DIR}/${BUNDLE_DIR}/${rel}`, content);
+  for (const [rel, content] of helmBundle({ config, manifests, serialize })) files.set(`${PLATFORM_DIR}/${BUNDLE_DIR}/${rel}`, content);
   const objects = json.flatMap((c) => c.objects);
   for (const [name, runObjects] of runObjectsByTest(config, objects)) {
     const test = config.tests.find((t) => t.name === name)!;

@@ -26,6 +26,11 @@ export interface HelmBundleProps {
   readonly config: PlatformConfig;
   /** The environment's chart manifests (from `platformManifests`), in apply order. */
   readonly manifests: readonly ChartManifest[];
+  /**
+   * The YAML text of one object. synth passes the serializer of its chart files, so each object is serialized once for
+   * both. @default - `yaml`'s stringify
+   */
+  readonly serialize?: (o: KubeObject) => string;
 }
 
 /**
@@ -39,6 +44,7 @@ export function helmBundle(props: HelmBundleProps): Map<string, string> {
   const cfg = props.config;
   const files = new Map<string, string>();
   const kps = versions.kubePrometheusStack;
+  const serialize = props.serialize ?? ((o: KubeObject) => YAML.stringify(o, { lineWidth: 0 }));
   const chart = {
     apiVersion: 'v2',
     name: BUNDLE_CHART_NAME,
@@ -58,7 +64,7 @@ export function helmBundle(props: HelmBundleProps): Map<string, string> {
     const objects = m.objects.filter((o) => !isReleaseNamespace(o, cfg));
     if (objects.length === 0) continue;
     const name = m.fileName.replace(/\.k8s\.yaml$/, '').replace(/\.ya?ml$/, '');
-    files.set(`templates/${name}.yaml`, BUNDLE_HEADER + escapeTemplate(objects.map((o) => YAML.stringify(o, { lineWidth: 0 })).join('---\n')));
+    files.set(`templates/${name}.yaml`, BUNDLE_HEADER + escapeTemplate(objects.map(serialize).join('---\n')));
   }
   files.set('templates/NOTES.txt', escapeTemplate(notes(cfg)));
   return files;
