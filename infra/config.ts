@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { deploySecrets } from '@k6-platform/constructs';
+import { readKubeTarget, type KubeTarget } from './kube';
 import { CONFIG_NAMESPACE, parseStackConfig, PlatformConfigError, type ConfigSource, type PlatformConfig } from '@k6-platform/constructs';
 
 /**
@@ -14,10 +15,11 @@ export interface StackConfig {
   readonly stack: string;
   /** The validated, defaulted platform configuration. */
   readonly platform: PlatformConfig;
-  /** Kubeconfig contents or path for the provider (`k6platform:kubeconfig`). @default - the ambient kubeconfig */
-  readonly kubeconfig?: pulumi.Output<string>;
-  /** Kube context for the provider and the printed commands (`k6platform:context`). @default - the current context */
-  readonly context?: string;
+  /**
+   * Kube provider settings: `k6platform:context` / `k6platform:kubeconfig` when set, else `kubernetes:context` /
+   * `kubernetes:kubeconfig`, else the ambient kubeconfig ({@link readKubeTarget}).
+   */
+  readonly kube: KubeTarget;
   /** Secret values by config key (`grafanaAdminPassword`, `remoteWritePassword`, ...), always secret outputs. */
   readonly secrets: Readonly<Record<string, pulumi.Output<string>>>;
 }
@@ -60,13 +62,5 @@ export function readStackConfig(
   }
   if (problems.length > 0) throw new PlatformConfigError(problems, source.description ?? stack);
 
-  const kubeconfig = entries[key('kubeconfig')];
-  const context = entries[key('context')];
-  return {
-    stack,
-    platform,
-    ...(kubeconfig !== undefined && kubeconfig !== '' ? { kubeconfig: pulumi.secret(kubeconfig) } : {}),
-    ...(context !== undefined && context !== '' ? { context } : {}),
-    secrets,
-  };
+  return { stack, platform, kube: readKubeTarget(), secrets };
 }

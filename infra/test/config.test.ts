@@ -152,9 +152,13 @@ describe('secrets', () => {
   });
 
   test('kubeconfig is kept secret; context is plain', async () => {
-    const c = readStackConfig('dev', { ...SECRET, 'k6platform:kubeconfig': 'apiVersion: v1', 'k6platform:context': 'kind-k6' });
-    expect(await pulumi.isSecret(c.kubeconfig!)).toBe(true);
-    expect(c.context).toBe('kind-k6');
+    const entries = { ...SECRET, 'k6platform:kubeconfig': 'apiVersion: v1', 'k6platform:context': 'kind-k6' };
+    pulumi.runtime.setAllConfig(entries);
+    const c = readStackConfig('dev', entries);
+    expect(await pulumi.isSecret(c.kube.kubeconfig!)).toBe(true);
+    expect(await valueOf(c.kube.kubeconfig!)).toBe('apiVersion: v1');
+    expect(c.kube.context).toBe('kind-k6');
+    expect(c.kube.sources).toEqual({ kubeconfig: 'k6platform:kubeconfig', context: 'k6platform:context' });
   });
 });
 
