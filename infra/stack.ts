@@ -12,10 +12,13 @@ import { readStackConfig } from './config';
 const rootDir = path.resolve(__dirname, '..');
 const config = readStackConfig();
 
-/** Kubernetes provider for the configured kubeconfig / context (else kubectl's current ones). */
+/**
+ * Kubernetes provider for the configured kubeconfig / context (`k6platform:*`, else `kubernetes:*`, else kubectl's
+ * current ones: infra/kube.ts).
+ */
 export const provider = new k8s.Provider(`${config.stack}-kubernetes`, {
-  ...(config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {}),
-  ...(config.context !== undefined ? { context: config.context } : {}),
+  ...(config.kube.kubeconfig !== undefined ? { kubeconfig: config.kube.kubeconfig } : {}),
+  ...(config.kube.context !== undefined ? { context: config.kube.context } : {}),
 });
 
 /** The environment. */
@@ -26,7 +29,7 @@ export const platform = new Platform(
     scriptsDir: path.join(rootDir, 'scripts'),
     ...optional('dashboardsDir', dashboardsDirOf(rootDir)),
     secrets: config.secrets,
-    ...(config.context !== undefined ? { kubeContext: config.context } : {}),
+    ...(config.kube.context !== undefined ? { kubeContext: config.kube.context } : {}),
   },
   { providers: { kubernetes: provider } },
 );

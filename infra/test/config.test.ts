@@ -6,7 +6,7 @@ import * as YAML from 'yaml';
 import { PlatformConfigError } from '../../constructs/src/config/platform-config';
 import { loadEnvironmentConfig } from '../../constructs/src/output/synth';
 import { readStackConfig } from '../config';
-import { isWireSecret, mockStack, stackFileConfig, toCliConfig, valueOf } from './harness';
+import { applyProjectConfig, isWireSecret, mockStack, stackFileConfig, toCliConfig, valueOf } from './harness';
 
 /**
  * Bad stack config: each error names the key as `k6platform:<path>`, and for platform settings the message is exactly
@@ -39,6 +39,13 @@ function synthError(stack: string, config: Record<string, unknown>): Error {
 
 const SECRET = { 'k6platform:grafanaAdminPassword': 's3cret' };
 
+/** Reads `entries` as the program does: through the Pulumi runtime's config, with Pulumi.yaml's defaults applied. */
+function readEntries(stack: string, entries: Record<string, string>): ReturnType<typeof readStackConfig> {
+  const secretKeys = Object.keys(entries).filter((k) => k in SECRET || /:(kubeconfig|remoteWrite\w+)$/.test(k));
+  pulumi.runtime.setAllConfig(applyProjectConfig(stack, entries, secretKeys), secretKeys);
+  return readStackConfig(stack);
+}
+
 describe('platform settings: same message as synth, naming the key', () => {
   test.each([
     [
@@ -69,7 +76,7 @@ describe('platform settings: same message as synth, naming the key', () => {
     // GIVEN the same stack config seen by Pulumi (CLI form) and by synth (the file)
     const entries = { ...toCliConfig(config), ...SECRET };
     // WHEN
-    const pulumiError = errorOf(() => readStackConfig(stack, entries));
+    const pulumiError = errorOf(() => readEntries(stack, entries));
     const synth = synthError(stack, config);
     // THEN
     expect(pulumiError).toBeInstanceOf(PlatformConfigError);
@@ -79,7 +86,7 @@ describe('platform settings: same message as synth, naming the key', () => {
 
   test('a stack whose NAME is not DNS-safe names the environment key, like synth', () => {
     // WHEN the environment defaults to a stack name that cannot be a label value
-    const e = errorOf(() => readStackConfig('Dev_1', { ...SECRET }));
+    const e = errorOf(() => readEntries('Dev_1', { ...SECRET }));
     // THEN
     expect(e.message).toBe(
       `Invalid Pulumi.Dev_1.yaml (1 problem):\n  - 'k6platform:environment' must be a DNS label: lower-case letters, digits and "-", starting and ending alphanumeric, got "Dev_1"`,
@@ -91,7 +98,7 @@ describe('platform settings: same message as synth, naming the key', () => {
 describe('stack config that only the Pulumi path sees as strings', () => {
   test('a JSON value that does not parse names the key, not the value', () => {
     // WHEN `pulumi config set --path` was skipped and a broken JSON string was set instead
-    const e = errorOf(() => readStackConfig('dev', { ...SECRET, 'k6platform:runner': '{"pushInterval": "10s"' }));
+    const e = errorOf(() => readEntries('dev', { ...SECRET, 'k6platform:runner': '{"pushInterval": "10s"' }));
     // THEN
     expect(e.message).toBe(
       `Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:runner' must be valid JSON (a value starting with "{" or "[" is read as JSON): it breaks at character 22`,
@@ -102,7 +109,7 @@ describe('stack config that only the Pulumi path sees as strings', () => {
     // GIVEN
     const config = { 'k6platfrom:tests': [{ name: 'a', script: 'sample.js' }] };
     // WHEN
-    const pulumiError = errorOf(() => readStackConfig('dev', { ...toCliConfig(config), ...SECRET }));
+    const pulumiError = errorOf(() => readEntries('dev', { ...toCliConfig(config), ...SECRET }));
     // THEN
     expect(pulumiError.message).toBe(
       `Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platfrom:tests' is in an unknown config namespace "k6platfrom" (did you mean 'k6platform:tests'?); known namespaces: k6platform, kubernetes, docker-build, pulumi`,
@@ -112,10 +119,13 @@ describe('stack config that only the Pulumi path sees as strings', () => {
 });
 
 describe('secrets', () => {
-  test('a missing Grafana admin password names the key and the command', () => {
+  test('a missing Grafana admin password: the CLI stops first (declared secret), the program names the key and the command', () => {
     // GIVEN the committed dev stack file and no `pulumi config set --secret`
-    const e = errorOf(() => readStackConfig('dev', stackFileConfig('dev')));
-    // THEN
+    // THEN the CLI refuses the stack (Pulumi.yaml declares the key without a default)
+    expect(errorOf(() => readEntries('dev', stackFileConfig('dev'))).message).toBe("Stack 'dev' is missing configuration 'grafanaAdminPassword'");
+    // AND a run without the CLI's check (the Automation API with inline config) gets the program's own message
+    pulumi.runtime.setAllConfig(stackFileConfig('dev'));
+    const e = errorOf(() => readStackConfig('dev'));
     expect(e).toBeInstanceOf(PlatformConfigError);
     expect(e.message).toBe(
       "Invalid Pulumi.dev.yaml (1 problem):\n  - 'k6platform:grafanaAdminPassword' is required (a secret: Secret 'monitoring/grafana-admin' key 'admin-password'); " +
@@ -127,7 +137,7 @@ describe('secrets', () => {
     // GIVEN basic auth configured, but neither credential set
     const runner = { remoteWriteAuth: { type: 'basic', username: { name: 'rw', key: 'user' }, password: { name: 'rw', key: 'pass' } } };
     // WHEN
-    const e = errorOf(() => readStackConfig('dev', { ...toCliConfig({ 'k6platform:runner': runner }), ...SECRET }));
+    const e = errorOf(() => readEntries('dev', { ...toCliConfig({ 'k6platform:runner': runner }), ...SECRET }));
     // THEN
     expect(e.message).toBe(
       'Invalid Pulumi.dev.yaml (2 problems):\n' +
@@ -136,25 +146,30 @@ describe('secrets', () => {
     );
   });
 
-  test('a bearer token is required only when bearer auth is configured; monitoring off needs no Grafana password', async () => {
+  test('a bearer token is required only when bearer auth is configured; monitoring off makes no Grafana Secret', async () => {
     // GIVEN external monitoring with a bearer token
     const entries = toCliConfig({
       'k6platform:monitoring': { enabled: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write' },
       'k6platform:runner': { remoteWriteAuth: { type: 'bearer', token: { name: 'rw-token', key: 'token' } } },
       'k6platform:remoteWriteToken': 'tok',
     });
-    // WHEN
-    const c = readStackConfig('dev', entries);
-    // THEN
+    // THEN the CLI still asks for the Grafana password (Pulumi.yaml marks it secret, so every stack of this project sets it)
+    expect(errorOf(() => readEntries('dev', entries)).message).toBe("Stack 'dev' is missing configuration 'grafanaAdminPassword'");
+    // WHEN it is set
+    const c = readEntries('dev', { ...entries, ...SECRET });
+    // THEN the program makes no Secret of it: only the token is read
     expect(Object.keys(c.secrets)).toEqual(['remoteWriteToken']);
     expect(await pulumi.isSecret(c.secrets.remoteWriteToken!)).toBe(true);
     expect(await valueOf(c.secrets.remoteWriteToken!)).toBe('tok');
   });
 
   test('kubeconfig is kept secret; context is plain', async () => {
-    const c = readStackConfig('dev', { ...SECRET, 'k6platform:kubeconfig': 'apiVersion: v1', 'k6platform:context': 'kind-k6' });
-    expect(await pulumi.isSecret(c.kubeconfig!)).toBe(true);
-    expect(c.context).toBe('kind-k6');
+    const entries = { ...SECRET, 'k6platform:kubeconfig': 'apiVersion: v1', 'k6platform:context': 'kind-k6' };
+    const c = readEntries('dev', entries);
+    expect(await pulumi.isSecret(c.kube.kubeconfig!)).toBe(true);
+    expect(await valueOf(c.kube.kubeconfig!)).toBe('apiVersion: v1');
+    expect(c.kube.context).toBe('kind-k6');
+    expect(c.kube.sources).toEqual({ kubeconfig: 'k6platform:kubeconfig', context: 'k6platform:context' });
   });
 });
 
@@ -162,7 +177,7 @@ describe('the program under mocks', () => {
   test('fails to load on an unknown key, with the same message', async () => {
     // GIVEN
     const config = { ...stackFileConfig('dev'), ...SECRET, 'k6platform:grafanaPassword': 'oops' };
-    await mockStack('dev', config, []);
+    await mockStack('dev', config, ['k6platform:grafanaAdminPassword']);
     // WHEN / THEN
     await jest.isolateModulesAsync(async () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load after setMocks

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import * as YAML from 'yaml';
 import { stackFileEntries } from '../../constructs/src/config/platform-config';
 
 /**
@@ -50,14 +51,52 @@ interface Monitor {
   registerResource(req: RegisterRequest, cb: unknown): void;
 }
 
+/** One declaration of Pulumi.yaml's `config:` block. */
+export interface ConfigDeclaration {
+  readonly type?: string;
+  readonly items?: { readonly type: string };
+  readonly description?: string;
+  readonly default?: unknown;
+  readonly secret?: boolean;
+}
+
+/** Pulumi.yaml's `config:` block, keys as written (`environment`, not `k6platform:environment`). */
+export function projectConfigDeclarations(): Record<string, ConfigDeclaration> {
+  const project = YAML.parse(readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8')) as { config?: Record<string, ConfigDeclaration> };
+  return project.config ?? {};
+}
+
 /**
- * Sets config and mocks for `stack`, recording registrations into the returned array. Call before requiring the
- * program (`require('../stack')`).
+ * What the Pulumi CLI does with the project's config declarations before the program runs, emulated from
+ * pulumi/pulumi v3.248.0 sdk/go/common/workspace/config.go (`mergeConfig`, `validateStackConfigValue`): a declared
+ * project key the stack lacks gets its `default` (objects as JSON, as `createConfigValue` stores them); without a
+ * default the stack is missing it; a key declared `secret: true` must be set as a secret. Values are not type-checked
+ * here (the CLI checks the YAML value's type; these tests pass structured values as JSON text already).
+ */
+export function applyProjectConfig(stack: string, config: Record<string, string>, secretKeys: readonly string[]): Record<string, string> {
+  const out = { ...config };
+  const missing: string[] = [];
+  for (const [declared, d] of Object.entries(projectConfigDeclarations())) {
+    const key = declared.includes(':') ? declared : `k6platform:${declared}`;
+    if (out[key] === undefined) {
+      if (d.default === undefined) missing.push(declared);
+      else out[key] = typeof d.default === 'object' && d.default !== null ? JSON.stringify(d.default) : String(d.default as string);
+    } else if (d.secret === true && !secretKeys.includes(key)) {
+      throw new Error(`Stack '${stack}' with configuration key '${declared}' must be encrypted as it's secret`);
+    }
+  }
+  if (missing.length > 0) throw new Error(`Stack '${stack}' is missing configuration ${missing.map((k) => `'${k}'`).join(', ')}`);
+  return out;
+}
+
+/**
+ * Sets config (with Pulumi.yaml's defaults applied, as the CLI does) and mocks for `stack`, recording registrations
+ * into the returned array. Call before requiring the program (`require('../stack')`).
  */
 export async function mockStack(stack: string, config: Record<string, string>, secretKeys: readonly string[]): Promise<Registered[]> {
   const registered: Registered[] = [];
   const pending = new Map<string, { dependsOn: string[] }>();
-  pulumi.runtime.setAllConfig(config, [...secretKeys]);
+  pulumi.runtime.setAllConfig(applyProjectConfig(stack, config, secretKeys), [...secretKeys]);
   await pulumi.runtime.setMocks(
     {
       newResource: (args: pulumi.runtime.MockResourceArgs) => {

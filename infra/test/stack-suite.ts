@@ -59,7 +59,7 @@ export function stackSuite(stack: 'dev' | 'staging' | 'prod', loadProgram: () =>
     registered = await mockStack(stack, config, ['k6platform:grafanaAdminPassword']);
     // WHEN the program runs
     program = loadProgram();
-    cfg = readStackConfig(stack, config).platform;
+    cfg = readStackConfig(stack).platform;
     const p = program.platform;
     await Promise.all([
       valueOf(program.provider.urn),
