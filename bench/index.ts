@@ -181,7 +181,10 @@ before each run (as on the first synth after the bundle is rebuilt; the run writ
 \`helm template\` (.tools/bin/helm) of a reference chart, in the same run; each once to warm up, then 5 times
 interleaved; the median is shown, and the fastest run (on a shared machine, the closest to a quiet one).
 The targets: the app at most ${SYNTH_TARGETS.appPerHelm}x \`helm template\`, end to end at most ${ms(SYNTH_TARGETS.endToEndMs)}, at most
-${ms(SYNTH_TARGETS.perExtraTestMs)} per extra test.
+${ms(SYNTH_TARGETS.perExtraTestMs)} per extra test. The reference the targets name is kube-prometheus-stack 88.5.3 with its
+dependencies in charts/ (kube-state-metrics 8.4.0, prometheus-node-exporter 4.56.1, prometheus-windows-exporter 0.12.7,
+grafana 12.11.1, as its Chart.yaml pins them), given as \`K6_PLATFORM_BENCH_CHART=<chart dir>\`: this machine cannot
+download charts, so without it the platform's own bundle stands in and the ratio says little.
 
 \`\`\`
 ${cliText}\`\`\`
