@@ -3,7 +3,6 @@
  * runners, list recent runs. Run with `npm run loadtest -- <command>` (tsx) or through the package's `bin`.
  * Each command lives in cli/commands/; this file turns a command's outcome into an exit code and wires process I/O.
  */
-import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { PlatformConfigError, RunTestConflictError } from '@k6-platform/constructs';
 import { EXIT, UsageError } from './exit-codes';
@@ -67,7 +66,8 @@ export async function main(): Promise<void> {
     process.stderr.write('\nstopping the run (Ctrl-C again to quit without cleaning up)...\n');
     ac.abort();
   });
-  const rootDir = path.resolve(__dirname, '..');
+  // The repository the CLI works on is where it is run (or --root), never where the CLI itself is installed.
+  const rootDir = process.cwd();
   const code = await runCli(process.argv.slice(2), { out: processOutput(), env: process.env, rootDir, signal: ac.signal });
   // Exit explicitly once stdout is flushed: keep-alive sockets of the API client must not hold the process open.
   process.stdout.write('', () => process.exit(code));

@@ -1,6 +1,9 @@
 /** What every command shares: the CLI's context, the Prometheus client and timeout it resolves, test lookup. */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
 import { DEFAULT_PROMETHEUS_URL } from '@k6-platform/constructs';
+import { DEFAULT_ENVIRONMENT, discoverEnvironments, loadEnvironmentConfig } from '@k6-platform/constructs/output';
 import type { RunCluster } from '../cluster/cluster';
 import { UsageError } from '../exit-codes';
 import type { Colors, Output } from '../output';
@@ -127,4 +130,23 @@ export function trendsOf(cfg: PlatformConfig): 'native' | 'classic' {
 /** The output with stdout swallowed (errors still shown). */
 export function silent(out: Output): Output {
   return { ...out, write: () => undefined };
+}
+
+/**
+ * The config of `--env`: an environment without its stack file is a usage error (exit 2) naming the environments
+ * the repository has, and saying where the CLI looked, since a wrong directory is the usual cause.
+ */
+export function environmentConfig(rootDir: string, env: string): PlatformConfig {
+  requireEnvironment(rootDir, env);
+  return loadEnvironmentConfig(rootDir, env);
+}
+
+/** Throws the usage error of {@link environmentConfig} when `env` has no stack file in `rootDir` (`dev` needs none). */
+export function requireEnvironment(rootDir: string, env: string): void {
+  if (env !== DEFAULT_ENVIRONMENT && !existsSync(path.join(rootDir, `Pulumi.${env}.yaml`))) {
+    throw new UsageError(
+      `--env ${env}: there is no Pulumi.${env}.yaml in ${rootDir} (environments there: ${discoverEnvironments(rootDir).join(', ')}); ` +
+        `pick one of those, or run from the repository's root (or pass --root <dir>)`,
+    );
+  }
 }

@@ -1,4 +1,5 @@
 /** The `loadtest` program: its help, its error output, and one file per command under cli/commands/. */
+import * as path from 'node:path';
 import { Command } from 'commander';
 import { EXIT } from '../exit-codes';
 import { VERDICT_EXIT_CODES } from '../verdict/verdict';
@@ -12,11 +13,18 @@ import { addVerdictCommand } from './verdict';
 
 /** The `loadtest` program. Actions store their exit code in `result.code`. */
 export function buildProgram(ctx: CliContext, result: CommandResult): Command {
-  const kit = commandKit(ctx);
+  // `--root` replaces the repository root before any command's action reads it.
+  const live: { -readonly [K in keyof CliContext]: CliContext[K] } = { ...ctx };
+  const kit = commandKit(live);
   const { out, c } = kit;
   const program = new Command('loadtest')
     .description('Distributed k6 load tests on Kubernetes: synthesize, run and follow, judge over all runners, list runs.')
     .version(cliVersion(), '-V, --version', "print the CLI's version")
+    .option('--root <dir>', 'the repository: its Pulumi.<env>.yaml, scripts/ and dashboards/ (default: the current directory)')
+    .hook('preAction', (cmd) => {
+      const root = (cmd.opts() as { root?: string }).root;
+      if (root !== undefined) live.rootDir = path.resolve(ctx.rootDir, root);
+    })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({

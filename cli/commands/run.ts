@@ -1,7 +1,6 @@
 /** `loadtest run`: apply one run of a test to the current kube-context, follow it live, then judge it. */
 import { Option, type Command } from 'commander';
 import { newRunId, type PlatformConfig } from '@k6-platform/constructs';
-import { loadEnvironmentConfig } from '@k6-platform/constructs/output';
 import type { RunCluster } from '../cluster/cluster';
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from '../cluster/grafana';
 import { EXIT } from '../exit-codes';
@@ -12,7 +11,7 @@ import { progressLine, runMetrics } from '../run/progress';
 import { planRun } from '../run/run-plan';
 import { writeJunit } from '../verdict/junit';
 import type { Verdict } from '../verdict/verdict';
-import { findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { environmentConfig, findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, GRAFANA_URL_ENV, httpUrlOption, junitOption, prometheusOption, prometheusTokenFileOption, runId, timeoutOption } from './options';
 
 interface RunOptions {
@@ -64,7 +63,7 @@ export function addRunCommand(program: Command, kit: CommandKit, result: Command
 
 async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): Promise<number> {
   const { ctx, out, c, now } = kit;
-  const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+  const cfg = environmentConfig(ctx.rootDir, opts.env);
   findTest(cfg, testName);
   const id = opts.runId ?? newRunId(testName, now());
   const plan = planRun(cfg, ctx.rootDir, testName, id);

@@ -1,14 +1,13 @@
 /** `loadtest runs`: recent runs from Prometheus, each judged when its test has thresholds. */
 import { Option, type Command } from 'commander';
 import type { PlatformConfig } from '@k6-platform/constructs';
-import { loadEnvironmentConfig } from '@k6-platform/constructs/output';
 import { EXIT } from '../exit-codes';
 import { formatDuration, table } from '../output';
 import { listRuns } from '../prometheus/runs';
 import { judgedTestThresholds } from '../run/run-plan';
 import { JSON_SCHEMA_VERSION, jsonText, runJson, type RunJson, type RunsJson } from '../verdict/json';
 import { VERDICT_EXIT_CODES } from '../verdict/verdict';
-import { silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { environmentConfig, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, jsonOption, promDuration, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
 
 interface RunsOptions {
@@ -46,7 +45,7 @@ export function addRunsCommand(program: Command, kit: CommandKit, result: Comman
 
 async function runsCommand(kit: CommandKit, opts: RunsOptions): Promise<number> {
   const { ctx, out, now } = kit;
-  const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+  const cfg = environmentConfig(ctx.rootDir, opts.env);
   const timeout = kit.timeoutOf(opts.timeout);
   const prom = kit.prometheusOf(opts, { timeoutMs: timeout });
   const runs = await listRuns(prom.client, opts.since, cfg.tests, now().getTime() / 1000);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { synthesize } from '@k6-platform/constructs/output';
 import { EXIT } from '../exit-codes';
-import type { CommandKit, CommandResult } from './context';
+import { requireEnvironment, type CommandKit, type CommandResult } from './context';
 import { collectEnv } from './options';
 
 /** Adds `synth` to the program. */
@@ -15,6 +15,7 @@ export function addSynthCommand(program: Command, kit: CommandKit, result: Comma
     .addOption(new Option('--env <name...>', 'environments to synthesize (default: every Pulumi.<env>.yaml plus dev)').argParser(collectEnv))
     .option('--out <dir>', 'output directory', 'dist')
     .action((opts: { env?: string[]; out: string }) => {
+      for (const env of opts.env ?? []) requireEnvironment(ctx.rootDir, env);
       const outDir = path.resolve(ctx.rootDir, opts.out);
       const results = synthesize({ rootDir: ctx.rootDir, outDir, ...(opts.env !== undefined ? { environments: opts.env } : {}) });
       for (const [env, r] of results) {

@@ -1,7 +1,6 @@
 /** `loadtest verdict`: judge one run over all its runners from Prometheus. */
 import type { Command } from 'commander';
 import { runTestQuery, type PlatformConfig, type TestConfig } from '@k6-platform/constructs';
-import { loadEnvironmentConfig } from '@k6-platform/constructs/output';
 import { PrometheusUnreachableError } from '../prometheus/client';
 import { testOfRun } from '../prometheus/runs';
 import { judgedTestThresholds } from '../run/run-plan';
@@ -9,7 +8,7 @@ import { verdictNotes } from '../verdict/judge';
 import { jsonText, verdictJson } from '../verdict/json';
 import { writeJunit } from '../verdict/junit';
 import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
-import { findTest, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { environmentConfig, findTest, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, jsonOption, junitOption, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
 
 interface VerdictOptions {
@@ -46,7 +45,7 @@ export function addVerdictCommand(program: Command, kit: CommandKit, result: Com
 
 async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<number> {
   const { ctx, out, now } = kit;
-  const cfg = loadEnvironmentConfig(ctx.rootDir, opts.env);
+  const cfg = environmentConfig(ctx.rootDir, opts.env);
   const timeout = kit.timeoutOf(opts.timeout);
   const startedAt = Date.now();
   // One time budget: finding the run's test and the verdict's queries share the timeout.

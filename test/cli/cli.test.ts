@@ -112,13 +112,49 @@ describe('environments', () => {
         throw new Error('must not connect');
       },
     });
-    // THEN
-    expect(r.code).toBe(EXIT.error);
+    // THEN a usage error (exit 2, like any bad option), naming the environments there and where it looked
+    expect(r.code).toBe(EXIT.usage);
     expect(r.stderr).toBe(
-      "error: Invalid Pulumi.typo.yaml (1 problem):\n  - environment 'typo' has no stack file Pulumi.typo.yaml (environments here: dev); " +
-        `create Pulumi.typo.yaml with a "config:" section, or pick one of those (only 'dev' runs on defaults without a file)\n`,
+      `error: --env typo: there is no Pulumi.typo.yaml in ${root} (environments there: dev); ` +
+        "pick one of those, or run from the repository's root (or pass --root <dir>)\n",
     );
     expect(connected).toBe(false);
+  });
+
+  test('synth --env with no stack file: the same usage error, and dist/ is not written', async () => {
+    // WHEN
+    const r = await cli(['synth', '--env', 'dev', '--env', 'stagign', '--out', 'dist-typo']);
+    // THEN
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toBe(
+      `error: --env stagign: there is no Pulumi.stagign.yaml in ${root} (environments there: dev); ` +
+        "pick one of those, or run from the repository's root (or pass --root <dir>)\n",
+    );
+    expect(existsSync(path.join(root, 'dist-typo'))).toBe(false);
+  });
+
+  test('--root names the repository: its stack files are the ones read', async () => {
+    // GIVEN another repository with a qa environment, and a context rooted elsewhere
+    const other = mkdtempSync(path.join(tmpdir(), 'loadtest-root-'));
+    symlinkSync(path.join(repoRoot, 'scripts'), path.join(other, 'scripts'));
+    writeFileSync(
+      path.join(other, 'Pulumi.qa.yaml'),
+      'config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      thresholds:\n        http_req_duration: ["p(95)<700"]\n',
+    );
+    try {
+      // WHEN verdict --env qa runs without and with --root
+      const without = await cli(['verdict', '--testid', 'sample-1', '--env', 'qa']);
+      const withRoot = await cli(['--root', other, 'verdict', '--testid', 'sample-1', '--env', 'qa']);
+      // THEN only the run with --root finds the environment
+      expect(without.code).toBe(EXIT.usage);
+      expect(without.stderr).toContain(`--env qa: there is no Pulumi.qa.yaml in ${root} `);
+      expect(withRoot.stderr).toBe('');
+      expect(withRoot.code).toBe(0);
+      // AND the run was judged with the thresholds of that repository's qa stack file
+      expect(withRoot.judged.map((j) => [j.test?.name, j.thresholds?.http_req_duration])).toEqual([['sample', ['p(95)<700']]]);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   test('run refuses an object over the API server size limit before any is applied', async () => {
