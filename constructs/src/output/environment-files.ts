@@ -106,7 +106,13 @@ export function environmentFiles(config: PlatformConfig, app: App, charts: Platf
   };
   for (const { chart, objects } of json) {
     const { fileName } = manifests.find((m) => m.id === chart.node.id)!;
-    files.set(`${PLATFORM_DIR}/${fileName}`, objects.filter((o) => !isRunObject(o)).map(serialize).join('---\n'));
+    files.set(
+      `${PLATFORM_DIR}/${fileName}`,
+      objects
+        .filter((o) => !isRunObject(o))
+        .map(serialize)
+        .join('---\n'),
+    );
   }
   files.set(`${PLATFORM_DIR}/${VALUES_FILE}`, GENERATED_HEADER + YAML.stringify(charts.monitoringStack.values, { lineWidth: 0 }));
   for (const [rel, content] of helmBundle({ config, manifests, serialize })) files.set(`${PLATFORM_DIR}/${BUNDLE_DIR}/${rel}`, content);
