@@ -11,6 +11,7 @@ import { progressLine, runMetrics } from '../run/progress';
 import { planRun } from '../run/run-plan';
 import { writeJunit } from '../verdict/junit';
 import type { Verdict } from '../verdict/verdict';
+import { validityInput } from '../verdict/validity';
 import { environmentConfig, findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, GRAFANA_URL_ENV, httpUrlOption, junitOption, prometheusOption, prometheusTokenFileOption, runId, timeoutOption } from './options';
 
@@ -160,6 +161,7 @@ async function reportOutcome(kit: CommandKit, run: RunState, outcome: OperatorRu
         testid: id,
         test: plan.test,
         thresholds: plan.thresholds,
+        validity: validityInput(cfg, plan.test),
         out,
         now: now(),
         trends: trendsOf(cfg),

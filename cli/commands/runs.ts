@@ -7,6 +7,7 @@ import { listRuns } from '../prometheus/runs';
 import { judgedTestThresholds } from '../run/run-plan';
 import { JSON_SCHEMA_VERSION, jsonText, runJson, type RunJson, type RunsJson } from '../verdict/json';
 import { VERDICT_EXIT_CODES } from '../verdict/verdict';
+import { validityInput } from '../verdict/validity';
 import { environmentConfig, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, jsonOption, promDuration, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
 
@@ -88,7 +89,13 @@ function runsTable(kit: CommandKit, judged: readonly [ListedRun, RunJudgement][]
 function verdictCell(kit: CommandKit, j: RunJudgement): string {
   const { c } = kit;
   if (j.code === undefined) return j.notJudged === 'not-started' ? c.yellow('not started') : c.dim('-');
-  return j.code === 0 ? c.green('pass') : j.code === VERDICT_EXIT_CODES.fail ? c.red('fail') : c.yellow(`exit ${j.code}`);
+  return j.code === 0
+    ? c.green('pass')
+    : j.code === VERDICT_EXIT_CODES.fail
+      ? c.red('fail')
+      : j.code === VERDICT_EXIT_CODES.inconclusive
+        ? c.yellow('inconclusive')
+        : c.yellow(`exit ${j.code}`);
 }
 
 /** Judges one run quietly when it started and its test has thresholds. */
@@ -112,6 +119,7 @@ async function judgeRun(
     testid: r.testid,
     test,
     thresholds,
+    validity: validityInput(cfg, test),
     out: silent(out),
     now: now(),
     trends: trendsOf(cfg),

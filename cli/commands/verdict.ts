@@ -7,6 +7,7 @@ import { judgedTestThresholds } from '../run/run-plan';
 import { verdictNotes } from '../verdict/judge';
 import { jsonText, verdictJson } from '../verdict/json';
 import { writeJunit } from '../verdict/junit';
+import { validityInput } from '../verdict/validity';
 import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
 import { environmentConfig, findTest, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, jsonOption, junitOption, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
@@ -68,7 +69,7 @@ async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<nu
     prometheusUrl: prom.base,
     testid: opts.testid,
     test,
-    ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test) } : {}),
+    ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test), validity: validityInput(cfg, test) } : {}),
     // --json: the document is all of stdout
     out: json ? silent(out) : out,
     ...(json ? { quiet: true } : {}),

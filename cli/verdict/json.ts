@@ -58,6 +58,14 @@ export interface VerdictJson {
   readonly message: string | null;
   /** What the text output prints as `note:` lines (how the test was found, no thresholds declared). */
   readonly notes: readonly string[];
+  /**
+   * The validity checks (cli/verdict/validity.ts): every reason that makes the run `inconclusive`, and the checks
+   * skipped for lack of data; null when none were made (no data, unreachable, or no configured test).
+   */
+  readonly validity: {
+    readonly reasons: readonly { readonly check: string; readonly observed: number; readonly limit: number; readonly message: string }[];
+    readonly unchecked: readonly string[];
+  } | null;
 }
 
 /** One row of `loadtest runs --json`. */
@@ -148,6 +156,7 @@ export function verdictJson(input: {
         : { start: iso(w.start), end: iso(w.end), durationSeconds: (w.end - w.start) / 1000, pushIntervalSeconds: w.pushIntervalSeconds },
     thresholds: (v?.rows ?? []).map(thresholdJson),
     message: v?.message ?? null,
+    validity: v?.validity === undefined ? null : { reasons: v.validity.reasons.map((r) => ({ ...r })), unchecked: [...v.validity.unchecked] },
     notes: input.notes,
   };
 }

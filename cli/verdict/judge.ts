@@ -3,6 +3,7 @@ import type { TestConfig } from '@k6-platform/constructs';
 import type { Output } from '../output';
 import type { PrometheusAuth } from '../prometheus/auth';
 import { evaluateVerdict, formatVerdict, type Verdict } from './verdict';
+import type { ValidityInput } from './validity';
 
 /** What the CLI asks of the verdict: judge one run, print its table, return the exit code. */
 export interface JudgeRequest {
@@ -33,6 +34,8 @@ export interface JudgeRequest {
   readonly prometheusAuth?: PrometheusAuth;
   /** Receives the verdict before the exit code is returned (for `--json` and `--junit`). @default - none */
   readonly onVerdict?: (verdict: Verdict) => void;
+  /** Check the runners were not starved (an inconclusive run exits 5). @default - no checks */
+  readonly validity?: ValidityInput;
 }
 
 /** Judges one run; resolves to the verdict's exit code (0 pass, 99 fail, others for no data / unreachable). */
@@ -67,11 +70,13 @@ export const defaultJudge: Judge = async (req) => {
     trends: req.trends ?? 'native',
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
     ...(req.prometheusAuth !== undefined ? { auth: req.prometheusAuth } : {}),
+    ...(req.validity !== undefined ? { validity: req.validity } : {}),
   });
   req.onVerdict?.(verdict);
   if (req.quiet !== true) {
     const text = formatVerdict(verdict)
       .replace(/\bFAIL\b/g, c.red('FAIL'))
+      .replace(/\bINCONCLUSIVE\b/g, c.yellow('INCONCLUSIVE'))
       .replace(/\bpass\b/g, c.green('pass'));
     req.out.write(`${text}\n`);
     // the test note went out before the table

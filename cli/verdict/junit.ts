@@ -82,10 +82,21 @@ function suite(s: JunitSuite): string {
   const v = s.verdict;
   const error = suiteError(s);
   const rows = v?.rows ?? [];
+  // A starved run: one failed testcase per validity reason beside the thresholds' (the status property says inconclusive).
+  const reasons = error === undefined ? (v?.validity?.reasons ?? []) : [];
   const cases =
     error !== undefined
       ? [`    <testcase${attrs({ name: 'verdict', classname, time: 0 })}>`, `      <error${attrs(error)}/>`, '    </testcase>'].join('\n')
-      : rows.map((r) => testcase(r, classname)).join('\n');
+      : [
+          ...rows.map((r) => testcase(r, classname)),
+          ...reasons.map((r) =>
+            [
+              `    <testcase${attrs({ name: `validity: ${r.check}`, classname, time: 0 })}>`,
+              `      <failure${attrs({ message: r.message, type: 'inconclusive' })}/>`,
+              '    </testcase>',
+            ].join('\n'),
+          ),
+        ].join('\n');
   const w = v?.window;
   const props = [
     ['testid', s.testid],
@@ -100,8 +111,8 @@ function suite(s: JunitSuite): string {
   ];
   const head = attrs({
     name: s.testid,
-    tests: error !== undefined ? 1 : rows.length,
-    failures: error !== undefined ? 0 : rows.filter((r) => !r.pass).length,
+    tests: error !== undefined ? 1 : rows.length + reasons.length,
+    failures: error !== undefined ? 0 : rows.filter((r) => !r.pass).length + reasons.length,
     errors: error !== undefined ? 1 : 0,
     skipped: 0,
     timestamp: s.timestamp.toISOString().replace(/\.\d{3}Z$/, 'Z'),

@@ -326,7 +326,7 @@ describe('outcomes and exit codes', () => {
   });
 
   test('the exit codes are documented values', () => {
-    expect(VERDICT_EXIT_CODES).toEqual({ pass: 0, fail: 99, 'no-data': 3, unreachable: 4 });
+    expect(VERDICT_EXIT_CODES).toEqual({ pass: 0, fail: 99, inconclusive: 5, 'no-data': 3, unreachable: 4 });
   });
 });
 

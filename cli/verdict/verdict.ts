@@ -26,14 +26,19 @@ import {
   type PrometheusClient,
 } from '../prometheus/client';
 import type { PrometheusAuth } from '../prometheus/auth';
+import { checkValidity, type Validity, type ValidityInput } from './validity';
 
 /** Outcome of a verdict. */
-export type VerdictStatus = 'pass' | 'fail' | 'no-data' | 'unreachable';
+export type VerdictStatus = 'pass' | 'fail' | 'inconclusive' | 'no-data' | 'unreachable';
 
-/** Process exit code per outcome; 99 is k6's own "thresholds have failed", 3 and 4 collide with no k6 code. */
+/**
+ * Process exit code per outcome; 99 is k6's own "thresholds have failed"; 3, 4 and 5 collide with no k6 code (k6
+ * v1.7.1 errext/exitcodes/codes.go uses 1 and 97-110).
+ */
 export const VERDICT_EXIT_CODES: Readonly<Record<VerdictStatus, number>> = {
   pass: 0,
   fail: K6_THRESHOLDS_FAILED_EXIT_CODE,
+  inconclusive: 5,
   'no-data': 3,
   unreachable: 4,
 };
@@ -86,6 +91,8 @@ export interface Verdict {
   readonly rows: readonly VerdictRow[];
   /** One line for no-data and unreachable. */
   readonly message?: string;
+  /** The validity checks, when the verdict was asked to make them; any reason makes the run inconclusive. */
+  readonly validity?: Validity;
 }
 
 /** The Prometheus API the verdict needs: any answer's `data` (cli/prometheus/client.ts {@link prometheusClient}). */
@@ -139,6 +146,11 @@ export interface VerdictOptions {
    * @default - the URL's `user:pass@` as basic auth, else none
    */
   readonly auth?: PrometheusAuth;
+  /**
+   * Check that the runners were not starved (cli/verdict/validity.ts); a run that fails a check is `inconclusive`
+   * (exit 5), whatever its thresholds say. @default - no checks
+   */
+  readonly validity?: ValidityInput;
 }
 
 /**
@@ -250,7 +262,11 @@ export async function evaluateVerdict(
       const observed = singleNumber(data, query.promql);
       rows.push(verdictRow(query, observed));
     }
-    return done(rows.every((r) => r.pass) ? 'pass' : 'fail', { window, rows });
+    const status = rows.every((r) => r.pass) ? 'pass' : 'fail';
+    if (options.validity === undefined) return done(status, { window, rows });
+    const aborted = rows.some((r) => r.abortOnFail && !r.pass);
+    const validity = await checkValidity(api, testid, window, options.validity, aborted);
+    return done(validity.reasons.length > 0 ? 'inconclusive' : status, { window, rows, validity });
   } catch (e) {
     if (e instanceof PrometheusUnreachableError) return done('unreachable', { rows: [], message: e.message });
     throw e;
@@ -328,6 +344,12 @@ export function formatVerdict(v: Verdict): string {
       .join('  ')
       .trimEnd();
   const failed = v.rows.filter((r) => !r.pass).length;
+  if (v.status === 'inconclusive') {
+    const reasons = v.validity?.reasons ?? [];
+    const thresholds = failed === 0 ? `all ${v.rows.length} thresholds held` : `${failed} of ${v.rows.length} thresholds failed`;
+    const summary = `verdict: INCONCLUSIVE (${thresholds}, but the runners were starved: the result measures them, not the system)`;
+    return [line(header), ...cells.map(line), summary, ...reasons.map((r) => `  reason: ${r.message}`)].join('\n');
+  }
   const summary =
     v.status === 'pass'
       ? `verdict: PASS (${v.rows.length} thresholds over all runners)`

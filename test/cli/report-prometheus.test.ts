@@ -145,6 +145,11 @@ describe('verdict --json', () => {
       ],
       message: null,
       notes: [],
+      // 2 runners planned and reporting, nothing dropped; the harness writes no cAdvisor series
+      validity: {
+        reasons: [],
+        unchecked: ['CPU throttling: no cAdvisor CFS series for the runner pods', 'memory: no cAdvisor working-set series for the runner pods'],
+      },
     });
     expect(promql[1]).toContain(`testid="${failing.testid}"`);
   });
@@ -167,6 +172,7 @@ describe('verdict --json', () => {
       thresholds: [],
       message: `no data for testid "web-1" in Prometheus at ${prom.url}`,
       notes: ['run web-1 has no test label (written before runners were tagged): test web matched by the longest test name prefixing the run id'],
+      validity: null,
     });
     // the test label lookup meets the closed port: still a document, and the message on stderr
     expect(down.code).toBe(4);
@@ -182,6 +188,7 @@ describe('verdict --json', () => {
       thresholds: [],
       message: down.stderr.slice('error: '.length, -1),
       notes: [],
+      validity: null,
     });
   });
 });

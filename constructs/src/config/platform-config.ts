@@ -22,6 +22,7 @@ export {
   k6DurationSeconds,
   PROMETHEUS_DURATION,
   QUANTITY,
+  quantityValue,
   SECRET_REFERENCE_RULE,
   SEMVER,
   type ResourceRequirements,
@@ -31,6 +32,7 @@ export { INT32_MAX, intInRange, isLabelKey, isLabelValue, timeZoneProblem, type 
 export { isInClusterUrl, type RemoteWriteAuth } from './monitoring';
 export { GO_MODULE_PATH, k6ExtensionSchema, MODULE_VERSION, REGISTRY_HOST, REPOSITORY_PATH, runnerConfigSchema, type K6Extension } from './runner';
 export { type EgressTarget } from './network';
+export { validitySchema, type ValidityConfig } from './validity';
 export {
   CRON_JOB_SUFFIX_LENGTH,
   defaultTests,

@@ -82,6 +82,23 @@ export function k6DurationSeconds(duration: string): number {
   return Math.ceil(parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0));
 }
 
+/**
+ * The value of a Kubernetes quantity (see {@link QUANTITY}) as a number: `2Gi` -> 2147483648, `500m` -> 0.5, `1e3`
+ * -> 1000. Suffixes as Kubernetes reads them (k8s.io/apimachinery pkg/api/resource/suffix.go: binary Ki..Ei, decimal
+ * m, k..E, or a decimal exponent).
+ */
+export function quantityValue(q: string): number {
+  const m = QUANTITY.exec(q);
+  if (m === null) throw new Error(`${JSON.stringify(q)} is not a Kubernetes quantity such as "500m", "1", "512Mi" or "2Gi"`);
+  const suffix = m[3] ?? '';
+  const number = Number(q.slice(0, q.length - suffix.length));
+  const binary = ['Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'].indexOf(suffix);
+  if (binary >= 0) return number * 1024 ** (binary + 1);
+  const decimal: Record<string, number> = { '': 0, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+  const exp = decimal[suffix] ?? Number(suffix.slice(1));
+  return number * 10 ** exp;
+}
+
 /** A semantic version without a leading `v` (see {@link SEMVER}). */
 export const semver = z.string().regex(SEMVER, { error: 'must be a semantic version such as "88.5.3" (no leading "v")' });
 /** An OCI image reference whose digest, if any, is a sha256 digest (see {@link IMAGE_REFERENCE}). */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { checkThresholds } from '../k6/thresholds';
 import { affinity, INT32_MAX, intInRange, labelMap, timeZone, toleration } from './kubernetes';
 import { egressTarget } from './network';
+import { validitySchema } from './validity';
 import { dnsLabel, dnsSubdomain, ENV_NAME, K6_DURATION, k6Duration, k6DurationSeconds, resources, secretKeyRef } from './rules';
 
 /**
@@ -146,6 +147,8 @@ export const testSchema = z
     startTimeout: k6Duration.default('5m'),
     /** Seconds a finished run's Jobs and pods are kept (logs) before Kubernetes deletes them. @default 86400 */
     ttlSecondsAfterFinished: intInRange(0, INT32_MAX).default(86400),
+    /** When the verdict reports the run INCONCLUSIVE instead of PASS or FAIL (starved runners). @default - see config/validity.ts */
+    validity: validitySchema.prefault({}),
     /** Requests and limits of each runner. @default - runner.resources */
     resources: resources.optional(),
     /** Node labels runners must be scheduled on. @default {} */

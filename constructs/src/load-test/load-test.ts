@@ -170,10 +170,12 @@ function runnerConfigs(t: TestConfig): Record<string, string> {
 
 /** `<name>-<hash>` (prefixed with "r" when the name starts with a digit: run ids name Services, which start with a letter). */
 function defaultRunId(t: TestConfig, props: LoadTestProps, image: string): string {
+  // How the verdict judges validity changes no object of the run, so it does not change the run id either.
+  const { validity, ...run } = t;
   const h = createHash('sha256')
     .update(
       JSON.stringify({
-        t,
+        t: run,
         scripts: props.scripts.hash,
         image,
         url: props.remoteWriteUrl,
