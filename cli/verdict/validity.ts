@@ -71,8 +71,105 @@ export function validityInput(cfg: PlatformConfig, test: TestConfig): ValidityIn
 
 const pct = (v: number) => `${Number((v * 100).toPrecision(3))} %`;
 
+/** What each check needs: the run's selector, the window as a range, and the queries at the window's end. */
+interface CheckContext {
+  readonly testid: string;
+  readonly input: ValidityInput;
+  readonly window: { readonly start: number; readonly end: number };
+  /** `{testid="..."}`. */
+  readonly run: string;
+  /** The whole window as a PromQL range, e.g. `60s`. */
+  readonly range: string;
+  /** The runner pods' k6 containers as cAdvisor labels them. */
+  readonly pods: string;
+  /** The finite samples of an instant query at the window's end. */
+  readonly samples: (expr: string) => Promise<{ readonly metric: Record<string, string>; readonly value: number }[]>;
+}
+
+/** Adds a reason, or why the check could not be made, to the outcome. */
+type Check = (c: CheckContext, out: { reasons: ValidityReason[]; unchecked: string[] }) => Promise<void>;
+
+const droppedIterations: Check = async (c, out) => {
+  const limit = c.input.validity.maxDroppedIterations;
+  const total = async (expr: string) => (await c.samples(expr)).reduce((sum, s) => sum + s.value, 0);
+  const dropped = await total(`sum(last_over_time(k6_dropped_iterations_total${c.run}[${c.range}]))`);
+  const completed = await total(`sum(last_over_time(k6_iterations_total${c.run}[${c.range}]))`);
+  const share = dropped + completed > 0 ? dropped / (dropped + completed) : 0;
+  if (share <= limit) return;
+  out.reasons.push({
+    check: 'dropped-iterations',
+    observed: share,
+    limit,
+    message: `${dropped} iterations dropped (${pct(share)} of ${dropped + completed}, limit ${pct(limit)}): the runners had no free VU to start them, so the offered load was not the declared one`,
+  });
+};
+
+const runnersReported: Check = async (c, out) => {
+  if (!c.input.validity.requireAllRunners) return;
+  const reported = (await c.samples(`count by (${RUN_TAGS.instance}) (last_over_time(k6_vus${c.run}[${c.range}]))`)).length;
+  if (reported >= c.input.plannedRunners) return;
+  out.reasons.push({
+    check: 'runners',
+    observed: reported,
+    limit: c.input.plannedRunners,
+    message: `${reported} of ${c.input.plannedRunners} planned runners reported: the missing ones' share of the load was never offered`,
+  });
+};
+
+const cpuThrottled: Check = async (c, out) => {
+  const limit = c.input.validity.maxCpuThrottled;
+  const worst = (
+    await c.samples(
+      `sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{${c.pods}}[${c.range}])) / sum by (pod) (increase(container_cpu_cfs_periods_total{${c.pods}}[${c.range}]))`,
+    )
+  ).sort((a, b) => b.value - a.value)[0];
+  if (worst === undefined) out.unchecked.push('CPU throttling: no cAdvisor CFS series for the runner pods');
+  else if (worst.value > limit) {
+    out.reasons.push({
+      check: 'cpu-throttled',
+      observed: worst.value,
+      limit,
+      message: `runner pod ${worst.metric.pod ?? '?'} was CPU-throttled in ${pct(worst.value)} of its CFS periods (limit ${pct(limit)}): k6 measured its own scheduling delays as latency`,
+    });
+  }
+};
+
+const memoryNearLimit: Check = async (c, out) => {
+  const limit = c.input.validity.maxMemory;
+  const bytes = c.input.memoryLimitBytes;
+  if (bytes === undefined) return void out.unchecked.push('memory: the runners have no memory limit');
+  const worst = (await c.samples(`max by (pod) (max_over_time(container_memory_working_set_bytes{${c.pods}}[${c.range}]))`)).sort(
+    (a, b) => b.value - a.value,
+  )[0];
+  if (worst === undefined) return void out.unchecked.push('memory: no cAdvisor working-set series for the runner pods');
+  const share = worst.value / bytes;
+  if (share <= limit) return;
+  out.reasons.push({
+    check: 'memory',
+    observed: share,
+    limit,
+    message: `runner pod ${worst.metric.pod ?? '?'} peaked at ${pct(share)} of its memory limit (limit ${pct(limit)}): near an OOM kill, the garbage collector skews the timings`,
+  });
+};
+
+/** An early end: only when a duration is declared and no abortOnFail threshold explains it (see {@link checkValidity}). */
+function endedEarly(c: CheckContext, out: { reasons: ValidityReason[] }): void {
+  const declared = c.input.declaredDurationSeconds;
+  if (declared === undefined) return;
+  const limit = c.input.validity.minDuration;
+  const span = (c.window.end - c.window.start) / 1000;
+  const share = span / declared;
+  if (share >= limit) return;
+  out.reasons.push({
+    check: 'duration',
+    observed: share,
+    limit,
+    message: `the samples span ${span} s of the declared ${declared} s (${pct(share)}, at least ${pct(limit)}) and no abortOnFail threshold failed: the run ended early`,
+  });
+}
+
 /**
- * Runs the checks over the window `[startMs, endMs]`, each query evaluated at its end over the whole window.
+ * Runs the checks over the window `[start, end]` (unix ms), each query evaluated at its end over the whole window.
  * `abortedByThreshold`: a threshold with `abortOnFail` failed, so an early end is explained (no duration reason).
  */
 export async function checkValidity(
@@ -82,82 +179,19 @@ export async function checkValidity(
   input: ValidityInput,
   abortedByThreshold: boolean,
 ): Promise<Validity> {
-  const v = input.validity;
-  if (!v.enabled) return { reasons: [], unchecked: [] };
-  const at = window.end / 1000;
-  const w = `${Math.max(1, Math.ceil((window.end - window.start) / 1000))}s`;
-  const run = `{${RUN_TAGS.testid}=${promqlString(testid)}}`;
-  const byPod = async (expr: string) => vectorSamples(await api.data(expr, at), expr).filter((s) => Number.isFinite(s.value));
-  const total = async (expr: string) => (await byPod(expr)).reduce((sum, s) => sum + s.value, 0);
-  const reasons: ValidityReason[] = [];
-  const unchecked: string[] = [];
-
-  const dropped = await total(`sum(last_over_time(k6_dropped_iterations_total${run}[${w}]))`);
-  const completed = await total(`sum(last_over_time(k6_iterations_total${run}[${w}]))`);
-  const droppedShare = dropped + completed > 0 ? dropped / (dropped + completed) : 0;
-  if (droppedShare > v.maxDroppedIterations) {
-    reasons.push({
-      check: 'dropped-iterations',
-      observed: droppedShare,
-      limit: v.maxDroppedIterations,
-      message: `${dropped} iterations dropped (${pct(droppedShare)} of ${dropped + completed}, limit ${pct(v.maxDroppedIterations)}): the runners had no free VU to start them, so the offered load was not the declared one`,
-    });
-  }
-
-  if (v.requireAllRunners) {
-    const reported = (await byPod(`count by (${RUN_TAGS.instance}) (last_over_time(k6_vus${run}[${w}]))`)).length;
-    if (reported < input.plannedRunners) {
-      reasons.push({
-        check: 'runners',
-        observed: reported,
-        limit: input.plannedRunners,
-        message: `${reported} of ${input.plannedRunners} planned runners reported: the missing ones' share of the load was never offered`,
-      });
-    }
-  }
-
-  const pods = `namespace=${promqlString(input.namespace)}, pod=~${promqlString(runnerPodPattern(testid))}, pod!~${promqlString(nonRunnerPodPattern(testid))}, container=${promqlString(K6_CONTAINER)}`;
-  const throttled = await byPod(
-    `sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{${pods}}[${w}])) / sum by (pod) (increase(container_cpu_cfs_periods_total{${pods}}[${w}]))`,
-  );
-  const worstCpu = throttled.sort((a, b) => b.value - a.value)[0];
-  if (worstCpu === undefined) unchecked.push('CPU throttling: no cAdvisor CFS series for the runner pods');
-  else if (worstCpu.value > v.maxCpuThrottled) {
-    reasons.push({
-      check: 'cpu-throttled',
-      observed: worstCpu.value,
-      limit: v.maxCpuThrottled,
-      message: `runner pod ${worstCpu.metric.pod ?? '?'} was CPU-throttled in ${pct(worstCpu.value)} of its CFS periods (limit ${pct(v.maxCpuThrottled)}): k6 measured its own scheduling delays as latency`,
-    });
-  }
-
-  if (input.memoryLimitBytes === undefined) unchecked.push('memory: the runners have no memory limit');
-  else {
-    const peaks = await byPod(`max by (pod) (max_over_time(container_memory_working_set_bytes{${pods}}[${w}]))`);
-    const worst = peaks.sort((a, b) => b.value - a.value)[0];
-    if (worst === undefined) unchecked.push('memory: no cAdvisor working-set series for the runner pods');
-    else if (worst.value / input.memoryLimitBytes > v.maxMemory) {
-      const share = worst.value / input.memoryLimitBytes;
-      reasons.push({
-        check: 'memory',
-        observed: share,
-        limit: v.maxMemory,
-        message: `runner pod ${worst.metric.pod ?? '?'} peaked at ${pct(share)} of its memory limit (limit ${pct(v.maxMemory)}): near an OOM kill, the garbage collector skews the timings`,
-      });
-    }
-  }
-
-  if (input.declaredDurationSeconds !== undefined && !abortedByThreshold) {
-    const span = (window.end - window.start) / 1000;
-    const share = span / input.declaredDurationSeconds;
-    if (share < v.minDuration) {
-      reasons.push({
-        check: 'duration',
-        observed: share,
-        limit: v.minDuration,
-        message: `the samples span ${span} s of the declared ${input.declaredDurationSeconds} s (${pct(share)}, at least ${pct(v.minDuration)}) and no abortOnFail threshold failed: the run ended early`,
-      });
-    }
-  }
-  return { reasons, unchecked };
+  if (!input.validity.enabled) return { reasons: [], unchecked: [] };
+  const q = promqlString;
+  const c: CheckContext = {
+    testid,
+    input,
+    window,
+    run: `{${RUN_TAGS.testid}=${q(testid)}}`,
+    range: `${Math.max(1, Math.ceil((window.end - window.start) / 1000))}s`,
+    pods: `namespace=${q(input.namespace)}, pod=~${q(runnerPodPattern(testid))}, pod!~${q(nonRunnerPodPattern(testid))}, container=${q(K6_CONTAINER)}`,
+    samples: async (expr) => vectorSamples(await api.data(expr, window.end / 1000), expr).filter((s) => Number.isFinite(s.value)),
+  };
+  const out = { reasons: [] as ValidityReason[], unchecked: [] as string[] };
+  for (const check of [droppedIterations, runnersReported, cpuThrottled, memoryNearLimit]) await check(c, out);
+  if (!abortedByThreshold) endedEarly(c, out);
+  return out;
 }
