@@ -1,9 +1,7 @@
 /** What every command shares: the CLI's context, the Prometheus client and timeout it resolves, test lookup. */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
 import { DEFAULT_PROMETHEUS_URL } from '@k6-platform/constructs';
-import { DEFAULT_ENVIRONMENT, discoverEnvironments, loadEnvironmentConfig } from '@k6-platform/constructs/output';
+import { discoverEnvironments, environmentExists, loadEnvironmentConfig } from '@k6-platform/constructs/output';
 import type { RunCluster } from '../cluster/cluster';
 import { UsageError } from '../exit-codes';
 import type { Colors, Output } from '../output';
@@ -143,7 +141,7 @@ export function environmentConfig(rootDir: string, env: string): PlatformConfig 
 
 /** Throws the usage error of {@link environmentConfig} when `env` has no stack file in `rootDir` (`dev` needs none). */
 export function requireEnvironment(rootDir: string, env: string): void {
-  if (env !== DEFAULT_ENVIRONMENT && !existsSync(path.join(rootDir, `Pulumi.${env}.yaml`))) {
+  if (!environmentExists(rootDir, env)) {
     throw new UsageError(
       `--env ${env}: there is no Pulumi.${env}.yaml in ${rootDir} (environments there: ${discoverEnvironments(rootDir).join(', ')}); ` +
         `pick one of those, or run from the repository's root (or pass --root <dir>)`,

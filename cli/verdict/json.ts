@@ -156,7 +156,7 @@ export function verdictJson(input: {
         : { start: iso(w.start), end: iso(w.end), durationSeconds: (w.end - w.start) / 1000, pushIntervalSeconds: w.pushIntervalSeconds },
     thresholds: (v?.rows ?? []).map(thresholdJson),
     message: v?.message ?? null,
-    validity: v?.validity === undefined ? null : { reasons: v.validity.reasons.map((r) => ({ ...r })), unchecked: [...v.validity.unchecked] },
+    validity: v?.validity ?? null,
     notes: input.notes,
   };
 }

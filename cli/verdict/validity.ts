@@ -73,7 +73,6 @@ const pct = (v: number) => `${Number((v * 100).toPrecision(3))} %`;
 
 /** What each check needs: the run's selector, the window as a range, and the queries at the window's end. */
 interface CheckContext {
-  readonly testid: string;
   readonly input: ValidityInput;
   readonly window: { readonly start: number; readonly end: number };
   /** `{testid="..."}`. */
@@ -86,12 +85,21 @@ interface CheckContext {
   readonly samples: (expr: string) => Promise<{ readonly metric: Record<string, string>; readonly value: number }[]>;
 }
 
+/** The sample with the highest value (the worst runner pod), or undefined when the query found none. */
+async function worstOf(c: CheckContext, expr: string) {
+  return (await c.samples(expr)).reduce<Awaited<ReturnType<CheckContext['samples']>>[number] | undefined>(
+    (worst, s) => (worst === undefined || s.value > worst.value ? s : worst),
+    undefined,
+  );
+}
+
 /** Adds a reason, or why the check could not be made, to the outcome. */
 type Check = (c: CheckContext, out: { reasons: ValidityReason[]; unchecked: string[] }) => Promise<void>;
 
 const droppedIterations: Check = async (c, out) => {
   const limit = c.input.validity.maxDroppedIterations;
-  const total = async (expr: string) => (await c.samples(expr)).reduce((sum, s) => sum + s.value, 0);
+  // each query sums over the runners itself: one sample, or none when no runner wrote the counter
+  const total = async (expr: string) => (await c.samples(expr))[0]?.value ?? 0;
   const dropped = await total(`sum(last_over_time(k6_dropped_iterations_total${c.run}[${c.range}]))`);
   const completed = await total(`sum(last_over_time(k6_iterations_total${c.run}[${c.range}]))`);
   const share = dropped + completed > 0 ? dropped / (dropped + completed) : 0;
@@ -118,11 +126,10 @@ const runnersReported: Check = async (c, out) => {
 
 const cpuThrottled: Check = async (c, out) => {
   const limit = c.input.validity.maxCpuThrottled;
-  const worst = (
-    await c.samples(
-      `sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{${c.pods}}[${c.range}])) / sum by (pod) (increase(container_cpu_cfs_periods_total{${c.pods}}[${c.range}]))`,
-    )
-  ).sort((a, b) => b.value - a.value)[0];
+  const worst = await worstOf(
+    c,
+    `sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{${c.pods}}[${c.range}])) / sum by (pod) (increase(container_cpu_cfs_periods_total{${c.pods}}[${c.range}]))`,
+  );
   if (worst === undefined) out.unchecked.push('CPU throttling: no cAdvisor CFS series for the runner pods');
   else if (worst.value > limit) {
     out.reasons.push({
@@ -138,9 +145,7 @@ const memoryNearLimit: Check = async (c, out) => {
   const limit = c.input.validity.maxMemory;
   const bytes = c.input.memoryLimitBytes;
   if (bytes === undefined) return void out.unchecked.push('memory: the runners have no memory limit');
-  const worst = (await c.samples(`max by (pod) (max_over_time(container_memory_working_set_bytes{${c.pods}}[${c.range}]))`)).sort(
-    (a, b) => b.value - a.value,
-  )[0];
+  const worst = await worstOf(c, `max by (pod) (max_over_time(container_memory_working_set_bytes{${c.pods}}[${c.range}]))`);
   if (worst === undefined) return void out.unchecked.push('memory: no cAdvisor working-set series for the runner pods');
   const share = worst.value / bytes;
   if (share <= limit) return;
@@ -182,7 +187,6 @@ export async function checkValidity(
   if (!input.validity.enabled) return { reasons: [], unchecked: [] };
   const q = promqlString;
   const c: CheckContext = {
-    testid,
     input,
     window,
     run: `{${RUN_TAGS.testid}=${q(testid)}}`,

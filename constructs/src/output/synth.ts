@@ -54,6 +54,14 @@ export function discoverEnvironments(rootDir: string): string[] {
 }
 
 /**
+ * Whether `environment` can be read in `rootDir`: it has a stack file, or it is {@link DEFAULT_ENVIRONMENT}, which runs
+ * on defaults without one.
+ */
+export function environmentExists(rootDir: string, environment: string): boolean {
+  return environment === DEFAULT_ENVIRONMENT || existsSync(path.join(rootDir, `Pulumi.${environment}.yaml`));
+}
+
+/**
  * Reads and validates the config of an environment from `Pulumi.<env>.yaml`. Only {@link DEFAULT_ENVIRONMENT} may have
  * no stack file (it then runs on defaults); any other environment without one is an error, so that a typo such as
  * `--env stagign` never deploys defaults. Throws a {@link PlatformConfigError} naming each bad key as
@@ -65,7 +73,7 @@ export function loadEnvironmentConfig(rootDir: string, environment: string): Pla
   let entries: Record<string, unknown> = {};
   if (existsSync(full)) {
     entries = stackFileEntries(readFileSync(full, 'utf8'), file);
-  } else if (environment !== DEFAULT_ENVIRONMENT) {
+  } else if (!environmentExists(rootDir, environment)) {
     throw new PlatformConfigError(
       [
         `environment '${environment}' has no stack file ${file} (environments here: ${discoverEnvironments(rootDir).join(', ')}); ` +
