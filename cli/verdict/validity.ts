@@ -2,7 +2,9 @@
  * Whether a judged run is valid: the checks of `tests[].validity` (constructs/src/config/validity.ts) over all
  * runners, from the same Prometheus the thresholds are read from. Each failed check is a reason; a run with any reason
  * is INCONCLUSIVE. A check whose data is absent (no cAdvisor series: a backend that scrapes no kubelet) is skipped and
- * said so in `unchecked`, never a reason.
+ * said so in `unchecked`, never a reason. cAdvisor series are matched to the run's runner pods by the contract's pod
+ * naming and the k6 container's name, `k6` in both forms (the jobs form's K6_CONTAINER; k6-operator v1.6.0
+ * pkg/resources/jobs/runner.go names its runner container "k6" too).
  */
 import {
   K6_CONTAINER,
