@@ -10,16 +10,17 @@ import * as path from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 import * as YAML from 'yaml';
 import { versions } from '../constructs/src/contract/versions';
-import { initProject, InitError, type InitResult } from '../cli/scaffold/init';
 import { readTree } from './support/files';
 import {
   buildPackage,
   consumerProject,
   constructsDir,
   npmInstall,
+  installedClosure,
   peerInstallArgs,
+  peerNames,
+  bytesUnder,
   repoRoot,
-  rootVersion,
   run,
   runAsync,
   type BuiltPackage,
@@ -27,12 +28,9 @@ import {
 
 let work: string;
 let pkg: BuiltPackage;
-/** The slow independent steps overlap: typedoc runs during the build, both npm installs run together. */
+/** The slow independent steps overlap: typedoc runs during the build and the npm install. */
 let typedoc: Promise<string>;
 let consumerInstall: Promise<string>;
-let scaffold: InitResult;
-let scaffoldInstall: Promise<string>;
-let scaffoldManifest: string;
 /** A promise whose rejection is reported by the test that awaits it, not as an unhandled rejection. */
 const settled = <T>(p: Promise<T>): Promise<T> => {
   p.catch(() => undefined);
@@ -46,10 +44,6 @@ beforeAll(() => {
   pkg = buildPackage(work);
   // a plain project with only the package and its peers
   consumerInstall = settled(npmInstall(consumerProject(path.join(work, 'consumer'), 'consumer'), [pkg.tarball, ...peerInstallArgs()]));
-  // the repository `loadtest init` writes, with the library from the tarball instead of the registry
-  scaffold = initProject(path.join(work, 'checkout-load-tests'));
-  scaffoldManifest = readFileSync(path.join(scaffold.dir, 'package.json'), 'utf8'); // as written, before npm install edits it
-  scaffoldInstall = settled(npmInstall(scaffold.dir, [pkg.tarball]));
 }, 300_000);
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -83,7 +77,12 @@ describe('the packed tarball', () => {
       ]),
     );
     expect(
-      pkg.files.filter((f) => !/^(package\.json|README\.md|crds\/[^/]+\.yaml|lib\/.+\.(js|d\.ts|sh)|lib\/dashboards\/[^/]+\.json)$/.test(f)),
+      pkg.files.filter(
+        (f) =>
+          !/^(package\.json|README\.md|crds\/[^/]+\.yaml|lib\/.+\.(js|d\.ts|sh)|lib\/dashboards\/[^/]+\.json|lib\/vendor\/THIRD-PARTY-LICENSES\.md)$/.test(
+            f,
+          ),
+      ),
     ).toEqual([]);
     expect(pkg.files.filter((f) => /\.test\.|(^|\/)src\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(path.join(pkg.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
@@ -182,6 +181,34 @@ describe('the packed tarball', () => {
   });
 });
 
+describe('what a consumer installs', () => {
+  test('the package adds at most 5 MB to node_modules beyond its peer dependencies: its runtime dependencies are inlined', async () => {
+    // GIVEN the consumer project of the test above: the tarball and the peers, installed
+    const consumer = path.join(work, 'consumer');
+    await consumerInstall;
+    // WHEN
+    const modules = path.join(consumer, 'node_modules');
+    const peers = installedClosure(consumer, peerNames());
+    const library = installedClosure(consumer, ['@k6-platform/constructs']);
+    const added = [...library].filter((dir) => !peers.has(dir));
+    const addedBytes = added.reduce((sum, dir) => sum + bytesUnder(dir), 0);
+    // THEN: the library alone (no runtime dependency of its own), and everything installed is the library or a peer's
+    console.log(
+      `@k6-platform/constructs adds ${(addedBytes / 1048576).toFixed(2)} MB beyond its peers (limit 5 MB); node_modules in all: ${(bytesUnder(modules) / 1048576).toFixed(1)} MB`,
+    );
+    expect(added).toEqual([path.join(modules, '@k6-platform', 'constructs')]);
+    expect(addedBytes).toBeLessThan(5 * 1048576);
+    const everything = readdirSync(modules, { withFileTypes: true }).flatMap((e) =>
+      e.name.startsWith('.')
+        ? []
+        : e.name.startsWith('@')
+          ? readdirSync(path.join(modules, e.name)).map((n) => path.join(modules, e.name, n))
+          : [path.join(modules, e.name)],
+    );
+    expect(everything.filter((dir) => !peers.has(dir) && !library.has(dir))).toEqual([]);
+  });
+});
+
 describe('API report and reference', () => {
   test('constructs/etc/constructs.api.md matches the public API (run `npm run docs:api` after an API change)', () => {
     // GIVEN: the committed config, analyzing the packed declarations, comparing with the committed report
@@ -223,94 +250,5 @@ describe('API report and reference', () => {
     expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
     const stale = [...fresh].filter(([f, text]) => committed.get(f) !== text).map(([f]) => f);
     expect(stale).toEqual([]);
-  });
-});
-
-describe('loadtest init: the scaffold of a team repository', () => {
-  test('refuses a non-empty directory, naming it, and writes nothing', () => {
-    // GIVEN
-    const dir = path.join(work, 'taken');
-    mkdirSync(dir);
-    writeFileSync(path.join(dir, 'notes.txt'), 'mine\n');
-    // WHEN / THEN
-    expect(() => initProject(dir)).toThrow(
-      new InitError(`loadtest init: directory ${dir} is not empty (found: notes.txt); choose a new or empty directory, nothing was written`),
-    );
-    expect(readdirSync(dir)).toEqual(['notes.txt']);
-  });
-
-  test('bad options are refused with the option named', () => {
-    expect(() => initProject(path.join(work, 'bad-env'), { environment: 'Prod' })).toThrow(
-      `loadtest init: 'environment' must be a DNS label of at most 30 characters such as "dev", got "Prod"`,
-    );
-    expect(() => initProject(path.join(work, 'bad-name'), { name: 'My Tests' })).toThrow(
-      `loadtest init: 'name' must be an npm package name (lower-case letters, digits, "-", "." or "_"), got "My Tests"`,
-    );
-  });
-
-  test('writes a repository whose own tests pass with the packed library installed: type-check and synth', async () => {
-    // GIVEN: the repository written in beforeAll
-    const dir = scaffold.dir;
-    const result = scaffold;
-    // THEN: the files
-    expect(result.files).toEqual([
-      '.github/workflows/loadtest.yml',
-      '.gitignore',
-      'Pulumi.dev.yaml',
-      'README.md',
-      'cdk8s.yaml',
-      'main.ts',
-      'package.json',
-      'scripts/example.ts',
-      'scripts/tsconfig.json',
-      'tsconfig.json',
-    ]);
-    const manifest = JSON.parse(scaffoldManifest) as {
-      name: string;
-      dependencies: Record<string, string>;
-      scripts: Record<string, string>;
-    };
-    expect(manifest.name).toBe('checkout-load-tests');
-    expect(manifest.dependencies).toEqual({
-      '@k6-platform/constructs': '^0.1.0',
-      cdk8s: `^${rootVersion('cdk8s')}`,
-      'cdk8s-plus-27': `^${rootVersion('cdk8s-plus-27')}`,
-      constructs: `^${rootVersion('constructs')}`,
-    });
-    const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
-    expect(readme).toContain('npm install && npm test ');
-    expect(readme).toContain('loadtest run example --env dev ');
-    // the CI workflow synthesizes and judges
-    const workflow = YAML.parse(readFileSync(path.join(dir, '.github', 'workflows', 'loadtest.yml'), 'utf8')) as {
-      jobs: Record<string, { steps: { run?: string }[] }>;
-    };
-    expect(Object.keys(workflow.jobs)).toEqual(['synth', 'run']);
-    expect(workflow.jobs.synth!.steps.map((s) => s.run).filter(Boolean)).toEqual(['npm ci', 'npm test']);
-    expect(workflow.jobs.run!.steps.map((s) => s.run ?? '').filter((r) => r.includes('loadtest'))).toEqual([
-      'npx --yes --package @k6-platform/cli loadtest run "${{ inputs.test }}" --env dev --run-id "$RUN_ID"',
-      'npx --yes --package @k6-platform/cli loadtest verdict --testid "$RUN_ID" --env dev',
-    ]);
-
-    // WHEN: its dependencies are installed, with the library from the packed tarball, and its own tests run
-    await scaffoldInstall;
-    run('npm', ['test'], dir);
-
-    // THEN: the synthesized manifests hold the example test's script and its runners
-    const out = path.join(dir, 'dist', 'dev');
-    const objects = readdirSync(out)
-      .filter((f) => f.endsWith('.k8s.yaml'))
-      .flatMap((f) => YAML.parseAllDocuments(readFileSync(path.join(out, f), 'utf8')).map((d) => d.toJS() as Obj | null))
-      .filter((o): o is Obj => o !== null);
-    const scripts = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/component'] === 'test-script');
-    expect(scripts.map((o) => [o.metadata.namespace, Object.keys(o.data ?? {})])).toEqual([['k6', ['example.ts']]]);
-    expect(objects.filter((o) => o.kind === 'Job' && o.metadata.labels?.['k6.platform/test'] === 'example').length).toBeGreaterThan(0);
-    expect(objects.filter((o) => o.metadata.labels?.grafana_dashboard === '1').length).toBeGreaterThan(0);
-
-    // and a type error in a script fails its tests
-    writeFileSync(
-      path.join(dir, 'scripts', 'example.ts'),
-      `${readFileSync(path.join(dir, 'scripts', 'example.ts'), 'utf8')}\nconst n: number = 'x';\n`,
-    );
-    expect(() => run('npm', ['run', 'typecheck'], dir)).toThrow(/scripts\/example\.ts\(\d+,\d+\): error TS2322/);
   });
 });

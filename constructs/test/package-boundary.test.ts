@@ -12,6 +12,8 @@ const srcDir = path.join(constructsDir, 'src');
 const pkg = JSON.parse(readFileSync(path.join(constructsDir, 'package.json'), 'utf8')) as {
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  /** Inlined into lib/vendor/ by the build (constructs/bin/build.js): the consumer installs none of them. */
+  vendoredDependencies?: Record<string, string>;
 };
 
 /** Library sources: every .ts under src/ except tests. */
@@ -28,7 +30,14 @@ function importsOf(file: string): string[] {
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const found: string[] = [];
   const walk = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    // `import type` is erased from the compiled modules; what the public declarations import is the API report's to show
+    const typeOnly = ts.isImportDeclaration(node) && node.importClause?.isTypeOnly === true;
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier) &&
+      !typeOnly
+    ) {
       found.push(node.moduleSpecifier.text);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const e = node.moduleReference.expression;
@@ -79,9 +88,9 @@ describe('constructs/ package boundary', () => {
     expect(escaping).toEqual([]);
   });
 
-  test('every package imported is a Node built-in, a dependency or a peer dependency of constructs/package.json', () => {
+  test('every package imported is a Node built-in, or a dependency, peer dependency or vendored dependency of constructs/package.json', () => {
     // GIVEN
-    const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+    const declared = new Set([pkg.dependencies, pkg.peerDependencies, pkg.vendoredDependencies].flatMap((deps) => Object.keys(deps ?? {})));
     const builtins = new Set(builtinModules);
     const undeclared: string[] = [];
     // WHEN
@@ -96,7 +105,7 @@ describe('constructs/ package boundary', () => {
     expect(undeclared).toEqual([]);
   });
 
-  test('peer dependencies are exactly cdk8s, cdk8s-plus-27 and constructs, at the versions the repository uses', () => {
+  test('peer dependencies are exactly cdk8s, cdk8s-plus-27, constructs and zod (its schemas are exported), at the versions the repository uses', () => {
     // GIVEN
     const root = JSON.parse(readFileSync(path.resolve(constructsDir, '..', 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
@@ -108,10 +117,13 @@ describe('constructs/ package boundary', () => {
       cdk8s: `^${root.dependencies.cdk8s}`,
       'cdk8s-plus-27': `^${root.dependencies['cdk8s-plus-27']}`,
       constructs: `^${root.dependencies.constructs}`,
+      zod: `^${root.dependencies.zod}`,
     });
-    // and each runtime dependency allows the version the repository is tested with
-    expect(Object.entries(pkg.dependencies ?? {}).map(([name, range]) => [name, range])).toEqual(
-      Object.keys(pkg.dependencies ?? {}).map((name) => [name, `^${used[name] ?? 'missing from the root package.json'}`]),
+    // no runtime dependency is installed with the package: the rest is inlined, at the version the repository tests
+    expect(pkg.dependencies).toBeUndefined();
+    expect(Object.keys(pkg.vendoredDependencies ?? {})).toEqual(['@babel/parser', 'cron-parser', 'ipaddr.js', 'yaml']);
+    expect(Object.entries(pkg.vendoredDependencies ?? {})).toEqual(
+      Object.keys(pkg.vendoredDependencies ?? {}).map((name) => [name, `^${used[name] ?? 'missing from the root package.json'}`]),
     );
   });
 });

@@ -4,7 +4,7 @@
  * scaffold).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
@@ -64,6 +64,11 @@ export function buildPackage(workDir: string): BuiltPackage {
   }
   // For API Extractor only (it resolves cdk8s & co. from here); npm pack never includes node_modules.
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return pack(dir, workDir);
+}
+
+/** `npm pack` of a built package directory (its prepack already ran as the build) into `workDir`. */
+function pack(dir: string, workDir: string): BuiltPackage {
   const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], dir)) as {
     filename: string;
     files: { path: string }[];
@@ -83,9 +88,49 @@ export function rootVersion(name: string): string {
   return v;
 }
 
+/** The library's peer dependencies (constructs/package.json). */
+export function peerNames(): string[] {
+  return Object.keys(
+    (JSON.parse(readFileSync(path.join(constructsDir, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies,
+  );
+}
+
 /** The peer dependencies at the repository's versions, as `npm install` arguments. */
 export function peerInstallArgs(): string[] {
-  return ['cdk8s', 'cdk8s-plus-27', 'constructs'].map((p) => `${p}@${rootVersion(p)}`);
+  return peerNames().map((p) => `${p}@${rootVersion(p)}`);
+}
+
+/** Bytes of the files under `dir` (links not followed). */
+export function bytesUnder(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + statSync(path.join(e.parentPath, e.name)).size, 0);
+}
+
+/**
+ * The package directories an install of `names` into `project` consists of: each package and, recursively, its
+ * `dependencies`, `optionalDependencies` and `peerDependencies` (npm installs those too), resolved as Node does (the
+ * nearest node_modules up from the package that depends on it).
+ */
+export function installedClosure(project: string, names: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const visit = (name: string, from: string) => {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (existsSync(path.join(candidate, 'package.json'))) {
+        if (seen.has(candidate)) return;
+        seen.add(candidate);
+        const manifest = JSON.parse(readFileSync(path.join(candidate, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+        for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
+          for (const dep of Object.keys(manifest[field] ?? {})) visit(dep, candidate);
+        }
+        return;
+      }
+      if (dir === project || path.dirname(dir) === dir) return; // an optional dependency that is not installed
+    }
+  };
+  for (const name of names) visit(name, project);
+  return seen;
 }
 
 /** `npm install` from the warm cache (the registry is only asked for what the cache lacks), in the background. */
@@ -98,4 +143,18 @@ export function consumerProject(dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', private: true }, null, 2)}\n`);
   return dir;
+}
+
+export const cliDir = path.join(repoRoot, 'cli');
+
+/**
+ * Builds @k6-platform/cli the way it is published (cli/bin/build.js, its prepack) into `<workDir>/cli-package`, never
+ * touching cli/lib, and packs it with `npm pack`.
+ */
+export function buildCliPackage(workDir: string): BuiltPackage {
+  const dir = path.join(workDir, 'cli-package');
+  mkdirSync(dir, { recursive: true });
+  run(process.execPath, [path.join(cliDir, 'bin', 'build.js'), path.join(dir, 'lib')], repoRoot);
+  for (const item of ['package.json', 'README.md']) cpSync(path.join(cliDir, item), path.join(dir, item));
+  return pack(dir, workDir);
 }
