@@ -9,6 +9,7 @@ export default tseslint.config(
       'dist/**',
       '.dist.*/**',
       'constructs/lib/**',
+      'cli/lib/**',
       '.cdk8s.out/**',
       '.tools/**',
       'cli/scaffold/templates/**',

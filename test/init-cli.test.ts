@@ -22,10 +22,10 @@ describe('loadtest init', () => {
     // THEN
     expect(code).toBe(0);
     expect(out.err).toEqual([]);
-    expect(out.text()).toContain(`✓ ${dir}: 10 files\n`);
+    expect(out.text()).toContain(`✓ ${dir}: 7 files\n`);
     expect(out.text()).toContain(`next: cd ${dir} && npm install && npm test\n`);
     expect(existsSync(path.join(dir, 'Pulumi.qa.yaml'))).toBe(true);
-    expect(readFileSync(path.join(dir, 'main.ts'), 'utf8')).toContain("process.env.K6_PLATFORM_ENV ?? 'qa'");
+    expect(readFileSync(path.join(dir, 'README.md'), 'utf8')).toContain('npx --no-install loadtest run example --env qa\n');
     expect((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string }).name).toBe('@acme/payments-load');
   });
 

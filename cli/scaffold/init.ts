@@ -1,11 +1,12 @@
 /**
  * `loadtest init <dir>`: writes a ready load-test repository for a service team, built on the published construct
- * library `@k6-platform/constructs`: one typed example test, one environment, a cdk8s app, a README with the two
- * commands and a CI workflow that synthesizes and judges runs.
+ * library `@k6-platform/constructs` and this CLI (a devDependency, whose `loadtest synth` is its synth): one typed
+ * example test, one environment, a README with the two commands and a CI workflow that synthesizes and judges runs.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DNS_LABEL } from '@k6-platform/constructs';
+import { CLI_PACKAGE_NAME } from '../version';
 
 /** Options of {@link initProject}. */
 export interface InitOptions {
@@ -21,14 +22,15 @@ export interface InitOptions {
   readonly environment?: string;
   /**
    * Version range of `@k6-platform/constructs` the repository depends on.
-   * @default - "^" + the version in constructs/package.json
+   * @default - "^" + the version of the constructs package released with this CLI
    */
   readonly libraryVersion?: string;
   /**
-   * npm package that provides the `loadtest` command the CI workflow runs (`npx --package <cliPackage> loadtest`).
-   * @default "@k6-platform/cli"
+   * Version range of `@k6-platform/cli`, a devDependency of the repository: its README and CI workflow run this
+   * `loadtest` (`npx loadtest`), at the version its lockfile pins.
+   * @default - "^" + this CLI's version
    */
-  readonly cliPackage?: string;
+  readonly cliVersion?: string;
 }
 
 /** What {@link initProject} wrote. */
@@ -60,14 +62,26 @@ export const EXAMPLE_TEST = 'example';
 /** npm package names: lower case, optional scope, URL-safe characters. */
 const NPM_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 
-interface PackageJson {
-  version: string;
-  dependencies?: Record<string, string>;
-  devDependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
+/** What the scaffold depends on (cli/bin/scaffold-versions.js). */
+interface ScaffoldVersions {
+  readonly library: string;
+  readonly peers: Readonly<Record<string, string>>;
+  readonly cli: string;
+  readonly devTools: Readonly<Record<string, string>>;
+  readonly engines: string;
 }
-const repoRoot = path.resolve(__dirname, '..', '..');
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
+
+/**
+ * The versions the scaffold depends on: written beside the bundle at pack time (lib/scaffold.json), or computed from
+ * this repository's manifests when the CLI runs from its sources; the rule is cli/bin/scaffold-versions.js either way.
+ */
+function scaffoldVersions(): ScaffoldVersions {
+  const built = path.join(__dirname, 'scaffold.json');
+  if (existsSync(built)) return JSON.parse(readFileSync(built, 'utf8')) as ScaffoldVersions;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the build's own CommonJS module, shared with it
+  const rule = require('../bin/scaffold-versions.js') as { scaffoldVersions: (repoRoot: string) => ScaffoldVersions };
+  return rule.scaffoldVersions(path.resolve(__dirname, '..', '..'));
+}
 
 /**
  * Writes a new load-test repository into `dir` (created when missing). Refuses a directory that exists and is not
@@ -95,20 +109,14 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
       `loadtest init: 'environment' must be a DNS label of at most 30 characters such as "dev", got ${JSON.stringify(environment)}`,
     );
   }
-  const library = readJson(path.join(repoRoot, 'constructs', 'package.json'));
-  const rootPkg = readJson(path.join(repoRoot, 'package.json'));
-  const caret = (pkg: string) => {
-    const v = rootPkg.devDependencies?.[pkg] ?? rootPkg.dependencies?.[pkg];
-    if (v === undefined) throw new Error(`loadtest init: ${pkg} is not a dependency of ${path.join(repoRoot, 'package.json')}`);
-    return `^${v}`;
-  };
+  const versions = scaffoldVersions();
   const files = projectFiles({
     name,
     environment,
-    libraryVersion: options.libraryVersion ?? `^${library.version}`,
-    peers: library.peerDependencies ?? {},
-    devVersions: { typescript: caret('typescript'), tsx: caret('tsx'), '@types/k6': caret('@types/k6'), '@types/node': caret('@types/node') },
-    cliPackage: options.cliPackage ?? '@k6-platform/cli',
+    libraryVersion: options.libraryVersion ?? versions.library,
+    peers: versions.peers,
+    devVersions: { ...versions.devTools, [CLI_PACKAGE_NAME]: options.cliVersion ?? versions.cli },
+    engines: versions.engines,
   });
   for (const [rel, content] of files) {
     const full = path.join(root, rel);
@@ -124,10 +132,12 @@ interface Inputs {
   readonly libraryVersion: string;
   readonly peers: Readonly<Record<string, string>>;
   readonly devVersions: Readonly<Record<string, string>>;
-  readonly cliPackage: string;
+  readonly engines: string;
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+/** A dependency map in npm's own order (it sorts them when it rewrites package.json). */
+const sortedKeys = (deps: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(deps).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 /** The folder of the generated repository's files besides package.json; names and contents may hold `{{key}}`. */
 export const TEMPLATES_DIR = path.join(__dirname, 'templates');
@@ -160,20 +170,21 @@ function projectFiles(i: Inputs): Map<string, string> {
       version: '0.1.0',
       private: true,
       description: 'Load tests of this service, run on Kubernetes by the k6 platform (@k6-platform/constructs)',
-      engines: { node: '>=20.19' },
+      engines: { node: i.engines },
       scripts: {
-        synth: 'tsx main.ts',
-        typecheck: 'tsc -p tsconfig.json && tsc -p scripts/tsconfig.json',
+        // the platform's own synth (every Pulumi.<env>.yaml into dist/<env>/, atomically), as `loadtest synth`
+        synth: 'loadtest synth',
+        typecheck: 'tsc -p scripts/tsconfig.json',
         test: 'npm run typecheck && npm run synth',
       },
       dependencies: {
         '@k6-platform/constructs': i.libraryVersion,
-        ...Object.fromEntries(Object.entries(i.peers).sort(([a], [b]) => (a < b ? -1 : 1))),
+        ...sortedKeys(i.peers),
       },
-      devDependencies: i.devVersions,
+      devDependencies: sortedKeys(i.devVersions),
     }),
   );
-  const values = { name: i.name, environment: i.environment, cliPackage: i.cliPackage, exampleTest: EXAMPLE_TEST };
+  const values = { name: i.name, environment: i.environment, exampleTest: EXAMPLE_TEST };
   for (const rel of templateFiles()) {
     const target = fill(rel.slice(0, -TEMPLATE_SUFFIX.length).split(path.sep).join('/'), values, rel);
     files.set(target, fill(readFileSync(path.join(TEMPLATES_DIR, rel), 'utf8'), values, rel));

@@ -5,6 +5,7 @@ import { EXIT } from '../../cli/exit-codes';
 import { runCli, type CliContext } from '../../cli/index';
 import type { JudgeRequest } from '../../cli/verdict/judge';
 import { bufferOutput, colorsEnabled } from '../../cli/output';
+import { cliPackageJson } from '../../cli/version';
 import type { PromQuerier } from '../../cli/prometheus/client';
 import { newRunId } from '@k6-platform/constructs';
 import { LABELS } from '../../constructs/src/contract/labels';
@@ -195,9 +196,10 @@ describe('help and colors', () => {
   });
 
   test.each([['--version'], ['-V']])("%s prints the CLI package's version alone and exits 0", async (flag) => {
-    // GIVEN the package that ships the CLI (its bin is cli/loadtest.js)
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string; bin: { loadtest: string } };
-    expect(pkg.bin.loadtest).toBe('cli/loadtest.js');
+    // GIVEN the package that ships the CLI, @k6-platform/cli (cli/package.json, its bin the compiled lib/loadtest.js)
+    expect(cliPackageJson()).toBe(path.join(repoRoot, 'cli', 'package.json'));
+    const pkg = JSON.parse(readFileSync(cliPackageJson(), 'utf8')) as { version: string; bin: { loadtest: string } };
+    expect(pkg.bin.loadtest).toBe('lib/loadtest.js');
     // WHEN
     const r = await cli([flag]);
     // THEN

@@ -3,14 +3,14 @@
  * `verdict` and `runs` (the documented shape, stdout holding nothing else) and `--junit` of `verdict` and `run`
  * (parsed back, each testcase and failure checked).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DOMParser, type Element } from '@xmldom/xmldom';
 import { runCli, type CliContext } from '../../cli/index';
 import { bufferOutput } from '../../cli/output';
 import { monitoringValues } from '../../constructs/src/monitoring/monitoring-stack';
 import { parsePlatformConfig } from '../../constructs/src/config/platform-config';
+import { parseJunit } from '../support/junit';
 import { pushK6Run, type K6RunTruth } from '../support/k6-run';
 import { freePort, startPrometheus, type PrometheusHandle } from '../support/prometheus';
 import { RUN, scriptedCluster, succeeded } from './scripted-cluster';
@@ -237,43 +237,6 @@ describe('runs --json', () => {
     expect(JSON.parse(r.stdout)).toEqual({ schemaVersion: 1, prometheus: prom.url, since: '1h', runs: [] });
   });
 });
-
-type Attrs = Record<string, string>;
-/** A parsed JUnit file: attributes of each element, the testsuites with their properties and testcases. */
-interface ParsedJunit {
-  readonly root: Attrs;
-  readonly suites: (Attrs & {
-    properties: Record<string, string | null>;
-    cases: (Attrs & { failures: (Attrs & { text: string | null })[]; errors: Attrs[] })[];
-  })[];
-}
-
-/** The testsuites of a JUnit file, each with its attributes and testcases (a parse error fails the test). */
-function parseJunit(file: string): ParsedJunit {
-  const doc = new DOMParser({
-    onError: (level, msg) => {
-      throw new Error(`${level}: ${msg}`);
-    },
-  }).parseFromString(readFileSync(file, 'utf8'), 'text/xml');
-  const attrsOf = (e: Element): Attrs => Object.fromEntries(Array.from(e.attributes).map((a) => [a.name, a.value]));
-  const children = (e: Element, tag: string) =>
-    Array.from(e.childNodes).filter((n): n is Element => n.nodeType === 1 && (n as Element).tagName === tag);
-  const rootEl = doc.documentElement!;
-  // Attributes flattened beside the children, so expectations read like the XML.
-  const testcase = (c: Element) =>
-    Object.assign(attrsOf(c), {
-      failures: children(c, 'failure').map((f) => Object.assign(attrsOf(f), { text: f.textContent })),
-      errors: children(c, 'error').map(attrsOf),
-    });
-  const suite = (s: Element) =>
-    Object.assign(attrsOf(s), {
-      properties: Object.fromEntries(
-        children(children(s, 'properties')[0]!, 'property').map((p) => [p.getAttribute('name'), p.getAttribute('value')]),
-      ),
-      cases: children(s, 'testcase').map(testcase),
-    });
-  return { root: { tag: rootEl.tagName, ...attrsOf(rootEl) }, suites: children(rootEl, 'testsuite').map(suite) } as ParsedJunit;
-}
 
 describe('--junit', () => {
   test('verdict: one testsuite, one testcase per threshold, failures with the observed value and the limit', async () => {
