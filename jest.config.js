@@ -18,6 +18,7 @@ module.exports = {
   moduleNameMapper: {
     '^@k6-platform/constructs$': '<rootDir>/constructs/src/index.ts',
     '^@k6-platform/constructs/output$': '<rootDir>/constructs/src/output/index.ts',
+    '^@k6-platform/constructs/internal$': '<rootDir>/constructs/src/internal.ts',
   },
   transform: {
     '^.+\\.[tj]s$': [

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { thresholdQueries } from '@k6-platform/constructs';
+import { thresholdQueries } from '@k6-platform/constructs/internal';
 import { table } from '../cli/output';
 import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';

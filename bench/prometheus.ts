@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { monitoringValues } from '@k6-platform/constructs';
-import { parsePlatformConfig } from '@k6-platform/constructs';
+import { monitoringValues } from '@k6-platform/constructs/internal';
+import { parsePlatformConfig } from '@k6-platform/constructs/internal';
 import { startPrometheus, type PrometheusHandle } from '../test/support/prometheus';
 import { pushK6Run, type SyntheticUrl } from '../test/support/k6-run';
 import { progressQueries } from '../cli/run/progress';

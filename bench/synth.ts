@@ -4,7 +4,7 @@
  * platform/ with the Helm bundle, and runs/), which is what `npm run synth` does per environment before writing.
  */
 import * as path from 'node:path';
-import { parsePlatformConfig } from '@k6-platform/constructs';
+import { parsePlatformConfig } from '@k6-platform/constructs/internal';
 import { buildEnvironment, environmentFiles } from '@k6-platform/constructs/output';
 import { median, timeMs } from './machine';
 

@@ -4,7 +4,7 @@
  * Each command lives in cli/commands/; this file turns a command's outcome into an exit code and wires process I/O.
  */
 import { CommanderError } from 'commander';
-import { PlatformConfigError, RunTestConflictError } from '@k6-platform/constructs';
+import { PlatformConfigError, RunTestConflictError } from '@k6-platform/constructs/internal';
 import { EXIT, UsageError } from './exit-codes';
 import { processOutput } from './output';
 import { PrometheusUnreachableError } from './prometheus/client';

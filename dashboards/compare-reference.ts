@@ -4,8 +4,8 @@
  * truth, and prints what each returns and how long Prometheus takes (median of 5). Output goes to docs/dashboards.md by
  * hand. Never run by the tests (no wall-time assertions anywhere).
  */
-import { monitoringValues } from '@k6-platform/constructs';
-import { parsePlatformConfig } from '@k6-platform/constructs';
+import { monitoringValues } from '@k6-platform/constructs/internal';
+import { parsePlatformConfig } from '@k6-platform/constructs/internal';
 import { pushK6Run, type K6RunOptions } from '../test/support/k6-run';
 import { startPrometheus, type PromSeriesResult, type PrometheusHandle } from '../test/support/prometheus';
 import { substituteVariables } from './test/queries';

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
-import { deploySecrets, DEPLOY_ONLY_KEYS } from '@k6-platform/constructs';
+import { deploySecrets, DEPLOY_ONLY_KEYS } from '@k6-platform/constructs/internal';
 import { readKubeTarget, type KubeTarget } from './kube';
-import { CONFIG_NAMESPACE, parseStackConfig, PlatformConfigError, type ConfigSource, type PlatformConfig } from '@k6-platform/constructs';
+import { CONFIG_NAMESPACE, parseStackConfig, PlatformConfigError, type ConfigSource, type PlatformConfig } from '@k6-platform/constructs/internal';
 
 /**
  * Stack config (`Pulumi.<stack>.yaml` plus `pulumi config set`) to the platform config: the SAME parse as synth

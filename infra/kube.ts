@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { CONFIG_NAMESPACE } from '@k6-platform/constructs';
+import { CONFIG_NAMESPACE } from '@k6-platform/constructs/internal';
 
 /**
  * Which cluster the program's Kubernetes provider talks to.

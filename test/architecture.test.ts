@@ -70,7 +70,8 @@ describe('architecture', () => {
   test('the scan sees every folder and their imports', () => {
     // THEN: a scan that found nothing would prove nothing
     for (const d of SOURCE_DIRS) expect(sources.filter((f) => folderOf(f) === d).length).toBeGreaterThan(2);
-    expect(specifiersOf('cli/prometheus/runs.ts')).toContain('@k6-platform/constructs');
+    expect(specifiersOf('cli/prometheus/runs.ts')).toContain('@k6-platform/constructs/internal');
+    expect(specifiersOf('examples/team-cdk8s-app/app.ts')).toContain('@k6-platform/constructs');
     expect(targetsOf('constructs/src/index.ts').map((t) => t.target)).toContain('constructs/src/contract');
   });
 
@@ -87,7 +88,7 @@ describe('architecture', () => {
     expect(crossings).toEqual([]);
   });
 
-  test('outside constructs/, the library is imported by its package entry (or ./output), never by a source path', () => {
+  test('outside constructs/, the library is imported by its package entries, never by a source path; examples use only the public ones', () => {
     // GIVEN
     const outside = [...sources.filter((f) => folderOf(f) !== 'constructs/src'), ...tsFiles('examples')].filter((f) => !isTest(f));
     // WHEN
@@ -99,7 +100,14 @@ describe('architecture', () => {
     const packaged = outside.flatMap((f) => specifiersOf(f).filter((s) => s.startsWith('@k6-platform/constructs')));
     // THEN
     expect(deep).toEqual([]);
-    expect([...new Set(packaged)].sort()).toEqual(['@k6-platform/constructs', '@k6-platform/constructs/output']);
+    expect([...new Set(packaged)].sort()).toEqual(['@k6-platform/constructs', '@k6-platform/constructs/internal', '@k6-platform/constructs/output']);
+    // a team's code (the examples) never reaches the building blocks behind the public API
+    const internal = tsFiles('examples').flatMap((f) =>
+      specifiersOf(f)
+        .filter((s) => s === '@k6-platform/constructs/internal')
+        .map(() => f),
+    );
+    expect(internal).toEqual([]);
   });
 
   describe('unit sizes: no source file over 400 lines, no function over 80 lines (tests and generated code aside)', () => {

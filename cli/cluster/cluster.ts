@@ -4,7 +4,7 @@
  * logic is exercised without a cluster. The object shapes are structural subsets of client-node's V1Job / V1Pod, so
  * the adapter passes the library's objects through unchanged.
  */
-import type { KubeObject as PackageKubeObject } from '@k6-platform/constructs';
+import type { KubeObject as PackageKubeObject } from '@k6-platform/constructs/internal';
 
 /** Where a pod finds its service account token: the in-cluster kubeconfig when no other is found (client-node's path). */
 export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';

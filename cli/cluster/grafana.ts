@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { PlatformConfig } from '@k6-platform/constructs';
-import { grafanaPortForwardCommand, grafanaUrl } from '@k6-platform/constructs';
+import type { PlatformConfig } from '@k6-platform/constructs/internal';
+import { grafanaPortForwardCommand, grafanaUrl } from '@k6-platform/constructs/internal';
 import { dashboardsDirOf } from '@k6-platform/constructs/output';
 
 /** A generated dashboard, as far as the CLI cares. */

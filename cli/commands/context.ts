@@ -1,6 +1,6 @@
 /** What every command shares: the CLI's context, the Prometheus client and timeout it resolves, test lookup. */
-import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
-import { DEFAULT_PROMETHEUS_URL } from '@k6-platform/constructs';
+import type { PlatformConfig, TestConfig } from '@k6-platform/constructs/internal';
+import { DEFAULT_PROMETHEUS_URL } from '@k6-platform/constructs/internal';
 import { discoverEnvironments, environmentExists, loadEnvironmentConfig } from '@k6-platform/constructs/output';
 import type { RunCluster } from '../cluster/cluster';
 import { UsageError } from '../exit-codes';

@@ -1,6 +1,6 @@
 /** The CLI's shared argument parsers and the options several commands declare the same way. */
 import { InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_PROMETHEUS_URL, RUN_ID, RUN_ID_MAX } from '@k6-platform/constructs';
+import { DEFAULT_PROMETHEUS_URL, RUN_ID, RUN_ID_MAX } from '@k6-platform/constructs/internal';
 import { DEFAULT_ENVIRONMENT } from '@k6-platform/constructs/output';
 import { UsageError } from '../exit-codes';
 import { PROMETHEUS_PASSWORD_ENV, PROMETHEUS_TOKEN_ENV, PROMETHEUS_USER_ENV, redactUrl } from '../prometheus/auth';

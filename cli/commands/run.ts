@@ -1,6 +1,6 @@
 /** `loadtest run`: apply one run of a test to the current kube-context, follow it live, then judge it. */
 import { Option, type Command } from 'commander';
-import { newRunId, type PlatformConfig } from '@k6-platform/constructs';
+import { newRunId, type PlatformConfig } from '@k6-platform/constructs/internal';
 import type { RunCluster } from '../cluster/cluster';
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from '../cluster/grafana';
 import { EXIT } from '../exit-codes';

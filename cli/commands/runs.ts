@@ -1,6 +1,6 @@
 /** `loadtest runs`: recent runs from Prometheus, each judged when its test has thresholds. */
 import { Option, type Command } from 'commander';
-import type { PlatformConfig } from '@k6-platform/constructs';
+import type { PlatformConfig } from '@k6-platform/constructs/internal';
 import { EXIT } from '../exit-codes';
 import { formatDuration, table } from '../output';
 import { listRuns } from '../prometheus/runs';

@@ -1,6 +1,6 @@
 /** `loadtest verdict`: judge one run over all its runners from Prometheus. */
 import type { Command } from 'commander';
-import { runTestQuery, type PlatformConfig, type TestConfig } from '@k6-platform/constructs';
+import { runTestQuery, type PlatformConfig, type TestConfig } from '@k6-platform/constructs/internal';
 import { PrometheusUnreachableError } from '../prometheus/client';
 import { testOfRun } from '../prometheus/runs';
 import { judgedTestThresholds } from '../run/run-plan';

@@ -1,5 +1,5 @@
-import { pickRunTest, runTestQuery, type RunTest } from '@k6-platform/constructs';
-import type { TestConfig } from '@k6-platform/constructs';
+import { pickRunTest, runTestQuery, type RunTest } from '@k6-platform/constructs/internal';
+import type { TestConfig } from '@k6-platform/constructs/internal';
 import { type PromQuerier, type PromSample } from './client';
 
 /** Reads the run's `test` label from Prometheus and applies {@link pickRunTest}. */

@@ -15,7 +15,7 @@
  * - Jobs have `backoffLimit: 0` and no deadline; a failed runner Job does not end the others, and the stage still
  *   moves on to `finished`.
  */
-import { versions } from '@k6-platform/constructs';
+import { versions } from '@k6-platform/constructs/internal';
 import type { Applier, CrdInfo, JobClient, JobInfo, OperatorClient, PodInfo, PodLister, TestRunInfo } from '../cluster/cluster';
 import {
   abortableSleep,

@@ -1,5 +1,5 @@
-import { K6_EXIT_CODES, LABELS } from '@k6-platform/constructs';
-import { COMPLETION_INDEX_ANNOTATION, K6_CONTAINER, STARTER_CONTAINER, STOPPER_COMPONENT } from '@k6-platform/constructs';
+import { K6_EXIT_CODES, LABELS } from '@k6-platform/constructs/internal';
+import { COMPLETION_INDEX_ANNOTATION, K6_CONTAINER, STARTER_CONTAINER, STOPPER_COMPONENT } from '@k6-platform/constructs/internal';
 import type { Applier, JobClient, JobInfo, KubeObject, PodInfo, PodLister } from '../cluster/cluster';
 
 /** `app.kubernetes.io/component` of the runner Job and its pods. */

@@ -1,7 +1,7 @@
 import type { RunStatus } from './follow';
 import type { Colors } from '../output';
 import { formatNumber } from '../output';
-import { promqlString } from '@k6-platform/constructs';
+import { promqlString } from '@k6-platform/constructs/internal';
 import { scalarOf, type PromQuerier } from '../prometheus/client';
 
 /** Live figures of a run over all its runners. */

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { LABELS } from '@k6-platform/constructs';
-import type { PlatformConfig, TestConfig } from '@k6-platform/constructs';
-import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '@k6-platform/constructs';
-import type { ThresholdsConfig } from '@k6-platform/constructs';
+import { LABELS } from '@k6-platform/constructs/internal';
+import type { PlatformConfig, TestConfig } from '@k6-platform/constructs/internal';
+import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '@k6-platform/constructs/internal';
+import type { ThresholdsConfig } from '@k6-platform/constructs/internal';
 // applyOrder is shared with synth, which writes each run's objects (dist/<env>/runs/) in the order they are applied here.
 import { applyOrder, buildEnvironment, checkObjectSizes, oversizedObjects } from '@k6-platform/constructs/output';
-import { bundleScriptTree } from '@k6-platform/constructs';
+import { bundleScriptTree } from '@k6-platform/constructs/internal';
 import type { KubeObject } from '../cluster/cluster';
 
 /** What `loadtest run` applies for one run of one test. */

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DNS_LABEL } from '@k6-platform/constructs';
+import { DNS_LABEL } from '@k6-platform/constructs/internal';
 import { CLI_PACKAGE_NAME } from '../version';
 
 /** Options of {@link initProject}. */

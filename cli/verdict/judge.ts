@@ -1,5 +1,5 @@
-import type { ThresholdsConfig } from '@k6-platform/constructs';
-import type { TestConfig } from '@k6-platform/constructs';
+import type { ThresholdsConfig } from '@k6-platform/constructs/internal';
+import type { TestConfig } from '@k6-platform/constructs/internal';
 import type { Output } from '../output';
 import type { PrometheusAuth } from '../prometheus/auth';
 import { evaluateVerdict, formatVerdict, type Verdict } from './verdict';

@@ -17,7 +17,7 @@ import {
   type PlatformConfig,
   type TestConfig,
   type ValidityConfig,
-} from '@k6-platform/constructs';
+} from '@k6-platform/constructs/internal';
 import { vectorSamples, type PromData } from '../prometheus/client';
 
 /** What the checks need besides the data: the test's validity config and the plan of the run. */

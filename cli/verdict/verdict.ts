@@ -14,8 +14,8 @@ import {
   type ParsedThreshold,
   type ThresholdQuery,
   type ThresholdsConfig,
-} from '@k6-platform/constructs';
-import { K6_THRESHOLDS_FAILED_EXIT_CODE, promqlString } from '@k6-platform/constructs';
+} from '@k6-platform/constructs/internal';
+import { K6_THRESHOLDS_FAILED_EXIT_CODE, promqlString } from '@k6-platform/constructs/internal';
 import {
   prometheusClient,
   PrometheusQueryError,

@@ -6,7 +6,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
 import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
-import { CLASSIC_TREND_STATS } from '@k6-platform/constructs';
+import { CLASSIC_TREND_STATS } from '@k6-platform/constructs/internal';
 import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
 import { classicLatency } from './queries';

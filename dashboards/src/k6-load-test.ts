@@ -4,7 +4,7 @@
  * together, errors by status, a per-runner view, runner CPU/memory and a pass/fail row.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DEFAULT_NAMESPACES } from '@k6-platform/constructs';
+import { DEFAULT_NAMESPACES } from '@k6-platform/constructs/internal';
 import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
 import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';

@@ -4,7 +4,7 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs';
+import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs/internal';
 import { COLOR, LATENCY_THRESHOLDS, prometheusQuery, SELECTOR, thresholds, timeseriesPanel, UNIT } from './common';
 import { counterRate, descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
 

@@ -9,7 +9,7 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope, type ThresholdsConfig } from '@k6-platform/constructs';
+import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope, type ThresholdsConfig } from '@k6-platform/constructs/internal';
 import { COLOR, instantQuery, statPanel, thresholds, UNIT } from './common';
 
 /** The thresholds of the generated dashboards' pass/fail row (k6 syntax; time trends in milliseconds). */

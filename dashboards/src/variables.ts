@@ -1,6 +1,6 @@
 /** The template variables of the dashboards: data source, run (testid), scenario, names, ad-hoc filters, text and custom values. */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { PROMETHEUS_DATASOURCE_UID } from '@k6-platform/constructs';
+import { PROMETHEUS_DATASOURCE_UID } from '@k6-platform/constructs/internal';
 import { DATASOURCE, DATASOURCE_VARIABLE } from './common';
 
 /** The datasource selector, defaulting to the Prometheus datasource kube-prometheus-stack provisions. */

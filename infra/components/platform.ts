@@ -8,12 +8,12 @@ import {
   platformManifests,
   prometheusPortForwardCommand,
   startRunCommand,
-} from '@k6-platform/constructs';
-import { LABELS, platformLabels } from '@k6-platform/constructs';
-import { monitoringValues, remoteWriteUrl } from '@k6-platform/constructs';
-import type { ChartManifest, PlatformConfig } from '@k6-platform/constructs';
+} from '@k6-platform/constructs/internal';
+import { LABELS, platformLabels } from '@k6-platform/constructs/internal';
+import { monitoringValues, remoteWriteUrl } from '@k6-platform/constructs/internal';
+import type { ChartManifest, PlatformConfig } from '@k6-platform/constructs/internal';
 import { buildEnvironment } from '@k6-platform/constructs/output';
-import { versions } from '@k6-platform/constructs';
+import { versions } from '@k6-platform/constructs/internal';
 import { RunnerImageBuild } from './runner-image-build';
 
 /** Arguments of {@link Platform}. */

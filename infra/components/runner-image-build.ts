@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import type { PlatformConfig } from '@k6-platform/constructs';
-import { renderRunnerDockerfile, resolveRunnerImage, runnerBuildArgs, runnerImagePropsFromConfig } from '@k6-platform/constructs';
+import type { PlatformConfig } from '@k6-platform/constructs/internal';
+import { renderRunnerDockerfile, resolveRunnerImage, runnerBuildArgs, runnerImagePropsFromConfig } from '@k6-platform/constructs/internal';
 
 /** Arguments of {@link RunnerImageBuild}. */
 export interface RunnerImageBuildArgs {

@@ -1,4 +1,4 @@
-import { DEPLOY_ONLY_KEYS, defaultTests, platformConfigSchema } from '@k6-platform/constructs';
+import { DEPLOY_ONLY_KEYS, defaultTests, platformConfigSchema } from '@k6-platform/constructs/internal';
 import { STACK_CONFIG_KEYS } from '../config';
 import { projectConfigDeclarations } from './harness';
 

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { monitoringValues } from '@k6-platform/constructs';
+import { monitoringValues } from '@k6-platform/constructs/internal';
 import { isWireSecret, valueOf, type Registered } from './harness';
 
 /**

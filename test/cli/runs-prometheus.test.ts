@@ -7,7 +7,7 @@ import { defaultJudge } from '../../cli/verdict/judge';
 import { bufferOutput } from '../../cli/output';
 import { runMetrics } from '../../cli/run/progress';
 import { prometheusClient, PrometheusUnreachableError } from '../../cli/prometheus/client';
-import { pickRunTest, RunTestConflictError } from '@k6-platform/constructs';
+import { pickRunTest, RunTestConflictError } from '@k6-platform/constructs/internal';
 import { listRuns, testOfRun } from '../../cli/prometheus/runs';
 import { monitoringValues } from '../../constructs/src/monitoring/monitoring-stack';
 import { parsePlatformConfig, testSchema } from '../../constructs/src/config/platform-config';

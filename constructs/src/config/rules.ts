@@ -139,7 +139,7 @@ export const cidrFormat = z.string().refine((s) => isCanonicalCidr(s), { error: 
 
 /** Requests and limits of one container. */
 const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional(), 'ephemeral-storage': quantity.optional() });
-/** Requests and limits of one container, each a {@link quantity} of cpu, memory or ephemeral storage. */
+/** Requests and limits of one container, each a quantity (`QUANTITY`) of cpu, memory or ephemeral storage. */
 export const resources = z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() });
 /** Requests and limits of one container, as parsed. */
 export type ResourceRequirements = z.output<typeof resources>;

@@ -73,7 +73,7 @@ export function platformInputFromStackConfig(
 }
 
 /**
- * Stack config entries to the validated platform config: {@link platformInputFromStackConfig}, then
+ * Stack config entries to the validated platform config: `platformInputFromStackConfig`, then
  * {@link parsePlatformConfig}. Every problem of both steps is thrown together as one {@link PlatformConfigError}.
  */
 export function parseStackConfig(entries: Readonly<Record<string, unknown>>, stack: string, source: ConfigSource): PlatformConfig {

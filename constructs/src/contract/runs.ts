@@ -12,7 +12,7 @@ export const RUN_ID = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * A fresh run id: `<test>-<yyyymmdd>-<hhmmss>` in UTC, e.g. `sample-20261125-120830` (`r` in front when the test name
- * starts with a digit; the test part shortened so the id fits {@link RUN_ID_MAX}).
+ * starts with a digit; the test part shortened so the id fits `RUN_ID_MAX`).
  */
 export function newRunId(test: string, now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-11-25T12:08:30.123Z
@@ -46,7 +46,7 @@ export function nonRunnerPodPattern(runId: string): string {
   return `${runId}-(starter|initializer|stop)-.*`;
 }
 
-/** How a run was tied to a configured test (see {@link pickRunTest}). */
+/** How a run was tied to a configured test (see `pickRunTest`). */
 export interface RunTest {
   /** The test name, when known. */
   readonly test?: string;

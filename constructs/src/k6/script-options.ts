@@ -73,10 +73,10 @@ const THRESHOLD_KEYS = new Set(['threshold', 'abortOnFail', 'delayAbortEval']);
  * declaration, through `Object.freeze(...)`, parentheses and TypeScript `as`/`satisfies`. Values are read when they are
  * literals: strings, numbers, booleans, `null`, template literals (substitutions only of readable constants), arrays
  * and object literals, with spreads, identifiers and property accesses of top-level `const` declarations in the same
- * file followed ({@link entryScriptOptions} also follows imports of the bundle's local modules). Anything else
+ * file followed (`entryScriptOptions` also follows imports of the bundle's local modules). Anything else
  * (function calls, `__ENV`, other operators, imported values) is a problem with its line, as are values k6 would refuse
  * (a non-string tag, a threshold that is not a list), unknown keys of object-form thresholds, tags the platform
- * reserves ({@link RESERVED_TAGS}) and later assignments to `options`, `options.thresholds` or `options.tags`.
+ * reserves (`RESERVED_TAGS`) and later assignments to `options`, `options.thresholds` or `options.tags`.
  * When a problem touches `thresholds` (or `tags`), that field is left out of the result.
  */
 export function readScriptOptions(source: string, fileName: string): ScriptOptions {
@@ -106,7 +106,7 @@ export function entryScriptOptions(bundle: { readonly files: readonly ScriptFile
 }
 
 /**
- * Where a script sets a run tag the platform owns ({@link RESERVED_TAGS}) on its own samples: per-request or per-call
+ * Where a script sets a run tag the platform owns (`RESERVED_TAGS`) on its own samples: per-request or per-call
  * tags (`http.get(url, { tags: { testid: 'x' } })`, `check(r, c, { instance_id: '3' })` is not caught: only `tags`
  * objects are) and VU tags (`exec.vu.tags.testid = 'x'`, `exec.vu.metrics.tags['test'] = 'x'`). k6 lets such tags
  * override the run tags on those samples (a sample's tags are the run tags overlaid with the call's), which would

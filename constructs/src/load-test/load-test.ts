@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Chart } from 'cdk8s';
+import { Chart, type ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { executionSegments } from '../k6/execution-segments';
-import type { TestRun } from '../imports/k6.io';
 import { LABELS } from '../contract/labels';
 import { describeIssues, k6DurationSeconds, testSchema, type TestConfig } from '../config/platform-config';
 import { assertScriptOptionsReadable, judgedThresholds } from '../k6/script-options';
@@ -63,8 +62,11 @@ export class LoadTest extends Construct {
   public readonly cronJob?: k8s.KubeCronJob;
   /** The headless Service giving runners stable DNS names (mode "jobs"). */
   public readonly service?: k8s.KubeService;
-  /** The k6-operator TestRun (mode "operator"). */
-  public readonly testRun?: TestRun;
+  /**
+   * The k6-operator TestRun (mode "operator"): a `k6.io/v1alpha1` TestRun built with the model cdk8s imports from the
+   * operator's CRD (constructs/crds/), typed here as the ApiObject it is so the generated model stays out of the API.
+   */
+  public readonly testRun?: ApiObject;
   /** The run's ConfigMap: per-runner k6 config files and the starter script. */
   public readonly configMap: k8s.KubeConfigMap;
   /** Runner deadline in seconds (start timeout + duration + grace), when the test declares a duration. */

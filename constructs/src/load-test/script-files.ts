@@ -35,7 +35,7 @@ export interface ScriptModuleImport {
   readonly line: number;
 }
 
-/** What {@link bundleScriptTree} found for one entry script. */
+/** What `bundleScriptTree` found for one entry script. */
 export interface ScriptBundle {
   /** Every bundled file, entry first. */
   readonly files: readonly ScriptFile[];

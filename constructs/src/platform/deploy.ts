@@ -35,7 +35,7 @@ export interface ChartManifest {
  * WITHOUT
  * - kube-prometheus-stack's own objects: Helm deploys those (the Pulumi Release, or the bundle's dependency), even when
  *   `monitoring.chart.path` had them rendered into the monitoring chart for `cdk8s synth`;
- * - the objects of a run (labelled with a run id, see {@link isRunObject}): deploying the platform must not start a
+ * - the objects of a run (labelled with a run id, see `isRunObject`): deploying the platform must not start a
  *   load test; `loadtest run` applies each run with a fresh run id.
  *
  * With `scope`, only the charts under that construct (e.g. one `LoadTestPlatform` in an app with other charts). With

@@ -47,9 +47,9 @@ export interface PushSecretReference {
 
 /** Egress the build's NetworkPolicy allows besides DNS. */
 export interface BuildEgress {
-  /** CIDRs of the push registry. @default - public IPv4 ({@link PUBLIC_IPV4}) */
+  /** CIDRs of the push registry. @default - public IPv4 (`PUBLIC_IPV4`) */
   readonly registryCidrs?: readonly string[];
-  /** CIDRs of the Go module proxy and the base-image registry (Docker Hub). @default - public IPv4 ({@link PUBLIC_IPV4}) */
+  /** CIDRs of the Go module proxy and the base-image registry (Docker Hub). @default - public IPv4 (`PUBLIC_IPV4`) */
   readonly upstreamCidrs?: readonly string[];
 }
 
