@@ -215,6 +215,7 @@ describe('synthesize', () => {
         '0001-monitoring.yaml',
         '0002-loadtests.yaml',
         'NOTES.txt',
+        '_helpers.tpl',
       ]);
     });
 
