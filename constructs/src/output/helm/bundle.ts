@@ -7,6 +7,7 @@ import type { PlatformConfig } from '../../config/platform-config';
 import { versions } from '../../contract/versions';
 import { helpersTpl } from './helpers-tpl';
 import { notes } from './notes';
+import { valuesSchema } from './values-schema';
 import { escapeTemplate, templateObjects, templatingContext } from './templating';
 
 export { escapeTemplate } from './templating';
@@ -86,6 +87,7 @@ export function helmBundle(props: HelmBundleProps): Map<string, string> {
   files.set('Chart.yaml', BUNDLE_HEADER + YAML.stringify(chart, { lineWidth: 0 }));
   const values = { ...bundleValues(cfg), ...(cfg.monitoring.enabled ? { [kps.chart]: monitoringValues(cfg) } : {}) };
   files.set('values.yaml', BUNDLE_HEADER + YAML.stringify(values, { lineWidth: 0 }));
+  files.set('values.schema.json', `${JSON.stringify(valuesSchema(cfg), null, 2)}\n`);
   files.set('templates/_helpers.tpl', helpersTpl());
 
   const ctx = templatingContext(cfg);
