@@ -19,7 +19,8 @@ let ws: HelmWorkspace;
 let outDir: string;
 const configs = new Map<string, PlatformConfig>();
 
-const bundleDir = (env: string) => path.join(outDir, env, 'platform', 'chart');
+const chartDir = () => path.join(outDir, 'chart');
+const valuesOf = (dir: string, env: string) => path.join(dir, `values-${env}.yaml`);
 
 /** Every object synth wrote for an environment's platform (dist/<env>/platform/*.k8s.yaml). */
 function synthesizedObjects(env: string): Obj[] {
@@ -63,7 +64,7 @@ test('the stub stands in for the pinned kube-prometheus-stack version', () => {
 describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
   test('Chart.yaml depends on the pinned kube-prometheus-stack from prometheus-community', () => {
     // WHEN synth wrote the bundle
-    const chart = YAML.parse(readFileSync(path.join(bundleDir(env), 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+    const chart = YAML.parse(readFileSync(path.join(chartDir(), 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
     // THEN
     expect(chart.apiVersion).toBe('v2');
     expect(chart.name).toBe(BUNDLE_CHART_NAME);
@@ -80,12 +81,13 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
     ]);
   });
 
-  test('values.yaml: the load-test namespace (not created) and the kps values under the dependency key, equal to synth`s values file', () => {
+  test('values-<env>.yaml: the environment, the load-test namespace (not created) and the kps values under the dependency key, equal to synth`s values file', () => {
     // WHEN
-    const values = YAML.parse(readFileSync(path.join(bundleDir(env), 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const values = YAML.parse(readFileSync(valuesOf(chartDir(), env), 'utf8')) as Record<string, unknown>;
     const synthValues = YAML.parse(readFileSync(path.join(outDir, env, 'platform', 'kube-prometheus-stack.values.yaml'), 'utf8')) as unknown;
     // THEN
-    expect(Object.keys(values)).toEqual(['loadTestNamespace', 'kube-prometheus-stack']);
+    expect(Object.keys(values)).toEqual(['environment', 'loadTestNamespace', 'platform', 'kube-prometheus-stack']);
+    expect(values.environment).toBe(env);
     expect(values.loadTestNamespace).toEqual({ name: configs.get(env)!.namespaces.loadTests, create: false });
     expect(values['kube-prometheus-stack']).toEqual(monitoringValues(configs.get(env)!));
     expect(values['kube-prometheus-stack']).toEqual(synthValues);
@@ -93,21 +95,21 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
 
   test('helm lint --strict passes with the dependency supplied locally', () => {
     // GIVEN the bundle with the stub in charts/
-    const dir = ws.chartWithStub(bundleDir(env));
+    const dir = ws.chartWithStub(chartDir());
     // WHEN / THEN (a failed lint exits non-zero, which throws)
-    const out = ws.ok(['lint', '--strict', dir, '--namespace', configs.get(env)!.namespaces.monitoring]);
+    const out = ws.ok(['lint', '--strict', dir, '-f', valuesOf(dir, env), '--namespace', configs.get(env)!.namespaces.monitoring]);
     expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
     expect(out).not.toContain('[ERROR]');
     expect(out).not.toContain('[WARNING]');
   });
 
-  test('helm template renders exactly the synthesized objects with the Helm labels, and the values reach the dependency', () => {
+  test('helm template -f values-<env>.yaml renders exactly the objects synth wrote for it, with the Helm labels, and the values reach the dependency', () => {
     // GIVEN the release synth assumes: named like monitoring.releaseName, in the monitoring namespace
     const cfg = configs.get(env)!;
     const release = cfg.monitoring.releaseName;
-    const dir = ws.chartWithStub(bundleDir(env));
+    const dir = ws.chartWithStub(chartDir());
     // WHEN
-    const { platform, stub } = splitRendered(ws.ok(['template', release, dir, '--namespace', cfg.namespaces.monitoring]));
+    const { platform, stub } = splitRendered(ws.ok(['template', release, dir, '-f', valuesOf(dir, env), '--namespace', cfg.namespaces.monitoring]));
     // THEN the stub received the values under its key
     const echo = stub.filter((o) => o.metadata.name === 'kps-stub-values');
     expect(echo).toHaveLength(1);
@@ -137,15 +139,50 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
     // GIVEN
     const cfg = configs.get(env)!;
     const release = cfg.monitoring.releaseName;
-    const dir = ws.chartWithStub(bundleDir(env));
+    const dir = ws.chartWithStub(chartDir());
     // WHEN
-    const args = ['template', release, dir, '--namespace', cfg.namespaces.monitoring, '--set', 'loadTestNamespace.create=true'];
+    const args = [
+      'template',
+      release,
+      dir,
+      '-f',
+      valuesOf(dir, env),
+      '--namespace',
+      cfg.namespaces.monitoring,
+      '--set',
+      'loadTestNamespace.create=true',
+    ];
     const { platform } = splitRendered(ws.ok(args));
     // THEN exactly one Namespace, the load-test one, equal to synth's apart from the Helm labels
     const synthNamespace = synthesizedObjects(env).find((o) => o.kind === 'Namespace' && o.metadata.name === cfg.namespaces.loadTests)!;
     expect(platform.filter((o) => o.kind === 'Namespace')).toEqual([asReleased(synthNamespace, release)]);
     expect(synthNamespace.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
+});
+
+test('one chart for every environment: the objects some environments have, or have differently, are variants the values select', () => {
+  // GIVEN the chart and the environments' values
+  const values = ENVIRONMENTS.map(
+    (env) => YAML.parse(readFileSync(valuesOf(chartDir(), env), 'utf8')) as { platform: { objects: Record<string, string> } },
+  );
+  // THEN the sample-operator test (dev only) has its script ConfigMap in dev's values alone
+  const operatorScript = Object.keys(values[0]!.platform.objects).filter((id) => id.startsWith('ConfigMap/loadTests/k6-sample-operator-'));
+  expect(operatorScript).toHaveLength(1);
+  expect(values.map((v) => v.platform.objects[operatorScript[0]!])).toEqual(['a', undefined, undefined]);
+  // AND Grafana's NetworkPolicy (open to every source behind an ingress in staging and prod) has two variants
+  expect(values.map((v) => v.platform.objects['NetworkPolicy/release/k6-platform-grafana'])).toEqual(['a', 'b', 'b']);
+  // AND the dashboards, alike in every environment but for the environment label, are one template
+  const templates = readFileSync(path.join(chartDir(), 'templates', '0001-monitoring.yaml'), 'utf8');
+  expect(templates.match(/name: grafana-dashboard-k6-runs$/gm)).toHaveLength(1);
+  expect(values.every((v) => !Object.keys(v.platform.objects).some((id) => id.includes('grafana-dashboard')))).toBe(true);
+});
+
+test('without an environment`s values file helm refuses to render, naming the missing value', () => {
+  // WHEN
+  const r = ws.run(['template', 'rel', ws.chartWithStub(chartDir()), '--namespace', 'monitoring']);
+  // THEN
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('- (root): environment is required');
 });
 
 test('template-like text in objects renders byte for byte (Grafana legends such as {{instance}})', () => {
@@ -187,7 +224,11 @@ test('with monitoring off the bundle has no dependency and no kps values', () =>
   const files = helmBundle({ config: cfg, manifests: [] });
   // THEN
   expect((YAML.parse(files.get('Chart.yaml')!) as Record<string, unknown>).dependencies).toBeUndefined();
-  expect(YAML.parse(files.get('values.yaml')!)).toEqual({ loadTestNamespace: { name: 'k6', create: false } });
+  expect(YAML.parse(files.get('values.yaml')!)).toEqual({
+    environment: 'ext',
+    loadTestNamespace: { name: 'k6', create: false },
+    platform: { objects: {}, monitoring: false, remoteWriteUrl: 'https://prom.example.com/api/v1/write', externalRemoteWrite: true, secrets: [] },
+  });
   // AND it still lints and renders without the stub
   const dir = path.join(ws.dir, 'no-monitoring');
   writeHelmBundle(dir, files);

@@ -16,13 +16,14 @@ let chart: string;
 beforeAll(() => {
   ws = new HelmWorkspace();
   const outDir = path.join(ws.dir, 'dist');
-  synthesize({ rootDir: ROOT, outDir, environments: ['prod'] });
-  chart = ws.chartWithStub(path.join(outDir, 'prod', 'platform', 'chart'));
+  synthesize({ rootDir: ROOT, outDir, environments: ['dev', 'prod'] });
+  chart = ws.chartWithStub(path.join(outDir, 'chart'));
 });
 
 afterAll(() => ws.remove());
 
-const template = (set: string) => ws.run(['template', 'rel', chart, '--namespace', 'monitoring', '--set', set]);
+const template = (set: string) =>
+  ws.run(['template', 'rel', chart, '-f', path.join(chart, 'values-prod.yaml'), '--namespace', 'monitoring', '--set', set]);
 const SCHEMA_ERROR = "values don't meet the specifications of the schema(s) in the following chart(s):\nk6-platform:\n";
 
 test.each([
@@ -54,6 +55,8 @@ test.each([
     'kube-prometheus-stack.alertmanager.enabled=maybe',
     '- kube-prometheus-stack.alertmanager.enabled: Invalid type. Expected: boolean, given: string',
   ],
+  ['environment=qa', '- environment: environment must be one of the following: "dev", "prod"'],
+  ['platform.objects.ConfigMap/loadTests/typo=a', '- platform.objects: Additional property ConfigMap/loadTests/typo is not allowed'],
 ])('--set %s is refused, naming the field', (set, message) => {
   // WHEN
   const r = template(set);
@@ -88,7 +91,7 @@ test('the schema has the rules of the config schema, as draft 7', () => {
   };
   // THEN
   expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
-  expect(schema.required).toEqual(['loadTestNamespace', 'kube-prometheus-stack']);
+  expect(schema.required).toEqual(['environment', 'platform', 'loadTestNamespace', 'kube-prometheus-stack']);
   expect(schema.properties.loadTestNamespace!.properties.name).toEqual({
     type: 'string',
     maxLength: 63,
@@ -102,5 +105,5 @@ test('the schema has the rules of the config schema, as draft 7', () => {
     runner: { remoteWriteAuth: { type: 'none' } },
   });
   const offSchema = JSON.parse(helmBundle({ config: off, manifests: [] }).get('values.schema.json')!) as { properties: Record<string, unknown> };
-  expect(Object.keys(offSchema.properties)).toEqual(['loadTestNamespace', 'global']);
+  expect(Object.keys(offSchema.properties)).toEqual(['environment', 'platform', 'loadTestNamespace', 'global']);
 });

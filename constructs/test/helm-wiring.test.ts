@@ -25,8 +25,9 @@ beforeAll(() => {
 afterAll(() => ws.remove());
 
 function render(env: string, release: string, namespace: string, set: readonly string[]): Rendered {
-  const dir = ws.chartWithStub(path.join(outDir, env, 'platform', 'chart'));
-  return splitRendered(ws.ok(['template', release, dir, '--namespace', namespace, ...set.flatMap((s) => ['--set', s])]));
+  const dir = ws.chartWithStub(path.join(outDir, 'chart'));
+  const values = path.join(dir, `values-${env}.yaml`);
+  return splitRendered(ws.ok(['template', release, dir, '-f', values, '--namespace', namespace, ...set.flatMap((s) => ['--set', s])]));
 }
 
 /** The selector of every `from` peer of a policy that selects pods of its own namespace. */
@@ -170,8 +171,10 @@ test('a release name longer than 26 characters: synth and the chart both follow 
   const out = path.join(ws.dir, 'long-dist');
   const cfg = synthesize({ rootDir: root, outDir: out, environments: ['long'], scriptsDir: path.join(ROOT, 'scripts') }).get('long')!.config;
   // WHEN the chart is installed as synth assumes
-  const dir = ws.chartWithStub(path.join(out, 'long', 'platform', 'chart'));
-  const { platform, stub, notes } = splitRendered(ws.ok(['template', release, dir, '-n', cfg.namespaces.monitoring]));
+  const dir = ws.chartWithStub(path.join(out, 'chart'));
+  const { platform, stub, notes } = splitRendered(
+    ws.ok(['template', release, dir, '-f', path.join(dir, 'values-long.yaml'), '-n', cfg.namespaces.monitoring]),
+  );
   const prometheus = stubService(stub, (n) => n.endsWith('-prometheus'));
   // THEN the stack's Service is the one synth names, and what synth wrote selects its pods
   expect(prometheus.metadata.name).toBe('observability-stack-longer-prometheus');

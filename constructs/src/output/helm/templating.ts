@@ -10,7 +10,8 @@ import { include, TPL } from './helpers-tpl';
  *
  * - `metadata.namespace`: the monitoring namespace becomes `.Release.Namespace`, the load-test namespace the value
  *   `loadTestNamespace.name`;
- * - `metadata.labels`: synth's `managed-by`/`name` give way to the standard labels of `_helpers.tpl`;
+ * - `metadata.labels`: synth's `managed-by`/`name` give way to the standard labels of `_helpers.tpl`, and the
+ *   environment label is the value `environment`;
  * - the load-test Namespace is rendered only with `loadTestNamespace.create`;
  * - in `matchLabels` (NetworkPolicy selectors), every label value synth derived from the kube-prometheus-stack release
  *   becomes the named template computing it from the release and the dependency's overrides.
@@ -20,13 +21,18 @@ import { include, TPL } from './helpers-tpl';
  */
 
 /** The values the templates read (besides the dependency's, read by `_helpers.tpl`). */
-export const VALUE_PATHS = { loadTestNamespace: '.Values.loadTestNamespace.name', createLoadTestNamespace: '.Values.loadTestNamespace.create' };
+export const VALUE_PATHS = {
+  environment: '.Values.environment',
+  loadTestNamespace: '.Values.loadTestNamespace.name',
+  createLoadTestNamespace: '.Values.loadTestNamespace.create',
+};
 
 const PLACEHOLDER = 'k6platformhelmplaceholder';
 const LABELS_PLACEHOLDER = `${PLACEHOLDER}labels`;
 
 /** What the templates of one environment replace: the namespaces and the labels derived from the stack's release. */
 export interface TemplatingContext {
+  readonly environment: string;
   readonly monitoringNamespace: string;
   readonly loadTestNamespace: string;
   /** `<label key>=<value synth wrote>` → template expression, for values in `matchLabels`. */
@@ -48,40 +54,54 @@ export function templatingContext(cfg: PlatformConfig): TemplatingContext {
     [NAMESPACE_NAME_LABEL, cfg.namespaces.loadTests, VALUE_PATHS.loadTestNamespace],
   ];
   return {
+    environment: cfg.environment,
     monitoringNamespace: cfg.namespaces.monitoring,
     loadTestNamespace: cfg.namespaces.loadTests,
     selectorValues: new Map(pairs.map(([key, value, expr]) => [`${key}=${value}`, expr])),
   };
 }
 
+/** One object as template text, and what identifies it across environments. */
+export interface TemplatedObject {
+  /**
+   * `<kind>/<namespace>/<name>`, the namespace being `release` or `loadTests` for the platform's two (the same object
+   * of two environments has the same id even when their namespaces are named differently), `-` for a cluster object.
+   */
+  readonly id: string;
+  /** The template text (one YAML document). */
+  readonly text: string;
+  /** Whether it is the load-test Namespace (rendered only with `loadTestNamespace.create`). */
+  readonly loadTestNamespace: boolean;
+}
+
 /**
- * The template text of objects (one YAML document each, joined by `---`). `serialize` is synth's serializer of one
- * object; `escape` makes its text inert for Helm.
+ * The template text of one object. `serialize` is synth's serializer of one object; `escape` makes its text inert for
+ * Helm. Two environments' objects that differ only where the templates decide have the same text.
  */
-export function templateObjects(
-  objects: readonly KubeObject[],
+export function templatedObject(
+  o: KubeObject,
   ctx: TemplatingContext,
   serialize: (o: KubeObject) => string,
   escape: (text: string) => string,
-): string {
-  const docs: string[] = [];
-  for (const o of objects) {
-    const exprs: string[] = [];
-    const placeholder = (expr: string) => `${PLACEHOLDER}${exprs.push(expr) - 1}x`;
-    const text = escape(serialize(templatedCopy(o, ctx, placeholder)));
-    // Each expression's placeholder and the labels key and value: any other occurrence is the object's own text.
-    if (text.split(PLACEHOLDER).length - 1 !== exprs.length + 2) {
-      throw new Error(`helm bundle: '${o.kind}/${o.metadata.name ?? '?'}' holds the text '${PLACEHOLDER}', reserved for template placeholders`);
-    }
-    const body = text
-      .replace(
-        new RegExp(`^( *)${LABELS_PLACEHOLDER}: ${LABELS_PLACEHOLDER}$`, 'm'),
-        (_, indent: string) => `${indent}{{- include "${TPL.labels}" . | nindent ${indent.length} }}`,
-      )
-      .replace(new RegExp(`${PLACEHOLDER}(\\d+)x`, 'g'), (_, i: string) => `{{ ${exprs[Number(i)]!} | quote }}`);
-    docs.push(isLoadTestNamespace(o, ctx) ? `{{- if ${VALUE_PATHS.createLoadTestNamespace} }}\n${body}{{- end }}\n` : body);
+): TemplatedObject {
+  const exprs: string[] = [];
+  const placeholder = (expr: string) => `${PLACEHOLDER}${exprs.push(expr) - 1}x`;
+  const text = escape(serialize(templatedCopy(o, ctx, placeholder)));
+  // Each expression's placeholder and the labels key and value: any other occurrence is the object's own text.
+  if (text.split(PLACEHOLDER).length - 1 !== exprs.length + 2) {
+    throw new Error(`helm bundle: '${o.kind}/${o.metadata.name ?? '?'}' holds the text '${PLACEHOLDER}', reserved for template placeholders`);
   }
-  return docs.join('---\n');
+  const body = text
+    .replace(
+      new RegExp(`^( *)${LABELS_PLACEHOLDER}: ${LABELS_PLACEHOLDER}$`, 'm'),
+      (_, indent: string) => `${indent}{{- include "${TPL.labels}" . | nindent ${indent.length} }}`,
+    )
+    .replace(new RegExp(`${PLACEHOLDER}(\\d+)x`, 'g'), (_, i: string) => `{{ ${exprs[Number(i)]!} | quote }}`);
+  const role = (ns: string | undefined) =>
+    ns === undefined ? '-' : ns === ctx.monitoringNamespace ? 'release' : ns === ctx.loadTestNamespace ? 'loadTests' : ns;
+  const loadTestNamespace = isLoadTestNamespace(o, ctx);
+  const name = loadTestNamespace ? 'loadTests' : (o.metadata.name ?? '?');
+  return { id: `${o.kind}/${role(o.metadata.namespace)}/${name}`, text: body, loadTestNamespace };
 }
 
 /**
@@ -99,6 +119,7 @@ export function isLoadTestNamespace(o: KubeObject, ctx: Pick<TemplatingContext, 
 
 function templatedCopy(o: KubeObject, ctx: TemplatingContext, placeholder: (expr: string) => string): KubeObject {
   const { [LABELS.managedBy]: _managedBy, [LABELS.name]: _name, ...labels } = (o.metadata.labels ?? {}) as Record<string, string>;
+  if (labels[LABELS.environment] === ctx.environment) labels[LABELS.environment] = placeholder(VALUE_PATHS.environment);
   const metadata: Record<string, unknown> = { ...o.metadata, labels: { ...labels, [LABELS_PLACEHOLDER]: LABELS_PLACEHOLDER } };
   if (o.metadata.namespace === ctx.monitoringNamespace) metadata.namespace = placeholder('.Release.Namespace');
   else if (o.metadata.namespace === ctx.loadTestNamespace) metadata.namespace = placeholder(VALUE_PATHS.loadTestNamespace);

@@ -14,7 +14,7 @@ import { versions } from '../../contract/versions';
  * Draft 7, the newest draft helm 3's validator (gojsonschema) reads. Refinements of the config schema that JSON
  * Schema cannot express (zod drops them) are checked by synth only; no rule here uses a regex feature Go lacks.
  */
-export function valuesSchema(cfg: PlatformConfig): Record<string, unknown> {
+export function valuesSchema(configs: readonly PlatformConfig[], objects: Readonly<Record<string, readonly string[]>>): Record<string, unknown> {
   const namespaces = platformConfigSchema.shape.namespaces.unwrap().shape;
   const monitoring = monitoringConfig.shape;
   const prometheus = monitoring.prometheus.unwrap().shape;
@@ -50,14 +50,27 @@ export function valuesSchema(cfg: PlatformConfig): Record<string, unknown> {
       'kube-state-metrics': subchart.optional(),
     })
     .describe('Values of the kube-prometheus-stack dependency');
+  const monitored = configs.filter((c) => c.monitoring.enabled).length;
+  const environments = configs.map((c) => c.environment);
+  const variants = Object.fromEntries(Object.entries(objects).map(([id, names]) => [id, z.enum(names as [string, ...string[]]).optional()]));
   const schema = z.strictObject({
+    environment: z.enum(environments as [string, ...string[]]).describe('The environment: pass its values file, -f values-<env>.yaml'),
+    platform: z
+      .looseObject({
+        objects: z.strictObject(variants).describe('The objects of some environments only, or different between them: the variant to render'),
+      })
+      .describe("What the chart's templates read from the environment's stack file"),
     loadTestNamespace: z
       .strictObject({
         name: namespaces.loadTests.unwrap().describe('Namespace of the test scripts and of the runs `loadtest run` applies'),
         create: z.boolean().describe('Whether the release creates (and on uninstall deletes) that namespace'),
       })
       .describe('The load-test namespace'),
-    ...(cfg.monitoring.enabled ? { [versions.kubePrometheusStack.chart]: kps } : {}),
+    ...(monitored === configs.length
+      ? { [versions.kubePrometheusStack.chart]: kps }
+      : monitored > 0
+        ? { [versions.kubePrometheusStack.chart]: kps.optional() }
+        : {}),
     // helm hands every chart a `global` map (empty unless set), validated with the chart's values
     global: z.looseObject({}).optional(),
   });
