@@ -100,7 +100,7 @@ export function environmentFiles(config: PlatformConfig, app: App, charts: Platf
   const manifests = platformManifestsOf(app, charts, json);
   const files = new Map<string, string>();
   // Each platform object is serialized once, exactly as `cdk8s synth` writes a document (Yaml.stringify joins its
-  // documents with `---`), and that text serves both its chart file and its Helm bundle template.
+  // documents with `---`); the same serializer writes the Helm chart's templates (synth.ts).
   const serialized = new Map<KubeObject, string>();
   const serialize = (o: KubeObject): string => {
     let text = serialized.get(o);

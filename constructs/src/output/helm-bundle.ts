@@ -1,5 +1,5 @@
 /**
- * The Helm umbrella bundle (`dist/<env>/platform/chart/`): see ./helm/bundle.ts, whose API this module re-exports
+ * The platform's Helm umbrella chart (`dist/chart/`, with `values-<env>.yaml`): see ./helm/bundle.ts, whose API this module re-exports
  * (templating in ./helm/templating.ts, the named templates in ./helm/helpers-tpl.ts, the values schema in
  * ./helm/values-schema.ts, NOTES.txt in ./helm/notes.ts).
  */
