@@ -58,15 +58,15 @@ export class HelmWorkspace {
   }
 
   /**
-   * Copies a bundle to a fresh directory with the stub standing in for the kube-prometheus-stack dependency, plus a
+   * Copies a bundle to a fresh directory with the stub (or `dependency`) as the kube-prometheus-stack dependency, plus a
    * probe template rendering NOTES.txt into a ConfigMap (`helm template` does not print NOTES.txt; the probe includes
    * the same text as a named template, so it sees the same release and values).
    */
-  public chartWithStub(bundleDir: string): string {
+  public chartWithStub(bundleDir: string, dependency = STUB): string {
     const dir = path.join(this.dir, `chart-${++this.count}`);
     cpSync(bundleDir, dir, { recursive: true });
     mkdirSync(path.join(dir, 'charts'), { recursive: true });
-    cpSync(STUB, path.join(dir, 'charts', 'kube-prometheus-stack'), { recursive: true });
+    cpSync(dependency, path.join(dir, 'charts', 'kube-prometheus-stack'), { recursive: true });
     const notes = readFileSync(path.join(dir, 'templates', 'NOTES.txt'), 'utf8');
     writeFileSync(path.join(dir, 'templates', '_notes-probe.tpl'), `{{- define "test.notes" -}}\n${notes}{{- end -}}\n`);
     writeFileSync(

@@ -24,8 +24,8 @@ beforeAll(() => {
 
 afterAll(() => ws.remove());
 
-function render(env: string, release: string, namespace: string, set: readonly string[]): Rendered {
-  const dir = ws.chartWithStub(path.join(outDir, 'chart'));
+function render(env: string, release: string, namespace: string, set: readonly string[], dependency?: string): Rendered {
+  const dir = ws.chartWithStub(path.join(outDir, 'chart'), dependency);
   const values = path.join(dir, `values-${env}.yaml`);
   return splitRendered(ws.ok(['template', release, dir, '-f', values, '--namespace', namespace, ...set.flatMap((s) => ['--set', s])]));
 }
@@ -187,3 +187,35 @@ test('a release name longer than 26 characters: synth and the chart both follow 
   expect(policySelector(platform, 'k6-platform-prometheus')).toEqual(prometheus.spec.selector);
   expect(notes).not.toContain('WARNING');
 });
+
+/**
+ * The same wiring against the real kube-prometheus-stack 88.5.3 (with its subcharts grafana 12.11.1 and
+ * kube-state-metrics 8.4.0), and the stub's Services against the real ones, when a copy of the real chart is at hand:
+ * K6_PLATFORM_KPS_CHART=<chart dir> (it cannot be downloaded in CI, so these tests are skipped without it).
+ */
+const REAL_KPS = process.env.K6_PLATFORM_KPS_CHART;
+(REAL_KPS !== undefined && REAL_KPS !== '' ? describe.each(cases) : describe.skip.each(cases))(
+  'with the real chart (K6_PLATFORM_KPS_CHART): %s',
+  (_t, release, namespace, set) => {
+    test('the policies select what the real Services select, and the stub creates the same Services', () => {
+      // WHEN
+      const real = render('prod', release, namespace, set, REAL_KPS);
+      const stub = render('prod', release, namespace, set);
+      // THEN
+      const components: [string, (n: string) => boolean][] = [
+        ['k6-platform-prometheus', (n) => n.endsWith('-prometheus')],
+        ['k6-platform-alertmanager', (n) => n.endsWith('-alertmanager')],
+        ['k6-platform-operator', (n) => n.endsWith('-operator')],
+        ['k6-platform-grafana', (n) => n.endsWith('grafana') || n.endsWith('graf')],
+        ['k6-platform-kube-state-metrics', (n) => n.endsWith('kube-state-metrics') || n.endsWith('ksm')],
+      ];
+      const inRelease = (objs: readonly Obj[]) => objs.filter((o) => o.metadata.namespace === namespace);
+      for (const [policy, isService] of components) {
+        const service = stubService(inRelease(real.stub), isService);
+        expect(policySelector(real.platform, policy)).toEqual(service.spec.selector);
+        const fake = stubService(inRelease(stub.stub), isService);
+        expect({ name: fake.metadata.name, selector: fake.spec.selector }).toEqual({ name: service.metadata.name, selector: service.spec.selector });
+      }
+    });
+  },
+);
