@@ -40,19 +40,24 @@ function timeCommand(cmd: string, args: readonly string[], cwd: string, env: Nod
 
 /**
  * The chart `helm template` renders: the one named by {@link BENCH_CHART_ENV}, else a copy of the platform's own Helm
- * bundle (dist/dev/platform/chart, written by constructs/src/output/helm-bundle.ts) without its kube-prometheus-stack
+ * chart (dist/chart with dev's values, written by constructs/src/output/helm/) without its kube-prometheus-stack
  * dependency, which is not on this machine (rendering it would need the network).
  */
 function referenceChart(rootDir: string, scratch: string): { dir: string; reference: string } {
   const named = process.env[BENCH_CHART_ENV];
   if (named !== undefined && named !== '') return { dir: path.resolve(named), reference: `${named} (${BENCH_CHART_ENV})` };
-  const bundle = path.join(rootDir, 'dist', 'dev', 'platform', 'chart');
+  const bundle = path.join(rootDir, 'dist', 'chart');
   if (!existsSync(path.join(bundle, 'Chart.yaml'))) throw new Error(`bench: no Helm bundle at ${bundle}; run npx cdk8s synth first`);
   const dir = path.join(scratch, 'chart');
   cpSync(bundle, dir, { recursive: true });
+  // The chart serves every environment; `helm template` without -f renders with values.yaml, so make that dev's.
+  cpSync(path.join(dir, 'values-dev.yaml'), path.join(dir, 'values.yaml'));
   const chartYaml = path.join(dir, 'Chart.yaml');
   writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(/^dependencies:\n(?:[ -].*\n?)*/m, ''));
-  return { dir, reference: 'the platform Helm bundle dist/dev/platform/chart (its kube-prometheus-stack dependency left out: not on this machine)' };
+  return {
+    dir,
+    reference: 'the platform Helm chart dist/chart with values-dev.yaml (its kube-prometheus-stack dependency left out: not on this machine)',
+  };
 }
 
 /** Runs each command once to warm up (the first app run builds the bundle), then `repeats` times, interleaved. */

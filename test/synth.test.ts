@@ -77,6 +77,7 @@ function repoCopy(): string {
  */
 function toPreviousLayout(dir: string): void {
   rmSync(path.join(dir, OUTPUT_MARKER));
+  rmSync(path.join(dir, 'chart'), { recursive: true });
   for (const env of readdirSync(dir)) {
     const platform = path.join(dir, env, 'platform');
     for (const f of readdirSync(platform)) renameSync(path.join(platform, f), path.join(dir, env, f));
@@ -140,10 +141,18 @@ describe('synthesize', () => {
     expect(discoverEnvironments(repoRoot)).toContain('dev');
     for (const env of results.keys()) {
       expect(readdirSync(path.join(outDir, env)).sort()).toEqual(['platform', 'runs']);
-      expect(readdirSync(path.join(outDir, env, 'platform'))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml', 'chart']));
+      expect(readdirSync(path.join(outDir, env, 'platform'))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml']));
       expect(objectsOf(path.join(outDir, env)).length).toBe(results.get(env)!.objectCount);
-      expect(results.get(env)!.files).toEqual(expect.arrayContaining([`${env}/platform/chart/Chart.yaml`, `${env}/runs/sample.k8s.yaml`]));
+      expect(results.get(env)!.files).toEqual(expect.arrayContaining([`${env}/platform/0000-namespaces.k8s.yaml`, `${env}/runs/sample.k8s.yaml`]));
     }
+    // AND one Helm chart beside them, with a values file per environment
+    expect(readdirSync(path.join(outDir, 'chart')).sort()).toEqual([
+      'Chart.yaml',
+      'templates',
+      ...[...results.keys()].map((env) => `values-${env}.yaml`).sort(),
+      'values.schema.json',
+      'values.yaml',
+    ]);
   });
 
   test('is deterministic: two runs give identical bytes', () => {
@@ -199,22 +208,19 @@ describe('synthesize', () => {
       const { app, charts } = fresh();
       const manifests = platformManifests(app, charts);
       // THEN
-      expect(readdirSync(path.join(dev, 'platform')).sort()).toEqual([
-        ...manifests.map((m) => m.fileName),
-        'chart',
-        'kube-prometheus-stack.values.yaml',
-      ]);
+      expect(readdirSync(path.join(dev, 'platform')).sort()).toEqual([...manifests.map((m) => m.fileName), 'kube-prometheus-stack.values.yaml']);
       expect(manifests.map((m) => m.fileName)).toEqual(['0000-namespaces.k8s.yaml', '0001-monitoring.k8s.yaml', '0002-loadtests.k8s.yaml']);
       for (const m of manifests)
         expect({ file: m.fileName, objects: parseYamlStream(read(`platform/${m.fileName}`)) }).toEqual({ file: m.fileName, objects: m.objects });
       const platform = objectsIn(path.join(dev, 'platform'));
       expect(platform.length).toBeGreaterThan(5);
       expect(platform.filter((o) => runIdOf(o) !== undefined).map(keyOf)).toEqual([]);
-      expect(readdirSync(path.join(dev, 'platform', 'chart', 'templates')).sort()).toEqual([
+      expect(readdirSync(path.join(outDir, 'chart', 'templates')).sort()).toEqual([
         '0000-namespaces.yaml',
         '0001-monitoring.yaml',
         '0002-loadtests.yaml',
         'NOTES.txt',
+        '_helpers.tpl',
       ]);
     });
 
@@ -426,10 +432,16 @@ describe('the output directory', () => {
     synthesize({ rootDir: root, outDir: out, environments: ['dev'] });
     // THEN
     const after = readTree(out);
-    const others = (tree: Map<string, string>) => [...tree].filter(([f]) => !f.startsWith('dev/'));
+    const others = (tree: Map<string, string>) => [...tree].filter(([f]) => !f.startsWith('dev/') && !f.startsWith('chart/'));
     expect(others(after)).toEqual(others(before));
     expect(others(after).some(([f]) => f.startsWith('prod/'))).toBe(true);
     expect([...after].filter(([f, c]) => f.startsWith('dev/') && c.includes('7s')).length).toBeGreaterThan(0);
+    // AND the Helm chart still serves every environment: the kept ones from their folders, exactly as a full synth
+    const full = path.join(root, 'dist-full');
+    synthesize({ rootDir: root, outDir: full });
+    const chartOf = (tree: Map<string, string>) => [...tree].filter(([f]) => f.startsWith('chart/'));
+    expect(chartOf(after).map(([f]) => f)).toContain('chart/values-prod.yaml');
+    expect(chartOf(after)).toEqual(chartOf(readTree(full)));
   });
 
   test.each([
@@ -565,7 +577,7 @@ describe('npx cdk8s synth (the README command)', () => {
     expect(ok.status).toBe(0);
     expect(ok.stderr).toMatch(/^dev: \d+ objects -> dist\/dev\/ \(/m);
     expect(ok.stderr).toMatch(
-      /^dev: \d+ objects -> dist\/dev\/ \(platform\/: 0000-namespaces\.k8s\.yaml, .*, chart\/, kube-prometheus-stack\.values\.yaml; runs\/: .*sample\.k8s\.yaml/m,
+      /^dev: \d+ objects -> dist\/dev\/ \(platform\/: 0000-namespaces\.k8s\.yaml, .*, kube-prometheus-stack\.values\.yaml; runs\/: .*sample\.k8s\.yaml/m,
     );
     expect(readdirSync(path.join(root, 'dist', 'dev', 'platform'))).toEqual(expect.arrayContaining(['kube-prometheus-stack.values.yaml']));
     const before = readTree(path.join(root, 'dist'));

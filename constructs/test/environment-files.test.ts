@@ -6,6 +6,7 @@ import * as YAML from 'yaml';
 import { environmentFiles, platformManifestsOf, chartsJson, runObjectsByTest } from '../src/output/environment-files';
 import { dashboardsDirOf, runFileHeader } from '../src/output/layout';
 import { buildEnvironment } from '../src/output/synth';
+import { helmBundle } from '../src/output/helm-bundle';
 import { parsePlatformConfig } from '../src/config/platform-config';
 import { platformManifests, type KubeObject } from '../src/platform/deploy';
 
@@ -89,11 +90,12 @@ describe('environmentFiles', () => {
       const cfg = parsePlatformConfig({ monitoring: { chart: { path: STUB } } });
       const { app, charts } = buildEnvironment(cfg, SCRIPTS);
       // WHEN
-      const { files } = environmentFiles(cfg, app, charts);
+      const { files, manifests, serialize } = environmentFiles(cfg, app, charts);
+      const chart = helmBundle({ config: cfg, manifests, serialize });
       // THEN
       expect(namesIn(files.get('platform/0001-monitoring.k8s.yaml'))).toContain('kps-stub-values');
-      expect(namesIn(files.get('platform/chart/templates/0001-monitoring.yaml'))).not.toContain('kps-stub-values');
-      expect(namesIn(files.get('platform/chart/templates/0001-monitoring.yaml')).length).toBeGreaterThan(0);
+      expect(namesIn(chart.get('templates/0001-monitoring.yaml'))).not.toContain('kps-stub-values');
+      expect(namesIn(chart.get('templates/0001-monitoring.yaml')).length).toBeGreaterThan(0);
     } finally {
       if (previous === undefined) delete process.env.HELM_BIN;
       else process.env.HELM_BIN = previous;

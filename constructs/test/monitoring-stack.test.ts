@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { MonitoringStack, monitoringValues, prometheusUrl, remoteWriteUrl, renderHint } from '../src/monitoring/monitoring-stack';
+import {
+  grafanaServiceName,
+  MonitoringStack,
+  monitoringValues,
+  prometheusServiceName,
+  prometheusUrl,
+  remoteWriteUrl,
+  renderHint,
+} from '../src/monitoring/monitoring-stack';
 import { parsePlatformConfig } from '../src/config/platform-config';
 import { versions } from '../src/contract/versions';
 import { helmBinary } from '../../test/support/tools';
@@ -169,6 +177,17 @@ describe('remote-write URL', () => {
     expect(remoteWriteUrl(parsePlatformConfig({ monitoring: { releaseName: 'kps' }, namespaces: { monitoring: 'obs' } }))).toBe(
       'http://kps-prometheus.obs:9090/api/v1/write',
     );
+  });
+
+  test('follows the chart`s fullname cut: 26 characters, then one trailing "-" dropped', () => {
+    // kube-prometheus-stack.fullname in charts/kube-prometheus-stack/templates/_helpers.tpl (kube-prometheus-stack-88.5.3):
+    // `.Values.fullnameOverride | trunc 26 | trimSuffix "-"`; the Service is `<fullname>-prometheus` (prometheus/service.yaml)
+    expect(prometheusServiceName('observability-stack-longer-name')).toBe('observability-stack-longer-prometheus');
+    expect(prometheusServiceName('observability-stack-longe-rname')).toBe('observability-stack-longe-prometheus');
+    expect(prometheusServiceName('a'.repeat(26))).toBe(`${'a'.repeat(26)}-prometheus`);
+    // grafana.fullname (charts/grafana/templates/_helpers.tpl, grafana-12.11.1): the release alone when it contains "grafana"
+    expect(grafanaServiceName('kube-prometheus-stack')).toBe('kube-prometheus-stack-grafana');
+    expect(grafanaServiceName('grafana-and-prometheus')).toBe('grafana-and-prometheus');
   });
 
   test('uses the configured URL when monitoring is external', () => {

@@ -1,6 +1,6 @@
 import { Helm } from 'cdk8s';
 import { Construct } from 'constructs';
-import { MonitoringNetworkPolicies } from '../network/network-policies';
+import { kubePrometheusStackFullname, MonitoringNetworkPolicies } from '../network/network-policies';
 import type { PlatformConfig } from '../config/platform-config';
 import { versions } from '../contract/versions';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
@@ -45,14 +45,21 @@ export interface KubePrometheusStackValues {
   readonly grafana: Record<string, unknown>;
 }
 
-/** Name of the Prometheus Service the chart creates (`<fullname>-prometheus`; we pin fullname to the release name). */
+/**
+ * Name of the Prometheus Service the chart creates: `<fullname>-prometheus` (templates/prometheus/service.yaml of
+ * kube-prometheus-stack-88.5.3), fullname being pinned to the release name and cut to 26 characters.
+ */
 export function prometheusServiceName(releaseName: string): string {
-  return `${releaseName}-prometheus`;
+  return `${kubePrometheusStackFullname(releaseName)}-prometheus`;
 }
 
-/** Name of the Grafana Service the chart creates (`<release>-grafana`). */
+/**
+ * Name of the Grafana Service the chart creates: the grafana subchart's fullname, `<release>-grafana`, or the release
+ * name alone when it contains "grafana" (`grafana.fullname`, charts/grafana/templates/_helpers.tpl at grafana-12.11.1;
+ * a release name of at most 53 characters never reaches its 63-character cut).
+ */
 export function grafanaServiceName(releaseName: string): string {
-  return `${releaseName}-grafana`;
+  return releaseName.includes('grafana') ? releaseName : `${releaseName}-grafana`;
 }
 
 /** In-cluster base URL of Prometheus for a release in a namespace. */

@@ -84,15 +84,27 @@ export interface MonitoringNetworkPoliciesProps {
 
 const tcp = (...ports: number[]): k8s.NetworkPolicyPort[] => ports.map((port) => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' }));
 
+/**
+ * kube-prometheus-stack's fullname when `fullnameOverride` is the release name (as `monitoringValues()` sets it): the
+ * chart cuts it to 26 characters and drops one trailing "-", so that its longest derived names fit in 63
+ * (`kube-prometheus-stack.fullname`, charts/kube-prometheus-stack/templates/_helpers.tpl at kube-prometheus-stack-88.5.3).
+ * The Prometheus and Alertmanager objects are named `<fullname>-prometheus` and `<fullname>-alertmanager`.
+ */
+export function kubePrometheusStackFullname(releaseName: string): string {
+  const cut = releaseName.slice(0, 26);
+  return cut.endsWith('-') ? cut.slice(0, -1) : cut;
+}
+
 /** Pod labels of the chart's components for a release (kube-prometheus-stack 88.5.3 templates). */
 export function monitoringPodLabels(releaseName: string) {
+  const fullname = kubePrometheusStackFullname(releaseName);
   return {
     /** prometheus-operator sets these on the Prometheus pods (the chart's Service selects them the same way). */
-    prometheus: { 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': `${releaseName}-prometheus` },
+    prometheus: { 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': `${fullname}-prometheus` },
     /** grafana subchart selector labels. */
     grafana: { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': releaseName },
     /** prometheus-operator sets these on the Alertmanager pods (the chart's Service selects them the same way). */
-    alertmanager: { 'app.kubernetes.io/name': 'alertmanager', alertmanager: `${releaseName}-alertmanager` },
+    alertmanager: { 'app.kubernetes.io/name': 'alertmanager', alertmanager: `${fullname}-alertmanager` },
     /** The operator Deployment's pod labels (`app: <chart name>-operator`, `release`). */
     operator: { app: 'kube-prometheus-stack-operator', release: releaseName },
     /** kube-state-metrics subchart selector labels. */

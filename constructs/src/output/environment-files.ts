@@ -4,8 +4,7 @@ import { isRunObject, platformManifests, type ChartManifest, type KubeObject } f
 import type { PlatformCharts } from '../platform/platform';
 import type { PlatformConfig } from '../config/platform-config';
 import { LABELS } from '../contract/labels';
-import { helmBundle } from './helm-bundle';
-import { BUNDLE_DIR, GENERATED_HEADER, PLATFORM_DIR, runFile, runFileHeader, VALUES_FILE } from './layout';
+import { GENERATED_HEADER, PLATFORM_DIR, runFile, runFileHeader, VALUES_FILE } from './layout';
 
 /**
  * Every file of one environment's output (`dist/<env>/`, see ./layout.ts), built in memory from each chart's JSON,
@@ -25,6 +24,10 @@ export interface EnvironmentFiles {
   readonly files: ReadonlyMap<string, string>;
   /** Every object of the environment's charts, platform and runs (for the size check and the count). */
   readonly objects: readonly KubeObject[];
+  /** The platform manifests (no run object), for the platform's Helm chart. */
+  readonly manifests: readonly ChartManifest[];
+  /** The serializer of the platform files (each object serialized once, for them and the Helm chart's templates). */
+  readonly serialize: (o: KubeObject) => string;
 }
 
 /**
@@ -89,7 +92,7 @@ export function runObjectsByTest(config: PlatformConfig, objects: readonly KubeO
 
 /**
  * Builds every file of `dist/<env>/`: under `platform/`, each chart's manifest file without the objects of a run
- * (serialized exactly as `cdk8s synth` writes it), the kube-prometheus-stack values and the Helm bundle; under `runs/`,
+ * (serialized exactly as `cdk8s synth` writes it) and the kube-prometheus-stack values; under `runs/`,
  * one file per test with the objects of its run, headed by what it is.
  */
 export function environmentFiles(config: PlatformConfig, app: App, charts: PlatformCharts): EnvironmentFiles {
@@ -97,7 +100,7 @@ export function environmentFiles(config: PlatformConfig, app: App, charts: Platf
   const manifests = platformManifestsOf(app, charts, json);
   const files = new Map<string, string>();
   // Each platform object is serialized once, exactly as `cdk8s synth` writes a document (Yaml.stringify joins its
-  // documents with `---`), and that text serves both its chart file and its Helm bundle template.
+  // documents with `---`); the same serializer writes the Helm chart's templates (synth.ts).
   const serialized = new Map<KubeObject, string>();
   const serialize = (o: KubeObject): string => {
     let text = serialized.get(o);
@@ -115,14 +118,13 @@ export function environmentFiles(config: PlatformConfig, app: App, charts: Platf
     );
   }
   files.set(`${PLATFORM_DIR}/${VALUES_FILE}`, GENERATED_HEADER + YAML.stringify(charts.monitoringStack.values, { lineWidth: 0 }));
-  for (const [rel, content] of helmBundle({ config, manifests, serialize })) files.set(`${PLATFORM_DIR}/${BUNDLE_DIR}/${rel}`, content);
   const objects = json.flatMap((c) => c.objects);
   for (const [name, runObjects] of runObjectsByTest(config, objects)) {
     const test = config.tests.find((t) => t.name === name)!;
     const runId = charts.runs.get(name)?.runId ?? labelsOf(runObjects[0])[LABELS.runId] ?? '?';
     files.set(runFile(name), runFileHeader(config, test, runId) + Yaml.stringify(...runObjects));
   }
-  return { files, objects };
+  return { files, objects, manifests, serialize };
 }
 
 function labelsOf(o: KubeObject | undefined): Readonly<Record<string, string | undefined>> {

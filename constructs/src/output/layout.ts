@@ -8,7 +8,7 @@ import { bundledDashboardsDir } from '../platform/load-test-platform';
  * The layout of one environment's output, `dist/<env>/`: what is deployed, and what is a run.
  *
  * - `platform/`: exactly what `pulumi up` and `helm install` deploy: one manifest file per chart (in apply order) without
- *   any object of a run, the kube-prometheus-stack values, and the Helm umbrella bundle `chart/`;
+ *   any object of a run, and the kube-prometheus-stack values (the Helm chart of all environments is `dist/chart/`);
  * - `runs/<test>.k8s.yaml`: the objects of one run of each test, for reading and review. No deployment applies them:
  *   `loadtest run <test>` applies the same objects with a fresh run id.
  */
@@ -34,7 +34,10 @@ export const PLATFORM_DIR = 'platform';
 export const RUNS_DIR = 'runs';
 /** The kube-prometheus-stack values file, in {@link PLATFORM_DIR}. */
 export const VALUES_FILE = 'kube-prometheus-stack.values.yaml';
-/** The Helm umbrella bundle's folder, in {@link PLATFORM_DIR}. */
+/**
+ * The platform's Helm chart folder, at the top of the output (`dist/chart/`, beside the environments): one chart for
+ * every environment synthesized, with `values-<env>.yaml` for each.
+ */
 export const BUNDLE_DIR = 'chart';
 /** Extension of every manifest file (what cdk8s writes). */
 export const MANIFEST_EXTENSION = '.k8s.yaml';

@@ -16,7 +16,9 @@ import { renderHint } from '../monitoring/monitoring-stack';
 import { buildPlatform, newEnvironmentApp, type PlatformCharts } from '../platform/platform';
 import { CONFIG_NAMESPACE, DNS_LABEL, parseStackConfig, PlatformConfigError, stackFileEntries, type PlatformConfig } from '../config/platform-config';
 import { environmentFiles } from './environment-files';
-import { dashboardsDirOf, GENERATED_HEADER, VALUES_FILE } from './layout';
+import { keptChartEnvironments } from './chart-environments';
+import { platformBundle } from './helm/bundle';
+import { BUNDLE_DIR, dashboardsDirOf, GENERATED_HEADER, VALUES_FILE } from './layout';
 
 export { GENERATED_HEADER } from './layout';
 /** The environment that exists with no stack file at all. */
@@ -105,7 +107,8 @@ export const KILL_AFTER_STEP_ENV = 'K6_PLATFORM_SYNTH_KILL_AFTER_STEP';
 
 /**
  * Synthesizes environments into `outDir/<env>/`: `platform/` (what `pulumi up` and `helm install` deploy) and `runs/`
- * (one run of each test, which no deployment applies), see ./layout.ts. All configs are validated and every environment is built in memory
+ * (one run of each test, which no deployment applies), and the platform's Helm chart of those environments into
+ * `outDir/chart/` (a partial build writes it for its environments only), see ./layout.ts. All configs are validated and every environment is built in memory
  * first (all problems reported together, objects checked against the API server's size limit); nothing is written
  * before all of that passes.
  *
@@ -163,12 +166,16 @@ export function synthesize(options: SynthOptions): Map<string, EnvironmentOutput
     mkdirSync(path.dirname(version), { recursive: true });
     mkdirSync(version);
     // A partial build keeps the other environments' folders of the current output as they are.
-    if (options.environments !== undefined) out.copyCurrent(version, new Set(configs.keys()));
+    if (options.environments !== undefined) out.copyCurrent(version, new Set([...configs.keys(), BUNDLE_DIR]));
     step('kept');
+    // One Helm chart for every environment of the output (the kept ones as their folders hold them), beside them.
+    const kept = keptChartEnvironments(version, new Set(configs.keys()), (env) => loadEnvironmentConfig(rootDir, env));
+    const environments = [...built, ...kept.environments].sort((a, b) => a.config.environment.localeCompare(b.config.environment));
+    if (built.length > 0) writeFiles(path.join(version, BUNDLE_DIR), platformBundle(environments, built[0]!.serialize).files);
     for (const { env, config, notes, files, objects } of built) {
       writeFiles(path.join(version, env), files);
       const written = [...files.keys()].sort().map((f) => `${env}/${f}`);
-      results.set(env, { config, files: written, objectCount: objects.length, notes });
+      results.set(env, { config, files: written, objectCount: objects.length, notes: [...notes, ...kept.notes] });
       step(`wrote ${env}`);
     }
     writeFileSync(path.join(version, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
