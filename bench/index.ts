@@ -164,7 +164,7 @@ Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${
 
 ## Synth time of the full platform
 
-Every chart of one environment built, and every file synth writes for it made in memory (\`buildEnvironment\` + \`environmentFiles\`: platform/ with the Helm bundle, runs/), tests
+Every chart of one environment built, and every file synth writes for it made in memory (\`buildEnvironment\` + \`environmentFiles\`: platform/ and runs/; the one Helm chart of all environments is built once per synth, not per environment), tests
 pointing at scripts/sample.js with 4 runners each; median of 3 runs after a warm-up.
 
 \`\`\`

@@ -1,7 +1,7 @@
 /**
  * Synth time of the full platform for 1, 20 and 100 tests, each pointing at scripts/sample.js, and the cost per extra
  * test: every chart of one environment built, then every file synth writes for it made in memory (`environmentFiles`:
- * platform/ with the Helm bundle, and runs/), which is what `npm run synth` does per environment before writing.
+ * platform/ and runs/), which is what `npm run synth` does per environment before writing.
  */
 import * as path from 'node:path';
 import { parsePlatformConfig } from '@k6-platform/constructs/internal';

@@ -9,6 +9,7 @@
  */
 import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
+import { BUNDLE_DIR } from './src/output/layout';
 import { synthesize } from './src/output/synth';
 
 /**
@@ -47,6 +48,7 @@ try {
     console.error(`${env}: ${r.objectCount} objects -> ${path.relative(process.cwd(), path.join(outDir, env))}/ (${summary(env, r.files)})`);
     for (const note of r.notes) console.error(`  note: ${note}`);
   }
+  console.error(`chart: ${path.relative(process.cwd(), path.join(outDir, BUNDLE_DIR))}/ (one Helm chart, values-<env>.yaml for each environment)`);
   // cdk8s-cli's scratch directory (.cdk8s.out) becomes a link to dist/. It is removed only when it is a link or a
   // directory apart from dist/: an output directory that holds dist/ (cdk8s synth -o .) is left alone.
   const cliOut = process.env.CDK8S_OUTDIR;

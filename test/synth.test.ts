@@ -576,6 +576,7 @@ describe('npx cdk8s synth (the README command)', () => {
     // THEN
     expect(ok.status).toBe(0);
     expect(ok.stderr).toMatch(/^dev: \d+ objects -> dist\/dev\/ \(/m);
+    expect(ok.stderr).toMatch(/^chart: dist\/chart\/ \(one Helm chart, values-<env>\.yaml for each environment\)$/m);
     expect(ok.stderr).toMatch(
       /^dev: \d+ objects -> dist\/dev\/ \(platform\/: 0000-namespaces\.k8s\.yaml, .*, kube-prometheus-stack\.values\.yaml; runs\/: .*sample\.k8s\.yaml/m,
     );

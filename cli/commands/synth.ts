@@ -1,7 +1,7 @@
 /** `loadtest synth`: every environment (or the given ones) into dist/<env>/, offline. */
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { synthesize } from '@k6-platform/constructs/output';
+import { BUNDLE_DIR, synthesize } from '@k6-platform/constructs/output';
 import { EXIT } from '../exit-codes';
 import { requireEnvironment, type CommandKit, type CommandResult } from './context';
 import { collectEnv } from './options';
@@ -23,6 +23,8 @@ export function addSynthCommand(program: Command, kit: CommandKit, result: Comma
         for (const f of r.files) out.write(`    ${f}\n`);
         for (const n of r.notes) out.write(`  ${c.yellow('note')}: ${n}\n`);
       }
+      // the one Helm chart of every environment, beside them (helm install -f <chart>/values-<env>.yaml)
+      out.write(`${c.green('✓')} helm chart of every environment -> ${path.relative(process.cwd(), path.join(outDir, BUNDLE_DIR))}\n`);
       result.code = EXIT.ok;
     });
 }

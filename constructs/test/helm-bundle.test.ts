@@ -70,12 +70,14 @@ describe.each(ENVIRONMENTS)('bundle of %s', (env) => {
     expect(chart.name).toBe(BUNDLE_CHART_NAME);
     expect(chart.type).toBe('application');
     // the platform's version, that of the constructs package, for the chart and what it deploys
-    const packageVersion = (JSON.parse(readFileSync(path.join(ROOT, 'constructs', 'package.json'), 'utf8')) as { version: string }).version;
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'constructs', 'package.json'), 'utf8')) as { version: string; repository: { url: string } };
+    const packageVersion = pkg.version;
     expect(chart.version).toBe(packageVersion);
     expect(chart.appVersion).toBe(packageVersion);
     expect(chart.kubeVersion).toBe(`>=${versions.kubernetes}.0-0`);
-    expect(chart.home).toBe('https://grafana.com/docs/k6/latest/');
-    expect(chart.sources).toEqual(['https://github.com/grafana/k6', 'https://github.com/prometheus-community/helm-charts']);
+    // home: the repository the packages declare (git+https://...git)
+    expect(chart.home).toBe(pkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, ''));
+    expect(chart.sources).toEqual([chart.home, 'https://github.com/grafana/k6', 'https://github.com/prometheus-community/helm-charts']);
     expect(chart.dependencies).toEqual([
       { name: 'kube-prometheus-stack', version: versions.kubePrometheusStack.version, repository: versions.kubePrometheusStack.repository },
     ]);

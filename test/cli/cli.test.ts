@@ -512,6 +512,9 @@ describe('synth', () => {
     expect(r.stdout).toContain('    dev/platform/kube-prometheus-stack.values.yaml\n');
     expect(r.stdout).toContain('    dev/runs/sample.k8s.yaml\n');
     expect(existsSync(path.join(out, 'dev', 'platform', 'kube-prometheus-stack.values.yaml'))).toBe(true);
+    // and the one chart beside the environments
+    expect(r.stdout).toContain(`✓ helm chart of every environment -> ${path.relative(process.cwd(), path.join(out, 'chart'))}\n`);
+    expect(existsSync(path.join(out, 'chart', 'values-dev.yaml'))).toBe(true);
   });
 
   test('--out a directory that is not synth output (the repository itself) is refused and nothing is deleted', async () => {

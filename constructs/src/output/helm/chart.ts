@@ -104,10 +104,14 @@ function chartYaml(envs: readonly ChartEnvironment[], chart: PlatformChartProps[
   };
 }
 
-/** Chart.yaml `home`: the documentation of k6, the load generator the platform runs. */
-export const BUNDLE_CHART_HOME = 'https://grafana.com/docs/k6/latest/';
-/** Chart.yaml `sources`: the upstream projects the chart deploys, at the versions the platform pins. */
-export const BUNDLE_CHART_SOURCES = ['https://github.com/grafana/k6', 'https://github.com/prometheus-community/helm-charts'] as const;
+/** Chart.yaml `home`: the platform's repository, as the packages' `repository` declares it (a test keeps them equal). */
+export const BUNDLE_CHART_HOME = 'https://github.com/k6-platform/k6-platform';
+/** Chart.yaml `sources`: the platform's repository, then the upstream projects the chart deploys and runs. */
+export const BUNDLE_CHART_SOURCES = [
+  BUNDLE_CHART_HOME,
+  'https://github.com/grafana/k6',
+  'https://github.com/prometheus-community/helm-charts',
+] as const;
 
 /**
  * The template files (one per cdk8s chart file, objects in the order the environments list them) and, per
