@@ -1,10 +1,9 @@
 /** `loadtest run`: apply one run of a test to the current kube-context, follow it live, then judge it. */
 import { Option, type Command } from 'commander';
-import { newRunId, type PlatformConfig } from '@k6-platform/constructs/internal';
+import { k6DurationSeconds, newRunId, type PlatformConfig } from '@k6-platform/constructs/internal';
 import type { RunCluster } from '../cluster/cluster';
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from '../cluster/grafana';
 import { EXIT } from '../exit-codes';
-import { formatDuration } from '../output';
 import { abortableSleep, followRun, type RunStatus } from '../run/follow';
 import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from '../run/follow-operator';
 import { progressLine, runMetrics } from '../run/progress';
@@ -90,20 +89,34 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
   return report(kit, run, outcome);
 }
 
-/** Follows the run to its end, printing a progress line per poll (TTY) or per change of the runner state. */
+/** Without a terminal, a progress line is printed on every change of the runners' state and at least this often. */
+export const PLAIN_PROGRESS_INTERVAL_MS = 30_000;
+
+/**
+ * Follows the run to its end, redrawing a progress line on every poll (TTY), or printing plain lines (no TTY: CI
+ * logs) on every change of the runners' state and every {@link PLAIN_PROGRESS_INTERVAL_MS} in between.
+ */
 async function follow(kit: CommandKit, run: RunState, cluster: RunCluster): Promise<OperatorRunOutcome> {
   const { ctx, out, c, now } = kit;
   const { plan, id, started, prom } = run;
-  let lastShown = '';
+  const totalSeconds = plan.test.duration !== undefined ? k6DurationSeconds(plan.test.duration) : undefined;
+  let resumedAt: number | undefined;
+  let lastShown = { key: '', at: 0 };
   const onStatus = async (status: RunStatus) => {
     const metrics = await runMetrics(prom.client, id).catch(() => undefined);
-    const line = progressLine(status, metrics, formatDuration((now().getTime() - started) / 1000), c);
-    if (out.isTTY) out.write(`\r\u001b[2K${line}`);
-    else {
-      // Without a terminal: one line per change of the runner state, not per poll.
-      const key = JSON.stringify(status);
-      if (key !== lastShown) out.write(`${line}\n`);
-      lastShown = key;
+    const t = now().getTime();
+    if (status.starter === 'started') resumedAt ??= t;
+    const clock = {
+      sinceApplied: (t - started) / 1000,
+      ...(resumedAt !== undefined ? { sinceStarted: (t - resumedAt) / 1000 } : {}),
+      ...(totalSeconds !== undefined ? { totalSeconds } : {}),
+    };
+    const line = progressLine(status, metrics, clock, c);
+    if (out.isTTY) return void out.write(`\r\u001b[2K${line}`);
+    const key = JSON.stringify(status);
+    if (key !== lastShown.key || t - lastShown.at >= PLAIN_PROGRESS_INTERVAL_MS) {
+      out.write(`${line}\n`);
+      lastShown = { key, at: t };
     }
   };
   const followOptions = {

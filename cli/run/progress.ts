@@ -1,6 +1,6 @@
 import type { RunStatus } from './follow';
 import type { Colors } from '../output';
-import { formatNumber } from '../output';
+import { formatDuration, formatNumber } from '../output';
 import { promqlString } from '@k6-platform/constructs/internal';
 import { scalarOf, type PromQuerier } from '../prometheus/client';
 
@@ -47,10 +47,26 @@ export async function runMetrics(q: PromQuerier, testid: string, time?: number):
   };
 }
 
-/** One progress line: `runners 3/4 ready, 0 done, 0 failed | started | 120 VUs | 250.5 req/s | 0.4% errors | 1m05s`. */
-export function progressLine(status: RunStatus, metrics: RunMetrics | undefined, elapsed: string, c: Colors): string {
+/** The clock of a progress line: before the start, time since the run was applied; then since the start, of the total. */
+export interface ProgressClock {
+  /** Seconds since the run's objects were applied. */
+  readonly sinceApplied: number;
+  /** Seconds since the runners were resumed (the first poll that saw the starter ready); absent before. */
+  readonly sinceStarted?: number;
+  /** The test's declared duration in seconds (`tests[].duration`); absent when it declares none. */
+  readonly totalSeconds?: number;
+}
+
+/**
+ * One progress line: `runners 4/4 ready, 4 running, 0 done, 0 failed | started | 120 VUs | 250.5 req/s | 0.4% errors |
+ * 1m05s / 5m00s`. Runners are running once the starter has resumed them (the ready ones then execute); the time is
+ * since the start, of the declared duration, or since the run was applied while it waits to start.
+ */
+export function progressLine(status: RunStatus, metrics: RunMetrics | undefined, clock: ProgressClock, c: Colors): string {
+  const running = status.starter === 'started' ? status.ready : 0;
   const runners = [
     `runners ${status.ready}/${status.runners} ready`,
+    `${running} running`,
     `${status.done} done`,
     status.failed > 0 ? c.red(`${status.failed} failed`) : `${status.failed} failed`,
   ].join(', ');
@@ -66,6 +82,12 @@ export function progressLine(status: RunStatus, metrics: RunMetrics | undefined,
       parts.push(metrics.errorRate > 0 ? c.red(pct) : pct);
     } else parts.push(c.dim('- errors'));
   }
-  parts.push(elapsed);
+  parts.push(
+    clock.sinceStarted === undefined
+      ? `${formatDuration(clock.sinceApplied)} since applied`
+      : clock.totalSeconds !== undefined
+        ? `${formatDuration(clock.sinceStarted)} / ${formatDuration(clock.totalSeconds)}`
+        : formatDuration(clock.sinceStarted),
+  );
   return parts.join(' | ');
 }

@@ -274,15 +274,44 @@ describe('run', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe(`run ${RUN}: test sample, 2 runner(s), namespace k6, scripted`);
     expect(lines.filter((l) => l.startsWith('runners '))).toEqual([
-      'runners 0/2 ready, 0 done, 0 failed | waiting to start | 20 VUs | 120 req/s | 2% errors | 0s',
-      'runners 1/2 ready, 0 done, 0 failed | waiting to start | 20 VUs | 120 req/s | 2% errors | 0s',
-      'runners 2/2 ready, 0 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 0s',
-      'runners 0/2 ready, 2 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 0s',
+      'runners 0/2 ready, 0 running, 0 done, 0 failed | waiting to start | 20 VUs | 120 req/s | 2% errors | 0s since applied',
+      'runners 1/2 ready, 0 running, 0 done, 0 failed | waiting to start | 20 VUs | 120 req/s | 2% errors | 0s since applied',
+      'runners 2/2 ready, 2 running, 0 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 0s',
+      'runners 0/2 ready, 0 running, 2 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 0s',
     ]);
     expect(r.stdout).toContain(
       `grafana: http://localhost:3000/d/k6-load-test?var-testid=${RUN}&from=1795607940000&to=now (after: kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80)\n`,
     );
     expect(r.stdout).toContain('finished: 2 of 2 runners finished\n');
+  });
+
+  test('without a TTY the progress is plain lines: each change of state, and every 30 s in between, with time since the start of the declared duration', async () => {
+    // GIVEN a test declaring 1m, a cluster that keeps the run going for five polls, and a clock 10 s further each poll
+    writeFileSync(
+      path.join(root, 'Pulumi.timed.yaml'),
+      'config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      parallelism: 2\n      duration: 1m\n      thresholds:\n        http_req_failed: ["rate<0.01"]\n',
+    );
+    const s = scriptedCluster([pending, running, running, running, running, running, succeeded]);
+    let t = Date.parse('2026-11-25T12:00:00Z');
+    // WHEN
+    const r = await cli(['run', 'sample', '--env', 'timed', '--run-id', RUN], {
+      connect: async () => s.cluster,
+      prometheus: () => progress(20),
+      judge: async () => 0,
+      now: () => new Date(t),
+      sleep: async () => {
+        t += 10_000;
+        await s.advance();
+      },
+    });
+    // THEN the state changes at 0 s, 10 s (started) and 60 s (done), and one repeat 30 s after the last line
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('runners '))).toEqual([
+      'runners 0/2 ready, 0 running, 0 done, 0 failed | waiting to start | 20 VUs | 120 req/s | 2% errors | 0s since applied',
+      'runners 2/2 ready, 2 running, 0 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 0s / 1m00s',
+      'runners 2/2 ready, 2 running, 0 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 30s / 1m00s',
+      'runners 0/2 ready, 0 running, 2 done, 0 failed | started | 20 VUs | 120 req/s | 2% errors | 50s / 1m00s',
+    ]);
   });
 
   test('--grafana and --dashboard override the link', async () => {

@@ -343,11 +343,11 @@ describe('loadtest run of a mode "operator" test', () => {
     expect(r.applied.filter((o) => o.kind === 'TestRun').map((o) => o.metadata.name)).toEqual([NAME]);
     // AND the progress line is the jobs form's
     expect(r.stdout.split('\n').filter((l) => l.startsWith('runners '))).toEqual([
-      'runners 0/2 ready, 0 done, 0 failed | waiting to start | - VUs | - req/s | - errors | 0s',
-      'runners 2/2 ready, 0 done, 0 failed | waiting to start | - VUs | - req/s | - errors | 0s',
-      'runners 2/2 ready, 0 done, 0 failed | started | - VUs | - req/s | - errors | 0s',
-      'runners 1/2 ready, 1 done, 0 failed | started | - VUs | - req/s | - errors | 0s',
-      'runners 0/2 ready, 2 done, 0 failed | started | - VUs | - req/s | - errors | 0s',
+      'runners 0/2 ready, 0 running, 0 done, 0 failed | waiting to start | - VUs | - req/s | - errors | 0s since applied',
+      'runners 2/2 ready, 0 running, 0 done, 0 failed | waiting to start | - VUs | - req/s | - errors | 0s since applied',
+      'runners 2/2 ready, 2 running, 0 done, 0 failed | started | - VUs | - req/s | - errors | 0s',
+      'runners 1/2 ready, 1 running, 1 done, 0 failed | started | - VUs | - req/s | - errors | 0s',
+      'runners 0/2 ready, 0 running, 2 done, 0 failed | started | - VUs | - req/s | - errors | 0s',
     ]);
   });
 
