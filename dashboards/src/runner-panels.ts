@@ -6,27 +6,27 @@ import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs';
 import { COLOR, LATENCY_THRESHOLDS, prometheusQuery, SELECTOR, thresholds, timeseriesPanel, UNIT } from './common';
-import { counterRate, descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
+import { descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
 
 /** VUs per runner (`instance_id`). */
-export function vusPerRunnerPanel(): cog.Builder<dashboard.Panel> {
+export function vusPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'VUs per runner',
     description: 'Active VUs of each runner (instance_id). Runners of one run should carry equal shares; a line that drops alone is a sick runner.',
     unit: UNIT.vus,
     span: 8,
-    targets: [prometheusQuery(`sum by (instance_id) (k6_vus{${SELECTOR.run}})`, 'runner {{instance_id}}')],
+    targets: [prometheusQuery(l.gauge('k6_vus', SELECTOR.run, ['instance_id']), 'runner {{instance_id}}')],
   });
 }
 
 /** Request rate per runner. */
-export function rateRunnerPanel(): cog.Builder<dashboard.Panel> {
+export function rateRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Request rate per runner',
     description: 'HTTP requests per second of each runner (instance_id). A runner far below the others is saturated or failing.',
     unit: UNIT.requestsPerSecond,
     span: 8,
-    targets: [prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
+    targets: [prometheusQuery(l.rate('k6_http_reqs_total', SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
   });
 }
 

@@ -167,7 +167,7 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
 describe('load-test variables', () => {
   const names = (d: dashboard.Dashboard): (string | undefined)[] => (d.templating?.list ?? []).map((v) => `${v.type}:${v.name}`);
 
-  test('native: datasource, testid, scenario, name, quantile (default 0.99), ad-hoc filters, runner namespace', () => {
+  test('native: datasource, testid, scenario, name, quantile (default 0.99), source, ad-hoc filters, runner namespace', () => {
     const d = built[0]!;
     expect(names(d)).toEqual([
       'datasource:datasource',
@@ -175,12 +175,22 @@ describe('load-test variables', () => {
       'query:scenario',
       'query:name',
       'custom:quantile',
+      'custom:source',
       'adhoc:filters',
       'textbox:runner_namespace',
     ]);
     expect(d.templating?.list?.find((v) => v.name === 'quantile')).toMatchObject({
       query: '0.5,0.75,0.9,0.95,0.99,0.999',
       current: { value: '0.99' },
+    });
+    // `label : value` pairs, as @grafana/scenes CustomVariable parses its query; recorded series by default
+    expect(d.templating?.list?.find((v) => v.name === 'source')).toMatchObject({
+      query: 'recorded : .*,raw : .+',
+      current: { text: 'recorded', value: '.*' },
+      options: [
+        { text: 'recorded', value: '.*', selected: true },
+        { text: 'raw', value: '.+', selected: false },
+      ],
     });
   });
 
@@ -217,7 +227,10 @@ describe('panels beyond the reference dashboards', () => {
 
   test('native has the heatmap from the native histogram; classic has no heatmap', () => {
     const heat = contentPanels(built[0]!).find((p) => p.type === 'heatmap')!;
-    expect(targetsOf(heat)[0]).toMatchObject({ format: 'heatmap', expr: expect.stringMatching(/^sum\(rate\(k6_http_req_duration_seconds\{/) });
+    expect(targetsOf(heat)[0]).toMatchObject({
+      format: 'heatmap',
+      expr: expect.stringMatching(/^sum \(request:k6_http_req_duration_seconds:rate1m\{.* or rate\(k6_http_req_duration_seconds\{/),
+    });
     expect(heat.options).toMatchObject({ calculate: false });
     expect(contentPanels(built[1]!).filter((p) => p.type === 'heatmap')).toEqual([]);
   });
