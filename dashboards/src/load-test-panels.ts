@@ -33,7 +33,7 @@ import {
   runnerThrottlingPanel,
   vusPerRunnerPanel,
 } from './runner-panels';
-import { byClause, counterTotal, descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
+import { byClause, counterTotal, descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
 const HTTP_FAILED = 'expected_response="false"';
 
@@ -68,12 +68,12 @@ export function requestRatePanel(l: LatencyQueries): cog.Builder<dashboard.Panel
 /** Request duration at the selected quantile. */
 export function durationPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'Request duration at selected quantile',
+    title: latencyLabel(l, 'Request duration at selected quantile'),
     description: 'http_req_duration at the quantile chosen in the dashboard variable, over all runners.' + descriptionSuffix(l),
     unit: UNIT.seconds,
     span: 8,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http), 'http_req_duration')],
+    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http), latencyLabel(l, 'http_req_duration'))],
   });
 }
 
@@ -109,7 +109,7 @@ export function overviewStats(l: LatencyQueries): cog.Builder<dashboard.Panel>[]
       targets: [instantQuery(`max_over_time(${l.rate('k6_http_reqs_total', SELECTOR.http)}[$__range:])`)],
     }),
     statPanel({
-      title: 'Request duration p95 (run)',
+      title: latencyLabel(l, 'Request duration p95 (run)'),
       description: 'http_req_duration p95 over the whole run, over all runners.' + descriptionSuffix(l),
       unit: UNIT.seconds,
       thresholds: LATENCY_THRESHOLDS(),
@@ -151,9 +151,9 @@ export function iterationsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel>
     targets: [
       prometheusQuery(l.rate('k6_iterations_total', SELECTOR.scenario), 'iterations'),
       prometheusQuery(l.rate('k6_dropped_iterations_total', SELECTOR.scenario), 'dropped'),
-      prometheusQuery(l.overTime('iteration_duration', QUANTILES.selected, SELECTOR.scenario), 'iteration_duration'),
+      prometheusQuery(l.overTime('iteration_duration', QUANTILES.selected, SELECTOR.scenario), latencyLabel(l, 'iteration_duration')),
     ],
-  }).overrideByName('iteration_duration', [
+  }).overrideByName(latencyLabel(l, 'iteration_duration'), [
     { id: 'unit', value: UNIT.seconds },
     { id: 'custom.axisPlacement', value: 'right' },
   ]);
@@ -176,14 +176,14 @@ export const HTTP_TIMINGS = [
 /** All timing phases at the selected quantile. */
 export function timingsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'HTTP latency timings',
+    title: latencyLabel(l, 'HTTP latency timings'),
     description:
       'Each phase of the requests at the selected quantile: blocked (waiting for a connection), connecting, TLS handshaking, sending, ' +
       'waiting (time to first byte), receiving, and the total duration (sending + waiting + receiving).' +
       descriptionSuffix(l),
     unit: UNIT.seconds,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: HTTP_TIMINGS.map((t) => prometheusQuery(l.overTime(t, QUANTILES.selected, SELECTOR.http), t)),
+    targets: HTTP_TIMINGS.map((t) => prometheusQuery(l.overTime(t, QUANTILES.selected, SELECTOR.http), latencyLabel(l, t))),
   });
 }
 
@@ -191,11 +191,11 @@ export function timingsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
 export function percentilesPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   const qs = [QUANTILES.p50, QUANTILES.p90, QUANTILES.p95, QUANTILES.p99];
   return timeseriesPanel({
-    title: 'Request duration percentiles',
+    title: latencyLabel(l, 'Request duration percentiles'),
     description: 'http_req_duration p50, p90, p95 and p99 together, over all runners.' + descriptionSuffix(l),
     unit: UNIT.seconds,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: qs.map((q) => prometheusQuery(l.overTime('http_req_duration', q, SELECTOR.http), q.label)),
+    targets: qs.map((q) => prometheusQuery(l.overTime('http_req_duration', q, SELECTOR.http), latencyLabel(l, q.label))),
   });
 }
 
@@ -214,7 +214,7 @@ export function heatmapLatencyPanel(l: LatencyQueries): cog.Builder<dashboard.Pa
 /** Duration split by expected_response (the upstream native dashboard queried `waiting` here under a duration legend). */
 export function durationByExpectedPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'Request duration by expected_response',
+    title: latencyLabel(l, 'Request duration by expected_response'),
     description:
       'http_req_duration at the selected quantile, successful (expected_response="true") and failed requests apart: fast failures ' +
       'pull the overall quantile down.' +
@@ -224,7 +224,7 @@ export function durationByExpectedPanel(l: LatencyQueries): cog.Builder<dashboar
     targets: [
       prometheusQuery(
         l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['expected_response']),
-        'duration expected_response={{expected_response}}',
+        latencyLabel(l, 'duration expected_response={{expected_response}}'),
       ),
     ],
   });
@@ -270,7 +270,8 @@ export function requestsByUrlPanel(l: LatencyQueries): cog.Builder<dashboard.Pan
       tableQuery(l.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, by)),
       tableQuery(l.overRun('http_req_duration', QUANTILES.p99, SELECTOR.http, by)),
     ],
-    columns: { 'Value #A': 'requests', 'Value #B': 'min', 'Value #C': 'max', 'Value #D': 'p95', 'Value #E': 'p99' },
+    // min and max are exact in both modes (the smallest min, the largest max); classic percentiles are the worst series'
+    columns: { 'Value #A': 'requests', 'Value #B': 'min', 'Value #C': 'max', 'Value #D': latencyLabel(l, 'p95'), 'Value #E': latencyLabel(l, 'p99') },
     columnUnits: { requests: UNIT.count },
   });
 }

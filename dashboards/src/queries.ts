@@ -104,4 +104,12 @@ export function gaugeSum(metric: string, sel: string, by?: readonly string[]): s
 export const descriptionSuffix = (l: LatencyQueries): string =>
   l.mode === 'native'
     ? " Quantiles come from the merged native histograms of all runners (exact within the bucket resolution, about 9% with k6's default schema)."
-    : ' Classic mode: each runner reports this stat since it started; across runners and label sets the panel shows the worst one (stats cannot be merged exactly).';
+    : ' Classic mode: each runner reports each percentile since it started, per label set; percentiles cannot be merged, so the ' +
+      'panel shows the worst series (max): an upper bound of the true percentile over all requests, not the percentile itself. ' +
+      'For true percentiles over all runners, run with native histograms and use the "k6 load test" dashboard.';
+
+/**
+ * A latency panel title or legend as the mode can claim it: a classic percentile is the worst series' (an upper bound
+ * of the true one), a native one the merged histogram's.
+ */
+export const latencyLabel = (l: LatencyQueries, text: string): string => (l.mode === 'classic' ? `${text} (worst series)` : text);

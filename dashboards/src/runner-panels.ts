@@ -6,7 +6,7 @@ import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs';
 import { COLOR, LATENCY_THRESHOLDS, prometheusQuery, SELECTOR, thresholds, timeseriesPanel, UNIT } from './common';
-import { descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
+import { descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
 /** VUs per runner (`instance_id`). */
 export function vusPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
@@ -33,7 +33,7 @@ export function rateRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel>
 /** Latency per runner: the same target seen slower by one runner points at the runner, not the target. */
 export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'Request duration per runner',
+    title: latencyLabel(l, 'Request duration per runner'),
     description:
       'http_req_duration at the selected quantile per runner. If one runner sees much higher latency than the others, the runner ' +
       '(CPU, network) is the bottleneck, not the target.' +
@@ -41,7 +41,9 @@ export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard
     unit: UNIT.seconds,
     span: 8,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
+    targets: [
+      prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']), latencyLabel(l, 'runner {{instance_id}}')),
+    ],
   });
 }
 

@@ -236,9 +236,10 @@ describe('panels beyond the reference dashboards', () => {
   });
 
   test.each([0, 1])('dashboard %i has percentiles, errors by status, runner views, runner CPU/memory and the pass/fail row', (i) => {
+    const worst = i === 1 ? ' (worst series)' : '';
     expect(titles(built[i]!)).toEqual(
       expect.arrayContaining([
-        'Request duration percentiles',
+        `Request duration percentiles${worst}`,
         'Errors by status code',
         'VUs per runner',
         'Request rate per runner',
@@ -249,6 +250,41 @@ describe('panels beyond the reference dashboards', () => {
         'checks rate>0.99',
       ]),
     );
+  });
+
+  test('classic: every panel taking max() over percentile gauges says "worst series" in its title, legends and description', () => {
+    // GIVEN the classic panels whose queries aggregate percentile gauges with max
+    const maxOfPercentiles = /max(?: by \([^)]*\))? \((?:last_over_time\()?k6_[a-z_]+_(p\d+|med|\$quantile_stat)\{/;
+    const panels = contentPanels(built[1]!).filter((p) => targetsOf(p).some((t) => maxOfPercentiles.test(t.expr)));
+    expect(panels.map((p) => p.title)).toEqual([
+      'Request duration at selected quantile (worst series)',
+      'Request duration p95 (run) (worst series)',
+      'Iterations',
+      'HTTP latency timings (worst series)',
+      'Request duration percentiles (worst series)',
+      'Request duration by expected_response (worst series)',
+      'Requests by URL',
+      'Request duration per runner (worst series)',
+    ]);
+    for (const p of panels) {
+      expect({ title: p.title, upperBound: p.description?.includes('an upper bound of the true percentile') }).toEqual({
+        title: p.title,
+        upperBound: true,
+      });
+      expect({ title: p.title, native: p.description?.includes('"k6 load test" dashboard') }).toEqual({ title: p.title, native: true });
+      // the legend of every percentile target (a time series' legend, or a table's column) says it too
+      const legends = targetsOf(p)
+        .filter((t) => maxOfPercentiles.test(t.expr))
+        .map((t) => (t as { legendFormat?: string }).legendFormat)
+        .filter((x) => x !== undefined && x !== '__auto');
+      for (const legend of legends) expect(legend).toMatch(/ \(worst series\)$/);
+    }
+    // the table's percentile columns (its legends are the column names)
+    const table = panels.find((p) => p.title === 'Requests by URL')!;
+    expect(JSON.stringify(table)).toContain('"p95 (worst series)"');
+    expect(JSON.stringify(table)).toContain('"p99 (worst series)"');
+    // AND the native dashboard claims none of it
+    expect(JSON.stringify(built[0]!)).not.toContain('worst series');
   });
 
   test('the pass/fail row runs the verdict queries; trend thresholds only where native histograms exist', () => {
