@@ -12,6 +12,7 @@ import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
 import { benchSynth } from './synth';
 import { benchSynthCli, type SynthCliFigures } from './synth-cli';
+import { benchRecordingRules } from './recording-rules';
 
 /** The thresholds whose verdict queries are timed: one of each kind the verdict supports. */
 export const BENCH_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
@@ -72,6 +73,7 @@ function verdictQueries(testid: string): ExtraQuery[] {
 
 async function main(): Promise<void> {
   const rootDir = path.resolve(__dirname, '..');
+  if (process.argv.includes('--recording-rules')) return benchRecordingRules(rootDir);
   const m = machine();
   const log = (s: string) => process.stdout.write(`${s}\n`);
   const startLoad = os.loadavg()[0]!.toFixed(1);

@@ -11,6 +11,9 @@
  * beforeAll(async () => { prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec }); });
  * afterAll(() => prom.stop());
  * ```
+ *
+ * Recording rules: pass the `spec.groups` of PrometheusRule objects as `ruleGroups` (a group's `interval` can be
+ * shortened for a test), read their state with `rules()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
