@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: prints the platform's performance figures and writes them to docs/performance.md. Never run by
  * the tests (wall time is not asserted anywhere). Takes a few minutes: most of it is pushing 1 h of synthetic data.
- * `npm run bench:synth` (`--synth-only`) runs the two synth sections only and rewrites just those in docs/performance.md.
+ * `npm run bench:synth` (`--synth-only`) runs the two synth sections only and rewrites just those in docs/performance.md;
+ * `npm run bench:rules` (`--recording-rules`) runs the recording-rules comparison and rewrites its block in docs/dashboards.md.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +13,7 @@ import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
 import { benchSynth } from './synth';
 import { benchSynthCli, type SynthCliFigures } from './synth-cli';
+import { benchRecordingRules } from './recording-rules';
 
 /** The thresholds whose verdict queries are timed: one of each kind the verdict supports. */
 export const BENCH_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
@@ -72,6 +74,7 @@ function verdictQueries(testid: string): ExtraQuery[] {
 
 async function main(): Promise<void> {
   const rootDir = path.resolve(__dirname, '..');
+  if (process.argv.includes('--recording-rules')) return benchRecordingRules(rootDir);
   const m = machine();
   const log = (s: string) => process.stdout.write(`${s}\n`);
   const startLoad = os.loadavg()[0]!.toFixed(1);

@@ -45,6 +45,13 @@ export {
   remoteWriteUrl,
 } from './monitoring/monitoring-stack';
 export { Dashboards, type DashboardsProps, type ProvisionedDashboard } from './monitoring/grafana-dashboards';
+export {
+  recordingRuleGroups,
+  type RecordingRule,
+  type RecordingRuleGroup,
+  RecordingRules,
+  type RecordingRulesProps,
+} from './monitoring/recording-rules';
 export { bundleScripts, type ScriptBundle, type ScriptFile, TestScripts, type TestScriptsProps } from './load-test/test-scripts';
 export { LoadTest, type LoadTestProps, type PrometheusPeer, type RunnerDefaults } from './load-test/load-test';
 export {

@@ -14,6 +14,7 @@ export * from './load-test/test-scripts';
 export * from './load-test/script-files';
 export * from './k6/script-options';
 export * from './monitoring/grafana-dashboards';
+export * from './monitoring/recording-rules';
 export * from './load-test/load-test';
 export * from './k6/thresholds';
 export * from './k6/k6-metrics';

@@ -11,3 +11,4 @@ export * from './k6-runs';
 
 /** The dashboards `npm run dashboards` writes to dashboards/generated/<uid>.json. */
 export const DASHBOARDS: readonly DashboardDefinition[] = [k6LoadTest, k6LoadTestClassic, k6Runs];
+export * from './recorded-queries';

@@ -37,7 +37,9 @@ export function k6LoadTestClassicDashboard(options: LoadTestDashboardOptions = {
   const builder = baseDashboard({
     uid: K6_LOAD_TEST_CLASSIC_UID,
     title: 'k6 load test (classic trend stats)',
-    description: `One or more k6 runs (testid) with classic trend stats (K6_PROMETHEUS_RW_TREND_STATS=${CLASSIC_TREND_STATS}).`,
+    description:
+      `One or more k6 runs (testid) with classic trend stats (K6_PROMETHEUS_RW_TREND_STATS=${CLASSIC_TREND_STATS}). Percentile ` +
+      'panels show the worst series, an upper bound of the true percentile; the "k6 load test" dashboard (native histograms) shows true ones.',
   }).variables([
     datasourceVariable(),
     testidVariable(),

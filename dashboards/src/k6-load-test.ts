@@ -8,7 +8,7 @@ import { DEFAULT_NAMESPACES } from '@k6-platform/constructs/internal';
 import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
 import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
-import { nativeLatency } from './queries';
+import { recordedLatency, sourceVariable } from './recorded-queries';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
 
 /** Fixed uid of the dashboard (links from the runs dashboard use it). */
@@ -42,17 +42,20 @@ export function k6LoadTestDashboard(options: LoadTestDashboardOptions = {}): das
   const builder = baseDashboard({
     uid: K6_LOAD_TEST_UID,
     title: 'k6 load test',
-    description: 'One or more k6 runs (testid) with native-histogram trends, over all runners.',
+    description:
+      'One or more k6 runs (testid) with native-histogram trends, over all runners. Reads the platform recording rules; pick ' +
+      'Series = raw for runs recorded before the rules existed or a Prometheus without them.',
   }).variables([
     datasourceVariable(),
     testidVariable(),
     scenarioVariable(),
     nameVariable(),
     quantileVariable(),
+    sourceVariable(),
     adhocVariable(),
     ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
   ]);
-  const rows = loadTestRows(nativeLatency);
+  const rows = loadTestRows(recordedLatency);
   rows.push({ title: 'Thresholds (all runners)', panels: thresholdPanels(thresholdChecks()) });
   return finalizeDashboard(addRows(builder, rows).build());
 }

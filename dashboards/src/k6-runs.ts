@@ -62,7 +62,7 @@ export function k6RunsDashboard(): dashboard.Dashboard {
     title: 'Runs',
     description:
       'One row per k6 run (testid) seen in the time range: start, duration, total requests, error ratio (failed / all requests), ' +
-      'http_req_duration p95 over all runners, and the checks pass ratio (passed / all evaluations over all runners). Click a testid to open its dashboard.',
+      "http_req_duration p95 over all runners (classic runs: the worst series' p95 gauge, an upper bound), and the checks pass ratio (passed / all evaluations over all runners). Click a testid to open its dashboard.",
     unit: UNIT.count,
     thresholds: NEUTRAL_THRESHOLDS(),
     height: 16,

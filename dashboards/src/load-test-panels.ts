@@ -33,7 +33,7 @@ import {
   runnerThrottlingPanel,
   vusPerRunnerPanel,
 } from './runner-panels';
-import { byClause, counterRate, counterTotal, descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
+import { byClause, counterTotal, descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
 const HTTP_FAILED = 'expected_response="false"';
 
@@ -41,26 +41,26 @@ const HTTP_FAILED = 'expected_response="false"';
 // Performance overview
 
 /** Active and maximum VUs over all runners. */
-export function vusPanel(): cog.Builder<dashboard.Panel> {
+export function vusPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Virtual users',
     description: 'Active VUs summed over all runners (k6_vus), and the allocated maximum (k6_vus_max).',
     unit: UNIT.vus,
     span: 8,
-    targets: [prometheusQuery(`sum(k6_vus{${SELECTOR.run}})`, 'VUs'), prometheusQuery(`sum(k6_vus_max{${SELECTOR.run}})`, 'VUs max')],
+    targets: [prometheusQuery(l.gauge('k6_vus', SELECTOR.run), 'VUs'), prometheusQuery(l.gauge('k6_vus_max', SELECTOR.run), 'VUs max')],
   });
 }
 
 /** Request rate over all runners. */
-export function requestRatePanel(): cog.Builder<dashboard.Panel> {
+export function requestRatePanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Request rate',
     description: 'HTTP requests per second over all runners, and the failed ones (expected_response="false", what http_req_failed counts).',
     unit: UNIT.requestsPerSecond,
     span: 8,
     targets: [
-      prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http), 'requests'),
-      prometheusQuery(counterRate('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`), 'failed'),
+      prometheusQuery(l.rate('k6_http_reqs_total', SELECTOR.http), 'requests'),
+      prometheusQuery(l.rate('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`), 'failed'),
     ],
   });
 }
@@ -68,12 +68,12 @@ export function requestRatePanel(): cog.Builder<dashboard.Panel> {
 /** Request duration at the selected quantile. */
 export function durationPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'Request duration at selected quantile',
+    title: latencyLabel(l, 'Request duration at selected quantile'),
     description: 'http_req_duration at the quantile chosen in the dashboard variable, over all runners.' + descriptionSuffix(l),
     unit: UNIT.seconds,
     span: 8,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http), 'http_req_duration')],
+    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http), latencyLabel(l, 'http_req_duration'))],
   });
 }
 
@@ -106,10 +106,10 @@ export function overviewStats(l: LatencyQueries): cog.Builder<dashboard.Panel>[]
       title: 'Peak request rate',
       description: 'Highest request rate over all runners within the time range.',
       unit: UNIT.requestsPerSecond,
-      targets: [instantQuery(`max_over_time(${counterRate('k6_http_reqs_total', SELECTOR.http)}[$__range:])`)],
+      targets: [instantQuery(`max_over_time(${l.rate('k6_http_reqs_total', SELECTOR.http)}[$__range:])`)],
     }),
     statPanel({
-      title: 'Request duration p95 (run)',
+      title: latencyLabel(l, 'Request duration p95 (run)'),
       description: 'http_req_duration p95 over the whole run, over all runners.' + descriptionSuffix(l),
       unit: UNIT.seconds,
       thresholds: LATENCY_THRESHOLDS(),
@@ -128,14 +128,14 @@ export function overviewStats(l: LatencyQueries): cog.Builder<dashboard.Panel>[]
 }
 
 /** Data sent and received. */
-export function transferPanel(): cog.Builder<dashboard.Panel> {
+export function transferPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Data transfer',
     description: 'Bytes per second sent and received by all runners (k6_data_sent_total, k6_data_received_total).',
     unit: UNIT.bytesPerSecond,
     targets: [
-      prometheusQuery(counterRate('k6_data_sent_total', SELECTOR.scenario), 'sent'),
-      prometheusQuery(counterRate('k6_data_received_total', SELECTOR.scenario), 'received'),
+      prometheusQuery(l.rate('k6_data_sent_total', SELECTOR.scenario), 'sent'),
+      prometheusQuery(l.rate('k6_data_received_total', SELECTOR.scenario), 'received'),
     ],
   });
 }
@@ -149,11 +149,11 @@ export function iterationsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel>
       descriptionSuffix(l),
     unit: UNIT.iterationsPerSecond,
     targets: [
-      prometheusQuery(counterRate('k6_iterations_total', SELECTOR.scenario), 'iterations'),
-      prometheusQuery(counterRate('k6_dropped_iterations_total', SELECTOR.scenario), 'dropped'),
-      prometheusQuery(l.overTime('iteration_duration', QUANTILES.selected, SELECTOR.scenario), 'iteration_duration'),
+      prometheusQuery(l.rate('k6_iterations_total', SELECTOR.scenario), 'iterations'),
+      prometheusQuery(l.rate('k6_dropped_iterations_total', SELECTOR.scenario), 'dropped'),
+      prometheusQuery(l.overTime('iteration_duration', QUANTILES.selected, SELECTOR.scenario), latencyLabel(l, 'iteration_duration')),
     ],
-  }).overrideByName('iteration_duration', [
+  }).overrideByName(latencyLabel(l, 'iteration_duration'), [
     { id: 'unit', value: UNIT.seconds },
     { id: 'custom.axisPlacement', value: 'right' },
   ]);
@@ -176,14 +176,14 @@ export const HTTP_TIMINGS = [
 /** All timing phases at the selected quantile. */
 export function timingsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'HTTP latency timings',
+    title: latencyLabel(l, 'HTTP latency timings'),
     description:
       'Each phase of the requests at the selected quantile: blocked (waiting for a connection), connecting, TLS handshaking, sending, ' +
       'waiting (time to first byte), receiving, and the total duration (sending + waiting + receiving).' +
       descriptionSuffix(l),
     unit: UNIT.seconds,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: HTTP_TIMINGS.map((t) => prometheusQuery(l.overTime(t, QUANTILES.selected, SELECTOR.http), t)),
+    targets: HTTP_TIMINGS.map((t) => prometheusQuery(l.overTime(t, QUANTILES.selected, SELECTOR.http), latencyLabel(l, t))),
   });
 }
 
@@ -191,34 +191,30 @@ export function timingsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
 export function percentilesPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   const qs = [QUANTILES.p50, QUANTILES.p90, QUANTILES.p95, QUANTILES.p99];
   return timeseriesPanel({
-    title: 'Request duration percentiles',
+    title: latencyLabel(l, 'Request duration percentiles'),
     description: 'http_req_duration p50, p90, p95 and p99 together, over all runners.' + descriptionSuffix(l),
     unit: UNIT.seconds,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: qs.map((q) => prometheusQuery(l.overTime('http_req_duration', q, SELECTOR.http), q.label)),
+    targets: qs.map((q) => prometheusQuery(l.overTime('http_req_duration', q, SELECTOR.http), latencyLabel(l, q.label))),
   });
 }
 
 /** Latency heatmap straight from the native histogram (native mode only). */
-export function heatmapLatencyPanel(): cog.Builder<dashboard.Panel> {
+export function heatmapLatencyPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return heatmapPanel({
     title: 'Request duration heatmap',
     description:
       'Distribution of http_req_duration per time step, drawn from the native histogram buckets Prometheus returns ' +
       '(no client-side bucketing): bands show modes, outliers show as sparse cells far above.',
     unit: UNIT.seconds,
-    targets: [
-      prometheusQuery(`sum(rate(k6_http_req_duration_seconds{${SELECTOR.http}}[$__rate_interval]))`, 'http_req_duration').format(
-        prometheus.PromQueryFormat.Heatmap,
-      ),
-    ],
+    targets: [prometheusQuery(l.histogramRate('http_req_duration', SELECTOR.http), 'http_req_duration').format(prometheus.PromQueryFormat.Heatmap)],
   });
 }
 
 /** Duration split by expected_response (the upstream native dashboard queried `waiting` here under a duration legend). */
 export function durationByExpectedPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'Request duration by expected_response',
+    title: latencyLabel(l, 'Request duration by expected_response'),
     description:
       'http_req_duration at the selected quantile, successful (expected_response="true") and failed requests apart: fast failures ' +
       'pull the overall quantile down.' +
@@ -228,30 +224,30 @@ export function durationByExpectedPanel(l: LatencyQueries): cog.Builder<dashboar
     targets: [
       prometheusQuery(
         l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['expected_response']),
-        'duration expected_response={{expected_response}}',
+        latencyLabel(l, 'duration expected_response={{expected_response}}'),
       ),
     ],
   });
 }
 
 /** Request rate split by expected_response. */
-export function rateByExpectedPanel(): cog.Builder<dashboard.Panel> {
+export function rateByExpectedPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Request rate by expected_response',
     description: 'Requests per second, successful (expected_response="true") and failed apart.',
     unit: UNIT.requestsPerSecond,
-    targets: [prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http, ['expected_response']), 'expected_response={{expected_response}}')],
+    targets: [prometheusQuery(l.rate('k6_http_reqs_total', SELECTOR.http, ['expected_response']), 'expected_response={{expected_response}}')],
   });
 }
 
 /** Failed requests per second by HTTP status (0 = no response: timeout, connection refused, DNS). */
-export function errorsByStatusPanel(): cog.Builder<dashboard.Panel> {
+export function errorsByStatusPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Errors by status code',
     description: 'Failed requests per second by HTTP status; status 0 means no response at all (timeout, connection refused, DNS error).',
     unit: UNIT.requestsPerSecond,
     thresholds: thresholds(COLOR.bad),
-    targets: [prometheusQuery(counterRate('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`, ['status']), 'status {{status}}')],
+    targets: [prometheusQuery(l.rate('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`, ['status']), 'status {{status}}')],
   });
 }
 
@@ -274,7 +270,8 @@ export function requestsByUrlPanel(l: LatencyQueries): cog.Builder<dashboard.Pan
       tableQuery(l.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, by)),
       tableQuery(l.overRun('http_req_duration', QUANTILES.p99, SELECTOR.http, by)),
     ],
-    columns: { 'Value #A': 'requests', 'Value #B': 'min', 'Value #C': 'max', 'Value #D': 'p95', 'Value #E': 'p99' },
+    // min and max are exact in both modes (the smallest min, the largest max); classic percentiles are the worst series'
+    columns: { 'Value #A': 'requests', 'Value #B': 'min', 'Value #C': 'max', 'Value #D': latencyLabel(l, 'p95'), 'Value #E': latencyLabel(l, 'p99') },
     columnUnits: { requests: UNIT.count },
   });
 }
@@ -334,24 +331,24 @@ export function loadTestRows(l: LatencyQueries): { title: string; panels: cog.Bu
   return [
     {
       title: 'Performance overview',
-      panels: [vusPanel(), requestRatePanel(), durationPanel(l), ...overviewStats(l), transferPanel(), iterationsPanel(l)],
+      panels: [vusPanel(l), requestRatePanel(l), durationPanel(l), ...overviewStats(l), transferPanel(l), iterationsPanel(l)],
     },
     {
       title: 'HTTP',
       panels: [
         timingsPanel(l),
         percentilesPanel(l),
-        ...(l.mode === 'native' ? [heatmapLatencyPanel()] : []),
+        ...(l.mode === 'native' ? [heatmapLatencyPanel(l)] : []),
         durationByExpectedPanel(l),
-        rateByExpectedPanel(),
-        errorsByStatusPanel(),
+        rateByExpectedPanel(l),
+        errorsByStatusPanel(l),
         requestsByUrlPanel(l),
       ],
     },
     { title: 'Checks', panels: [checksTablePanel(), checksOverTimePanel()] },
     {
       title: 'Runners',
-      panels: [vusPerRunnerPanel(), rateRunnerPanel(), durationPerRunnerPanel(l), runnerCpuPanel(), runnerThrottlingPanel(), runnerMemoryPanel()],
+      panels: [vusPerRunnerPanel(l), rateRunnerPanel(l), durationPerRunnerPanel(l), runnerCpuPanel(), runnerThrottlingPanel(), runnerMemoryPanel()],
     },
   ];
 }

@@ -34,6 +34,12 @@ export interface LatencyQueries {
   overRun(trend: string, q: Quantile, sel: string, by?: readonly string[]): string;
   /** Smallest and largest observed latency over the run (native: bucket bounds; classic: the min/max stats). */
   extreme(trend: string, which: 'min' | 'max', sel: string, by?: readonly string[]): string;
+  /** Per-second rate of a k6 counter (`k6_http_reqs_total`), summed (optionally per label set). */
+  rate(metric: string, sel: string, by?: readonly string[]): string;
+  /** Sum of a k6 gauge (`k6_vus`) over runners (optionally per label set). */
+  gauge(metric: string, sel: string, by?: readonly string[]): string;
+  /** The merged rate of a native-histogram trend (what quantiles and the heatmap read); native mode only. */
+  histogramRate(trend: string, sel: string, by?: readonly string[]): string;
 }
 
 export const byClause = (by?: readonly string[]): string => (by !== undefined && by.length > 0 ? ` by (${by.join(', ')})` : '');
@@ -44,13 +50,16 @@ export const byClause = (by?: readonly string[]): string => (by !== undefined &&
  */
 export const nativeLatency: LatencyQueries = {
   mode: 'native',
-  overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval])))`,
+  overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, ${nativeLatency.histogramRate(trend, sel, by)})`,
   // Over the run: the increase of each series' histogram over the range. (last_over_time would be exact, but
   // Prometheus before 2.50 ignores histogram samples in *_over_time functions; increase works from 2.40 on. It misses
   // the first push interval of each series and extrapolates the rest, which leaves quantiles within the bucket error.)
   overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
   extreme: (trend, which, sel, by) =>
     `histogram_quantile(${which === 'min' ? '0' : '1'}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
+  rate: (metric, sel, by) => counterRate(metric, sel, by),
+  gauge: (metric, sel, by) => gaugeSum(metric, sel, by),
+  histogramRate: (trend, sel, by) => `sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval]))`,
 };
 
 /** Aggregation across runners and label sets of a classic stat gauge (per-runner stats cannot be merged exactly). */
@@ -69,6 +78,11 @@ export const classicLatency: LatencyQueries = {
   overTime: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (k6_${trend}_${q.classic}{${sel}})`,
   overRun: (trend, q, sel, by) => `${classicAggregate(q.classic)}${byClause(by)} (last_over_time(k6_${trend}_${q.classic}{${sel}}[$__range]))`,
   extreme: (trend, which, sel, by) => `${which}${byClause(by)} (${which}_over_time(k6_${trend}_${which}{${sel}}[$__range]))`,
+  rate: (metric, sel, by) => counterRate(metric, sel, by),
+  gauge: (metric, sel, by) => gaugeSum(metric, sel, by),
+  histogramRate: () => {
+    throw new Error('classic mode has no histograms: trend stats are gauges');
+  },
 };
 
 /** Total of a k6 counter over the run up to the end of the time range (counters are cumulative per series). */
@@ -81,8 +95,21 @@ export function counterRate(metric: string, sel: string, by?: readonly string[])
   return `sum${byClause(by)} (rate(${metric}{${sel}}[$__rate_interval]))`;
 }
 
+/** Sum of a k6 gauge over runners. */
+export function gaugeSum(metric: string, sel: string, by?: readonly string[]): string {
+  return `sum${byClause(by)} (${metric}{${sel}})`;
+}
+
 /** The sentence a latency panel's description ends with: how the mode aggregates runners. */
 export const descriptionSuffix = (l: LatencyQueries): string =>
   l.mode === 'native'
     ? " Quantiles come from the merged native histograms of all runners (exact within the bucket resolution, about 9% with k6's default schema)."
-    : ' Classic mode: each runner reports this stat since it started; across runners and label sets the panel shows the worst one (stats cannot be merged exactly).';
+    : ' Classic mode: each runner reports each percentile since it started, per label set; percentiles cannot be merged, so the ' +
+      'panel shows the worst series (max): an upper bound of the true percentile over all requests, not the percentile itself. ' +
+      'For true percentiles over all runners, run with native histograms and use the "k6 load test" dashboard.';
+
+/**
+ * A latency panel title or legend as the mode can claim it: a classic percentile is the worst series' (an upper bound
+ * of the true one), a native one the merged histogram's.
+ */
+export const latencyLabel = (l: LatencyQueries, text: string): string => (l.mode === 'classic' ? `${text} (worst series)` : text);

@@ -6,34 +6,34 @@ import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs/internal';
 import { COLOR, LATENCY_THRESHOLDS, prometheusQuery, SELECTOR, thresholds, timeseriesPanel, UNIT } from './common';
-import { counterRate, descriptionSuffix, QUANTILES, type LatencyQueries } from './queries';
+import { descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
 /** VUs per runner (`instance_id`). */
-export function vusPerRunnerPanel(): cog.Builder<dashboard.Panel> {
+export function vusPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'VUs per runner',
     description: 'Active VUs of each runner (instance_id). Runners of one run should carry equal shares; a line that drops alone is a sick runner.',
     unit: UNIT.vus,
     span: 8,
-    targets: [prometheusQuery(`sum by (instance_id) (k6_vus{${SELECTOR.run}})`, 'runner {{instance_id}}')],
+    targets: [prometheusQuery(l.gauge('k6_vus', SELECTOR.run, ['instance_id']), 'runner {{instance_id}}')],
   });
 }
 
 /** Request rate per runner. */
-export function rateRunnerPanel(): cog.Builder<dashboard.Panel> {
+export function rateRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Request rate per runner',
     description: 'HTTP requests per second of each runner (instance_id). A runner far below the others is saturated or failing.',
     unit: UNIT.requestsPerSecond,
     span: 8,
-    targets: [prometheusQuery(counterRate('k6_http_reqs_total', SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
+    targets: [prometheusQuery(l.rate('k6_http_reqs_total', SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
   });
 }
 
 /** Latency per runner: the same target seen slower by one runner points at the runner, not the target. */
 export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
-    title: 'Request duration per runner',
+    title: latencyLabel(l, 'Request duration per runner'),
     description:
       'http_req_duration at the selected quantile per runner. If one runner sees much higher latency than the others, the runner ' +
       '(CPU, network) is the bottleneck, not the target.' +
@@ -41,7 +41,9 @@ export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard
     unit: UNIT.seconds,
     span: 8,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
+    targets: [
+      prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']), latencyLabel(l, 'runner {{instance_id}}')),
+    ],
   });
 }
 

@@ -167,7 +167,7 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
 describe('load-test variables', () => {
   const names = (d: dashboard.Dashboard): (string | undefined)[] => (d.templating?.list ?? []).map((v) => `${v.type}:${v.name}`);
 
-  test('native: datasource, testid, scenario, name, quantile (default 0.99), ad-hoc filters, runner namespace', () => {
+  test('native: datasource, testid, scenario, name, quantile (default 0.99), source, ad-hoc filters, runner namespace', () => {
     const d = built[0]!;
     expect(names(d)).toEqual([
       'datasource:datasource',
@@ -175,12 +175,22 @@ describe('load-test variables', () => {
       'query:scenario',
       'query:name',
       'custom:quantile',
+      'custom:source',
       'adhoc:filters',
       'textbox:runner_namespace',
     ]);
     expect(d.templating?.list?.find((v) => v.name === 'quantile')).toMatchObject({
       query: '0.5,0.75,0.9,0.95,0.99,0.999',
       current: { value: '0.99' },
+    });
+    // `label : value` pairs, as @grafana/scenes CustomVariable parses its query; recorded series by default
+    expect(d.templating?.list?.find((v) => v.name === 'source')).toMatchObject({
+      query: 'recorded : .*,raw : .+',
+      current: { text: 'recorded', value: '.*' },
+      options: [
+        { text: 'recorded', value: '.*', selected: true },
+        { text: 'raw', value: '.+', selected: false },
+      ],
     });
   });
 
@@ -217,15 +227,19 @@ describe('panels beyond the reference dashboards', () => {
 
   test('native has the heatmap from the native histogram; classic has no heatmap', () => {
     const heat = contentPanels(built[0]!).find((p) => p.type === 'heatmap')!;
-    expect(targetsOf(heat)[0]).toMatchObject({ format: 'heatmap', expr: expect.stringMatching(/^sum\(rate\(k6_http_req_duration_seconds\{/) });
+    expect(targetsOf(heat)[0]).toMatchObject({
+      format: 'heatmap',
+      expr: expect.stringMatching(/^sum \(request:k6_http_req_duration_seconds:rate1m\{.* or rate\(k6_http_req_duration_seconds\{/),
+    });
     expect(heat.options).toMatchObject({ calculate: false });
     expect(contentPanels(built[1]!).filter((p) => p.type === 'heatmap')).toEqual([]);
   });
 
   test.each([0, 1])('dashboard %i has percentiles, errors by status, runner views, runner CPU/memory and the pass/fail row', (i) => {
+    const worst = i === 1 ? ' (worst series)' : '';
     expect(titles(built[i]!)).toEqual(
       expect.arrayContaining([
-        'Request duration percentiles',
+        `Request duration percentiles${worst}`,
         'Errors by status code',
         'VUs per runner',
         'Request rate per runner',
@@ -236,6 +250,41 @@ describe('panels beyond the reference dashboards', () => {
         'checks rate>0.99',
       ]),
     );
+  });
+
+  test('classic: every panel taking max() over percentile gauges says "worst series" in its title, legends and description', () => {
+    // GIVEN the classic panels whose queries aggregate percentile gauges with max
+    const maxOfPercentiles = /max(?: by \([^)]*\))? \((?:last_over_time\()?k6_[a-z_]+_(p\d+|med|\$quantile_stat)\{/;
+    const panels = contentPanels(built[1]!).filter((p) => targetsOf(p).some((t) => maxOfPercentiles.test(t.expr)));
+    expect(panels.map((p) => p.title)).toEqual([
+      'Request duration at selected quantile (worst series)',
+      'Request duration p95 (run) (worst series)',
+      'Iterations',
+      'HTTP latency timings (worst series)',
+      'Request duration percentiles (worst series)',
+      'Request duration by expected_response (worst series)',
+      'Requests by URL',
+      'Request duration per runner (worst series)',
+    ]);
+    for (const p of panels) {
+      expect({ title: p.title, upperBound: p.description?.includes('an upper bound of the true percentile') }).toEqual({
+        title: p.title,
+        upperBound: true,
+      });
+      expect({ title: p.title, native: p.description?.includes('"k6 load test" dashboard') }).toEqual({ title: p.title, native: true });
+      // the legend of every percentile target (a time series' legend, or a table's column) says it too
+      const legends = targetsOf(p)
+        .filter((t) => maxOfPercentiles.test(t.expr))
+        .map((t) => (t as { legendFormat?: string }).legendFormat)
+        .filter((x) => x !== undefined && x !== '__auto');
+      for (const legend of legends) expect(legend).toMatch(/ \(worst series\)$/);
+    }
+    // the table's percentile columns (its legends are the column names)
+    const table = panels.find((p) => p.title === 'Requests by URL')!;
+    expect(JSON.stringify(table)).toContain('"p95 (worst series)"');
+    expect(JSON.stringify(table)).toContain('"p99 (worst series)"');
+    // AND the native dashboard claims none of it
+    expect(JSON.stringify(built[0]!)).not.toContain('worst series');
   });
 
   test('the pass/fail row runs the verdict queries; trend thresholds only where native histograms exist', () => {

@@ -65,6 +65,8 @@ export const CHECK_VALUES: VariableValues = {
   name: '.*',
   quantile: '0.99',
   quantile_stat: 'p99',
+  // the default of the native dashboard's `source` variable: recorded series
+  source: '.*',
   runner_namespace: 'k6',
   __rate_interval: '1m',
   __range: '600s',

@@ -11,6 +11,9 @@
  * beforeAll(async () => { prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec }); });
  * afterAll(() => prom.stop());
  * ```
+ *
+ * Recording rules: pass the `spec.groups` of PrometheusRule objects as `ruleGroups` (a group's `interval` can be
+ * shortened for a test), read their state with `rules()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,6 +105,18 @@ export interface StartPrometheusOptions {
    * @default 30000
    */
   readonly readyTimeoutMs?: number;
+  /**
+   * Rule groups to load, in the Prometheus rule-file form: the `spec.groups` of PrometheusRule objects are exactly
+   * that (prometheus-operator writes them into the rule files of the Prometheus it runs). Written to a rule file named
+   * in the config's `rule_files`; Prometheus refuses to start on an invalid one.
+   * @default - no rules
+   */
+  readonly ruleGroups?: readonly unknown[];
+  /**
+   * The config's `global.evaluation_interval` (a group's own `interval` wins over it).
+   * @default "1m"
+   */
+  readonly evaluationInterval?: string;
 }
 
 /** One element of an instant-vector or range-vector result. */
@@ -150,6 +165,8 @@ export interface PrometheusHandle {
   queryRange(expr: string, start: number, end: number, step: number): Promise<PromQueryData>;
   /** `/api/v1/status/tsdb` (head series count, cardinality by metric name). */
   tsdbStatus(): Promise<TsdbStatus>;
+  /** `/api/v1/rules`: the loaded rule groups with their health and evaluation times. */
+  rules(): Promise<RuleGroupStatus[]>;
   /** Everything Prometheus logged so far (for failure messages). */
   logs(): string;
   /** Kills Prometheus and removes its temp dirs. Safe to call twice. */
@@ -168,6 +185,25 @@ export interface TsdbStatus {
   };
   /** Series count per metric name, highest first (top 10). */
   readonly seriesCountByMetricName: { readonly name: string; readonly value: number }[];
+}
+
+/** One group of `/api/v1/rules`. */
+export interface RuleGroupStatus {
+  readonly name: string;
+  /** Evaluation interval in seconds. */
+  readonly interval: number;
+  /** Duration of the group's last evaluation in seconds. */
+  readonly evaluationTime: number;
+  /** RFC 3339 time of the last evaluation (`0001-01-01T00:00:00Z` before the first). */
+  readonly lastEvaluation: string;
+  readonly rules: readonly {
+    readonly name: string;
+    readonly query: string;
+    readonly health: string;
+    readonly lastError?: string;
+    readonly evaluationTime: number;
+    readonly lastEvaluation: string;
+  }[];
 }
 
 const running = new Set<{ child: ChildProcess; dir: string }>();
@@ -228,7 +264,14 @@ async function startOnce(binary: string, flags: string[], options: StartPromethe
   const dir = mkdtempSync(join(tmpdir(), 'k6-prom-'));
   const configFile = join(dir, 'prometheus.yml');
   // No scrape jobs: data arrives by remote write only.
-  writeFileSync(configFile, 'global:\n  evaluation_interval: 1m\nscrape_configs: []\n');
+  const ruleFile = join(dir, 'rules.json');
+  // JSON is YAML, so the groups need no YAML writer.
+  if (options.ruleGroups !== undefined) writeFileSync(ruleFile, JSON.stringify({ groups: options.ruleGroups }));
+  writeFileSync(
+    configFile,
+    `global:\n  evaluation_interval: ${options.evaluationInterval ?? '1m'}\nscrape_configs: []\n` +
+      (options.ruleGroups !== undefined ? `rule_files:\n  - ${JSON.stringify(ruleFile)}\n` : ''),
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [
@@ -311,6 +354,11 @@ async function startOnce(binary: string, flags: string[], options: StartPromethe
       const res = await fetch(`${url}/api/v1/status/tsdb`);
       const body = (await res.json()) as { data: TsdbStatus };
       return body.data;
+    },
+    rules: async () => {
+      const res = await fetch(`${url}/api/v1/rules?type=record`);
+      const body = (await res.json()) as { data: { groups: RuleGroupStatus[] } };
+      return body.data.groups;
     },
     logs: () => log,
     stop,

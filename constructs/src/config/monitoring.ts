@@ -94,6 +94,12 @@ export const monitoringConfig = z.strictObject({
   prometheus: prometheusConfig.prefault({}),
   grafana: grafanaConfig.prefault({}),
   alertmanager: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+  /**
+   * Recording rules (PrometheusRule objects) for what the native dashboard reads: latency histograms and rates by the
+   * dashboard's labels, so its panels read a few pre-aggregated series instead of every runner's histograms. Deployed
+   * with the stack only (`enabled`): its Prometheus (3.x) records native histograms and selects every PrometheusRule.
+   */
+  recordingRules: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
 });
 
 /**

@@ -7,6 +7,7 @@ import { Dashboards } from '../monitoring/grafana-dashboards';
 import { platformLabels } from '../contract/labels';
 import { LoadTest } from '../load-test/load-test';
 import { MonitoringStack, remoteWriteUrl } from '../monitoring/monitoring-stack';
+import { RecordingRules } from '../monitoring/recording-rules';
 import { DefaultDenyPolicy } from '../network/network-policies';
 import { PlatformConfigError, type PlatformConfig } from '../config/platform-config';
 import { extensionJsModule, RunnerImage, runnerImagePropsFromConfig } from '../runner-image/runner-image';
@@ -61,6 +62,8 @@ export interface PlatformCharts {
   readonly runs: ReadonlyMap<string, LoadTest>;
   /** The Grafana dashboard ConfigMaps (absent when no dashboards directory exists). */
   readonly dashboards?: Dashboards;
+  /** The recording rules of the dashboards (with the stack deployed and `monitoring.recordingRules.enabled`). */
+  readonly recordingRules?: RecordingRules;
   /** The runner image: `runnerImage.imageRef` is THE image every LoadTest runner uses. */
   readonly runnerImage: RunnerImage;
   /** The in-cluster build of the runner image (only with extensions and `runner.build: in-cluster`); `loadTests` depends on it. */
@@ -85,6 +88,12 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
   monitoring.addDependency(namespaces);
   const monitoringStack = new MonitoringStack(monitoring, 'Stack', { config: cfg });
   const dashboards = dashboardsOf(monitoring, cfg, props);
+  // Only with the platform's own stack: it runs prometheus-operator (the PrometheusRule CRD) and a Prometheus 3 that
+  // records native histograms; an existing Prometheus may have neither.
+  const recordingRules =
+    cfg.monitoring.enabled && cfg.monitoring.recordingRules.enabled
+      ? new RecordingRules(monitoring, 'RecordingRules', { namespace: cfg.namespaces.monitoring, releaseName: cfg.monitoring.releaseName })
+      : undefined;
 
   const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
   loadTests.addDependency(namespaces);
@@ -117,6 +126,7 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     warnings,
     ...(runnerImageBuild ? { runnerImageBuild } : {}),
     ...(dashboards ? { dashboards } : {}),
+    ...(recordingRules ? { recordingRules } : {}),
   };
 }
 

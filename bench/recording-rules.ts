@@ -1,0 +1,340 @@
+/**
+ * `npm run bench -- --recording-rules`: what the platform's recording rules buy the native dashboard, and what they
+ * cost. Over 1 h x 10 runners x 10 URLs of native-histogram data (test/support/k6-run.ts) in Prometheus 3 (the rules
+ * record native histograms there; Prometheus 2.42 drops such evaluations, see docs/dashboards.md):
+ * - every query of the native dashboard (dashboards/generated/k6-load-test.json) with `source` = raw and = recorded,
+ *   and the reference dashboard's queries of dashboards/reference-queries.json, on the same data;
+ * - the verdict (cli/verdict `evaluateVerdict`: window search and every threshold query) and the run-list dashboard
+ *   (k6-runs.json), against their targets;
+ * - the rules' cost: `evaluationTime` of each group from /api/v1/rules while a fresh run of the same shape arrives,
+ *   and the series they add.
+ * Rules only ever evaluate at "now", so the hour's recorded series are written the way evaluation writes them: each
+ * rule's expression evaluated every 15 s (its group interval) over the hour and remote-written under the rule's name;
+ * a check compares them with the expression before anything is timed. Writes its section of docs/dashboards.md.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitoringValues, parsePlatformConfig, RECORDING_RULE_INTERVAL, recordingRuleGroups } from '@k6-platform/constructs/internal';
+import { table } from '../cli/output';
+import { evaluateVerdict } from '../cli/verdict/verdict';
+import { pushK6Run, type SyntheticUrl } from '../test/support/k6-run';
+import { startPrometheus, type PrometheusHandle, type PromHistogramJson, type PromSeriesResult } from '../test/support/prometheus';
+import { DEFAULT_ZERO_THRESHOLD, pushSeries, type HistogramSample, type RemoteWriteSeries } from '../test/support/remote-write';
+import { machine, median, ms, timeMs } from './machine';
+import { dashboardQueries, substitute } from './prometheus';
+
+/** Targets the brief of the platform holds these to. */
+export const TARGETS = { verdictMs: 1000, runsDashboardMs: 500 } as const;
+/** Thresholds of the timed verdict: one of each kind the verdict supports. */
+const VERDICT_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
+  http_req_duration: ['p(95)<500', 'p(99)<1500', 'avg<200', 'med<150', 'max<2000'],
+  'http_req_duration{scenario:default}': ['p(90)<400'],
+  http_req_failed: ['rate<0.01'],
+  checks: ['rate>0.99'],
+  http_reqs: ['count>1000', 'rate>10'],
+  iteration_duration: ['p(95)<1000'],
+  vus: ['value>0'],
+};
+const URLS: SyntheticUrl[] = Array.from({ length: 10 }, (_, i) => ({ url: `http://target.local/api/${i}`, name: `api-${i}` }));
+const SHAPE = { runners: 10, urls: URLS, pausedSeconds: 0 } as const;
+const TESTID = 'bench-rr';
+const STEP_SECONDS = 15;
+const REPEATS = 3;
+const MARK_START = '<!-- bench/recording-rules.ts: start -->';
+const MARK_END = '<!-- bench/recording-rules.ts: end -->';
+
+const spec = () => monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec;
+
+/** The Prometheus 3 binary: `PROMETHEUS_BIN` when set, else the one .ci/setup unpacks. */
+function prometheus3(rootDir: string): string {
+  const bin = process.env.PROMETHEUS_BIN ?? path.join(rootDir, '.tools', 'prometheus-3', 'usr', 'bin', 'prometheus');
+  if (!existsSync(bin)) throw new Error(`bench/recording-rules.ts: no Prometheus 3 at ${bin}; run .ci/setup or set PROMETHEUS_BIN`);
+  return bin;
+}
+
+async function version(p: PrometheusHandle): Promise<string> {
+  const body = (await (await fetch(`${p.url}/api/v1/status/buildinfo`)).json()) as { data: { version: string } };
+  return body.data.version;
+}
+
+/**
+ * A histogram of the query API as a remote-write float histogram. The API gives each bucket's bounds: exponential
+ * bucket i of schema s is (2^((i-1)/2^s), 2^(i/2^s)], so i = log2(upper) * 2^s; the zero bucket spans
+ * [-threshold, threshold]. k6 durations are never negative.
+ */
+export function floatHistogramOf(h: PromHistogramJson, timestamp: number, schema = 3): HistogramSample {
+  const positive: { index: number; count: number }[] = [];
+  let zeroCount = 0;
+  for (const [, lower, upper, count] of h.buckets ?? []) {
+    const [lo, up] = [Number(lower), Number(upper)];
+    if (lo < 0 && up > 0) zeroCount += Number(count);
+    else if (lo < 0) throw new Error(`negative bucket (${lower}, ${upper}]: k6 durations are never negative`);
+    else positive.push({ index: Math.round(Math.log2(up) * 2 ** schema), count: Number(count) });
+  }
+  const spans: { offset: number; length: number }[] = [];
+  let next: number | undefined;
+  for (const b of positive) {
+    if (next !== undefined && b.index === next) spans[spans.length - 1]!.length++;
+    else spans.push({ offset: next === undefined ? b.index : b.index - next, length: 1 });
+    next = b.index + 1;
+  }
+  const sample = {
+    count_float: Number(h.count),
+    sum: Number(h.sum),
+    schema,
+    zero_threshold: DEFAULT_ZERO_THRESHOLD,
+    zero_count_float: zeroCount,
+    positive_spans: spans,
+    positive_counts: positive.map((b) => b.count),
+    // gauge histograms: what rule evaluation stores a histogram result as
+    reset_hint: 3,
+    timestamp,
+  };
+  return sample as unknown as HistogramSample;
+}
+
+/** The series a rule writes over [from, to], evaluated every RECORDING_RULE_INTERVAL. */
+async function ruleSeries(p: PrometheusHandle, record: string, expr: string, from: number, to: number): Promise<RemoteWriteSeries[]> {
+  const data = await p.queryRange(expr, from, to, STEP_SECONDS);
+  return (data.result as PromSeriesResult[]).map((s) => ({
+    labels: { ...s.metric, __name__: record },
+    ...(s.values ? { samples: s.values.map(([t, v]) => ({ value: Number(v), timestamp: Math.round(t * 1000) })) } : {}),
+    ...(s.histograms ? { histograms: s.histograms.map(([t, h]) => floatHistogramOf(h, Math.round(t * 1000))) } : {}),
+  }));
+}
+
+/**
+ * Writes every rule's series over the hour; returns how many, and the largest relative difference between the written
+ * series and the expression (summed, histograms by their count) 5 minutes before the end, with the rule it is for.
+ */
+async function backfill(p: PrometheusHandle, from: number, to: number): Promise<{ series: number; checkDiff: number; checkRule: string }> {
+  let series = 0;
+  let check = { diff: 0, rule: 'none' };
+  for (const rule of recordingRuleGroups().flatMap((g) => g.rules)) {
+    const out = await ruleSeries(p, rule.record, rule.expr, from, to);
+    for (let i = 0; i < out.length; i += 50) await pushSeries(p.writeUrl, out.slice(i, i + 50));
+    series += out.length;
+    const at = to - 300_000;
+    const scalar = (e: string) => `sum(${e.includes('_seconds') ? `histogram_count(${e})` : e})`;
+    const [a, b] = await Promise.all([p.query(scalar(rule.record), at), p.query(scalar(rule.expr), at)]);
+    const [x, y] = [a, b].map((d) => (d.result as PromSeriesResult[])[0]?.value?.[1]);
+    // both empty (a counter the run never increased: no dropped iterations) agree; one empty is a failed write
+    const diff =
+      x === undefined && y === undefined
+        ? 0
+        : x === undefined || y === undefined
+          ? Infinity
+          : Math.abs(Number(x) - Number(y)) / Math.max(Math.abs(Number(y)), 1e-12);
+    if (diff >= check.diff) check = { diff, rule: rule.record };
+  }
+  return { series, checkDiff: check.diff, checkRule: check.rule };
+}
+
+/** One timed query: median of REPEATS after a warm-up. */
+async function timed(p: PrometheusHandle, expr: string, instant: boolean, from: number, to: number): Promise<number> {
+  const run = () => (instant ? p.query(expr, to) : p.queryRange(expr, from, to, STEP_SECONDS));
+  await run();
+  const times: number[] = [];
+  for (let i = 0; i < REPEATS; i++) times.push(await timeMs(run));
+  return median(times);
+}
+
+interface QueryRow {
+  readonly title: string;
+  readonly kind: 'range' | 'instant';
+  readonly switched: boolean;
+  readonly rawMs: number;
+  readonly recordedMs: number;
+}
+
+/** Every native dashboard query, with source = raw and = recorded. */
+async function dashboardRows(p: PrometheusHandle, rootDir: string, from: number, to: number): Promise<QueryRow[]> {
+  const rows: QueryRow[] = [];
+  for (const q of dashboardQueries(rootDir).filter((x) => x.source === 'k6-load-test')) {
+    const expr = (source: string) => substitute(q.expr.replaceAll('$source', source), TESTID);
+    rows.push({
+      title: q.title,
+      kind: q.instant ? 'instant' : 'range',
+      switched: q.expr.includes('$source'),
+      rawMs: await timed(p, expr('.+'), q.instant, from, to),
+      recordedMs: await timed(p, expr('.*'), q.instant, from, to),
+    });
+  }
+  return rows;
+}
+
+/** The reference pairs, ours and theirs, instant at the end of the hour. */
+async function referenceRows(
+  p: PrometheusHandle,
+  rootDir: string,
+  from: number,
+  to: number,
+): Promise<{ what: string; oursMs: number; refMs: number }[]> {
+  const pairs = JSON.parse(readFileSync(path.join(rootDir, 'dashboards', 'reference-queries.json'), 'utf8')) as {
+    what: string;
+    ours: string;
+    reference: string;
+  }[];
+  const rows = [];
+  for (const pair of pairs) {
+    rows.push({
+      what: pair.what,
+      oursMs: await timed(p, substitute(pair.ours, TESTID), true, from, to),
+      refMs: await timed(p, substitute(pair.reference, TESTID), true, from, to),
+    });
+  }
+  return rows;
+}
+
+/**
+ * Rule evaluation right after a fresh run of the same shape (3 min) arrived: `evaluationTime` of each group at the
+ * evaluations within 30 s of the push, while every 1m window still holds at least 30 s of the run (later ones find
+ * less and cost less), and the series the rules wrote (also those already gone stale).
+ */
+async function ruleCost(rootDir: string): Promise<{ groups: { name: string; times: number[] }[]; series: number; version: string }> {
+  const p = await startPrometheus({ spec: spec(), binary: prometheus3(rootDir), ruleGroups: recordingRuleGroups() });
+  try {
+    const v = await version(p);
+    await pushK6Run(p.writeUrl, { ...SHAPE, testid: 'bench-rr-live', durationSeconds: 180 });
+    const pushed = Date.now();
+    const seen = new Map<string, Map<string, number>>();
+    for (let waited = 0; waited <= 32_000; waited += 1000) {
+      for (const g of await p.rules()) {
+        const at = Date.parse(g.lastEvaluation);
+        if (at <= pushed || at > pushed + 30_000) continue;
+        const m = seen.get(g.name) ?? new Map<string, number>();
+        m.set(g.lastEvaluation, g.evaluationTime * 1000);
+        seen.set(g.name, m);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const count = await p.query('count(last_over_time({__name__=~".+:k6_.+:.+"}[5m]))');
+    const series = Number((count.result as PromSeriesResult[])[0]?.value?.[1] ?? 0);
+    return { groups: [...seen.entries()].map(([name, m]) => ({ name, times: [...m.values()] })), series, version: v };
+  } finally {
+    await p.stop();
+  }
+}
+
+/**
+ * The same hour in Prometheus 2.42 (Debian's, the harness default), raw series only (2.42 drops histogram rule
+ * results): the native dashboard's total, to set the Prometheus 3 figures against.
+ */
+async function rawOn242(rootDir: string): Promise<{ version: string; totalMs: number; p95Ms: number } | undefined> {
+  if (!existsSync('/usr/bin/prometheus')) return undefined;
+  const p = await startPrometheus({ spec: spec(), binary: '/usr/bin/prometheus' });
+  try {
+    const end = Date.now();
+    await pushK6Run(p.writeUrl, { ...SHAPE, testid: TESTID, mode: 'native', durationSeconds: 3600, endTime: end });
+    let totalMs = 0;
+    let p95Ms = 0;
+    for (const q of dashboardQueries(rootDir).filter((x) => x.source === 'k6-load-test')) {
+      const t = await timed(p, substitute(q.expr.replaceAll('$source', '.+'), TESTID), q.instant, end - 3600_000, end);
+      totalMs += t;
+      if (q.title === 'Request duration at selected quantile') p95Ms = t;
+    }
+    return { version: await version(p), totalMs, p95Ms };
+  } finally {
+    await p.stop();
+  }
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
+
+/** The verdict and the run-list dashboard over the hour, each against its target. */
+async function targetLines(p: PrometheusHandle, rootDir: string, start: number, end: number): Promise<string[]> {
+  const verdictTimes: number[] = [];
+  for (let i = 0; i <= REPEATS; i++) {
+    const t = await timeMs(() => evaluateVerdict(p.url, TESTID, VERDICT_THRESHOLDS, { searchRange: '2h' }));
+    if (i > 0) verdictTimes.push(t);
+  }
+  const verdictMs = median(verdictTimes);
+  const runs = dashboardQueries(rootDir).filter((q) => q.source === 'k6-runs');
+  let runsMs = 0;
+  for (const q of runs) runsMs += await timed(p, substitute(q.expr, '.+'), q.instant, start, end);
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const thresholds = Object.values(VERDICT_THRESHOLDS).flat().length;
+  return [
+    `\nverdict (evaluateVerdict: window search + ${thresholds} thresholds): ${ms(verdictMs)}, target <= ${ms(TARGETS.verdictMs)} ${met(verdictMs <= TARGETS.verdictMs)}`,
+    `run-list dashboard (${runs.length} queries, all runs, 1 h): ${ms(runsMs)}, target <= ${ms(TARGETS.runsDashboardMs)} ${met(runsMs <= TARGETS.runsDashboardMs)}`,
+  ];
+}
+
+/** Runs the benchmark, prints it and writes its section of docs/dashboards.md. */
+export async function benchRecordingRules(rootDir: string): Promise<void> {
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const m = machine();
+  const p = await startPrometheus({ spec: spec(), binary: prometheus3(rootDir) });
+  const lines: string[] = [];
+  const out = (s: string) => {
+    log(s);
+    lines.push(s);
+  };
+  try {
+    const end = Date.now();
+    const start = end - 3600_000;
+    const pushMs = await timeMs(() => pushK6Run(p.writeUrl, { ...SHAPE, testid: TESTID, mode: 'native', durationSeconds: 3600, endTime: end }));
+    const rawSeries = (await p.tsdbStatus()).headStats.numSeries;
+    const filled = await backfill(p, start + 60_000, end);
+    out(`Prometheus ${await version(p)}; ${m.cpu}, ${m.cores} cores; 1-min load average ${os.loadavg()[0]!.toFixed(1)}`);
+    out(`data: 1 h of 5 s pushes, 10 runners x 10 URLs, ${rawSeries} series (pushed in ${ms(pushMs)})`);
+    out(
+      `recorded series over the hour: ${filled.series} (+${((filled.series / rawSeries) * 100).toFixed(1)} %); written vs expression: max relative difference ${filled.checkDiff.toExponential(1)} (${filled.checkRule})`,
+    );
+
+    const rows = await dashboardRows(p, rootDir, start, end);
+    const sw = rows.filter((r) => r.switched);
+    out('\nnative dashboard, query by query (switched by `source`; median of 3 after a warm-up, range queries 1 h at 15 s):');
+    out(
+      table(
+        ['PANEL', 'KIND', 'RAW', 'RECORDED', 'RAW / RECORDED'],
+        sw.map((r) => [r.title.slice(0, 48), r.kind, ms(r.rawMs), ms(r.recordedMs), ratio(r.rawMs, r.recordedMs)]),
+      ).trimEnd(),
+    );
+    const [raw, rec] = [sum(rows.map((r) => r.rawMs)), sum(rows.map((r) => r.recordedMs))];
+    out(
+      `whole dashboard (${rows.length} queries): raw ${ms(raw)}, recorded ${ms(rec)}: ${ratio(raw, rec)}; the ${sw.length} switched queries: ${ms(sum(sw.map((r) => r.rawMs)))} -> ${ms(sum(sw.map((r) => r.recordedMs)))}; the other ${rows.length - sw.length} (whole-run increase and last_over_time, checks, cAdvisor: raw in both): ${ms(sum(rows.filter((r) => !r.switched).map((r) => r.rawMs)))}`,
+    );
+
+    const ref = await referenceRows(p, rootDir, start, end);
+    out('\nreference dashboard queries (dashboards/reference-queries.json, instant at the end of the hour):');
+    out(
+      table(
+        ['WHAT', 'OURS', 'REFERENCE'],
+        ref.map((r) => [r.what.slice(0, 60), ms(r.oursMs), ms(r.refMs)]),
+      ).trimEnd(),
+    );
+    const [ours, theirs] = [sum(ref.map((r) => r.oursMs)), sum(ref.map((r) => r.refMs))];
+    out(
+      `${ref.length} pairs: ours ${ms(ours)}, reference ${ms(theirs)} (ours / reference ${ratio(ours, theirs)}); ` +
+        'ours answer over the whole run, the reference over the last minute or the latest sample (see the table above)',
+    );
+
+    for (const line of await targetLines(p, rootDir, start, end)) out(line);
+  } finally {
+    await p.stop();
+  }
+  const old = await rawOn242(rootDir);
+  if (old !== undefined) {
+    out(`\nthe same hour on Prometheus ${old.version}, raw: whole native dashboard ${ms(old.totalMs)}, the selected-quantile panel ${ms(old.p95Ms)}`);
+  }
+  const cost = await ruleCost(rootDir);
+  out(
+    `\nrule evaluation (Prometheus ${cost.version}, a fresh 10 x 10 run; evaluationTime of each group, every ${RECORDING_RULE_INTERVAL}, within 30 s of its arrival):`,
+  );
+  for (const g of cost.groups) out(`  ${g.name}: median ${ms(median(g.times))}, max ${ms(Math.max(...g.times))} over ${g.times.length} evaluations`);
+  out(`  recorded series of that run: ${cost.series}`);
+  writeSection(rootDir, lines.join('\n'));
+  log('\nwrote the recording-rules section of docs/dashboards.md');
+}
+
+/** Replaces the text between the markers of docs/dashboards.md (or appends them). */
+function writeSection(rootDir: string, text: string): void {
+  const doc = path.join(rootDir, 'docs', 'dashboards.md');
+  const old = readFileSync(doc, 'utf8');
+  const block = `${MARK_START}\n\`\`\`\n${text}\n\`\`\`\n${MARK_END}`;
+  const [a, b] = [old.indexOf(MARK_START), old.indexOf(MARK_END)];
+  writeFileSync(doc, a >= 0 && b > a ? old.slice(0, a) + block + old.slice(b + MARK_END.length) : `${old.trimEnd()}\n\n${block}\n`);
+}

@@ -1,0 +1,43 @@
+import { SELECTOR } from '../src/common';
+import { nativeLatency, QUANTILES } from '../src/queries';
+import { recordedLatency, selectorLabels } from '../src/recorded-queries';
+
+describe('recordedLatency', () => {
+  test('reads the recorded rate at the level that keeps the selected and grouped labels, the raw one behind the guard', () => {
+    expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['status'])).toBe(
+      'sum by (status) (request:k6_http_reqs:rate1m{testid=~"$testid", scenario=~"$scenario", name=~"$name", dashboard_source=~"$source"} or ' +
+        'rate(k6_http_reqs_total{testid=~"$testid", scenario=~"$scenario", name=~"$name", dashboard_source!~"$source"}[$__rate_interval]))',
+    );
+    // the runner is kept only by the runner_request level
+    expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['instance_id'])).toMatch(
+      /^sum by \(instance_id\) \(runner_request:k6_http_reqs:rate1m\{/,
+    );
+    expect(recordedLatency.gauge('k6_vus', SELECTOR.run, ['instance_id'])).toMatch(
+      /^sum by \(instance_id\) \(runner:k6_vus:sum\{testid=~"\$testid", dashboard_source=~"\$source"\} or k6_vus\{/,
+    );
+    expect(recordedLatency.overTime('iteration_duration', QUANTILES.p95, SELECTOR.scenario)).toMatch(
+      /^histogram_quantile\(0\.95, sum \(scenario:k6_iteration_duration_seconds:rate1m\{/,
+    );
+  });
+
+  test('stays raw where no rule keeps the labels: per-runner latency, a metric without a rule, the whole-run increase', () => {
+    expect(recordedLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id'])).toBe(
+      nativeLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']),
+    );
+    expect(recordedLatency.rate('k6_http_req_failed_total', SELECTOR.http)).toBe(nativeLatency.rate('k6_http_req_failed_total', SELECTOR.http));
+    expect(recordedLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http)).toBe(
+      nativeLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http),
+    );
+  });
+
+  test('selectorLabels names every matcher of a selector', () => {
+    expect(selectorLabels(`${SELECTOR.http}, expected_response="false", status!="200", url!~"x"`)).toEqual([
+      'testid',
+      'scenario',
+      'name',
+      'expected_response',
+      'status',
+      'url',
+    ]);
+  });
+});
