@@ -320,11 +320,12 @@ describe('a team repository written by the installed `loadtest init`', () => {
       jobs: Record<string, { env?: Record<string, string>; steps: Step[] }>;
     };
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
-    // THEN it uses only these actions (major versions published by GitHub: actions/checkout, setup-node, upload-artifact)
+    // THEN it uses only these actions, at the first major version of each that runs on Node 24 (GitHub's runners dropped
+    // Node 20 for actions in 2026): actions/checkout v5.0.0, actions/setup-node and actions/upload-artifact v5
     expect([...new Set(steps.flatMap((st) => st.uses ?? []))].sort()).toEqual([
-      'actions/checkout@v4',
-      'actions/setup-node@v4',
-      'actions/upload-artifact@v4',
+      'actions/checkout@v5',
+      'actions/setup-node@v5',
+      'actions/upload-artifact@v5',
     ]);
     // its install works with and without a committed lockfile, and `npm test` is a script of the repository
     const install = 'if [ -f package-lock.json ]; then npm ci; else npm install; fi';

@@ -16,8 +16,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPTS = path.join(ROOT, 'scripts');
 const STUB = path.join(ROOT, 'test', 'fixtures', 'kps-stub');
 
+/** metadata.name of each document; Helm template expressions (`{{ ... }}`) are read as plain text, not YAML. */
 const namesIn = (text: string | undefined) =>
-  YAML.parseAllDocuments(text ?? '')
+  YAML.parseAllDocuments((text ?? '').replace(/\{\{-?[^}]*-?\}\}/g, 'TEMPLATED'))
     .map((d) => (d.toJSON() as KubeObject | null)?.metadata.name)
     .filter((n) => n !== undefined);
 
