@@ -14,17 +14,9 @@ import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
 import { benchSynth } from './synth';
 import { benchSynthCli, type SynthCliFigures } from './synth-cli';
 import { benchRecordingRules } from './recording-rules';
+import { BENCH_THRESHOLDS } from './thresholds';
 
-/** The thresholds whose verdict queries are timed: one of each kind the verdict supports. */
-export const BENCH_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
-  http_req_duration: ['p(95)<500', 'p(99)<1500', 'avg<200', 'med<150', 'max<2000'],
-  'http_req_duration{scenario:default}': ['p(90)<400'],
-  http_req_failed: ['rate<0.01'],
-  checks: ['rate>0.99'],
-  http_reqs: ['count>1000', 'rate>10'],
-  iteration_duration: ['p(95)<1000'],
-  vus: ['value>0'],
-};
+export { BENCH_THRESHOLDS } from './thresholds';
 
 /** The targets the synth figures are held to: the app at most 2x `helm template`, end to end 1.5 s, 5 ms a test. */
 export const SYNTH_TARGETS = { appPerHelm: 2, endToEndMs: 1500, perExtraTestMs: 5 } as const;

@@ -23,19 +23,10 @@ import { startPrometheus, type PrometheusHandle, type PromHistogramJson, type Pr
 import { DEFAULT_ZERO_THRESHOLD, pushSeries, type HistogramSample, type RemoteWriteSeries } from '../test/support/remote-write';
 import { machine, median, ms, timeMs } from './machine';
 import { dashboardQueries, substitute } from './prometheus';
+import { BENCH_THRESHOLDS } from './thresholds';
 
 /** Targets the brief of the platform holds these to. */
 export const TARGETS = { verdictMs: 1000, runsDashboardMs: 500 } as const;
-/** Thresholds of the timed verdict: one of each kind the verdict supports. */
-const VERDICT_THRESHOLDS: Readonly<Record<string, readonly string[]>> = {
-  http_req_duration: ['p(95)<500', 'p(99)<1500', 'avg<200', 'med<150', 'max<2000'],
-  'http_req_duration{scenario:default}': ['p(90)<400'],
-  http_req_failed: ['rate<0.01'],
-  checks: ['rate>0.99'],
-  http_reqs: ['count>1000', 'rate>10'],
-  iteration_duration: ['p(95)<1000'],
-  vus: ['value>0'],
-};
 const URLS: SyntheticUrl[] = Array.from({ length: 10 }, (_, i) => ({ url: `http://target.local/api/${i}`, name: `api-${i}` }));
 const SHAPE = { runners: 10, urls: URLS, pausedSeconds: 0 } as const;
 const TESTID = 'bench-rr';
@@ -247,7 +238,7 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
 async function targetLines(p: PrometheusHandle, rootDir: string, start: number, end: number): Promise<string[]> {
   const verdictTimes: number[] = [];
   for (let i = 0; i <= REPEATS; i++) {
-    const t = await timeMs(() => evaluateVerdict(p.url, TESTID, VERDICT_THRESHOLDS, { searchRange: '2h' }));
+    const t = await timeMs(() => evaluateVerdict(p.url, TESTID, BENCH_THRESHOLDS, { searchRange: '2h' }));
     if (i > 0) verdictTimes.push(t);
   }
   const verdictMs = median(verdictTimes);
@@ -255,7 +246,7 @@ async function targetLines(p: PrometheusHandle, rootDir: string, start: number, 
   let runsMs = 0;
   for (const q of runs) runsMs += await timed(p, substitute(q.expr, '.+'), q.instant, start, end);
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  const thresholds = Object.values(VERDICT_THRESHOLDS).flat().length;
+  const thresholds = Object.values(BENCH_THRESHOLDS).flat().length;
   return [
     `\nverdict (evaluateVerdict: window search + ${thresholds} thresholds): ${ms(verdictMs)}, target <= ${ms(TARGETS.verdictMs)} ${met(verdictMs <= TARGETS.verdictMs)}`,
     `run-list dashboard (${runs.length} queries, all runs, 1 h): ${ms(runsMs)}, target <= ${ms(TARGETS.runsDashboardMs)} ${met(runsMs <= TARGETS.runsDashboardMs)}`,

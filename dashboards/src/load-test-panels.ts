@@ -6,6 +6,7 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import { RECORDED_HTTP_TRENDS } from '@k6-platform/constructs/internal';
 import {
   COLOR,
   ERROR_RATIO_THRESHOLDS,
@@ -162,16 +163,11 @@ export function iterationsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel>
 // ---------------------------------------------------------------------------------------------------------------
 // HTTP
 
-/** The request timing phases k6 measures, in request order. */
-export const HTTP_TIMINGS = [
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'http_req_duration',
-] as const;
+/**
+ * The request timing phases k6 measures, in request order: the list the recording rules record at the `request` level
+ * (one list, so the timing panel always has a recorded series for each phase).
+ */
+export const HTTP_TIMINGS = RECORDED_HTTP_TRENDS;
 
 /** All timing phases at the selected quantile. */
 export function timingsPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
