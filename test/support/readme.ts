@@ -37,7 +37,7 @@ export function compatibilityTable(): string {
     [
       'Prometheus used by the tests',
       '2.42 (Debian bookworm) and 3.5.3 (Debian sid)',
-      'every Prometheus-backed test runs on both (`npm run test:prometheus3`); 2.42 needs `--enable-feature=native-histograms`, which the construct sets',
+      'every Prometheus-backed test runs on both (3.5.3: `npm run test:node22` and `test:prometheus3`, see test/suites.sh); 2.42 needs `--enable-feature=native-histograms`, which the construct sets',
     ],
   ];
   return ['| component | version | note |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
