@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initProject } from '../../cli/scaffold/init';
 
-// Every generated file except package.json (its versions follow the repository's, checked in test/scaffold.test.ts),
+// Every generated file except package.json (its versions follow the repository's, checked in test/package.test.ts),
 // byte for byte: a change to a template shows up as a diff of this fixture to review (regenerate it from initProject).
 const fixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'init-project.json'), 'utf8')) as Record<string, Record<string, string>>;
 
