@@ -32,4 +32,4 @@ function scaffoldVersions(repoRoot) {
   return { library: `^${library.version}`, peers: library.peerDependencies ?? {}, cli: `^${cli.version}`, devTools, engines: cli.engines.node };
 }
 
-module.exports = { scaffoldVersions, SCAFFOLD_DEV_TOOLS };
+module.exports = { scaffoldVersions };

@@ -36,8 +36,9 @@ const { buildSync } = require('esbuild');
 const manifest = JSON.parse(fs.readFileSync(path.join(constructsDir, 'package.json'), 'utf8'));
 const vendorDir = path.join(outDir, 'vendor');
 const vendorFile = (name) => `${name.replace(/^@/, '').replace(/[/.]/g, '-')}.js`;
+const vendoredNames = Object.keys(manifest.vendoredDependencies ?? {});
 const inlined = new Map(); // package directory -> name@version
-for (const name of Object.keys(manifest.vendoredDependencies ?? {})) {
+for (const name of vendoredNames) {
   const result = buildSync({
     stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: rootDir, loader: 'js' },
     absWorkingDir: rootDir, // metafile inputs are relative to it
@@ -72,7 +73,6 @@ fs.writeFileSync(
     .join('\n')}`,
 );
 // tsc writes every package import as require("<name>"): point the vendored ones at their file
-const vendoredNames = Object.keys(manifest.vendoredDependencies ?? {});
 const walk = (dir) =>
   fs
     .readdirSync(dir, { withFileTypes: true })
