@@ -9,7 +9,8 @@ import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from '.
 import { progressLine, runMetrics } from '../run/progress';
 import { planRun } from '../run/run-plan';
 import { writeJunit } from '../verdict/junit';
-import type { Verdict } from '../verdict/verdict';
+import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
+import type { ValidityInput } from '../verdict/validity';
 import { validityInput } from '../verdict/validity';
 import { environmentConfig, findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import { envOption, GRAFANA_URL_ENV, httpUrlOption, junitOption, prometheusOption, prometheusTokenFileOption, runId, timeoutOption } from './options';
@@ -157,7 +158,7 @@ async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcom
 
 async function reportOutcome(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome, onVerdict: (v: Verdict) => void): Promise<number> {
   const { out, c, now } = kit;
-  const { cfg, id, plan, prom, started, opts } = run;
+  const { cfg, id, plan, started, opts } = run;
   const uid = dashboardUid(kit, cfg, opts);
   switch (outcome.kind) {
     case 'interrupted':
@@ -169,25 +170,47 @@ async function reportOutcome(kit: CommandKit, run: RunState, outcome: OperatorRu
       out.write(`${c.green('finished')}: ${outcome.detail}\n`);
       if (uid !== undefined)
         out.write(`grafana (whole run): ${runLink(linkBase(kit, cfg, opts), uid, id, started - 60_000, now().getTime() + 60_000)}\n`);
-      return kit.judge({
-        prometheusUrl: prom.base,
-        testid: id,
-        test: plan.test,
-        thresholds: plan.thresholds,
-        validity: validityInput(cfg, plan.test),
-        out,
-        now: now(),
-        trends: trendsOf(cfg),
-        timeoutMs: kit.timeoutOf(opts.timeout),
-        ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),
-        onVerdict,
-      });
+      return judgeRun(kit, run, validityInput(cfg, plan.test), onVerdict);
     }
+    case 'runner-failed':
+      out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
+      out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
+      return judgeFailedRun(kit, run, outcome.failures.length > 0 ? outcome.failures : [outcome.detail], onVerdict);
     default:
       out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
       out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
       return EXIT.runFailed;
   }
+}
+
+/**
+ * A run whose runner failed (OOM-killed, evicted, crashed) measured less load than declared: with validity checks on,
+ * it is judged over what its runners wrote and the failures are reasons, so it is INCONCLUSIVE (exit 5) with the
+ * thresholds' observed values beside; a run that left no data to judge, or validity off, stays "run failed" (97).
+ */
+async function judgeFailedRun(kit: CommandKit, run: RunState, failures: readonly string[], onVerdict: (v: Verdict) => void): Promise<number> {
+  const validity = validityInput(run.cfg, run.plan.test);
+  if (!validity.validity.enabled) return EXIT.runFailed;
+  const code = await judgeRun(kit, run, { ...validity, runnerFailures: failures }, onVerdict);
+  return code === VERDICT_EXIT_CODES.inconclusive ? code : EXIT.runFailed;
+}
+
+/** Judges the run over all runners with `validity`; the exit code is the verdict's. */
+function judgeRun(kit: CommandKit, run: RunState, validity: ValidityInput, onVerdict: (v: Verdict) => void): Promise<number> {
+  const { cfg, id, plan, prom, opts } = run;
+  return kit.judge({
+    prometheusUrl: prom.base,
+    testid: id,
+    test: plan.test,
+    thresholds: plan.thresholds,
+    validity,
+    out: kit.out,
+    now: kit.now(),
+    trends: trendsOf(cfg),
+    timeoutMs: kit.timeoutOf(opts.timeout),
+    ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),
+    onVerdict,
+  });
 }
 
 function dashboardUid(kit: CommandKit, cfg: PlatformConfig, opts: { dashboard?: string }): string | undefined {

@@ -22,6 +22,7 @@ import {
   applyStopJob,
   applyStopJobAndWait,
   condition,
+  describeFailures,
   errorMessage,
   runSelector,
   type FollowOptions,
@@ -199,6 +200,7 @@ async function decide(
     return {
       kind: 'runner-failed',
       status,
+      failures: failedPods.length > 0 ? describeFailures(failedPods) : which,
       detail:
         `runner Job failed: ${which.join('; ')}` +
         (failedPods.length > 0 ? `; failed pods: ${describePods(failedPods)}` : '') +

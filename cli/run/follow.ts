@@ -27,7 +27,13 @@ export interface RunStatus {
 /** How a followed run ended. */
 export type RunOutcome =
   | { readonly kind: 'completed'; readonly status: RunStatus; readonly detail: string }
-  | { readonly kind: 'runner-failed'; readonly status: RunStatus; readonly detail: string }
+  | {
+      readonly kind: 'runner-failed';
+      readonly status: RunStatus;
+      readonly detail: string;
+      /** One line per failed runner or container, as its pod says (the verdict's validity reasons). */
+      readonly failures: readonly string[];
+    }
   | { readonly kind: 'deadline-exceeded'; readonly status: RunStatus; readonly detail: string }
   | { readonly kind: 'starter-failed'; readonly status: RunStatus; readonly detail: string }
   | { readonly kind: 'vanished'; readonly status: RunStatus; readonly detail: string }
@@ -137,6 +143,7 @@ export function runOutcome(status: RunStatus, jobs: readonly JobInfo[], pods: re
     return {
       kind: 'runner-failed',
       status,
+      failures,
       detail: `runner Job failed: ${runnerFailed.reason ?? 'Failed'}${runnerFailed.message !== undefined ? ` (${runnerFailed.message})` : ''}${failures.length ? `; ${failures.join('; ')}` : ''}`,
     };
   }

@@ -7,16 +7,13 @@
  * pkg/resources/jobs/runner.go names its runner container "k6" too).
  */
 import {
-  K6_CONTAINER,
   k6DurationSeconds,
-  nonRunnerPodPattern,
-  promqlString,
   quantityValue,
-  RUN_TAGS,
-  runnerPodPattern,
+  validityQueries,
   type PlatformConfig,
   type TestConfig,
   type ValidityConfig,
+  type ValidityQueries,
 } from '@k6-platform/constructs/internal';
 import { vectorSamples, type PromData } from '../prometheus/client';
 
@@ -31,10 +28,17 @@ export interface ValidityInput {
   readonly memoryLimitBytes?: number;
   /** The test's declared `duration`, seconds; no duration check without one. */
   readonly declaredDurationSeconds?: number;
+  /**
+   * Runners `loadtest run` saw fail in their pods' status (OOM-killed, evicted, crashed), one line each (`runner 2
+   * (x-runner-2-abcde): k6 exited 137 (...): OOMKilled`): each is a reason. The
+   * pods' status is the authority while they exist; kube-state-metrics' series of them may miss a pod deleted between
+   * two scrapes.
+   */
+  readonly runnerFailures?: readonly string[];
 }
 
 /** Which check a reason comes from. */
-export type ValidityCheck = 'dropped-iterations' | 'cpu-throttled' | 'memory' | 'runners' | 'duration';
+export type ValidityCheck = 'dropped-iterations' | 'cpu-throttled' | 'memory' | 'runners' | 'runner-terminated' | 'duration';
 
 /** One reason a run is not valid. */
 export interface ValidityReason {
@@ -73,16 +77,12 @@ export function validityInput(cfg: PlatformConfig, test: TestConfig): ValidityIn
 
 const pct = (v: number) => `${Number((v * 100).toPrecision(3))} %`;
 
-/** What each check needs: the run's selector, the window as a range, and the queries at the window's end. */
+/** What each check needs: the run's queries over the window, and the queries' samples at the window's end. */
 interface CheckContext {
   readonly input: ValidityInput;
   readonly window: { readonly start: number; readonly end: number };
-  /** `{testid="..."}`. */
-  readonly run: string;
-  /** The whole window as a PromQL range, e.g. `60s`. */
-  readonly range: string;
-  /** The runner pods' k6 containers as cAdvisor labels them. */
-  readonly pods: string;
+  /** The checks' PromQL over the whole window (constructs/src/k6/validity-queries.ts, shared with the dashboards). */
+  readonly queries: ValidityQueries;
   /** The finite samples of an instant query at the window's end. */
   readonly samples: (expr: string) => Promise<{ readonly metric: Record<string, string>; readonly value: number }[]>;
 }
@@ -102,8 +102,8 @@ const droppedIterations: Check = async (c, out) => {
   const limit = c.input.validity.maxDroppedIterations;
   // each query sums over the runners itself: one sample, or none when no runner wrote the counter
   const total = async (expr: string) => (await c.samples(expr))[0]?.value ?? 0;
-  const dropped = await total(`sum(last_over_time(k6_dropped_iterations_total${c.run}[${c.range}]))`);
-  const completed = await total(`sum(last_over_time(k6_iterations_total${c.run}[${c.range}]))`);
+  const dropped = await total(c.queries.droppedIterations);
+  const completed = await total(c.queries.completedIterations);
   const share = dropped + completed > 0 ? dropped / (dropped + completed) : 0;
   if (share <= limit) return;
   out.reasons.push({
@@ -116,7 +116,7 @@ const droppedIterations: Check = async (c, out) => {
 
 const runnersReported: Check = async (c, out) => {
   if (!c.input.validity.requireAllRunners) return;
-  const reported = (await c.samples(`count by (${RUN_TAGS.instance}) (last_over_time(k6_vus${c.run}[${c.range}]))`)).length;
+  const reported = (await c.samples(c.queries.reportedRunners)).length;
   if (reported >= c.input.plannedRunners) return;
   out.reasons.push({
     check: 'runners',
@@ -128,10 +128,7 @@ const runnersReported: Check = async (c, out) => {
 
 const cpuThrottled: Check = async (c, out) => {
   const limit = c.input.validity.maxCpuThrottled;
-  const worst = await worstOf(
-    c,
-    `sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{${c.pods}}[${c.range}])) / sum by (pod) (increase(container_cpu_cfs_periods_total{${c.pods}}[${c.range}]))`,
-  );
+  const worst = await worstOf(c, c.queries.cpuThrottledShare);
   if (worst === undefined) out.unchecked.push('CPU throttling: no cAdvisor CFS series for the runner pods');
   else if (worst.value > limit) {
     out.reasons.push({
@@ -147,7 +144,7 @@ const memoryNearLimit: Check = async (c, out) => {
   const limit = c.input.validity.maxMemory;
   const bytes = c.input.memoryLimitBytes;
   if (bytes === undefined) return void out.unchecked.push('memory: the runners have no memory limit');
-  const worst = await worstOf(c, `max by (pod) (max_over_time(container_memory_working_set_bytes{${c.pods}}[${c.range}]))`);
+  const worst = await worstOf(c, c.queries.memoryPeakBytes);
   if (worst === undefined) return void out.unchecked.push('memory: no cAdvisor working-set series for the runner pods');
   const share = worst.value / bytes;
   if (share <= limit) return;
@@ -158,6 +155,35 @@ const memoryNearLimit: Check = async (c, out) => {
     message: `runner pod ${worst.metric.pod ?? '?'} peaked at ${pct(share)} of its memory limit (limit ${pct(limit)}): near an OOM kill, the garbage collector skews the timings`,
   });
 };
+
+/**
+ * Runner pods Kubernetes ended: OOM-killed, evicted, preempted or disrupted (kube-state-metrics; see
+ * `RUNNER_TERMINATION`). An empty answer is no reason: kube-state-metrics only has series of pods that ended that
+ * way, so "none found" and "no kube-state-metrics" read alike, and the runners check still counts who reported. Its
+ * series live as long as the pod (a pod deleted between two scrapes leaves none): `loadtest run` reads the pods
+ * themselves ({@link ValidityInput.runnerFailures}).
+ */
+const runnersTerminated: Check = async (c, out) => {
+  const byPod = new Map<string, string[]>();
+  for (const s of await c.samples(c.queries.terminatedRunners)) {
+    if (s.value <= 0) continue;
+    const pod = s.metric.pod ?? '?';
+    byPod.set(pod, [...(byPod.get(pod) ?? []), s.metric.reason ?? '?']);
+  }
+  if (byPod.size === 0) return;
+  const list = [...byPod].map(([pod, reasons]) => `${pod} (${[...new Set(reasons)].sort().join(', ')})`).sort();
+  out.reasons.push({
+    check: 'runner-terminated',
+    observed: byPod.size,
+    limit: 0,
+    message: `${byPod.size} runner pod(s) ended by Kubernetes, not by the script: ${list.join('; ')}: their share of the load stopped early`,
+  });
+};
+
+/** A failed runner seen by `loadtest run` in the pod's own status. */
+function runnerFailureReason(line: string, planned: number): ValidityReason {
+  return { check: 'runner-terminated', observed: 1, limit: 0, message: `${line}: one of ${planned} runners' share of the load stopped early` };
+}
 
 /** An early end: only when a duration is declared and no abortOnFail threshold explains it (see {@link checkValidity}). */
 function endedEarly(c: CheckContext, out: { reasons: ValidityReason[] }): void {
@@ -187,17 +213,16 @@ export async function checkValidity(
   abortedByThreshold: boolean,
 ): Promise<Validity> {
   if (!input.validity.enabled) return { reasons: [], unchecked: [] };
-  const q = promqlString;
+  const range = `${Math.max(1, Math.ceil((window.end - window.start) / 1000))}s`;
   const c: CheckContext = {
     input,
     window,
-    run: `{${RUN_TAGS.testid}=${q(testid)}}`,
-    range: `${Math.max(1, Math.ceil((window.end - window.start) / 1000))}s`,
-    pods: `namespace=${q(input.namespace)}, pod=~${q(runnerPodPattern(testid))}, pod!~${q(nonRunnerPodPattern(testid))}, container=${q(K6_CONTAINER)}`,
+    queries: validityQueries({ testid, range, namespace: input.namespace }),
     samples: async (expr) => vectorSamples(await api.data(expr, window.end / 1000), expr).filter((s) => Number.isFinite(s.value)),
   };
   const out = { reasons: [] as ValidityReason[], unchecked: [] as string[] };
-  for (const check of [droppedIterations, runnersReported, cpuThrottled, memoryNearLimit]) await check(c, out);
+  for (const check of [droppedIterations, runnersReported, runnersTerminated, cpuThrottled, memoryNearLimit]) await check(c, out);
+  for (const f of input.runnerFailures ?? []) out.reasons.push(runnerFailureReason(f, input.plannedRunners));
   if (!abortedByThreshold) endedEarly(c, out);
   return out;
 }

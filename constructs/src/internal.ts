@@ -17,6 +17,7 @@ export * from './monitoring/grafana-dashboards';
 export * from './monitoring/recording-rules';
 export * from './load-test/load-test';
 export * from './k6/thresholds';
+export * from './k6/validity-queries';
 export * from './k6/k6-metrics';
 export * from './k6/threshold-grammar';
 export * from './k6/threshold-queries';

@@ -326,22 +326,59 @@ describe('run', () => {
     expect(r.stdout).toContain(`grafana: https://grafana.example.com/d/k6-load-test-classic?var-testid=${RUN}&from=1795607940000&to=now\n`);
   });
 
-  test('a failed runner exits 97 without judging, and says how to inspect the run', async () => {
-    // GIVEN
+  test('a failed runner makes the run INCONCLUSIVE: judged over what it wrote, the failure a validity reason, exit 5', async () => {
+    // GIVEN runner 0 ended by a script exception (k6 exit 107)
+    const failed: Step = {
+      jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'PodFailurePolicy', 'exit code 107')] })],
+      pods: [runnerPod(0, 'Failed', { exitCode: 107, starter: { exitCode: 0 } })],
+    };
+    const judgeAs = (code: number) => {
+      const judged: JudgeRequest[] = [];
+      return { judged, judge: async (r: JudgeRequest) => (judged.push(r), code) };
+    };
+    const inconclusive = judgeAs(5);
+    const s = scriptedCluster([running, failed]);
+    // WHEN
+    const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => s.cluster, sleep: s.advance, judge: inconclusive.judge });
+    // THEN the failure is printed with how to inspect it, and the verdict gets the pod's own account as a reason
+    expect(r.stdout).toContain(
+      `runner-failed: runner Job failed: PodFailurePolicy (exit code 107); runner 0 (${RUN}-runner-0-x): k6 exited 107 (script exception)\n`,
+    );
+    expect(r.stdout).toContain(`inspect: kubectl -n k6 get jobs,pods -l k6.platform/run-id=${RUN}\n`);
+    expect(inconclusive.judged.map((j) => [j.testid, j.validity?.runnerFailures, j.validity?.plannedRunners])).toEqual([
+      [RUN, [`runner 0 (${RUN}-runner-0-x): k6 exited 107 (script exception)`], 2],
+    ]);
+    expect(r.code).toBe(5);
+    // AND a run that left nothing to judge (no data: exit 3) stays a failed run
+    const noData = judgeAs(3);
+    const again = scriptedCluster([running, failed]);
+    const r2 = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => again.cluster, sleep: again.advance, judge: noData.judge });
+    expect(noData.judged).toHaveLength(1);
+    expect(r2.code).toBe(EXIT.runFailed);
+  });
+
+  test('with validity off, a failed runner exits 97 without judging', async () => {
+    // GIVEN a stack whose test turns validity off
+    const dir = mkdtempSync(path.join(tmpdir(), 'loadtest-novalidity-'));
+    symlinkSync(path.join(root, 'scripts'), path.join(dir, 'scripts'));
+    writeFileSync(
+      path.join(dir, 'Pulumi.dev.yaml'),
+      'config:\n  k6platform:tests:\n    - name: sample\n      script: sample.js\n      parallelism: 2\n      validity: { enabled: false }\n',
+    );
     const failed: Step = {
       jobs: [runnerJob({ failed: 1, conditions: [cond('Failed', 'PodFailurePolicy', 'exit code 107')] })],
       pods: [runnerPod(0, 'Failed', { exitCode: 107, starter: { exitCode: 0 } })],
     };
     const s = scriptedCluster([running, failed]);
-    // WHEN
-    const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => s.cluster, sleep: s.advance });
-    // THEN
-    expect(r.code).toBe(EXIT.runFailed);
-    expect(r.judged).toEqual([]);
-    expect(r.stdout).toContain(
-      `runner-failed: runner Job failed: PodFailurePolicy (exit code 107); runner 0 (${RUN}-runner-0-x): k6 exited 107 (script exception)\n`,
-    );
-    expect(r.stdout).toContain(`inspect: kubectl -n k6 get jobs,pods -l k6.platform/run-id=${RUN}\n`);
+    try {
+      // WHEN
+      const r = await cli(['run', 'sample', '--run-id', RUN], { connect: async () => s.cluster, sleep: s.advance, rootDir: dir });
+      // THEN
+      expect(r.code).toBe(EXIT.runFailed);
+      expect(r.judged).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a deadline exceeded exits 97', async () => {

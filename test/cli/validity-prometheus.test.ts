@@ -46,6 +46,18 @@ function cadvisor(run: K6RunTruth, pod: string, container: string, throttledShar
   ];
 }
 
+/**
+ * kube-state-metrics 2.20.0 series of a pod (internal/store/pod.go: `namespace`, `pod`, `uid` from `wrapPodFunc`, plus
+ * the family's own labels; value 1 while the state holds), scraped with `honorLabels: true` as kube-prometheus-stack
+ * 88.5.3 configures it, so `namespace` and `pod` are the pod's.
+ */
+function kubeStateMetrics(run: K6RunTruth, name: string, labels: Record<string, string>, fromShare = 0.5): RemoteWriteSeries {
+  const samples = counter(run, 0)
+    .filter((s) => s.timestamp >= run.start + (run.end - run.start) * fromShare)
+    .map((s) => ({ ...s, value: 1 }));
+  return { labels: { __name__: name, namespace: 'k6', uid: `uid-${labels.pod}`, job: 'kube-state-metrics', ...labels }, samples };
+}
+
 const validity = validitySchema.parse({});
 const input = (over: Partial<ValidityInput> = {}): ValidityInput => ({
   validity,
@@ -68,6 +80,8 @@ beforeAll(async () => {
   const starved = await push('starved', 400_000, {});
   await push('bare', 500_000, {});
   await push('short', 600_000, {});
+  const oom = await push('oom', 700_000, {});
+  const evicted = await push('evicted', 800_000, {});
   await pushSeries(prom.writeUrl, [
     ...cadvisor(healthy, 'healthy-runner-0-a1b2c', 'k6', 0.05, 0.5 * GI),
     ...cadvisor(healthy, 'healthy-runner-1-d3e4f', 'k6', 0.1, 0.6 * GI),
@@ -77,6 +91,14 @@ beforeAll(async () => {
     ...cadvisor(dropped, 'dropped-runner-0-a1b2c', 'k6', 0, 0.5 * GI),
     ...cadvisor(starved, 'starved-runner-0-a1b2c', 'k6', 0.4, 1.9 * GI),
     ...cadvisor(starved, 'starved-runner-1-d3e4f', 'k6', 0.02, 0.4 * GI),
+    // runner 1 OOM-killed half way; the starter beside runner 0 ending "Completed" and a stop pod OOM-killed are no reason
+    kubeStateMetrics(oom, 'kube_pod_container_status_terminated_reason', { pod: 'oom-runner-1-d3e4f', container: 'k6', reason: 'OOMKilled' }),
+    kubeStateMetrics(oom, 'kube_pod_container_status_terminated_reason', { pod: 'oom-runner-0-a1b2c', container: 'starter', reason: 'Completed' }),
+    kubeStateMetrics(oom, 'kube_pod_container_status_terminated_reason', { pod: 'oom-stop-x9y8z', container: 'k6', reason: 'OOMKilled' }),
+    // runner 0 evicted (the pod's status reason and its DisruptionTarget condition), runner 1's pod reason "Other" is not eviction
+    kubeStateMetrics(evicted, 'kube_pod_status_reason', { pod: 'evicted-runner-0-a1b2c', reason: 'Evicted' }),
+    kubeStateMetrics(evicted, 'kube_pod_status_disruption_reason', { pod: 'evicted-runner-0-a1b2c', reason: 'EvictionByEvictionAPI' }),
+    kubeStateMetrics(evicted, 'kube_pod_status_reason', { pod: 'evicted-runner-1-d3e4f', reason: 'NodeAffinity' }),
   ]);
 }, 120_000);
 afterAll(async () => prom?.stop());
@@ -161,6 +183,42 @@ describe('validity of a run, over all runners', () => {
     );
     expect(aborted.status).toBe('fail');
     expect(aborted.validity?.reasons).toEqual([]);
+  });
+
+  test('a runner pod OOM-killed or evicted (kube-state-metrics): INCONCLUSIVE, naming the pod and why', async () => {
+    const oom = await judge('oom', input());
+    expect(oom.status).toBe('inconclusive');
+    expect(oom.validity?.reasons).toEqual([
+      {
+        check: 'runner-terminated',
+        observed: 1,
+        limit: 0,
+        message: '1 runner pod(s) ended by Kubernetes, not by the script: oom-runner-1-d3e4f (OOMKilled): their share of the load stopped early',
+      },
+    ]);
+    const evicted = await judge('evicted', input());
+    expect(evicted.validity?.reasons.map((r) => [r.check, r.observed, r.message])).toEqual([
+      [
+        'runner-terminated',
+        1,
+        '1 runner pod(s) ended by Kubernetes, not by the script: evicted-runner-0-a1b2c (Evicted, EvictionByEvictionAPI): their share of the load stopped early',
+      ],
+    ]);
+    // runs without such series (healthy) have no such reason: checked by the healthy run above
+  });
+
+  test("runner failures `loadtest run` saw in the pods' status are reasons, one each", async () => {
+    const v = await judge('healthy', input({ runnerFailures: ['runner 1 (healthy-runner-1-d3e4f): k6 exited 137 (killed (SIGKILL)): OOMKilled'] }));
+    expect(v.status).toBe('inconclusive');
+    expect(v.exitCode).toBe(5);
+    expect(v.validity?.reasons).toEqual([
+      {
+        check: 'runner-terminated',
+        observed: 1,
+        limit: 0,
+        message: "runner 1 (healthy-runner-1-d3e4f): k6 exited 137 (killed (SIGKILL)): OOMKilled: one of 2 runners' share of the load stopped early",
+      },
+    ]);
   });
 
   test('validity off: thresholds alone; and the input of a configured test comes from its config', async () => {

@@ -6,6 +6,13 @@
 /** k6 REST API port of every runner (`--address 0.0.0.0:6565`). */
 export const K6_API_PORT = 6565;
 
+/**
+ * Name of the k6 container of a runner pod, in both forms: the jobs form names it so, and the k6-operator v1.6.0
+ * (pkg/resources/jobs/runner.go) names its runner container "k6" too. cAdvisor and kube-state-metrics label its series
+ * with it.
+ */
+export const K6_CONTAINER = 'k6';
+
 /** UID the official k6 image runs as (user `k6`); set numerically so `runAsNonRoot` can be verified. */
 export const K6_IMAGE_UID = 12345;
 

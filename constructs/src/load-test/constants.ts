@@ -32,8 +32,7 @@ export const DEFAULT_RUNNER_RESOURCES: ResourceRequirements = RUNNER_CONFIG_DEFA
 export const STARTER_RESOURCES: ResourceRequirements = { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
 /** Pod annotation the Job controller sets on Indexed Job pods (Kubernetes batch/v1 `JobCompletionIndexAnnotation`). */
 export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
-/** Name of the k6 container of a runner pod. */
-export const K6_CONTAINER = 'k6';
+export { K6_CONTAINER } from '../contract/k6';
 /** Name of the starter container beside runner 0 (mode "jobs"), and of the stop Job's container. */
 export const STARTER_CONTAINER = 'starter';
 /** Pod label the Job controller sets to the Job's name (Kubernetes >= 1.27). */
