@@ -2,8 +2,8 @@
  * `abortOnFail` judged over ALL runners while the run goes (pure: no I/O; the caller brings the Prometheus query).
  *
  * Runners run with `--no-thresholds`, so no runner aborts on its own segment: the platform evaluates the test's
- * `abortOnFail` thresholds over every runner's data, in `loadtest run` (cli/run/abort-watch.ts) and in the starter
- * beside runner 0 for runs started without the CLI (the PromQL rendered here, compared in starter.sh).
+ * `abortOnFail` thresholds over every runner's data, in `loadtest run` (cli/run/abort-watch.ts). The `crossed`
+ * expression (a 0/1 value) is for a watcher that can only compare numbers, such as a shell script in the cluster.
  *
  * k6 v1.7.1, what this reproduces:
  * - internal/metrics/engine/engine.go `StartThresholdCalculations`: thresholds are evaluated every 2 s

@@ -24,7 +24,7 @@ export interface ThresholdObject {
   readonly threshold: string;
   /**
    * Whether the run is aborted when the threshold fails: judged over all runners while the run goes, every push
-   * interval, by `loadtest run` and by the starter beside runner 0 (runners themselves never judge thresholds).
+   * interval, by `loadtest run` (runners themselves never judge thresholds; runs started without it are not watched).
    * @default false
    */
   readonly abortOnFail?: boolean;
