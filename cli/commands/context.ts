@@ -35,6 +35,8 @@ export interface CliContext {
   readonly sleep?: FollowOptions['sleep'];
   /** Milliseconds between polls of `run`. @default 2000 */
   readonly pollIntervalMs?: number;
+  /** Milliseconds between abortOnFail evaluations of `run`. @default - the runners' push interval (`runner.pushInterval`) */
+  readonly abortIntervalMs?: number;
 }
 
 /** Where an action stores its exit code. */

@@ -1,9 +1,10 @@
 /** `loadtest run`: apply one run of a test to the current kube-context, follow it live, then judge it. */
 import { Option, type Command } from 'commander';
-import { k6DurationSeconds, newRunId, type PlatformConfig } from '@k6-platform/constructs/internal';
+import { K6_THRESHOLD_ABORT_EXIT_CODE, k6DurationSeconds, newRunId, type PlatformConfig } from '@k6-platform/constructs/internal';
 import type { RunCluster } from '../cluster/cluster';
 import { generatedDashboards, grafanaBaseUrl, runDashboard, runLink } from '../cluster/grafana';
 import { EXIT } from '../exit-codes';
+import { abortWatch, crossingText, type AbortDecision, type AbortWatch } from '../run/abort-watch';
 import { abortableSleep, followRun, type RunStatus } from '../run/follow';
 import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from '../run/follow-operator';
 import { progressLine, runMetrics } from '../run/progress';
@@ -85,9 +86,23 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
   out.write(`applied ${plan.objects.length} objects: ${plan.objects.map((o) => `${o.kind}/${o.metadata.name ?? '?'}`).join(', ')}\n`);
   out.write(`grafana: ${grafanaLink(kit, run)}\n`);
 
-  const outcome = await follow(kit, run, cluster);
+  const watch = abortWatch({
+    thresholds: plan.thresholds,
+    testid: id,
+    trends: trendsOf(cfg),
+    prom: prom.client,
+    intervalMs: ctx.abortIntervalMs ?? k6DurationSeconds(cfg.runner.pushInterval) * 1000,
+    now: () => now().getTime(),
+    appliedAt: started,
+  });
+  const outcome = await follow(kit, run, cluster, watch);
   if (out.isTTY) out.write('\n');
-  return report(kit, run, outcome);
+  return report(kit, run, outcome, aborted(kit, outcome, watch));
+}
+
+/** The crossing that stopped the run: the run was interrupted by the watch, not by Ctrl-C. */
+function aborted(kit: CommandKit, outcome: OperatorRunOutcome, watch: AbortWatch): AbortDecision | undefined {
+  return outcome.kind === 'interrupted' && kit.ctx.signal?.aborted !== true ? watch.crossing : undefined;
 }
 
 /** Without a terminal, a progress line is printed on every change of the runners' state and at least this often. */
@@ -97,13 +112,17 @@ export const PLAIN_PROGRESS_INTERVAL_MS = 30_000;
  * Follows the run to its end, redrawing a progress line on every poll (TTY), or printing plain lines (no TTY: CI
  * logs) on every change of the runners' state and every {@link PLAIN_PROGRESS_INTERVAL_MS} in between.
  */
-async function follow(kit: CommandKit, run: RunState, cluster: RunCluster): Promise<OperatorRunOutcome> {
+async function follow(kit: CommandKit, run: RunState, cluster: RunCluster, watch: AbortWatch): Promise<OperatorRunOutcome> {
   const { ctx, out, c, now } = kit;
   const { plan, id, started, prom } = run;
   const totalSeconds = plan.test.duration !== undefined ? k6DurationSeconds(plan.test.duration) : undefined;
   let resumedAt: number | undefined;
   let lastShown = { key: '', at: 0 };
+  // A crossing aborts this signal: the follower then stops the run exactly as on Ctrl-C.
+  const stop = new AbortController();
+  const signal = ctx.signal !== undefined ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
   const onStatus = async (status: RunStatus) => {
+    if ((await watch.onStatus(status)) !== undefined) stop.abort();
     const metrics = await runMetrics(prom.client, id).catch(() => undefined);
     const t = now().getTime();
     if (status.starter === 'started') resumedAt ??= t;
@@ -112,9 +131,10 @@ async function follow(kit: CommandKit, run: RunState, cluster: RunCluster): Prom
       ...(resumedAt !== undefined ? { sinceStarted: (t - resumedAt) / 1000 } : {}),
       ...(totalSeconds !== undefined ? { totalSeconds } : {}),
     };
-    const line = progressLine(status, metrics, clock, c);
+    const crossing = watch.crossing;
+    const line = `${progressLine(status, metrics, clock, c)}${crossing !== undefined ? ` | ${c.red(`aborting: ${crossing.name}`)}` : ''}`;
     if (out.isTTY) return void out.write(`\r\u001b[2K${line}`);
-    const key = JSON.stringify(status);
+    const key = JSON.stringify([status, crossing?.name]);
     if (key !== lastShown.key || t - lastShown.at >= PLAIN_PROGRESS_INTERVAL_MS) {
       out.write(`${line}\n`);
       lastShown = { key, at: t };
@@ -126,23 +146,29 @@ async function follow(kit: CommandKit, run: RunState, cluster: RunCluster): Prom
     runId: id,
     runners: plan.test.parallelism,
     ...(plan.stopJob !== undefined ? { stopJob: plan.stopJob } : {}),
-    sleep: ctx.sleep ?? abortableSleep,
+    // The next abortOnFail evaluation bounds every wait, so it runs on time whatever the poll interval.
+    sleep: (ms: number, s?: AbortSignal) => (ctx.sleep ?? abortableSleep)(watch.sleepBound(ms), s),
     pollIntervalMs: ctx.pollIntervalMs ?? 2000,
     onStatus,
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+    signal,
   };
   // mode "operator": the TestRun's stage and the operator's Jobs (cli/run/follow-operator.ts)
   return plan.test.mode === 'operator' ? followOperatorRun(followOptions) : followRun(followOptions);
 }
 
 /** Prints how the run ended and gives the exit code: the verdict when it completed; `--junit` gets the same outcome. */
-async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome): Promise<number> {
+async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome, crossing: AbortDecision | undefined): Promise<number> {
   let verdict: Verdict | undefined;
-  const code = await reportOutcome(kit, run, outcome, (v) => (verdict = v));
+  const code = crossing !== undefined ? reportAbort(kit, run, outcome, crossing) : await reportOutcome(kit, run, outcome, (v) => (verdict = v));
   const { id, plan, opts } = run;
   if (opts.junit !== undefined) {
     // A run that did not complete is an error in the file, so CI never reads an older file as this run's pass.
-    const error = outcome.kind === 'completed' ? undefined : { type: outcome.kind, message: outcome.detail };
+    const error =
+      crossing !== undefined
+        ? { type: ABORTED_BY_THRESHOLD, message: abortMessage(crossing) }
+        : outcome.kind === 'completed'
+          ? undefined
+          : { type: outcome.kind, message: outcome.detail };
     writeJunit(opts.junit, [
       {
         testid: id,
@@ -154,6 +180,23 @@ async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcom
     ]);
   }
   return code;
+}
+
+/** The JUnit error type of a run stopped by an abortOnFail threshold (k6's abort reason `AbortedByThreshold`). */
+export const ABORTED_BY_THRESHOLD = 'aborted-by-threshold';
+
+/** `aborted by threshold http_req_failed rate<0.01 (observed 0.25) 12s into the run` */
+function abortMessage(crossing: AbortDecision): string {
+  return `aborted by threshold ${crossingText(crossing)} ${Math.round(crossing.elapsedMs / 1000)}s into the run`;
+}
+
+/** Prints the abort and gives k6's exit code for it. */
+function reportAbort(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome, crossing: AbortDecision): number {
+  const { out, c } = kit;
+  out.write(`${c.red('aborted')}: ${abortMessage(crossing)}; ${outcome.detail}\n`);
+  if (outcome.kind === 'interrupted') for (const e of outcome.stopErrors) out.write(`  ${c.yellow('could not stop')} ${e}\n`);
+  out.write(`judge what ran so far: loadtest verdict --testid ${run.id} --env ${run.opts.env}\n`);
+  return K6_THRESHOLD_ABORT_EXIT_CODE;
 }
 
 async function reportOutcome(kit: CommandKit, run: RunState, outcome: OperatorRunOutcome, onVerdict: (v: Verdict) => void): Promise<number> {

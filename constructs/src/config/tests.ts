@@ -104,7 +104,8 @@ export const testSchema = z
     /**
      * Pass/fail criteria in k6's own syntax, judged over ALL runners of a run and also passed to k6: per metric key a
      * list (may be empty) of expression strings or k6's object form `{ threshold, abortOnFail?, delayAbortEval? }`
-     * (abortOnFail acts in each runner on its own segment; the verdict over all runners carries it but does not abort).
+     * (runners never judge thresholds: `loadtest run` evaluates abortOnFail over all runners every push interval and
+     * stops every runner when one crosses; runs started without it are not watched; see docs/verdict.md).
      * @example { "http_req_duration{scenario:api}": ["p(95)<500"], "http_req_failed": [{ "threshold": "rate<0.01", "abortOnFail": true }] }
      * @default - none
      */

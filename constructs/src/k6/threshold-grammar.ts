@@ -23,8 +23,8 @@ export interface ThresholdObject {
   /** The expression, e.g. `rate<0.01`. */
   readonly threshold: string;
   /**
-   * Whether k6 aborts the run when the threshold fails (checked by each runner on its own segment; the platform's
-   * verdict over all runners carries the flag but does not enforce it during the run).
+   * Whether the run is aborted when the threshold fails: judged over all runners while the run goes, every push
+   * interval, by `loadtest run` (runners themselves never judge thresholds; runs started without it are not watched).
    * @default false
    */
   readonly abortOnFail?: boolean;
@@ -64,7 +64,7 @@ export interface ParsedThreshold {
   readonly value: number;
   /** Metric type: built-in, else inferred from the aggregations of all thresholds of the metric. */
   readonly metricInfo: K6MetricInfo;
-  /** `abortOnFail` of the object form (false for a plain string). Not enforced by the platform's verdict. */
+  /** `abortOnFail` of the object form (false for a plain string); enforced while the run goes (abort-thresholds.ts). */
   readonly abortOnFail: boolean;
   /** `delayAbortEval` of the object form in milliseconds, when given. */
   readonly delayAbortEvalMs?: number;
