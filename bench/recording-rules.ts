@@ -162,11 +162,9 @@ async function referenceRows(
   from: number,
   to: number,
 ): Promise<{ what: string; oursMs: number; refMs: number }[]> {
-  const pairs = JSON.parse(readFileSync(path.join(rootDir, 'dashboards', 'reference-queries.json'), 'utf8')) as {
-    what: string;
-    ours: string;
-    reference: string;
-  }[];
+  const { pairs } = JSON.parse(readFileSync(path.join(rootDir, 'dashboards', 'reference-queries.json'), 'utf8')) as {
+    pairs: { what: string; ours: string; reference: string }[];
+  };
   const rows = [];
   for (const pair of pairs) {
     rows.push({
