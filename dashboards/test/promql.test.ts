@@ -2,23 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parser } from '@prometheus-io/lezer-promql';
 import { DASHBOARDS } from '../src';
-import { CHECK_VALUES, dashboardQueries, substituteVariables } from './queries';
+import { CHECK_VALUES, dashboardQueries, substituteVariables, syntaxErrors } from './queries';
 
 const PROMTOOL = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
 const queries = DASHBOARDS.flatMap((d) => dashboardQueries(d.build()));
-
-/** Error nodes of a lezer-promql parse, with their position. */
-function syntaxErrors(expr: string): string[] {
-  const errors: string[] = [];
-  parser.parse(expr).iterate({
-    enter: (n) => {
-      if (n.type.isError) errors.push(`error at ${n.from}: ...${expr.slice(Math.max(0, n.from - 20), n.to + 20)}...`);
-    },
-  });
-  return errors;
-}
 
 describe('dashboard PromQL', () => {
   test('there are queries of every kind to check', () => {

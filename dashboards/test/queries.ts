@@ -3,6 +3,7 @@
  * variable substitution Grafana itself would do before sending a query to Prometheus.
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { parser } from '@prometheus-io/lezer-promql';
 import { allPanels } from '../src/common';
 
 /** One query of a dashboard, with where it comes from. */
@@ -85,4 +86,15 @@ export function substituteVariables(expr: string, values: VariableValues): strin
     if (value === undefined) throw new Error(`no value for Grafana variable '${name}' in: ${expr}`);
     return value;
   });
+}
+
+/** Error nodes of a lezer-promql parse, with their position. */
+export function syntaxErrors(expr: string): string[] {
+  const errors: string[] = [];
+  parser.parse(expr).iterate({
+    enter: (n) => {
+      if (n.type.isError) errors.push(`error at ${n.from}: ...${expr.slice(Math.max(0, n.from - 20), n.to + 20)}...`);
+    },
+  });
+  return errors;
 }

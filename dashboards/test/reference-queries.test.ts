@@ -6,8 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parser } from '@prometheus-io/lezer-promql';
-import { substituteVariables } from './queries';
+import { substituteVariables, syntaxErrors } from './queries';
 
 interface ReferenceFile {
   readonly source: { readonly repository: string; readonly tag: string; readonly commit: string; readonly path: string };
@@ -18,17 +17,6 @@ interface ReferenceFile {
 
 const file = JSON.parse(readFileSync(path.join(__dirname, '..', 'reference-queries.json'), 'utf8')) as ReferenceFile;
 const values = { ...file.variables.values, testid: 'run-1' };
-
-/** Error nodes of a lezer-promql parse. */
-function syntaxErrors(expr: string): string[] {
-  const errors: string[] = [];
-  parser.parse(expr).iterate({
-    enter: (n) => {
-      if (n.type.isError) errors.push(`error at ${n.from}: ...${expr.slice(Math.max(0, n.from - 20), n.to + 20)}...`);
-    },
-  });
-  return errors;
-}
 
 describe('reference-queries.json', () => {
   test('holds every target of the 18030 dashboard file, with where it came from', () => {
