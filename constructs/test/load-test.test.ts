@@ -1016,12 +1016,13 @@ describe('k6 modules the scripts import, against the runner image (buildPlatform
     ]);
   });
 
-  test('k6/browser needs an image with a browser: the official image without one, or a build with extensions, fails', () => {
+  test('k6/browser needs an image with a browser: an explicit official image without one, or a build with extensions, fails', () => {
     const ui = [{ name: 'ui', script: 'ui.js' }];
-    expect(() => platform(ui)).toThrow(
-      "LoadTestPlatform: 'tests[0].script' ui.js imports k6/browser (ui.js line 1), but runners use grafana/k6:1.7.1, which has no browser; set 'runner.image' to grafana/k6:1.7.1-with-browser",
+    expect(platform(ui).runs.get('ui')!.image).toBe('grafana/k6:1.7.1-with-browser');
+    expect(() => platform(ui, { image: 'grafana/k6:1.6.0' })).toThrow(
+      "LoadTestPlatform: 'tests[0].script' ui.js imports k6/browser (ui.js line 1), so test 'ui' needs a browser, but 'runner.image' grafana/k6:1.6.0 has none; " +
+        "set 'runner.image' to grafana/k6:1.6.0-with-browser, or remove 'runner.image'",
     );
-    expect(() => platform(ui, { image: 'grafana/k6:1.6.0' })).toThrow("set 'runner.image' to grafana/k6:1.6.0-with-browser");
     expect(() => platform(ui, { ...build, extensions: [{ module: 'github.com/grafana/xk6-faker', version: 'v0.4.4' }] })).toThrow(
       "LoadTestPlatform: 'tests[0].script' ui.js imports k6/browser (ui.js line 1), but 'runner.extensions' builds k6 on grafana/k6:1.7.1, which has no browser; " +
         "run browser tests on 'runner.image' grafana/k6:1.7.1-with-browser (without extensions)",
@@ -1050,10 +1051,13 @@ describe('k6 modules the scripts import, against the runner image (buildPlatform
 
   test('every problem of every test is reported at once', () => {
     expect(() =>
-      platform([
-        { name: 'data', script: 'data.js' },
-        { name: 'ui', script: 'ui.js' },
-      ]),
+      platform(
+        [
+          { name: 'data', script: 'data.js' },
+          { name: 'ui', script: 'ui.js' },
+        ],
+        { image: 'grafana/k6:1.7.0' },
+      ),
     ).toThrow(/tests\[0\]\.script' data\.js imports k6\/x\/faker[^\n]*\nLoadTestPlatform: 'tests\[1\]\.script' ui\.js imports k6\/browser/);
   });
 });

@@ -11,6 +11,7 @@ import {
   imageDigest,
   imageReference,
   k6Duration,
+  quantity,
   resources,
   semver,
 } from './rules';
@@ -46,6 +47,24 @@ const registryHost = z
   .refine((s) => !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(s), { error: REGISTRY_SCHEME_RULE, abort: true })
   .regex(REGISTRY_HOST, { error: 'must be a registry host[:port] such as "registry.example.com" or "localhost:5000" (no path)' });
 
+/**
+ * Defaults of browser runners. Chromium runs beside k6 in every runner pod, one browser process per VU that launches
+ * one, so such runners need far more than HTTP runners: k6's guide to browser tests in Kubernetes (grafana/k6-docs
+ * docs/sources/k6/next/set-up/set-up-distributed-k6/browser-tests.md) starts from 4 CPUs and 8G per pod ("match a
+ * modern desktop machine", keep utilisation under ~80%); those are the limits, half of them the requests.
+ */
+export const browserRunnerSchema = z.strictObject({
+  /** Requests and limits of each browser runner when the test sets no `resources`. */
+  resources: resources.default({ requests: { cpu: '2', memory: '4Gi' }, limits: { cpu: '4', memory: '8Gi' } }),
+  /**
+   * Size limit of the memory-backed emptyDir at /dev/shm (counts against the memory limit). k6 launches Chromium with
+   * --disable-dev-shm-usage, so it matters when a script or K6_BROWSER_IGNORE_DEFAULT_ARGS drops that flag.
+   */
+  shmSize: quantity.default('1Gi'),
+  /** Size limit of the /tmp emptyDir: the browser profile (k6browser-data-*) and, with --disable-dev-shm-usage, Chromium's shared memory. */
+  tmpSize: quantity.default('2Gi'),
+});
+
 /** The `runner` section of the platform config: image, resources and remote write of the k6 runners. */
 export const runnerConfigSchema = z.strictObject({
   /** Runner image. @default the pinned official k6 image */
@@ -70,8 +89,12 @@ export const runnerConfigSchema = z.strictObject({
       k6: imageDigest.optional(),
       /** Digest of the starter image (versions.starterImage). @default - tag only */
       starter: imageDigest.optional(),
+      /** Digest of the official image with Chromium at `runner.k6Version`, which tests importing `k6/browser` run. @default - tag only */
+      k6WithBrowser: imageDigest.optional(),
     })
     .prefault({}),
+  /** Runners of tests whose bundle imports `k6/browser` (they run the official image with Chromium). */
+  browser: browserRunnerSchema.prefault({}),
   /** k6 release of the runners: the official image tag, or the k6 that xk6 builds with `extensions`. @default versions.k6 */
   k6Version: semver.default(versions.k6),
   /** xk6 extensions to build into k6; none means the official image runs, unchanged. @default - none */
@@ -211,6 +234,7 @@ export function runnerImageRules(runner: RunnerImageFields, ctx: z.core.$Refinem
 
 /** A digest for the runner image conflicts with a built image (its digest is known only after the build) and with a digest in `runner.image`. */
 export function imageDigestRules(runner: z.output<typeof runnerConfigSchema>, ctx: z.core.$RefinementCtx): void {
+  browserDigestRules(runner, ctx);
   const digest = runner.imageDigests.k6;
   if (digest === undefined) return;
   const path = ['runner', 'imageDigests', 'k6'];
@@ -227,6 +251,31 @@ export function imageDigestRules(runner: z.output<typeof runnerConfigSchema>, ct
       path,
       input: digest,
       message: `must not be set when runner.image already has a digest (${runner.image}); remove one`,
+    });
+  }
+}
+
+/**
+ * The browser image's digest pins the image tests importing `k6/browser` run: the official one at `runner.k6Version`.
+ * An explicit `runner.image` runs every test (so its own digest belongs in it), and a built image has no browser.
+ */
+function browserDigestRules(runner: z.output<typeof runnerConfigSchema>, ctx: z.core.$RefinementCtx): void {
+  const digest = runner.imageDigests.k6WithBrowser;
+  if (digest === undefined) return;
+  const path = ['runner', 'imageDigests', 'k6WithBrowser'];
+  if (runner.extensions.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      input: digest,
+      message: 'must not be set with runner.extensions: the built image runs every test and has no browser',
+    });
+  } else if (runner.image !== defaultK6Image) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      input: digest,
+      message: `must not be set with runner.image (${runner.image}): the explicit image runs every test; pin it with runner.imageDigests.k6 or in runner.image`,
     });
   }
 }

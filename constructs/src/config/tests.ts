@@ -4,7 +4,7 @@ import { checkThresholds } from '../k6/thresholds';
 import { affinity, INT32_MAX, intInRange, labelMap, timeZone, toleration } from './kubernetes';
 import { egressTarget } from './network';
 import { validitySchema } from './validity';
-import { dnsLabel, dnsSubdomain, ENV_NAME, K6_DURATION, k6Duration, k6DurationSeconds, resources, secretKeyRef } from './rules';
+import { dnsLabel, dnsSubdomain, ENV_NAME, K6_DURATION, k6Duration, k6DurationSeconds, quantity, resources, secretKeyRef } from './rules';
 
 /**
  * One load test (`tests[]`): its script, parallelism and thresholds, the run options of the LoadTest construct, and
@@ -150,8 +150,10 @@ export const testSchema = z
     ttlSecondsAfterFinished: intInRange(0, INT32_MAX).default(86400),
     /** When the verdict reports the run INCONCLUSIVE instead of PASS or FAIL (starved runners). @default - see config/validity.ts */
     validity: validitySchema.prefault({}),
-    /** Requests and limits of each runner. @default - runner.resources */
+    /** Requests and limits of each runner. @default - runner.resources (runner.browser.resources when the script imports k6/browser) */
     resources: resources.optional(),
+    /** Sizes of a browser runner's /dev/shm and /tmp (when the script imports k6/browser). @default - runner.browser.shmSize, runner.browser.tmpSize */
+    browser: z.strictObject({ shmSize: quantity.optional(), tmpSize: quantity.optional() }).optional(),
     /** Node labels runners must be scheduled on. @default {} */
     nodeSelector: labelMap.default({}),
     /** Taints runners tolerate. @default [] */

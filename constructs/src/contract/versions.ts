@@ -18,6 +18,11 @@ export const versions = {
   /** Official k6 image repository. */
   k6Image: 'grafana/k6',
   /**
+   * Tag suffix of the official image variant with Chromium (`grafana/k6:<version>-with-browser`): k6 v1.7.1 Dockerfile
+   * stage `with-browser` adds alpine's chromium and sets K6_BROWSER_HEADLESS=true and K6_BROWSER_ARGS=no-sandbox.
+   */
+  k6BrowserTagSuffix: '-with-browser',
+  /**
    * Oldest k6-operator that mode "operator" works with: its TestRun CRD has `spec.args` from v1.6.0 on (older operators
    * prune the field silently, so runners would lose the output, the testid tag and the config). `loadtest run` checks
    * the installed CRD.
@@ -40,3 +45,8 @@ export const versions = {
 
 /** The default runner image reference: the pinned official k6 image. */
 export const defaultK6Image = `${versions.k6Image}:${versions.k6}`;
+
+/** The official k6 image with Chromium at a k6 version: the image of every test whose bundle imports `k6/browser`. */
+export function k6BrowserImage(k6Version: string = versions.k6): string {
+  return `${versions.k6Image}:${k6Version}${versions.k6BrowserTagSuffix}`;
+}

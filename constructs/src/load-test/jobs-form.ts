@@ -13,8 +13,8 @@ import {
   STARTER_TMP_SIZE_LIMIT,
   STOPPER_COMPONENT,
   TEST_TAG,
-  TMP_SIZE_LIMIT,
 } from './constants';
+import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
 import { containerSecurity, toResources } from './resources';
 import { runnerConfigKey } from './runner-config';
 import {
@@ -121,6 +121,7 @@ function k6Container(ctx: RunContext, scheduled: boolean): k8s.Container {
         ? { name: RUN_ID_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${JOB_NAME_LABEL}']` } } }
         : { name: RUN_ID_ENV, value: ctx.runId },
       ...k6Env(ctx),
+      ...browserEnv(ctx),
     ],
     ...(t.envFrom.length > 0 ? { envFrom: envFrom(ctx) } : {}),
     ports: [{ name: 'k6-api', containerPort: K6_API_PORT, protocol: 'TCP' }],
@@ -135,6 +136,7 @@ function k6Container(ctx: RunContext, scheduled: boolean): k8s.Container {
       { name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true },
       { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
+      ...browserMounts(ctx),
     ],
   };
 }
@@ -177,7 +179,11 @@ function runnerVolumes(ctx: RunContext): k8s.Volume[] {
         items: executionSegments(ctx.test.parallelism).map((s) => ({ key: runnerConfigKey(s.index), path: runnerConfigKey(s.index) })),
       },
     },
-    { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_SIZE_LIMIT) } },
+    { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(tmpSizeLimit(ctx)) } },
+    ...browserVolumes(ctx).map((v) => ({
+      name: v.name,
+      emptyDir: { ...(v.medium !== undefined ? { medium: v.medium } : {}), sizeLimit: k8s.Quantity.fromString(v.sizeLimit) },
+    })),
     starterVolume(ctx),
     { name: 'starter-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(STARTER_TMP_SIZE_LIMIT) } },
   ];

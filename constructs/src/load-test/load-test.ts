@@ -7,7 +7,8 @@ import { LABELS } from '../contract/labels';
 import { describeIssues, k6DurationSeconds, testSchema, type TestConfig } from '../config/platform-config';
 import { assertScriptOptionsReadable, judgedThresholds } from '../k6/script-options';
 import { STARTER_SCRIPT_KEY, starterScript } from '../k6/starter';
-import { defaultK6Image } from '../contract/versions';
+import { defaultK6Image, k6BrowserImage } from '../contract/versions';
+import { browserRunnerResources, importsBrowser } from './browser';
 import type { ThresholdsConfig } from '../k6/thresholds';
 import { DEFAULT_RUNNER_RESOURCES } from './constants';
 import type { LoadTestProps } from './props';
@@ -30,7 +31,7 @@ export {
   STOPPER_COMPONENT,
   TEST_TAG,
 } from './constants';
-export type { LoadTestProps, PrometheusPeer, RunnerDefaults } from './props';
+export type { BrowserRunnerDefaults, LoadTestProps, PrometheusPeer, RunnerDefaults } from './props';
 export { runnerConfigKey, runnerK6Config } from './runner-config';
 export { k6DurationSeconds };
 
@@ -93,14 +94,17 @@ export class LoadTest extends Construct {
     }
     // Every runner (and the operator's initializer, sized like one) gets requests and limits: the documented defaults
     // when neither the test nor the runner defaults set any.
-    const resolved = { ...props, runner: { ...props.runner, resources: props.runner?.resources ?? DEFAULT_RUNNER_RESOURCES } };
+    // Browser runners have their own defaults (runner.browser.resources): Chromium needs far more than k6 alone.
+    const browser = importsBrowser(props.scripts);
+    const runnerResources = browser ? browserRunnerResources(props.runner) : (props.runner?.resources ?? DEFAULT_RUNNER_RESOURCES);
+    const resolved = { ...props, runner: { ...props.runner, resources: runnerResources } };
     const t = (this.test = parsed.data);
     // The script's thresholds and tags must be known here: runners do not judge, and `--tag` replaces options.tags.
     assertScriptOptionsReadable(props.scripts.options, props.scripts.files[0]?.path ?? t.script, `LoadTest: test '${t.name}'`);
     this.thresholds = judgedThresholds(t.thresholds, props.scripts.options.thresholds);
     this.scriptTags = props.scripts.options.tags ?? {};
     const namespace = Chart.of(this).namespace;
-    this.image = props.image ?? defaultK6Image;
+    this.image = props.image ?? (browser ? k6BrowserImage() : defaultK6Image);
     this.runId = t.runId ?? defaultRunId(t, props, this.image);
     this.labels = { [LABELS.test]: t.name, [LABELS.runId]: this.runId };
     if (t.duration !== undefined) {
@@ -172,8 +176,10 @@ function runnerConfigs(t: TestConfig): Record<string, string> {
 
 /** `<name>-<hash>` (prefixed with "r" when the name starts with a digit: run ids name Services, which start with a letter). */
 function defaultRunId(t: TestConfig, props: LoadTestProps, image: string): string {
-  // How the verdict judges validity changes no object of the run, so it does not change the run id either.
+  // How the verdict judges validity changes no object of the run, so it does not change the run id either; nor do
+  // the browser runner defaults a test without k6/browser never uses.
   const { validity, ...run } = t;
+  const { browser, ...runner } = props.runner ?? {};
   const h = createHash('sha256')
     .update(
       JSON.stringify({
@@ -181,7 +187,7 @@ function defaultRunId(t: TestConfig, props: LoadTestProps, image: string): strin
         scripts: props.scripts.hash,
         image,
         url: props.remoteWriteUrl,
-        runner: props.runner ?? {},
+        runner: importsBrowser(props.scripts) ? { ...runner, browser } : runner,
         starter: props.starterImage ?? '',
       }),
     )

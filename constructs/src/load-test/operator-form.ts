@@ -12,7 +12,8 @@ import {
 import { K6_API_PORT, RUNNER_COUNT_ENV } from '../contract/k6';
 import { versions } from '../contract/versions';
 import { SCRIPTS_MOUNT_PATH } from './test-scripts';
-import { RUN_CONFIG_MOUNT_PATH, RUNNER_UID, STARTER_UID, STOPPER_COMPONENT, TEST_TAG, TMP_SIZE_LIMIT } from './constants';
+import { RUN_CONFIG_MOUNT_PATH, RUNNER_UID, STARTER_UID, STOPPER_COMPONENT, TEST_TAG } from './constants';
+import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
 import { containerSecurity, podSecurity, quantityMap, testRunStarterResources } from './resources';
 import {
   clientNetworkPolicy,
@@ -49,7 +50,14 @@ function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | '
   const flat = isFlat(ctx);
   const volumes: TestRunSpecRunnerVolumes[] = [
     { name: 'run-config', configMap: { name: ctx.configMap.name, items: [{ key: 'runner.json', path: 'runner.json' }] } },
-    { name: 'tmp', emptyDir: { sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(TMP_SIZE_LIMIT) } },
+    { name: 'tmp', emptyDir: { sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(tmpSizeLimit(ctx)) } },
+    ...browserVolumes(ctx).map((v) => ({
+      name: v.name,
+      emptyDir: {
+        ...(v.medium !== undefined ? { medium: v.medium } : {}),
+        sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(v.sizeLimit),
+      },
+    })),
     ...(flat
       ? []
       : [
@@ -62,6 +70,7 @@ function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | '
   const volumeMounts = [
     { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
+    ...browserMounts(ctx),
     ...(flat ? [] : [{ name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }]),
   ];
   return { volumes, volumeMounts };
@@ -140,7 +149,7 @@ function buildTestRun(ctx: RunContext): TestRun {
       args: operatorK6Args(ctx),
       separate: t.operator.separate,
       ...(t.operator.cleanup ? { cleanup: TestRunSpecCleanup.POST } : {}),
-      runner: k6Pod(ctx, 'runner', k6Env(ctx), envFrom(ctx)),
+      runner: k6Pod(ctx, 'runner', [...k6Env(ctx), ...browserEnv(ctx)], envFrom(ctx)),
       initializer: initializerPod(ctx),
       starter: {
         ...operatorPod(ctx, 'starter', STARTER_UID),

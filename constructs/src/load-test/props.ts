@@ -12,6 +12,21 @@ export interface RunnerDefaults {
   readonly nativeHistograms?: boolean;
   /** Credentials for the remote-write endpoint, from Secrets. @default - none */
   readonly remoteWriteAuth?: RemoteWriteAuth;
+  /**
+   * Runners of tests whose scripts import `k6/browser`: their requests and limits (instead of `resources`) and the
+   * size limits of their /dev/shm and /tmp. @default - the platform config schema's `runner.browser` defaults
+   */
+  readonly browser?: BrowserRunnerDefaults;
+}
+
+/** Browser runner defaults (the platform config's `runner.browser`). */
+export interface BrowserRunnerDefaults {
+  /** Requests and limits of each browser runner when the test sets none. @default - 2 CPU / 4Gi requests, 4 CPU / 8Gi limits */
+  readonly resources?: ResourceRequirements;
+  /** Size limit of the memory-backed /dev/shm. @default "1Gi" */
+  readonly shmSize?: string;
+  /** Size limit of /tmp. @default "2Gi" */
+  readonly tmpSize?: string;
 }
 
 /** The Prometheus pods runners write to, for their NetworkPolicy egress. */
@@ -35,7 +50,7 @@ export interface LoadTestProps {
   readonly scripts: TestScripts;
   /** Remote-write endpoint of Prometheus. @example "http://kube-prometheus-stack-prometheus.monitoring:9090/api/v1/write" */
   readonly remoteWriteUrl: string;
-  /** Runner image (the lead wires in a built image with extensions). @default - the pinned official k6 image */
+  /** Runner image (the lead wires in a built image with extensions). @default - the pinned official k6 image, with Chromium when the scripts import `k6/browser` */
   readonly image?: string;
   /** Runner-wide defaults: resources, push interval, native histograms, remote-write credentials. @default - see RunnerDefaults */
   readonly runner?: RunnerDefaults;

@@ -12,6 +12,8 @@ import { DefaultDenyPolicy } from '../network/network-policies';
 import { PlatformConfigError, type PlatformConfig } from '../config/platform-config';
 import { extensionJsModule, RunnerImage, runnerImagePropsFromConfig } from '../runner-image/runner-image';
 import { TestScripts } from '../load-test/test-scripts';
+import { BROWSER_MODULE } from '../load-test/browser';
+import { browserImageProblem, testRunnerImage } from './browser-image';
 import { versions } from '../contract/versions';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
 
@@ -64,7 +66,10 @@ export interface PlatformCharts {
   readonly dashboards?: Dashboards;
   /** The recording rules of the dashboards (with the stack deployed and `monitoring.recordingRules.enabled`). */
   readonly recordingRules?: RecordingRules;
-  /** The runner image: `runnerImage.imageRef` is THE image every LoadTest runner uses. */
+  /**
+   * The runner image: `runnerImage.imageRef` is the image every LoadTest runner uses, but those of tests importing
+   * `k6/browser` without an explicit `runner.image` (they run the official image with Chromium: `LoadTest.image`).
+   */
   readonly runnerImage: RunnerImage;
   /** The in-cluster build of the runner image (only with extensions and `runner.build: in-cluster`); `loadTests` depends on it. */
   readonly runnerImageBuild?: Chart;
@@ -110,7 +115,7 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
     );
   }
   // Every k6 module a script imports must exist in the runner image: fail now rather than in every runner's init.
-  const moduleCheck = checkScriptModules(cfg, scripts, runnerImage.imageRef);
+  const moduleCheck = checkScriptModules(cfg, scripts);
   if (moduleCheck.errors.length > 0) throw new Error(moduleCheck.errors.join('\n'));
   const warnings = [...[...scripts.values()].flatMap((s) => s.warnings), ...moduleCheck.warnings];
   const runs = testRuns(loadTests, cfg, scripts, runnerImage);
@@ -222,7 +227,8 @@ function testRuns(loadTests: Chart, cfg: PlatformConfig, scripts: ReadonlyMap<st
       test,
       scripts: scripts.get(test.name)!,
       remoteWriteUrl: remoteWriteUrl(cfg),
-      image: runnerImage.imageRef,
+      // Tests importing k6/browser run the official image with Chromium; the others the runner image.
+      image: testRunnerImage(cfg, scripts.get(test.name)!, runnerImage.imageRef),
       runner: cfg.runner,
       network: cfg.network,
       ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
@@ -255,19 +261,18 @@ export interface ScriptModuleCheck {
  *   no extensions, and k6 v1.7.1's automatic extension resolution (on by default, cmd/state/state.go) would fetch an
  *   unpinned build at run time, which runners are not allowed to reach. An error, unless an extension with a
  *   non-conventional module path might provide it (a warning).
- * - `k6/browser` needs an image with a browser: the official `grafana/k6:<version>-with-browser`. The official image
- *   without it, and images built with extensions (on the official image), are errors; other images a warning.
+ * - `k6/browser` needs an image with a browser: such tests run the official `grafana/k6:<version>-with-browser`
+ *   ({@link testRunnerImage}); an explicit `runner.image` of the official image without it, and images built with
+ *   extensions (on the official image), are errors; other images a warning ({@link browserImageProblem}).
  * - Remote (`https://`) modules are fetched by each runner at start: a warning when the test's `targets` allow no
  *   HTTPS egress (port 443) to an IP block.
  */
-export function checkScriptModules(cfg: PlatformConfig, scripts: ReadonlyMap<string, TestScripts>, runnerImage: string): ScriptModuleCheck {
+export function checkScriptModules(cfg: PlatformConfig, scripts: ReadonlyMap<string, TestScripts>): ScriptModuleCheck {
   const errors: string[] = [];
   const warnings: string[] = [];
   const extensions = cfg.runner.extensions;
   const provided = new Set(extensions.map((e) => extensionJsModule(e.module)).filter((m): m is string => m !== undefined));
   const unknown = extensions.filter((e) => extensionJsModule(e.module) === undefined).map((e) => e.module);
-  const k6Version = cfg.runner.k6Version;
-  const browserImage = `${versions.k6Image}:${k6Version}-with-browser`;
   cfg.tests.forEach((test, i) => {
     const bundle = scripts.get(test.name);
     if (bundle === undefined) return;
@@ -298,38 +303,14 @@ export function checkScriptModules(cfg: PlatformConfig, scripts: ReadonlyMap<str
               `add the xk6 extension that provides it (by convention github.com/<owner>/xk6-${name.split('/')[0]}) to 'runner.extensions'`,
           );
         }
-      } else if (m.module === 'k6/browser') {
-        const { browser, withBrowser } = imageBrowser(runnerImage, browserImage);
-        if (extensions.length > 0) {
-          errors.push(
-            `${who}, but 'runner.extensions' builds k6 on ${versions.k6Image}:${k6Version}, which has no browser; ` +
-              `run browser tests on 'runner.image' ${browserImage} (without extensions)`,
-          );
-        } else if (browser === false) {
-          errors.push(`${who}, but runners use ${runnerImage}, which has no browser; set 'runner.image' to ${withBrowser}`);
-        } else if (browser === undefined) {
-          warnings.push(`${who}: make sure the runner image ${runnerImage} has a browser (the official one is ${browserImage})`);
-        }
+      } else if (m.module === BROWSER_MODULE) {
+        const { error, warning } = browserImageProblem(cfg, who, test.name);
+        if (error !== undefined) errors.push(error);
+        if (warning !== undefined) warnings.push(warning);
       }
     }
   });
   return { errors, warnings };
-}
-
-/**
- * Whether an image has a browser: for the official k6 image, whether its tag ends in `-with-browser` (and the tag that
- * would); undefined for other images and digest-only references.
- */
-function imageBrowser(image: string, fallback: string): { browser: boolean | undefined; withBrowser: string } {
-  const [name, digest] = image.split('@') as [string, string | undefined];
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  const repository = colon > slash ? name.slice(0, colon) : name;
-  const tag = colon > slash ? name.slice(colon + 1) : undefined;
-  const official = [versions.k6Image, `docker.io/${versions.k6Image}`, `index.docker.io/${versions.k6Image}`].includes(repository);
-  if (!official || (tag === undefined && digest !== undefined)) return { browser: undefined, withBrowser: fallback };
-  const t = tag ?? 'latest';
-  return { browser: t.endsWith('with-browser'), withBrowser: t === 'latest' ? fallback : `${repository}:${t}-with-browser` };
 }
 
 /** A fresh App for one environment, not writing anywhere until asked. */
