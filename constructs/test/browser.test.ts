@@ -83,6 +83,10 @@ describe('browser tests: image, resources, security (buildPlatform)', () => {
     expect(pinned.runs.get('api')!.image).toBe(`grafana/k6:1.7.1@${DIGEST}`);
     expect(pinned.warnings).toEqual([]);
     // the plain image pinned, the browser image by tag: the synth says which field pins it
+    // an older k6 pinned by digest: the digest pins the official image at that version, no conflict with k6Version
+    const olderPinned = platform({ k6Version: '1.6.0', imageDigests: { k6: DIGEST, k6WithBrowser: BROWSER_DIGEST } });
+    expect(olderPinned.runs.get('api')!.image).toBe(`grafana/k6:1.6.0@${DIGEST}`);
+    expect(olderPinned.runs.get('ui')!.image).toBe(`grafana/k6:1.6.0-with-browser@${BROWSER_DIGEST}`);
     const half = platform({ imageDigests: { k6: DIGEST } });
     expect(half.runs.get('ui')!.image).toBe('grafana/k6:1.7.1-with-browser');
     expect(half.warnings).toEqual([

@@ -25,12 +25,15 @@ export { validateRunnerImageProps } from './validate';
 /** RunnerImage props from the parsed platform config (`runner.*`). */
 export function runnerImagePropsFromConfig(cfg: PlatformConfig): RunnerImageProps {
   const r = cfg.runner;
+  const image =
+    r.extensions.length === 0 && (r.image !== defaultK6Image || r.imageDigests.k6 !== undefined)
+      ? withDigest(r.image !== defaultK6Image ? r.image : `${versions.k6Image}:${r.k6Version}`, r.imageDigests.k6)
+      : undefined;
   return {
-    k6Version: r.k6Version,
+    // An image given here already names its k6 version (the explicit one, or the official image at k6Version pinned by
+    // digest): passing k6Version beside it would read as "both set", which RunnerImage refuses.
+    ...(image === undefined ? { k6Version: r.k6Version } : { image }),
     extensions: r.extensions,
-    ...(r.extensions.length === 0 && (r.image !== defaultK6Image || r.imageDigests.k6 !== undefined)
-      ? { image: withDigest(r.image !== defaultK6Image ? r.image : `${versions.k6Image}:${r.k6Version}`, r.imageDigests.k6) }
-      : {}),
     ...(r.registry !== undefined ? { registry: r.registry } : {}),
     ...(r.repository !== undefined ? { repository: r.repository } : {}),
     ...(r.pushSecret !== undefined ? { pushSecret: r.pushSecret } : {}),
