@@ -53,7 +53,7 @@ export {
   type RecordingRulesProps,
 } from './monitoring/recording-rules';
 export { bundleScripts, type ScriptBundle, type ScriptFile, TestScripts, type TestScriptsProps } from './load-test/test-scripts';
-export { LoadTest, type LoadTestProps, type PrometheusPeer, type RunnerDefaults } from './load-test/load-test';
+export { LoadTest, type LoadTestProps, type PrometheusPeer, type RunnerDefaults, type BrowserRunnerDefaults } from './load-test/load-test';
 export {
   type BuildEgress,
   type PushSecretReference,

@@ -22,6 +22,15 @@
 #   K6_PROCESS_NAME        process name of k6 in the shared process namespace (default k6)
 #   TERMINATION_LOG        where the failure message goes for `kubectl describe` / the CLI (default
 #                          /dev/termination-log, written when it exists)
+#   ABORT_WATCH_FILE       abortOnFail over all runners (runs started without the CLI): a file of lines
+#                          "<delayAbortEval ms or ->\t<threshold>\t<crossed PromQL>\t<observed PromQL>"
+#                          (constructs/src/k6/abort-watch-file.ts). From the resume until every runner is over, each
+#                          due threshold's crossed expression is evaluated every ABORT_INTERVAL_SECONDS (the push
+#                          interval, default 5) at PROMETHEUS_QUERY_URL/api/v1/query, with @K6P_TESTID@ = RUN_TESTID,
+#                          @K6P_ELAPSED@ = seconds since the resume and @K6P_WINDOW@ = that + WINDOW_MARGIN_SECONDS
+#                          (default 300). A "1" stops every runner; the starter then exits 99 (k6 v1.7.1's code for an
+#                          abort by threshold) naming the threshold and its observed value. Credentials, when set:
+#                          PROMETHEUS_USERNAME + PROMETHEUS_PASSWORD, or PROMETHEUS_BEARER_TOKEN.
 #
 # k6 v1.7.1 REST API (api/v1/*.go): GET /v1/status answers {"data":{"attributes":{"status":N,"running":B,...}}}
 # with the execution status of lib/execution.go (4 PausedBeforeRun, 10 Interrupted, 11 MarkedAsFailed); a run is
@@ -240,31 +249,113 @@ not_resumed=$(send_all "$resume" "$@")
 if [ -n "$not_resumed" ]; then
   abort_run "$(echo "$not_resumed" | wc -w | tr -d ' ') of $total runners did not accept the resume request:$not_resumed"
 fi
+resumed_at=$(date +%s)
 : >"$state_dir/started"
 echo "starter: resumed $total runners"
-[ "$setup_once" = true ] || exit 0
+watch_file="${ABORT_WATCH_FILE:-}"
+if [ -n "$watch_file" ] && [ ! -s "$watch_file" ]; then watch_file=""; fi
+[ "$setup_once" = true ] || [ -n "$watch_file" ] || exit 0
 
-# 4. With setup once: wait, in rounds over the runners still running, until every runner is over (a runner other
-#    than 0 exits when done: its name stops resolving or nothing listens), then teardown() once on runner 0, then
+abort_interval="${ABORT_INTERVAL_SECONDS:-5}"
+tab=$(printf '\t')
+aborted=""
+watch_errors=0
+
+# Credentials go to curl in a config file of the state directory, not on its command line (which other processes of
+# the pod could read); curl's config syntax wants backslashes and double quotes escaped.
+prom_auth=""
+curl_quote() { printf '%s' "$1" | sed 's/[\\"]/\\&/g'; }
+if [ -n "${PROMETHEUS_BEARER_TOKEN:-}" ] || [ -n "${PROMETHEUS_USERNAME:-}" ]; then
+  prom_auth="$state_dir/prometheus-auth.curlrc"
+  (
+    umask 077
+    if [ -n "${PROMETHEUS_BEARER_TOKEN:-}" ]; then
+      printf 'header = "Authorization: Bearer %s"\n' "$(curl_quote "$PROMETHEUS_BEARER_TOKEN")"
+    else
+      printf 'user = "%s:%s"\n' "$(curl_quote "$PROMETHEUS_USERNAME")" "$(curl_quote "${PROMETHEUS_PASSWORD:-}")"
+    fi >"$prom_auth"
+  )
+fi
+
+# prom_query PROMQL TIME: the answer of PROMETHEUS_QUERY_URL/api/v1/query without white space; fails when there is none.
+prom_query() {
+  curl -fsS --max-time "${QUERY_TIMEOUT_SECONDS:-10}" ${prom_auth:+-K "$prom_auth"} -G --data-urlencode "query=$1" \
+    --data-urlencode "time=$2" "${PROMETHEUS_QUERY_URL%/}/api/v1/query" 2>&1 | tr -d ' \t\r\n'
+}
+
+# check_abort: evaluates every due abortOnFail threshold of the watch file, in order; on the first that crossed, sets
+# `aborted` to its name and observed value. An evaluation that fails decides nothing (counted in watch_errors).
+check_abort() {
+  now=$(date +%s)
+  elapsed=$((now - resumed_at))
+  [ "$elapsed" -ge 1 ] || elapsed=1
+  window=$((elapsed + ${WINDOW_MARGIN_SECONDS:-300}))
+  while IFS="$tab" read -r delay name crossed observed; do
+    [ -n "$crossed" ] || continue
+    # k6 v1.7.1 metrics/thresholds.go runAll: a delayed threshold aborts only once delayAbortEval < time spent
+    if [ "$delay" != "-" ] && [ "$delay" -ge $((elapsed * 1000)) ]; then continue; fi
+    fill="s/@K6P_TESTID@/${RUN_TESTID:-}/g; s/@K6P_WINDOW@/$window/g; s/@K6P_ELAPSED@/$elapsed/g"
+    body=$(prom_query "$(printf '%s' "$crossed" | sed "$fill")" "$now")
+    case "$body" in
+      *'"status":"success"'*) ;;
+      *)
+        watch_errors=$((watch_errors + 1))
+        printf 'starter: abortOnFail evaluation of %s failed: %s\n' "$name" "$body" >&2
+        continue
+        ;;
+    esac
+    case "$body" in *',"1"]'*) ;; *) continue ;; esac
+    value=$(prom_query "$(printf '%s' "$observed" | sed "$fill")" "$now" | sed -n 's/.*"value":\[[^],]*,"\([^"]*\)"\].*/\1/p')
+    aborted="threshold $name crossed (observed ${value:-unknown}) ${elapsed}s into the run"
+    return 0
+  done <"$watch_file"
+}
+
+# 4. Wait, in rounds over the runners still running, until every runner is over (a runner other than 0 exits when
+#    done: its name stops resolving or nothing listens). With the watch file, each round first evaluates its
+#    thresholds, and the first crossing stops every runner. With setup once, then teardown() once on
+#    runner 0 (k6 v1.7.1 internal/execution/scheduler.go runs teardown() after an abort by threshold too), then
 #    release runner 0. A runner that does not answer in time is asked again in the next round.
 pending="$*"
+round="$run_interval"
+[ -z "$watch_file" ] || round="$abort_interval"
 while [ -n "$pending" ]; do
+  if [ -n "$watch_file" ] && [ -z "$aborted" ]; then
+    check_abort
+    if [ -n "$aborted" ]; then
+      echo "starter: aborting: $aborted"
+      not_stopped=$(send_all "$stop" $all_urls)
+      [ -z "$not_stopped" ] || printf 'starter: could not reach to stop (finished or gone):%s\n' "$not_stopped" >&2
+    fi
+  fi
   still=""
   for url in $pending; do
     is_over "$url"
     r=$?
     if [ "$r" -eq 0 ]; then continue; fi
-    if [ "$r" -eq 2 ] && [ "$url" != "$first" ]; then continue; fi
-    if [ "$url" = "$first" ] && [ -z "$(local_k6_pid)" ]; then abort_run "runner 0 ended before teardown() could run"; fi
+    if [ "$r" -eq 2 ] && { [ "$setup_once" != true ] || [ "$url" != "$first" ]; }; then continue; fi
+    if [ "$setup_once" = true ] && [ "$url" = "$first" ] && [ -z "$(local_k6_pid)" ]; then abort_run "runner 0 ended before teardown() could run"; fi
     still="$still $url"
   done
   pending="${still# }"
-  if [ -n "$pending" ]; then sleep "$run_interval"; fi
+  # One round per push interval while watching: a sample that crosses is seen within one interval plus the round's
+  # own queries (a runner's samples reach Prometheus only once per push, so rounds more often would re-read them).
+  if [ -n "$pending" ]; then sleep "$round"; fi
 done
-echo "starter: all $total runners finished; running teardown() on runner 0"
-code=$(curl -sS -o "$state_dir/teardown.json" -w '%{http_code}' --max-time 3600 -X POST "$first/v1/teardown" 2>/dev/null)
-teardown_failed=""
-if [ "$code" != 200 ]; then teardown_failed="teardown() failed on runner 0 (HTTP $code): $(error_detail "$state_dir/teardown.json")"; fi
-release_local_k6 || teardown_failed="${teardown_failed:-could not release runner 0}"
-[ -z "$teardown_failed" ] || fail "$teardown_failed"
-echo "starter: teardown() done"
+[ "$watch_errors" -eq 0 ] || echo "starter: $watch_errors abortOnFail evaluations failed (see above); they decided nothing" >&2
+if [ "$setup_once" = true ]; then
+  echo "starter: all $total runners finished; running teardown() on runner 0"
+  code=$(curl -sS -o "$state_dir/teardown.json" -w '%{http_code}' --max-time 3600 -X POST "$first/v1/teardown" 2>/dev/null)
+  teardown_failed=""
+  if [ "$code" != 200 ]; then teardown_failed="teardown() failed on runner 0 (HTTP $code): $(error_detail "$state_dir/teardown.json")"; fi
+  release_local_k6 || teardown_failed="${teardown_failed:-could not release runner 0}"
+  [ -z "$teardown_failed" ] || fail "$teardown_failed${aborted:+; the run was aborted: $aborted}"
+  echo "starter: teardown() done"
+fi
+if [ -n "$aborted" ]; then
+  printf 'starter: ABORTED: %s\n' "$aborted" >&2
+  if [ -e "$termination_log" ]; then printf 'aborted by threshold: %s\n' "$aborted" >"$termination_log" 2>/dev/null || true; fi
+  # k6 v1.7.1 errext/exitcodes/codes.go ThresholdsHaveFailed: an abort by threshold exits 99 (internal/metrics/engine)
+  exit 99
+fi
+[ "$setup_once" = true ] || echo "starter: all $total runners finished"

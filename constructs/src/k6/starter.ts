@@ -14,7 +14,8 @@ export const STARTER_STARTED_FILE = 'started';
  * PausedBeforeRun status on `GET /v1/status`, then resumes all of them at once with `PATCH /v1/status`; on timeout it
  * stops the ready runners and exits 1 naming the missing ones. With setup once it also runs setup() on runner 0,
  * hands the data to the others (`PUT /v1/setup`) before the resume, and runs teardown() once after all finished.
- * With `--stop` it asks every runner to stop. It needs no Kubernetes API access.
+ * With `--stop` it asks every runner to stop. In a scheduled run with `abortOnFail` thresholds it also evaluates them
+ * over all runners until the run is over (constructs/src/k6/abort-watch-file.ts). It needs no Kubernetes API access.
  */
 export function starterScript(): string {
   return readFileSync(path.join(__dirname, 'starter.sh'), 'utf8');

@@ -15,6 +15,7 @@ import {
   TEST_TAG,
 } from './constants';
 import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
+import { abortWatchEnv } from './abort-watch';
 import { containerSecurity, toResources } from './resources';
 import { runnerConfigKey } from './runner-config';
 import {
@@ -157,6 +158,7 @@ function starterSidecar(ctx: RunContext): k8s.Container {
       { name: 'START_TIMEOUT_SECONDS', value: String(k6DurationSeconds(t.startTimeout)) },
       { name: 'SETUP_ONCE', value: String(t.setupOnce) },
       { name: 'STATE_DIR', value: '/tmp' },
+      ...abortWatchEnv(ctx, jobRef),
     ],
     // Ready once every runner is resumed: the CLI reads "started" from this container's readiness.
     readinessProbe: { exec: { command: ['cat', `/tmp/${STARTER_STARTED_FILE}`] }, periodSeconds: 2, failureThreshold: 1 },

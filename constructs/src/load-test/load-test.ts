@@ -15,6 +15,8 @@ import type { LoadTestProps } from './props';
 import { runnerConfigKey, runnerK6Config } from './runner-config';
 import { meta, operatorRunnerUrls, runnerUrls, type RunContext } from './run-context';
 import { buildJobsForm } from './jobs-form';
+import { scheduledAbortWatch } from './abort-watch';
+import { ABORT_WATCH_KEY } from '../k6/abort-watch-file';
 import { buildOperatorForm } from './operator-form';
 import { stopJobManifest } from './stop-job';
 
@@ -110,6 +112,7 @@ export class LoadTest extends Construct {
     if (t.duration !== undefined) {
       this.activeDeadlineSeconds = k6DurationSeconds(t.startTimeout) + k6DurationSeconds(t.duration) + k6DurationSeconds(t.gracePeriod);
     }
+    const abortWatch = scheduledAbortWatch(t, props, this.thresholds);
     const base = {
       scope: this,
       test: t,
@@ -121,12 +124,13 @@ export class LoadTest extends Construct {
       thresholds: this.thresholds,
       scriptTags: this.scriptTags,
       ...(this.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: this.activeDeadlineSeconds } : {}),
+      ...(abortWatch !== undefined ? { abortWatch } : {}),
     };
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: meta(base, `${this.runId}-config`, 'run-config'),
       immutable: true,
       // The script serves the starter beside runner 0 (mode "jobs") and the stop Job of either mode.
-      data: { ...runnerConfigs(t), [STARTER_SCRIPT_KEY]: starterScript() },
+      data: { ...runnerConfigs(t), [STARTER_SCRIPT_KEY]: starterScript(), ...(abortWatch !== undefined ? { [ABORT_WATCH_KEY]: abortWatch } : {}) },
     });
     this.ctx = { ...base, configMap: this.configMap };
 

@@ -50,6 +50,11 @@ export interface LoadTestProps {
   readonly scripts: TestScripts;
   /** Remote-write endpoint of Prometheus. @example "http://kube-prometheus-stack-prometheus.monitoring:9090/api/v1/write" */
   readonly remoteWriteUrl: string;
+  /**
+   * Base URL of the query API of the Prometheus runners write to, for the abortOnFail watcher of scheduled runs (the
+   * starter evaluates `<url>/api/v1/query`). @default - `remoteWriteUrl` without its `/api/v1/write`
+   */
+  readonly prometheusQueryUrl?: string;
   /** Runner image (the lead wires in a built image with extensions). @default - the pinned official k6 image, with Chromium when the scripts import `k6/browser` */
   readonly image?: string;
   /** Runner-wide defaults: resources, push interval, native histograms, remote-write credentials. @default - see RunnerDefaults */

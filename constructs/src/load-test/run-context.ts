@@ -1,3 +1,4 @@
+import { ABORT_WATCH_KEY } from '../k6/abort-watch-file';
 import { k8s } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { executionSegments } from '../k6/execution-segments';
@@ -37,6 +38,8 @@ export interface RunContext {
   readonly scriptTags: Readonly<Record<string, string>>;
   /** Runner deadline in seconds, when the test declares a duration. */
   readonly activeDeadlineSeconds?: number;
+  /** The abortOnFail watch file of a scheduled run (constructs/src/k6/abort-watch-file.ts), in the run's ConfigMap. */
+  readonly abortWatch?: string;
 }
 
 /** Metadata of an object of the run: its name, the chart's namespace, the run labels and `component`. */
@@ -157,7 +160,8 @@ export function starterContainer(ctx: RunContext, cmd: { command: string[]; args
 
 /** The starter script from the run's ConfigMap. */
 export function starterVolume(ctx: RunContext): k8s.Volume {
-  return { name: 'starter', configMap: { name: ctx.configMap.name, items: [{ key: STARTER_SCRIPT_KEY, path: STARTER_SCRIPT_KEY }] } };
+  const keys = [STARTER_SCRIPT_KEY, ...(ctx.abortWatch !== undefined ? [ABORT_WATCH_KEY] : [])];
+  return { name: 'starter', configMap: { name: ctx.configMap.name, items: keys.map((key) => ({ key, path: key })) } };
 }
 
 /** Egress to the Prometheus pods runners write to, when declared. */
