@@ -111,7 +111,12 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
   for (const test of cfg.tests) {
     scripts.set(
       test.name,
-      new TestScripts(loadTests, `Scripts-${test.name}`, { testName: test.name, entry: test.script, scriptsDir: props.scriptsDir }),
+      new TestScripts(loadTests, `Scripts-${test.name}`, {
+        testName: test.name,
+        entry: test.script,
+        scriptsDir: props.scriptsDir,
+        ...(test.data !== undefined ? { data: test.data } : {}),
+      }),
     );
   }
   // Every k6 module a script imports must exist in the runner image: fail now rather than in every runner's init.
