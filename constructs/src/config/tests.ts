@@ -80,43 +80,45 @@ const OPERATOR_JOINED_RUN_FLAG = /^(--(out|linger|no-usage-report)=|-[ol].)/;
 const volumeSubPath = z.string().refine((p) => p === '' || (!p.startsWith('/') && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..')), {
   error: 'must be a relative path inside the volume such as "k6/data" (no leading "/", no "." or ".." segments)',
 });
+const DATA_MODES = ['image', 'pvc', 'oci-volume'] as const;
 /**
  * Where the files of a bundle too large for any ConfigMap (over 1 MiB) come from; each is mounted at its own path
  * under /scripts, so the script opens it as it does on disk. Smaller files stay in the bundle's ConfigMaps.
  */
-const DATA_MODES = ['image', 'pvc', 'oci-volume'] as const;
+const dataSources = z.discriminatedUnion('mode', [
+  z.strictObject({
+    /** Baked into a content-addressed data image (built like the runner image), copied into the pod by an init container. */
+    mode: z.literal('image'),
+  }),
+  z.strictObject({
+    /** Read from a PersistentVolumeClaim the user creates and fills; mounted read-only, never created or deleted. */
+    mode: z.literal('pvc'),
+    /** Name of the PersistentVolumeClaim in the load-test namespace. */
+    claimName: dnsSubdomain,
+    /** Folder of the files inside the volume; each file is at `<subPath>/<its path under scripts/>`. @default "" (the volume's root) */
+    subPath: volumeSubPath.default(''),
+  }),
+  z.strictObject({
+    /** A Kubernetes image volume (`volumes[].image`, KEP-4639): an OCI image or artifact holding the files, mounted read-only. */
+    mode: z.literal('oci-volume'),
+    /** The image or artifact; each file is at `<subPath>/<its path under scripts/>`. @example "registry.example.com/team/data@sha256:…" */
+    image: imageReference,
+    /** When the kubelet pulls it. @default "IfNotPresent" */
+    pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    /** Folder of the files inside the image. @default "" (the image's root) */
+    subPath: volumeSubPath.default(''),
+  }),
+]);
+/**
+ * `tests[].data`: {@link dataSources}, its mode checked first, so
+ * an unknown one is reported as itself with the modes there are (typed as the union it pipes into).
+ */
 export const testDataSchema = z
-  // The mode first, so an unknown one is reported as itself, with the modes there are.
   .looseObject(
     { mode: z.enum(DATA_MODES, { error: `must be one of ${DATA_MODES.map((m) => `"${m}"`).join(', ')}` }) },
     { error: 'must be an object with a "mode"' },
   )
-  .pipe(
-    z.discriminatedUnion('mode', [
-      z.strictObject({
-        /** Baked into a content-addressed data image (built like the runner image), copied into the pod by an init container. */
-        mode: z.literal('image'),
-      }),
-      z.strictObject({
-        /** Read from a PersistentVolumeClaim the user creates and fills; mounted read-only, never created or deleted. */
-        mode: z.literal('pvc'),
-        /** Name of the PersistentVolumeClaim in the load-test namespace. */
-        claimName: dnsSubdomain,
-        /** Folder of the files inside the volume; each file is at `<subPath>/<its path under scripts/>`. @default "" (the volume's root) */
-        subPath: volumeSubPath.default(''),
-      }),
-      z.strictObject({
-        /** A Kubernetes image volume (`volumes[].image`, KEP-4639): an OCI image or artifact holding the files, mounted read-only. */
-        mode: z.literal('oci-volume'),
-        /** The image or artifact; each file is at `<subPath>/<its path under scripts/>`. @example "registry.example.com/team/data@sha256:…" */
-        image: imageReference,
-        /** When the kubelet pulls it. @default "IfNotPresent" */
-        pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
-        /** Folder of the files inside the image. @default "" (the image's root) */
-        subPath: volumeSubPath.default(''),
-      }),
-    ]),
-  );
+  .pipe(dataSources) as unknown as typeof dataSources;
 /** Where a test's large files come from (`tests[].data`), as parsed. */
 export type TestData = z.output<typeof testDataSchema>;
 

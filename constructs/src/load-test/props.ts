@@ -57,7 +57,7 @@ export interface LoadTestProps {
   /** Prometheus pods, opened in the runners' NetworkPolicy egress. @default - none (declare the endpoint in `targets`) */
   readonly prometheus?: PrometheusPeer;
   /**
-   * The content-addressed data image of a test with `data.mode` "image" (see ./data-image.ts). Required for that mode.
+   * The content-addressed data image of a test with `data.mode` "image" (see runner-image/data-image.ts). Required for that mode.
    * @example "registry.example.com/team/k6-data:checkout-0123456789ab"
    * @default - none
    */

@@ -10,7 +10,6 @@
 import * as path from 'node:path';
 import type { TestData } from '../config/tests';
 import type { ScriptFile } from './script-files';
-import { hashFiles } from './bundle-parts';
 import { RUNNER_UID } from './constants';
 import { containerSecurity } from './resources';
 import { SCRIPTS_MOUNT_PATH } from './test-scripts';
@@ -56,11 +55,6 @@ export interface DataInitContainer {
   readonly volumeMounts: readonly { readonly name: string; readonly mountPath: string }[];
 }
 
-/** The content-addressed tag of a data image: the hash of the files it holds. */
-export function dataImageTag(testName: string, dataFiles: readonly ScriptFile[]): string {
-  return `${testName}-${hashFiles(dataFiles)}`;
-}
-
 /** The data volume of a run, if its test has data files. */
 export function dataVolume(inputs: TestDataInputs): DataVolume | undefined {
   const d = inputs.data;
@@ -100,7 +94,7 @@ export function dataInitContainers(inputs: TestDataInputs): DataInitContainer[] 
     {
       name: 'data',
       image: inputs.dataImage,
-      // The data image is built FROM the pinned k6 image (./data-image.ts), whose busybox has cp.
+      // The data image is built FROM the k6 image (runner-image/data-image.ts), whose busybox has cp.
       command: ['cp', '-R', `${DATA_IMAGE_ROOT}/.`, `${DATA_COPY_TARGET}/`],
       securityContext: containerSecurity(RUNNER_UID),
       resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
