@@ -11,7 +11,7 @@ import { thresholdQueries } from '@k6-platform/constructs/internal';
 import { table } from '../cli/output';
 import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
-import { benchSynth } from './synth';
+import { benchLargeBundleSynth, benchSynth } from './synth';
 import { benchSynthCli, type SynthCliFigures } from './synth-cli';
 import { benchRecordingRules } from './recording-rules';
 import { BENCH_THRESHOLDS } from './thresholds';
@@ -79,6 +79,8 @@ async function main(): Promise<void> {
     synth.figures.map((f) => [String(f.tests), ms(f.medianMs), String(f.objects), `${(f.yamlBytes / 1024).toFixed(0)} KiB`]),
   );
   log(synthTable + `cost per extra test: ${ms(synth.perExtraTestMs)}`);
+  const large = await benchLargeBundleSynth();
+  log(`one test with a ${(large.bundleBytes / 1048576).toFixed(1)} MiB bundle (${large.configMaps} ConfigMaps): ${ms(large.medianMs)}`);
 
   log('\n== npx cdk8s synth vs helm template (median of 5 after a warm-up, interleaved) ==');
   const cli = benchSynthCli(rootDir);

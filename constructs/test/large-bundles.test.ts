@@ -5,7 +5,8 @@ import { Chart, Testing } from 'cdk8s';
 import { LoadTest, type LoadTestProps } from '../src/load-test/load-test';
 import { parsePlatformConfig, PlatformConfigError, testSchema } from '../src/config/platform-config';
 import { CONFIG_MAP_LIMIT_BYTES, TestScripts, type TestScriptsProps } from '../src/load-test/test-scripts';
-import { MAX_OBJECT_BYTES } from '../src/output/synth';
+import { buildEnvironment, MAX_OBJECT_BYTES, oversizedObjects } from '../src/output/synth';
+import { environmentFiles } from '../src/output/environment-files';
 import { restrictedProfileViolations } from '../../test/support/pod-security';
 import { validateManifests, type Manifest } from '../../test/support/schemas';
 import { writeLargeFileBundle, writeManyFileBundle, type WrittenBundle } from '../../test/support/large-bundle';
@@ -289,5 +290,39 @@ describe("'tests[].data' in the platform config", () => {
     expect(problemsOf({ mode: 'oci-volume', image: 'not an image' })[0]).toMatch(/^'tests\[0\]\.data\.image' must be an OCI image reference/);
     expect(problemsOf('pvc')).toEqual([`'tests[0].data' must be an object with a "mode", got "pvc"`]);
     expect(problemsOf({ mode: 'image', claimName: 'x' })).toEqual([`'tests[0].data.claimName' is not a known setting (allowed here: mode)`]);
+  });
+});
+
+describe('a whole environment with both tests', () => {
+  test('synth builds every file; every object is under the API server limit, schema-valid and restricted', () => {
+    // GIVEN one scripts directory with both bundles, one test of each form
+    const dir = newDir();
+    writeManyFileBundle(dir);
+    writeLargeFileBundle(dir);
+    const config = parsePlatformConfig({
+      tests: [
+        { name: 'large', script: 'large.js' },
+        { name: 'har', script: 'har.js', mode: 'operator', data: { mode: 'pvc', claimName: 'load-data' } },
+      ],
+    });
+    // WHEN
+    const { app, charts } = buildEnvironment(config, dir);
+    const { objects, files } = environmentFiles(config, app, charts);
+    // THEN
+    expect(oversizedObjects('dev', objects)).toEqual([]);
+    expect(configMaps(objects as unknown as Obj[]).map((c) => c.metadata.labels['k6.platform/test'])).toEqual([
+      'large',
+      'large',
+      'large',
+      'large',
+      'large',
+      'large',
+      'har',
+    ]);
+    expect(validateManifests(objects as Manifest[])).toEqual([]);
+    expect(restrictedProfileViolations(objects)).toEqual([]);
+    // the script ConfigMaps are deployed with the platform, the runs reference them
+    const platform = files.get('platform/0002-loadtests.k8s.yaml')!;
+    for (const cm of configMaps(objects as unknown as Obj[])) expect(platform).toContain(`name: ${cm.metadata.name}\n`);
   });
 });
