@@ -110,7 +110,7 @@ const dataSources = z.discriminatedUnion('mode', [
   }),
 ]);
 /**
- * `tests[].data`: {@link dataSources}, its mode checked first, so
+ * `tests[].data`: the union of the data sources above, its mode checked first, so
  * an unknown one is reported as itself with the modes there are (typed as the union it pipes into).
  */
 export const testDataSchema = z

@@ -63,6 +63,8 @@ export function dataVolume(inputs: TestDataInputs): DataVolume | undefined {
     case 'pvc':
       return { name: DATA_VOLUME, persistentVolumeClaim: { claimName: d.claimName, readOnly: true } };
     case 'oci-volume':
+      // Image volumes: alpha in Kubernetes 1.31, beta from 1.33 (off by default), on by default from 1.35; subPath on
+      // them from 1.33 (kubernetes.io/docs/tasks/configure-pod-container/image-volumes).
       return { name: DATA_VOLUME, image: { reference: d.image, pullPolicy: d.pullPolicy } };
     case 'image':
       return { name: DATA_VOLUME, emptyDir: { sizeLimit: emptyDirSize(inputs.dataFiles) } };

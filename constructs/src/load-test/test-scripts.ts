@@ -64,7 +64,7 @@ export class TestScripts extends Construct {
   public readonly files: readonly ScriptFile[];
   /** The files too large for a ConfigMap, served by the data source ({@link TestScriptsProps.data}), in path order. */
   public readonly dataFiles: readonly ScriptFile[];
-  /** The data source of {@link dataFiles}. @default - none */
+  /** The data source of {@link TestScripts.dataFiles}. @default - none */
   public readonly data?: TestData;
   /** Content hash (12 hex characters) of all bundled files. */
   public readonly hash: string;
