@@ -10,6 +10,7 @@ import { environmentFiles } from '../src/output/environment-files';
 import { restrictedProfileViolations } from '../../test/support/pod-security';
 import { validateManifests, type Manifest } from '../../test/support/schemas';
 import { writeLargeFileBundle, writeManyFileBundle, type WrittenBundle } from '../../test/support/large-bundle';
+import { entryBytes } from '../src/load-test/bundle-parts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -324,5 +325,15 @@ describe('a whole environment with both tests', () => {
     // the script ConfigMaps are deployed with the platform, the runs reference them
     const platform = files.get('platform/0002-loadtests.k8s.yaml')!;
     for (const cm of configMaps(objects as unknown as Obj[])) expect(platform).toContain(`name: ${cm.metadata.name}\n`);
+  });
+});
+
+describe('entryBytes', () => {
+  test('is what the entry adds to the ConfigMap as JSON: escapes, multi-byte text and base64 counted', () => {
+    const files = [
+      { key: 'a.js', content: 'const s = "quoted"\n\ttab \u0001 é 😀', binary: false },
+      { key: 'b.bin', content: Buffer.from([0xff, 0, 1, 2, 250]).toString('base64'), binary: true },
+    ];
+    for (const f of files) expect(entryBytes(f)).toBe(Buffer.byteLength(`${JSON.stringify(f.key)}:${JSON.stringify(f.content)},`));
   });
 });

@@ -17,9 +17,18 @@ export const CONFIG_MAP_LIMIT_BYTES = 1024 * 1024;
  */
 export const CONFIG_MAP_BUDGET_BYTES = CONFIG_MAP_LIMIT_BYTES - 8 * 1024;
 
+/** Sizes already computed, per file object (a bundle's files are sized twice: oversized check, then packing). */
+const sized = new WeakMap<object, number>();
+
 /** Bytes an entry adds to a ConfigMap as JSON: the quoted key, the quoted value (text escaped, binary in base64), ":" and ",". */
-export function entryBytes(f: Pick<ScriptFile, 'key' | 'content'>): number {
-  return Buffer.byteLength(JSON.stringify(f.key)) + Buffer.byteLength(JSON.stringify(f.content)) + 2;
+export function entryBytes(f: Pick<ScriptFile, 'key' | 'content' | 'binary'>): number {
+  const known = sized.get(f);
+  if (known !== undefined) return known;
+  // base64 needs no escaping: its length plus the quotes.
+  const value = f.binary ? f.content.length + 2 : Buffer.byteLength(JSON.stringify(f.content));
+  const bytes = Buffer.byteLength(JSON.stringify(f.key)) + value + 2;
+  sized.set(f, bytes);
+  return bytes;
 }
 
 /** One ConfigMap's share of a bundle. */
@@ -38,9 +47,9 @@ export interface BundlePart {
  * {@link CONFIG_MAP_BUDGET_BYTES}); the parts come largest first, one part when the files fit in one ConfigMap.
  */
 export function packParts(files: readonly ScriptFile[]): BundlePart[] {
-  const sized = files.map((f) => ({ f, bytes: entryBytes(f) })).sort((a, b) => b.bytes - a.bytes || (a.f.path < b.f.path ? -1 : 1));
+  const bySize = files.map((f) => ({ f, bytes: entryBytes(f) })).sort((a, b) => b.bytes - a.bytes || (a.f.path < b.f.path ? -1 : 1));
   const bins: { files: ScriptFile[]; bytes: number }[] = [];
-  for (const s of sized) {
+  for (const s of bySize) {
     if (s.bytes > CONFIG_MAP_BUDGET_BYTES) throw new Error(`packParts: '${s.f.path}' (${s.bytes} bytes as JSON) fits in no ConfigMap`);
     let bin = bins.find((b) => b.bytes + s.bytes <= CONFIG_MAP_BUDGET_BYTES);
     if (bin === undefined) {
