@@ -431,7 +431,10 @@ describe('TestScripts', () => {
         { 'b.json': 'b'.repeat(600 * 1024) },
       ]);
       expect(scripts.configMap).toBe(scripts.configMaps[0]);
-      expect(scripts.warnings).toEqual([]);
+      // Helm's release record is one Secret: the note says so and what deploys it
+      expect(scripts.warnings).toEqual([
+        "TestScripts: test 't' bundles 1228854 bytes in 2 ConfigMaps; kubectl apply of dist/ and Pulumi apply them as they are, but `helm install` of dist/chart may fail: Helm keeps a release in one Secret of at most 1 MiB (gzip'd chart and manifest); deploy this environment with kubectl or Pulumi",
+      ]);
     });
 
     test('a data source no file needs is a warning', () => {

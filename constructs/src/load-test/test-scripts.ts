@@ -125,6 +125,7 @@ export class TestScripts extends Construct {
       });
     });
     this.configMap = this.configMaps[0]!;
+    if (parts.length > 1) this.warnings = [...this.warnings, helmReleaseNote(props.testName, this.sizeBytes, parts.length)];
   }
 
   /**
@@ -160,6 +161,19 @@ export interface ConfigMapSource {
   readonly name: string;
   /** Key to relative path. */
   readonly items: readonly { readonly key: string; readonly path: string }[];
+}
+
+/**
+ * Helm keeps each release in one Secret (its default storage driver), holding the chart and the rendered manifest as
+ * gzip'd JSON (helm v3 pkg/storage/driver/util.go encodeRelease), and a Secret holds at most 1 MiB: the platform's Helm
+ * bundle (dist/chart) carries every script ConfigMap, so a bundle of several MiB may not install that way.
+ */
+function helmReleaseNote(testName: string, bytes: number, parts: number): string {
+  return (
+    `TestScripts: test '${testName}' bundles ${bytes} bytes in ${parts} ConfigMaps; kubectl apply of dist/ and Pulumi apply them as they are, ` +
+    `but \`helm install\` of dist/chart may fail: Helm keeps a release in one Secret of at most 1 MiB (gzip'd chart and manifest); ` +
+    'deploy this environment with kubectl or Pulumi'
+  );
 }
 
 /** The files no ConfigMap can hold; an error naming each, its size and the data modes when the test has no data source. */
