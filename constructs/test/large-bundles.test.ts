@@ -229,6 +229,23 @@ describe('one 3 MiB file', () => {
     });
   });
 
+  test("mode oci-volume on a schedule: the CronJob's pod template gets the image volume too", () => {
+    // WHEN
+    const data = testSchema.shape.data.parse(modes['oci-volume'])!;
+    const { objs } = synth(harDir, har, { schedule: '0 2 * * *' }, { data });
+    const pod = objs.find((o) => o.kind === 'CronJob')!.spec.jobTemplate.spec.template.spec;
+    // THEN
+    expect((pod.volumes as Obj[]).filter((v) => v.name === 'k6-data')).toEqual([expectedVolume['oci-volume']]);
+    expect(k6Container(pod).volumeMounts[1]).toEqual({
+      name: 'k6-data',
+      mountPath: '/scripts/data/recording.har',
+      subPath: 'data/recording.har',
+      readOnly: true,
+    });
+    expect(validateManifests(objs as Manifest[])).toEqual([]);
+    expect(restrictedProfileViolations(objs)).toEqual([]);
+  });
+
   test('mode image: the runner pod copies the data image into the data volume before k6 starts, restricted', () => {
     // WHEN
     const data = testSchema.shape.data.parse({ mode: 'image' })!;
