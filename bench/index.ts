@@ -11,7 +11,7 @@ import { thresholdQueries } from '@k6-platform/constructs/internal';
 import { table } from '../cli/output';
 import { machine, ms } from './machine';
 import { benchQueries, benchSeries, type ExtraQuery } from './prometheus';
-import { benchSynth } from './synth';
+import { benchLargeBundleSynth, benchSynth } from './synth';
 import { benchSynthCli, type SynthCliFigures } from './synth-cli';
 import { benchRecordingRules } from './recording-rules';
 import { BENCH_THRESHOLDS } from './thresholds';
@@ -74,9 +74,19 @@ async function main(): Promise<void> {
 
   log('\n== synth (buildEnvironment + environmentFiles, median of 3 after a warm-up) ==');
   const synth = await benchSynth(rootDir);
+  // One more row: a single test whose bundle is 5 MiB of many files (spread over several ConfigMaps).
+  const large = await benchLargeBundleSynth();
   const synthTable = table(
     ['TESTS', 'MEDIAN', 'OBJECTS', 'YAML'],
-    synth.figures.map((f) => [String(f.tests), ms(f.medianMs), String(f.objects), `${(f.yamlBytes / 1024).toFixed(0)} KiB`]),
+    [
+      ...synth.figures.map((f) => [String(f.tests), ms(f.medianMs), String(f.objects), `${(f.yamlBytes / 1024).toFixed(0)} KiB`]),
+      [
+        `1, ${(large.bundleBytes / 1048576).toFixed(1)} MiB bundle (${large.configMaps} ConfigMaps)`,
+        ms(large.medianMs),
+        String(large.objects),
+        `${(large.yamlBytes / 1024).toFixed(0)} KiB`,
+      ],
+    ],
   );
   log(synthTable + `cost per extra test: ${ms(synth.perExtraTestMs)}`);
 
@@ -160,7 +170,8 @@ Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${
 ## Synth time of the full platform
 
 Every chart of one environment built, and every file synth writes for it made in memory (\`buildEnvironment\` + \`environmentFiles\`: platform/ and runs/; the one Helm chart of all environments is built once per synth, not per environment), tests
-pointing at scripts/sample.js with 4 runners each; median of 3 runs after a warm-up.
+pointing at scripts/sample.js with 4 runners each; the last row is one test whose bundle is about 5 MiB of many files,
+some binary (test/support/large-bundle.ts), spread over several ConfigMaps; median of 3 runs after a warm-up.
 
 \`\`\`
 ${synthTable}\`\`\`

@@ -52,7 +52,16 @@ export {
   RecordingRules,
   type RecordingRulesProps,
 } from './monitoring/recording-rules';
-export { bundleScripts, type ScriptBundle, type ScriptFile, TestScripts, type TestScriptsProps } from './load-test/test-scripts';
+export {
+  bundleScripts,
+  type ConfigMapSource,
+  type ScriptBundle,
+  type ScriptFile,
+  type ScriptsVolumeSource,
+  TestScripts,
+  type TestScriptsProps,
+} from './load-test/test-scripts';
+export { DataImage, type DataImageProps } from './runner-image/data-image';
 export { LoadTest, type LoadTestProps, type PrometheusPeer, type RunnerDefaults, type BrowserRunnerDefaults } from './load-test/load-test';
 export {
   type BuildEgress,
@@ -124,7 +133,7 @@ export { egressTarget as egressTargetSchema } from './config/network';
 export { remoteWriteAuth as remoteWriteAuthSchema } from './config/monitoring';
 export { resources as resourceRequirementsSchema, secretKeyRef as secretKeyReferenceSchema } from './config/rules';
 export { k6ExtensionSchema } from './config/runner';
-export { testSchema } from './config/tests';
+export { testDataSchema, testSchema, type TestData } from './config/tests';
 export { BUILDKIT_RESTRICTED_EXCEPTIONS } from './runner-image/props';
 export type { ScriptModuleImport } from './load-test/script-files';
 export type { K6MetricInfo, K6MetricType } from './k6/k6-metrics';

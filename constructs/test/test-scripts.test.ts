@@ -4,7 +4,14 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { bundleScripts, bundleScriptTree, CONFIG_MAP_LIMIT_BYTES, localReferences, TestScripts } from '../src/load-test/test-scripts';
+import {
+  bundleScripts,
+  bundleScriptTree,
+  CONFIG_MAP_BUDGET_BYTES,
+  CONFIG_MAP_LIMIT_BYTES,
+  localReferences,
+  TestScripts,
+} from '../src/load-test/test-scripts';
 
 const repoScripts = path.join(__dirname, '..', '..', 'scripts');
 
@@ -393,15 +400,55 @@ describe('TestScripts', () => {
       );
     });
 
-    test('a bundle over the 1 MiB ConfigMap limit names the size and the limit', () => {
-      // GIVEN
-      const dir = scriptsDir({ 'main.js': "const d = open('./big.json');", 'big.json': 'x'.repeat(CONFIG_MAP_LIMIT_BYTES) });
+    test('a file too large for one ConfigMap, with no data source, names the test, the file, its size and the data modes', () => {
+      // GIVEN a binary file whose base64 would not fit (the raw bytes would)
+      const big = Buffer.concat([Buffer.from([0xff]), Buffer.alloc(800 * 1024 - 1, 7)]);
+      const dir = scriptsDir({ 'main.js': "const d = open('./big.bin', 'b');", 'big.bin': big });
       // WHEN
       const make = () => new TestScripts(Testing.chart(), 'S', { testName: 't', entry: 'main.js', scriptsDir: dir });
       // THEN
       expect(make).toThrow(
-        `TestScripts: 'script' main.js bundles 2 files of ${CONFIG_MAP_LIMIT_BYTES + 44} bytes, over the ConfigMap limit of 1048576 bytes (1 MiB); move large data out of the bundle (e.g. fetch it from a URL in setup())`,
+        `TestScripts: test 't': file 'big.bin' is 819200 bytes (1092268 in base64), more than one ConfigMap holds (${CONFIG_MAP_BUDGET_BYTES} bytes of data, under the API server's 1 MiB); ` +
+          "give the test a data source for files this large: 'data: { mode: image }' (baked into a data image), " +
+          "'data: { mode: pvc, claimName }' (a PersistentVolumeClaim holding the file) or 'data: { mode: oci-volume, image }' (an image volume, Kubernetes 1.33+)",
       );
+    });
+
+    test('a bundle over 1 MiB of files that each fit is split, not refused', () => {
+      // GIVEN two files of 600 KiB
+      const dir = scriptsDir({
+        'main.js': "open('./a.json'); open('./b.json');",
+        'a.json': 'a'.repeat(600 * 1024),
+        'b.json': 'b'.repeat(600 * 1024),
+      });
+      // WHEN
+      const scripts = new TestScripts(Testing.chart(), 'S', { testName: 't', entry: 'main.js', scriptsDir: dir });
+      // THEN
+      expect(scripts.sizeBytes).toBeGreaterThan(CONFIG_MAP_LIMIT_BYTES);
+      // first fit by decreasing size: the entry joins the first ConfigMap that has room
+      expect(scripts.configMaps.map((c) => c.data)).toEqual([
+        { 'a.json': 'a'.repeat(600 * 1024), 'main.js': "open('./a.json'); open('./b.json');" },
+        { 'b.json': 'b'.repeat(600 * 1024) },
+      ]);
+      expect(scripts.configMap).toBe(scripts.configMaps[0]);
+      // Helm's release record is one Secret: the note says so and what deploys it
+      expect(scripts.warnings).toEqual([
+        "TestScripts: test 't' bundles 1228854 bytes in 2 ConfigMaps; kubectl apply of dist/ and Pulumi apply them as they are, but `helm install` of dist/chart may fail: Helm keeps a release in one Secret of at most 1 MiB (gzip'd chart and manifest); deploy this environment with kubectl or Pulumi",
+      ]);
+    });
+
+    test('a data source no file needs is a warning', () => {
+      const dir = scriptsDir({ 'main.js': '' });
+      const scripts = new TestScripts(Testing.chart(), 'S', {
+        testName: 't',
+        entry: 'main.js',
+        scriptsDir: dir,
+        data: { mode: 'pvc', claimName: 'c', subPath: '' },
+      });
+      expect(scripts.dataFiles).toEqual([]);
+      expect(scripts.warnings).toEqual([
+        "TestScripts: test 't' sets 'data' (mode pvc), but every bundled file fits in a ConfigMap: the data source is not used",
+      ]);
     });
   });
 });

@@ -54,7 +54,7 @@ describe('restrictedProfileViolations', () => {
       'Job/j: hostNetwork must not be true',
       'Job/j: hostPID must not be true',
       'Job/j: volume "h" must not be a hostPath volume',
-      'Job/j: volume "n" has type nfs; restricted allows only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret',
+      'Job/j: volume "n" has type nfs; restricted allows only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret',
       'Job/j: sysctl kernel.msgmax is not in the safe set',
       'Job/j: securityContext.runAsUser must not be 0',
       'Job/j: securityContext.seccompProfile.type must be RuntimeDefault or Localhost, got Unconfined',

@@ -26,8 +26,21 @@ interface PodView {
   readonly containers: readonly ContainerView[];
 }
 
-/** Volume types the restricted profile allows. */
-export const RESTRICTED_VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+/**
+ * Volume types the restricted profile allows. `image` (image volumes) is allowed from Kubernetes 1.33 on
+ * (kubernetes/pod-security-admission v0.33.0 policy/check_restrictedVolumes.go; absent in v0.32.0).
+ */
+export const RESTRICTED_VOLUME_TYPES = [
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'image',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+];
 /** Sysctls the baseline profile allows. */
 const SAFE_SYSCTLS = [
   'kernel.shm_rmid_forced',

@@ -4,7 +4,18 @@ import { checkThresholds } from '../k6/thresholds';
 import { affinity, INT32_MAX, intInRange, labelMap, timeZone, toleration } from './kubernetes';
 import { egressTarget } from './network';
 import { validitySchema } from './validity';
-import { dnsLabel, dnsSubdomain, ENV_NAME, K6_DURATION, k6Duration, k6DurationSeconds, quantity, resources, secretKeyRef } from './rules';
+import {
+  dnsLabel,
+  dnsSubdomain,
+  ENV_NAME,
+  imageReference,
+  K6_DURATION,
+  k6Duration,
+  k6DurationSeconds,
+  quantity,
+  resources,
+  secretKeyRef,
+} from './rules';
 
 /**
  * One load test (`tests[]`): its script, parallelism and thresholds, the run options of the LoadTest construct, and
@@ -65,6 +76,52 @@ const k6Flag = z.string().refine((a) => !RESERVED_K6_FLAGS.some((f) => a === f |
 });
 /** `k6 run`-only flags joined with a value (`--out=json`, `-ojson`, `--linger=true`): the operator's initializer keeps them. */
 const OPERATOR_JOINED_RUN_FLAG = /^(--(out|linger|no-usage-report)=|-[ol].)/;
+/** A path inside a volume: relative, "/"-separated, no "." or ".." segment (a volume mount's subPath). */
+const volumeSubPath = z.string().refine((p) => p === '' || (!p.startsWith('/') && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..')), {
+  error: 'must be a relative path inside the volume such as "k6/data" (no leading "/", no "." or ".." segments)',
+});
+const DATA_MODES = ['image', 'pvc', 'oci-volume'] as const;
+/**
+ * Where the files of a bundle too large for any ConfigMap (over 1 MiB) come from; each is mounted at its own path
+ * under /scripts, so the script opens it as it does on disk. Smaller files stay in the bundle's ConfigMaps.
+ */
+const dataSources = z.discriminatedUnion('mode', [
+  z.strictObject({
+    /** Baked into a content-addressed data image (built like the runner image), copied into the pod by an init container. */
+    mode: z.literal('image'),
+  }),
+  z.strictObject({
+    /** Read from a PersistentVolumeClaim the user creates and fills; mounted read-only, never created or deleted. */
+    mode: z.literal('pvc'),
+    /** Name of the PersistentVolumeClaim in the load-test namespace. */
+    claimName: dnsSubdomain,
+    /** Folder of the files inside the volume; each file is at `<subPath>/<its path under scripts/>`. @default "" (the volume's root) */
+    subPath: volumeSubPath.default(''),
+  }),
+  z.strictObject({
+    /** A Kubernetes image volume (`volumes[].image`, KEP-4639): an OCI image or artifact holding the files, mounted read-only. */
+    mode: z.literal('oci-volume'),
+    /** The image or artifact; each file is at `<subPath>/<its path under scripts/>`. @example "registry.example.com/team/data@sha256:…" */
+    image: imageReference,
+    /** When the kubelet pulls it. @default "IfNotPresent" */
+    pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    /** Folder of the files inside the image. @default "" (the image's root) */
+    subPath: volumeSubPath.default(''),
+  }),
+]);
+/**
+ * `tests[].data`: the union of the data sources above, its mode checked first, so
+ * an unknown one is reported as itself with the modes there are (typed as the union it pipes into).
+ */
+export const testDataSchema = z
+  .looseObject(
+    { mode: z.enum(DATA_MODES, { error: `must be one of ${DATA_MODES.map((m) => `"${m}"`).join(', ')}` }) },
+    { error: 'must be an object with a "mode"' },
+  )
+  .pipe(dataSources) as unknown as typeof dataSources;
+/** Where a test's large files come from (`tests[].data`), as parsed. */
+export type TestData = z.output<typeof testDataSchema>;
+
 /** Options of the k6-operator TestRun (mode "operator"). */
 const operatorOptions = z.strictObject({
   /** Run every runner on a different node (TestRun `separate`). @default false */
@@ -90,6 +147,8 @@ export const testSchema = z
     name: dnsLabel(40),
     /** Entry file, relative to scripts/. */
     script: z.string().min(1, { error: 'must name a script file under scripts/' }),
+    /** Where the bundle's files too large for a ConfigMap (over 1 MiB) come from. @default - none: such a file fails the synth */
+    data: testDataSchema.optional(),
     /** Number of runner pods. @default 2 */
     parallelism: z
       .number({ error: 'must be an integer' })

@@ -17,6 +17,7 @@ import {
 import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
 import { abortWatchEnv } from './abort-watch';
 import { containerSecurity, toResources } from './resources';
+import { dataInitContainers, dataMounts, dataVolume, type TestDataInputs } from './test-data';
 import { runnerConfigKey } from './runner-config';
 import {
   clientNetworkPolicy,
@@ -68,7 +69,12 @@ export function buildJobsForm(ctx: RunContext): JobsForm {
       ? { service, cronJob: buildCronJob(ctx, schedule) }
       : {
           service,
-          runnerJob: new k8s.KubeJob(ctx.scope, 'Runners', { metadata: meta(ctx, `${ctx.runId}-runner`, 'runner'), spec: runnerJobSpec(ctx, false) }),
+          runnerJob: new RunnerJob(
+            ctx.scope,
+            'Runners',
+            { metadata: meta(ctx, `${ctx.runId}-runner`, 'runner'), spec: runnerJobSpec(ctx, false) },
+            imageVolumes(ctx),
+          ),
         };
   buildJobsNetworkPolicies(ctx);
   return form;
@@ -135,6 +141,7 @@ function k6Container(ctx: RunContext, scheduled: boolean): k8s.Container {
     securityContext: containerSecurity(RUNNER_UID),
     volumeMounts: [
       { name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true },
+      ...dataMounts(dataInputs(ctx)),
       { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
       ...browserMounts(ctx),
@@ -169,11 +176,77 @@ function starterSidecar(ctx: RunContext): k8s.Container {
   };
 }
 
+/** What the run's data volume is made from (`tests[].data`). */
+function dataInputs(ctx: RunContext): TestDataInputs {
+  const s = ctx.props.scripts;
+  return {
+    dataFiles: s.dataFiles,
+    ...(s.data !== undefined ? { data: s.data } : {}),
+    ...(ctx.props.dataImage !== undefined ? { dataImage: ctx.props.dataImage } : {}),
+  };
+}
+
+/**
+ * An image volume (`volumes[].image`, core/v1 since Kubernetes 1.31) is newer than the typed classes of cdk8s-plus-27,
+ * whose Job and CronJob re-type their JSON on synth (after any JSON patch) and so would drop it: these add it to the
+ * pod template's volumes after that.
+ */
+function imageVolumes(ctx: RunContext): object[] {
+  const volume = dataVolume(dataInputs(ctx));
+  return volume !== undefined && 'image' in volume ? [volume] : [];
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The runners' Indexed Job, with the volumes the typed classes cannot hold. */
+class RunnerJob extends k8s.KubeJob {
+  public constructor(
+    scope: RunContext['scope'],
+    id: string,
+    props: k8s.KubeJobProps,
+    private readonly extraVolumes: readonly object[],
+  ) {
+    super(scope, id, props);
+  }
+
+  public override toJson(): Json {
+    const json = super.toJson() as Json;
+    if (this.extraVolumes.length > 0) json.spec.template.spec.volumes.push(...this.extraVolumes);
+    return json;
+  }
+}
+
+/** The CronJob of a scheduled test, with the volumes the typed classes cannot hold. */
+class RunnerCronJob extends k8s.KubeCronJob {
+  public constructor(
+    scope: RunContext['scope'],
+    id: string,
+    props: k8s.KubeCronJobProps,
+    private readonly extraVolumes: readonly object[],
+  ) {
+    super(scope, id, props);
+  }
+
+  public override toJson(): Json {
+    const json = super.toJson() as Json;
+    if (this.extraVolumes.length > 0) json.spec.jobTemplate.spec.template.spec.volumes.push(...this.extraVolumes);
+    return json;
+  }
+}
+
+/** The data volume as a cdk8s-plus Volume: a PVC or an emptyDir (an image volume is patched in, see addImageVolume). */
+function typedDataVolume(ctx: RunContext): k8s.Volume[] {
+  const v = dataVolume(dataInputs(ctx));
+  if (v === undefined || 'image' in v) return [];
+  if ('persistentVolumeClaim' in v) return [{ name: v.name, persistentVolumeClaim: { ...v.persistentVolumeClaim } }];
+  return [{ name: v.name, emptyDir: { sizeLimit: k8s.Quantity.fromString(v.emptyDir.sizeLimit) } }];
+}
+
 /** The volumes of a runner pod: scripts, its own k6 config file, /tmp, and the starter's script and state. */
 function runnerVolumes(ctx: RunContext): k8s.Volume[] {
-  const items = Object.entries(ctx.props.scripts.volumeItems).map(([key, m]) => ({ key, path: m.path }));
   return [
-    { name: 'scripts', configMap: { name: ctx.props.scripts.configMap.name, items } },
+    { name: 'scripts', ...(ctx.props.scripts.volumeSource as Pick<k8s.Volume, 'configMap' | 'projected'>) },
+    ...typedDataVolume(ctx),
     {
       name: 'run-config',
       configMap: {
@@ -220,6 +293,7 @@ function runnerJobSpec(ctx: RunContext, scheduled: boolean): k8s.JobSpec {
         // With setup once, runner 0's k6 lingers after its run (for teardown()) until the starter beside it ends it
         // with a signal, which needs one process namespace (and the same uid) for both containers.
         ...(t.setupOnce ? { shareProcessNamespace: true } : {}),
+        ...initContainers(ctx),
         containers: [k6Container(ctx, scheduled), starterSidecar(ctx)],
         volumes: runnerVolumes(ctx),
         ...placement(ctx),
@@ -228,21 +302,40 @@ function runnerJobSpec(ctx: RunContext, scheduled: boolean): k8s.JobSpec {
   };
 }
 
+/** The init containers of a runner pod: the data copy of mode "image" (none otherwise). */
+function initContainers(ctx: RunContext): Pick<k8s.PodSpec, 'initContainers'> {
+  const copy = dataInitContainers(dataInputs(ctx));
+  if (copy.length === 0) return {};
+  return {
+    initContainers: copy.map((c) => ({
+      ...c,
+      command: [...c.command],
+      volumeMounts: [...c.volumeMounts],
+      resources: toResources(c.resources),
+    })),
+  };
+}
+
 function buildCronJob(ctx: RunContext, schedule: string): k8s.KubeCronJob {
   const t = ctx.test;
-  return new k8s.KubeCronJob(ctx.scope, 'Schedule', {
-    metadata: meta(ctx, ctx.runId, 'runner'),
-    spec: {
-      schedule,
-      ...(t.timeZone !== undefined ? { timeZone: t.timeZone } : {}),
-      concurrencyPolicy: 'Forbid',
-      // A run that could not start within 5 minutes of its time is skipped, not started late.
-      startingDeadlineSeconds: 300,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: { metadata: { labels: podLabels(ctx, 'runner') }, spec: runnerJobSpec(ctx, true) },
+  return new RunnerCronJob(
+    ctx.scope,
+    'Schedule',
+    {
+      metadata: meta(ctx, ctx.runId, 'runner'),
+      spec: {
+        schedule,
+        ...(t.timeZone !== undefined ? { timeZone: t.timeZone } : {}),
+        concurrencyPolicy: 'Forbid',
+        // A run that could not start within 5 minutes of its time is skipped, not started late.
+        startingDeadlineSeconds: 300,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: { metadata: { labels: podLabels(ctx, 'runner') }, spec: runnerJobSpec(ctx, true) },
+      },
     },
-  });
+    imageVolumes(ctx),
+  );
 }
 
 /**

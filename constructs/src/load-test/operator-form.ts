@@ -5,6 +5,9 @@ import {
   TestRunSpecRunnerResourcesLimits,
   TestRunSpecRunnerResourcesRequests,
   TestRunSpecRunnerVolumesEmptyDirSizeLimit,
+  TestRunSpecRunnerInitContainersResourcesLimits,
+  TestRunSpecRunnerInitContainersResourcesRequests,
+  type TestRunSpecRunnerInitContainers,
   type TestRunSpecRunner,
   type TestRunSpecRunnerResources,
   type TestRunSpecRunnerVolumes,
@@ -15,6 +18,7 @@ import { SCRIPTS_MOUNT_PATH } from './test-scripts';
 import { RUN_CONFIG_MOUNT_PATH, RUNNER_UID, STARTER_UID, STOPPER_COMPONENT, TEST_TAG } from './constants';
 import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
 import { containerSecurity, podSecurity, quantityMap, testRunStarterResources } from './resources';
+import { dataInitContainers, dataMounts, dataVolume, type TestDataInputs } from './test-data';
 import {
   clientNetworkPolicy,
   dnsEgress,
@@ -37,17 +41,50 @@ export function buildOperatorForm(ctx: RunContext): TestRun {
 }
 
 /**
- * The operator mounts a script ConfigMap flat at /test, which breaks relative imports of nested files; such bundles
- * are mounted with their directory layout and run as a local file instead.
+ * The operator mounts one script ConfigMap flat at /test (k6-operator v1.6.0 pkg/types/script.go VolumeMount), which
+ * breaks relative imports of nested files and cannot hold a bundle of several ConfigMaps or data files; such bundles
+ * are mounted with their directory layout (one projected volume) and run as a local file instead.
  */
 function isFlat(ctx: RunContext): boolean {
-  return ctx.props.scripts.files.every((f) => !f.path.includes('/'));
+  const s = ctx.props.scripts;
+  return s.configMaps.length === 1 && s.dataFiles.length === 0 && s.files.every((f) => !f.path.includes('/'));
+}
+
+/** What the run's data volume is made from (`tests[].data`). */
+function dataInputs(ctx: RunContext): TestDataInputs {
+  const s = ctx.props.scripts;
+  return {
+    dataFiles: s.dataFiles,
+    ...(s.data !== undefined ? { data: s.data } : {}),
+    ...(ctx.props.dataImage !== undefined ? { dataImage: ctx.props.dataImage } : {}),
+  };
+}
+
+/** A plain core/v1 object as the CRD type that mirrors it (the CRD's schema is core/v1's, test/schemas.test.ts checks it). */
+function asCrd<T>(value: unknown): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/**
+ * The data copy of mode "image" as TestRun init containers. The operator gives each one the pod's
+ * `containerSecurityContext` and `imagePullPolicy` (k6-operator v1.6.0 pkg/resources/jobs/helpers.go getInitContainers,
+ * used for the runners and the initializer alike), so the copy runs restricted like k6.
+ */
+function operatorInitContainers(ctx: RunContext): Pick<TestRunSpecRunner, 'initContainers'> {
+  const copy = dataInitContainers(dataInputs(ctx)).map(({ securityContext: _restricted, resources, ...c }) => ({
+    ...asCrd<Omit<TestRunSpecRunnerInitContainers, 'resources'>>(c),
+    resources: {
+      requests: quantityMap(resources.requests, TestRunSpecRunnerInitContainersResourcesRequests.fromString),
+      limits: quantityMap(resources.limits, TestRunSpecRunnerInitContainersResourcesLimits.fromString),
+    },
+  }));
+  return copy.length === 0 ? {} : { initContainers: copy };
 }
 
 /** Volumes and mounts of the operator's runners and initializer. */
 function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | 'volumeMounts'> {
-  const scripts = ctx.props.scripts;
   const flat = isFlat(ctx);
+  const data = dataVolume(dataInputs(ctx));
   const volumes: TestRunSpecRunnerVolumes[] = [
     { name: 'run-config', configMap: { name: ctx.configMap.name, items: [{ key: 'runner.json', path: 'runner.json' }] } },
     { name: 'tmp', emptyDir: { sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(tmpSizeLimit(ctx)) } },
@@ -58,20 +95,18 @@ function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | '
         sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(v.sizeLimit),
       },
     })),
-    ...(flat
+    ...(flat ? [] : [asCrd<TestRunSpecRunnerVolumes>({ name: 'scripts', ...ctx.props.scripts.volumeSource })]),
+    ...(data === undefined
       ? []
-      : [
-          {
-            name: 'scripts',
-            configMap: { name: scripts.configMap.name, items: Object.entries(scripts.volumeItems).map(([key, m]) => ({ key, path: m.path })) },
-          },
-        ]),
+      : 'emptyDir' in data
+        ? [{ name: data.name, emptyDir: { sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(data.emptyDir.sizeLimit) } }]
+        : [asCrd<TestRunSpecRunnerVolumes>(data)]),
   ];
   const volumeMounts = [
     { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
     ...browserMounts(ctx),
-    ...(flat ? [] : [{ name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }]),
+    ...(flat ? [] : [{ name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }, ...dataMounts(dataInputs(ctx))]),
   ];
   return { volumes, volumeMounts };
 }
@@ -106,6 +141,7 @@ function k6Pod(ctx: RunContext, component: string, env: k8s.EnvVar[], from: k8s.
     ...(from.length > 0 ? { envFrom: from } : {}),
     ...(resources !== undefined ? { resources } : {}),
     ...operatorVolumes(ctx),
+    ...operatorInitContainers(ctx),
     ...(placement(ctx) as Pick<TestRunSpecRunner, 'nodeSelector' | 'tolerations' | 'affinity'>),
   };
 }

@@ -61,6 +61,12 @@ export interface LoadTestProps {
   readonly runner?: RunnerDefaults;
   /** Prometheus pods, opened in the runners' NetworkPolicy egress. @default - none (declare the endpoint in `targets`) */
   readonly prometheus?: PrometheusPeer;
+  /**
+   * The content-addressed data image of a test with `data.mode` "image" (see runner-image/data-image.ts). Required for that mode.
+   * @example "registry.example.com/team/k6-data:checkout-0123456789ab"
+   * @default - none
+   */
+  readonly dataImage?: string;
   /** Image of the starter (POSIX sh + curl). @default versions.starterImage */
   readonly starterImage?: string;
   /** Cluster ranges and DNS pods for the NetworkPolicies (network-rules.ts). @default - DEFAULT_CLUSTER_CIDRS, kube-system/kube-dns */

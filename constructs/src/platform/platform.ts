@@ -16,6 +16,8 @@ import { BROWSER_MODULE } from '../load-test/browser';
 import { browserImageProblem, testRunnerImage } from './browser-image';
 import { versions } from '../contract/versions';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
+import type { DataImage } from '../runner-image/data-image';
+import { dataImagesOf } from './data-images';
 
 /**
  * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:
@@ -71,7 +73,7 @@ export interface PlatformCharts {
    * `k6/browser` without an explicit `runner.image` (they run the official image with Chromium: `LoadTest.image`).
    */
   readonly runnerImage: RunnerImage;
-  /** The in-cluster build of the runner image (only with extensions and `runner.build: in-cluster`); `loadTests` depends on it. */
+  /** The in-cluster builds: of the runner image (extensions, `runner.build: in-cluster`) and of data images (`tests[].data.mode` image); `loadTests` depends on it. */
   readonly runnerImageBuild?: Chart;
   /** Notes for the user: what the synth could not check (script bundles, modules the runner image may lack). */
   readonly warnings: readonly string[];
@@ -105,20 +107,27 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
   // Anything the platform does not declare is closed in the load-test namespace: each run's policies open exactly
   // what its runners, starter and initializer need (DNS, Prometheus, targets, the k6 REST API).
   new DefaultDenyPolicy(loadTests, 'DefaultDeny', { namespace: cfg.namespaces.loadTests });
-  const { runnerImage, runnerImageBuild } = runnerImageOf(scope, cfg, labels, namespaces, loadTests);
+  const { runnerImage, runnerImageBuild: runnerBuild } = runnerImageOf(scope, cfg, labels, namespaces, loadTests);
 
   const scripts = new Map<string, TestScripts>();
   for (const test of cfg.tests) {
     scripts.set(
       test.name,
-      new TestScripts(loadTests, `Scripts-${test.name}`, { testName: test.name, entry: test.script, scriptsDir: props.scriptsDir }),
+      new TestScripts(loadTests, `Scripts-${test.name}`, {
+        testName: test.name,
+        entry: test.script,
+        scriptsDir: props.scriptsDir,
+        ...(test.data !== undefined ? { data: test.data } : {}),
+      }),
     );
   }
   // Every k6 module a script imports must exist in the runner image: fail now rather than in every runner's init.
   const moduleCheck = checkScriptModules(cfg, scripts);
   if (moduleCheck.errors.length > 0) throw new Error(moduleCheck.errors.join('\n'));
   const warnings = [...[...scripts.values()].flatMap((s) => s.warnings), ...moduleCheck.warnings];
-  const runs = testRuns(loadTests, cfg, scripts, runnerImage);
+  const dataImages = dataImagesOf(scope, cfg, scripts, { labels, namespaces, loadTests, ...(runnerBuild ? { runnerImageBuild: runnerBuild } : {}) });
+  const runnerImageBuild = runnerBuild ?? dataImages.chart;
+  const runs = testRuns(loadTests, cfg, scripts, runnerImage, dataImages.images);
 
   return {
     namespaces,
@@ -219,7 +228,13 @@ function runnerImageOf(
  * a k6-operator TestRun (mode "operator"). Run ids name objects and are the testid tag: two tests resolving to the same
  * one would overwrite each other, so that is refused.
  */
-function testRuns(loadTests: Chart, cfg: PlatformConfig, scripts: ReadonlyMap<string, TestScripts>, runnerImage: RunnerImage): Map<string, LoadTest> {
+function testRuns(
+  loadTests: Chart,
+  cfg: PlatformConfig,
+  scripts: ReadonlyMap<string, TestScripts>,
+  runnerImage: RunnerImage,
+  dataImages: ReadonlyMap<string, DataImage>,
+): Map<string, LoadTest> {
   const runs = new Map<string, LoadTest>();
   const byRunId = new Map<string, number>();
   cfg.tests.forEach((test, i) => {
@@ -231,6 +246,7 @@ function testRuns(loadTests: Chart, cfg: PlatformConfig, scripts: ReadonlyMap<st
       image: testRunnerImage(cfg, scripts.get(test.name)!, runnerImage.imageRef),
       runner: cfg.runner,
       network: cfg.network,
+      ...(dataImages.has(test.name) ? { dataImage: dataImages.get(test.name)!.imageRef } : {}),
       ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
       // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
       ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined

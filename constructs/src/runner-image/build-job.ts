@@ -41,7 +41,7 @@ export interface InClusterBuildInputs {
 const SERVICE_ACCOUNT_NAME = 'k6-runner-build';
 const labels = { [LABELS.component]: BUILD_COMPONENT };
 
-function meta(ns: string, name: string, annotations?: Record<string, string>): k8s.ObjectMeta {
+export function meta(ns: string, name: string, annotations?: Record<string, string>): k8s.ObjectMeta {
   return { name, namespace: ns, labels, ...(annotations !== undefined ? { annotations } : {}) };
 }
 
@@ -50,10 +50,7 @@ export function buildInCluster(scope: Construct, inputs: InClusterBuildInputs): 
   const { props, namespace: ns } = inputs;
   const hash = inputs.tag.slice(inputs.tag.lastIndexOf('-') + 1);
   if (props.createNamespace ?? true) buildNamespace(scope, ns);
-  const serviceAccount = new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
-    metadata: meta(ns, SERVICE_ACCOUNT_NAME),
-    automountServiceAccountToken: false,
-  });
+  const serviceAccount = buildServiceAccount(scope, ns);
   const configMap = new k8s.KubeConfigMap(scope, 'Context', {
     metadata: meta(ns, `k6-runner-context-${hash}`),
     immutable: true,
@@ -61,20 +58,48 @@ export function buildInCluster(scope: Construct, inputs: InClusterBuildInputs): 
   });
   const networkPolicy = buildNetworkPolicy(scope, ns, props);
   const spec = buildJobSpec(inputs, `k6-runner-context-${hash}`);
-  // A Job's pod template is immutable: the name hashes the whole spec (image tag included), so any change (builder
-  // resources, push Secret, builder image) makes a new Job while unchanged inputs re-apply the same, completed one.
+  const { buildJob, buildJobName } = buildkitJobObject(scope, ns, 'k6-runner-build', spec, inputs.imageRef);
+  return { serviceAccount, configMap, networkPolicy, buildJob, buildJobName };
+}
+
+/** The objects every in-cluster build shares: the Namespace (when asked), the ServiceAccount and the NetworkPolicy. */
+export function buildSupport(
+  scope: Construct,
+  ns: string,
+  props: RunnerImageProps,
+): { serviceAccount: k8s.KubeServiceAccount; networkPolicy: k8s.KubeNetworkPolicy } {
+  if (props.createNamespace ?? true) buildNamespace(scope, ns);
+  return { serviceAccount: buildServiceAccount(scope, ns), networkPolicy: buildNetworkPolicy(scope, ns, props) };
+}
+
+function buildServiceAccount(scope: Construct, ns: string): k8s.KubeServiceAccount {
+  return new k8s.KubeServiceAccount(scope, 'ServiceAccount', { metadata: meta(ns, SERVICE_ACCOUNT_NAME), automountServiceAccountToken: false });
+}
+
+/**
+ * The BuildKit Job of `spec`, named `<prefix>-<hash of the spec>`. A Job's pod template is immutable: the name hashes
+ * the whole spec (image tag included), so any change (builder resources, push Secret, builder image) makes a new Job
+ * while unchanged inputs re-apply the same, completed one.
+ */
+export function buildkitJobObject(
+  scope: Construct,
+  ns: string,
+  prefix: string,
+  spec: k8s.JobSpec,
+  imageRef: string,
+): { buildJob: ApiObject; buildJobName: string } {
   const json = JSON.stringify(spec, (_k, v: unknown) => (v instanceof k8s.Quantity ? v.value : v === BUILDKIT_SECURITY ? BUILDKIT_SECURITY_JSON : v));
-  const buildJobName = `k6-runner-build-${createHash('sha256').update(json).digest('hex').slice(0, 12)}`;
+  const buildJobName = `${prefix}-${createHash('sha256').update(json).digest('hex').slice(0, 12)}`;
   // A plain ApiObject around the typed spec: the typed KubeJob re-types its output on synth and so would drop the
   // patched appArmorProfile.
   const buildJob = new ApiObject(scope, 'BuildJob', {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: meta(ns, buildJobName, { 'k6.platform/image': inputs.imageRef }),
+    metadata: meta(ns, buildJobName, { 'k6.platform/image': imageRef }),
     spec: k8s.toJson_JobSpec(spec),
   });
   buildJob.addJsonPatch(JsonPatch.replace('/spec/template/spec/containers/0/securityContext', sortedKeys(BUILDKIT_SECURITY_JSON)));
-  return { serviceAccount, configMap, networkPolicy, buildJob, buildJobName };
+  return { buildJob, buildJobName };
 }
 
 function buildNamespace(scope: Construct, ns: string): k8s.KubeNamespace {
@@ -165,7 +190,7 @@ function sortedKeys(value: unknown): unknown {
   );
 }
 
-function buildkitContainer(inputs: InClusterBuildInputs): k8s.Container {
+function buildkitContainer(inputs: Omit<InClusterBuildInputs, 'tag'>): k8s.Container {
   const buildArgs = Object.entries(inputs.buildArgs).flatMap(([k, v]) => ['--opt', `build-arg:${k}=${v}`]);
   return {
     name: 'buildkit',
@@ -199,7 +224,18 @@ function buildkitContainer(inputs: InClusterBuildInputs): k8s.Container {
   };
 }
 
-function buildJobSpec(inputs: InClusterBuildInputs, contextConfigMap: string): k8s.JobSpec {
+/** How a build's context reaches /workspace: its source volume and the init container's command that copies it there. */
+export interface BuildContextSource {
+  /** The volume mounted at /context-src. */
+  readonly volume: Omit<k8s.Volume, 'name'>;
+  /** Command of the init container (real files, no ConfigMap symlinks, in /workspace). */
+  readonly command: string[];
+  /** Size limit of the /workspace emptyDir. */
+  readonly workspaceSize: string;
+}
+
+/** The Job spec of a BuildKit build whose context is `contextConfigMap` (the Dockerfile alone) or `context`. */
+export function buildJobSpec(inputs: Omit<InClusterBuildInputs, 'tag'>, contextConfigMap: string, context?: BuildContextSource): k8s.JobSpec {
   const pushSecret = inputs.props.pushSecret!;
   return {
     backoffLimit: 2,
@@ -222,7 +258,7 @@ function buildJobSpec(inputs: InClusterBuildInputs, contextConfigMap: string): k
             // BuildKit's local source sends ConfigMap symlinks (..data/...) as symlinks: copy real files first.
             name: 'context',
             image: inputs.props.builderImage ?? versions.buildkitImage,
-            command: ['cp', '-L', '/context-src/Dockerfile', '/workspace/Dockerfile'],
+            command: context?.command ?? ['cp', '-L', '/context-src/Dockerfile', '/workspace/Dockerfile'],
             securityContext: RESTRICTED,
             resources: quantities({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } }),
             volumeMounts: [
@@ -233,8 +269,8 @@ function buildJobSpec(inputs: InClusterBuildInputs, contextConfigMap: string): k
         ],
         containers: [buildkitContainer(inputs)],
         volumes: [
-          { name: 'context-src', configMap: { name: contextConfigMap } },
-          { name: 'workspace', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+          { name: 'context-src', ...(context?.volume ?? { configMap: { name: contextConfigMap } }) },
+          { name: 'workspace', emptyDir: { sizeLimit: k8s.Quantity.fromString(context?.workspaceSize ?? '16Mi') } },
           {
             name: 'docker-config',
             secret: { secretName: pushSecret.name, items: [{ key: pushSecret.key ?? '.dockerconfigjson', path: 'config.json' }] },
