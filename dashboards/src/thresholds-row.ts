@@ -45,9 +45,12 @@ export interface ThresholdCheck {
   readonly needsNativeHistograms: boolean;
 }
 
-/** The checks of a k6 thresholds map, with the verdict's queries. */
-export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS): ThresholdCheck[] {
-  return thresholdQueries(map, DASHBOARD_THRESHOLD_SCOPE).map((q) => {
+/**
+ * The checks of a k6 thresholds map, with the verdict's queries for runners writing `trends` (the verdict's own
+ * `trends` option, from `runner.nativeHistograms`).
+ */
+export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS, trends: 'native' | 'classic' = 'native'): ThresholdCheck[] {
+  return thresholdQueries(map, { ...DASHBOARD_THRESHOLD_SCOPE, trends }).map((q) => {
     const info = q.threshold.metricInfo;
     const unit = info.isTime ? UNIT.milliseconds : info.type === 'rate' ? UNIT.percent : UNIT.count;
     return {
@@ -57,14 +60,31 @@ export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS): T
       operator: q.threshold.operator,
       limit: q.threshold.value,
       unit,
-      needsNativeHistograms: info.type === 'trend',
+      needsNativeHistograms: info.type === 'trend' && trends === 'native',
     };
   });
 }
 
-/** PromQL that is 1 when the check passes and 0 when it fails (empty when there is no data). */
+/**
+ * The checks for runs in either trend mode (the run list, which has no config to tell): a trend threshold reads the
+ * native histograms and, where a run has none, the classic stat gauges; other thresholds are the same in both.
+ */
+export function eitherTrendsChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS): ThresholdCheck[] {
+  const classic = thresholdChecks(map, 'classic');
+  return thresholdChecks(map, 'native').map((n, i) => {
+    const c = classic[i]!;
+    if (c.observed === n.observed) return n;
+    return { ...n, description: `${n.description} Runs without native histograms: ${c.description}`, observed: `(${n.observed}) or (${c.observed})` };
+  });
+}
+
+/**
+ * PromQL that is 1 when the check passes and 0 when it fails (empty when there is no data). A value that is not a
+ * finite number (NaN: a ratio over nothing; ±Inf: a quantile beyond the last bucket) fails, as in the verdict:
+ * `abs(x) < bool Inf` is 0 for both.
+ */
 export function passExpression(check: ThresholdCheck): string {
-  return `(${check.observed}) ${check.operator} bool ${check.limit}`;
+  return `((${check.observed}) ${check.operator} bool ${check.limit}) * (abs(${check.observed}) < bool Inf)`;
 }
 
 /** One PASS/FAIL stat and one observed-value stat per check. */

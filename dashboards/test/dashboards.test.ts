@@ -287,7 +287,7 @@ describe('panels beyond the reference dashboards', () => {
     expect(JSON.stringify(built[0]!)).not.toContain('worst series');
   });
 
-  test('the pass/fail row runs the verdict queries; trend thresholds only where native histograms exist', () => {
+  test('the pass/fail row runs the verdict queries of each trend mode', () => {
     const passFail = (d: dashboard.Dashboard) =>
       contentPanels(d).filter((p) => p.type === 'stat' && /^(http_req_failed|http_req_duration|checks) /.test(p.title ?? ''));
     expect(passFail(built[0]!).map((p) => p.title)).toEqual([
@@ -300,18 +300,22 @@ describe('panels beyond the reference dashboards', () => {
       'checks rate>0.99',
       'checks rate>0.99 (observed)',
     ]);
-    expect(passFail(built[1]!).map((p) => p.title)).toEqual([
-      'http_req_failed rate<0.01',
-      'http_req_failed rate<0.01 (observed)',
-      'checks rate>0.99',
-      'checks rate>0.99 (observed)',
-    ]);
+    // the classic dashboard judges trends as `loadtest verdict` does for classic runners: the worst series' gauge
+    expect(passFail(built[1]!).map((p) => p.title)).toEqual(passFail(built[0]!).map((p) => p.title));
+    const classicP95 = contentPanels(built[1]!).find((p) => p.title === 'http_req_duration p(95)<500 (observed)')!;
+    expect(targetsOf(classicP95)[0]!.expr).toBe(
+      thresholdQueries(
+        { http_req_duration: ['p(95)<500'] },
+        { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s', trends: 'classic' },
+      )[0]!.promql,
+    );
     const p95 = contentPanels(built[0]!).find((p) => p.title === 'http_req_duration p(95)<500')!;
     const verdict = thresholdQueries(
       { http_req_duration: ['p(95)<500'] },
       { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s' },
     )[0]!;
-    expect(targetsOf(p95)[0]!.expr).toBe(`(${verdict.promql}) < bool 500`);
+    // a value that is not finite fails, as in the verdict
+    expect(targetsOf(p95)[0]!.expr).toBe(`((${verdict.promql}) < bool 500) * (abs(${verdict.promql}) < bool Inf)`);
     expect(p95.fieldConfig?.defaults?.mappings).toEqual([
       { type: 'value', options: { '0': { text: 'FAIL', color: 'red', index: 0 }, '1': { text: 'PASS', color: 'green', index: 1 } } },
     ]);
