@@ -10,6 +10,7 @@ import {
   K6_LOAD_TEST_CLASSIC_UID,
   K6_LOAD_TEST_UID,
   K6_RUNS_UID,
+  K6_COMPARE_UID,
   k6LoadTestDashboard,
   MAX_UID_LENGTH,
   baseDashboard,
@@ -41,7 +42,7 @@ describe('generated JSON', () => {
     }
   });
 
-  test('the three dashboards have fixed uids, titles, tags, time and refresh', () => {
+  test('the dashboards have fixed uids, titles, tags, time and refresh', () => {
     // GIVEN / WHEN the built dashboards
     const summary = built.map((d) => ({ uid: d.uid, title: d.title, tags: d.tags, time: d.time, refresh: d.refresh, editable: d.editable }));
     // THEN
@@ -63,6 +64,14 @@ describe('generated JSON', () => {
         editable: true,
       },
       { uid: K6_RUNS_UID, title: 'k6 runs', tags: ['k6', 'generated'], time: { from: 'now-7d', to: 'now' }, refresh: '1m', editable: true },
+      {
+        uid: K6_COMPARE_UID,
+        title: 'k6 run vs baseline',
+        tags: ['k6', 'generated'],
+        time: { from: 'now-1h', to: 'now' },
+        refresh: '1m',
+        editable: true,
+      },
     ]);
     for (const d of built) expect(d.uid!.length).toBeLessThanOrEqual(MAX_UID_LENGTH);
   });
@@ -139,7 +148,8 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
     );
     const checked = named.filter((n) => n.trend !== undefined);
     // THEN it queries that trend's metric, and a duration legend never sits on a waiting query
-    expect(checked.length).toBeGreaterThan(d.uid === K6_RUNS_UID ? -1 : 5);
+    // (the runs list and the comparison name runs in their legends, not trends)
+    expect(checked.length).toBeGreaterThan(d.uid === K6_RUNS_UID || d.uid === K6_COMPARE_UID ? -1 : 5);
     expect(checked.filter((n) => !n.expr.includes(`k6_${n.trend}_`))).toEqual([]);
     expect(checked.filter((n) => n.trend === 'http_req_duration' && n.expr.includes('waiting'))).toEqual([]);
   });
@@ -150,12 +160,13 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
     expect(PROMETHEUS_DATASOURCE_UID).toBe('prometheus');
   });
 
-  test('testid is a multi-select with All over the runs k6 tagged', () => {
+  test('testid is a multi-select with All over the runs k6 tagged (the comparison: one run)', () => {
     const v = d.templating?.list?.find((x) => x.name === 'testid');
+    const one = d.uid === K6_COMPARE_UID;
     expect(v).toMatchObject({
       type: 'query',
-      multi: true,
-      includeAll: true,
+      multi: !one,
+      includeAll: !one,
       allValue: '.+',
       refresh: 2,
       query: { query: 'label_values(k6_http_reqs_total, testid)' },
