@@ -12,6 +12,7 @@ import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
 import { classicLatency } from './queries';
 import { DASHBOARD_THRESHOLDS, thresholdChecks, thresholdPanels } from './thresholds-row';
 import { passFailPanels } from './validity-row';
+import { browserRow, classicBrowser } from './browser-panels';
 
 /** Fixed uid of the dashboard. */
 export const K6_LOAD_TEST_CLASSIC_UID = 'k6-load-test-classic';
@@ -58,7 +59,7 @@ export function k6LoadTestClassicDashboard(options: LoadTestDashboardOptions = {
     title: 'Pass / fail (all runners; trend percentiles are worst-series upper bounds): verdict, thresholds, validity',
     panels: passFailPanels(checks, thresholdPanels(checks)),
   });
-  return finalizeDashboard(addRows(builder, rows).build());
+  return finalizeDashboard(addRows(builder, rows).withRow(browserRow(classicBrowser)).build());
 }
 
 /** Registry entry. */

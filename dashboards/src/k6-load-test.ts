@@ -11,6 +11,7 @@ import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
 import { recordedLatency, sourceVariable } from './recorded-queries';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
 import { passFailPanels } from './validity-row';
+import { browserRow, nativeBrowser } from './browser-panels';
 
 /** Fixed uid of the dashboard (links from the runs dashboard use it). */
 export const K6_LOAD_TEST_UID = 'k6-load-test';
@@ -59,7 +60,7 @@ export function k6LoadTestDashboard(options: LoadTestDashboardOptions = {}): das
   const rows = loadTestRows(recordedLatency);
   const checks = thresholdChecks();
   rows.push({ title: 'Pass / fail (all runners): verdict, thresholds, validity', panels: passFailPanels(checks, thresholdPanels(checks)) });
-  return finalizeDashboard(addRows(builder, rows).build());
+  return finalizeDashboard(addRows(builder, rows).withRow(browserRow(nativeBrowser)).build());
 }
 
 /** Registry entry. */

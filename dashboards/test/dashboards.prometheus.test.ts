@@ -140,8 +140,9 @@ describe.each(['k6-load-test', 'k6-load-test-classic', 'k6-runs'])('%s on real P
     const evaluated = results.get(uid)!;
     expect(evaluated.length).toBeGreaterThan(uid === 'k6-runs' ? 6 : 40);
     // THEN none comes back empty, but the reasons of an inconclusive run: these runs have none
-    // (validity.prometheus.test.ts shows them for starved runs)
-    const reasons = /^Why .*inconclusive$/;
+    // (validity.prometheus.test.ts shows them for starved runs), and the Browser row: these runs have no browser
+    // (browser.prometheus.test.ts writes browser samples)
+    const reasons = /^(Why .*inconclusive|Browser .*)$/;
     expect(evaluated.filter((e) => reasons.test(e.query.source)).length).toBeGreaterThan(0);
     expect(
       evaluated.filter((e) => !hasData(e) && !reasons.test(e.query.source)).map((e) => `${e.query.source} / ${e.query.refId}: ${e.promql}`),
