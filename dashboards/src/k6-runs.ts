@@ -21,6 +21,7 @@ import {
 import { datasourceVariable, testidVariable } from './variables';
 import { K6_LOAD_TEST_UID } from './k6-load-test';
 import { K6_LOAD_TEST_CLASSIC_UID } from './k6-load-test-classic';
+import { K6_COMPARE_UID } from './k6-compare';
 import { checksRatio, runnerVariables } from './load-test-panels';
 import { DEFAULT_RUNNER_NAMESPACE } from './k6-load-test';
 import { eitherTrendsChecks } from './thresholds-row';
@@ -86,7 +87,11 @@ export function k6RunsDashboard(): dashboard.Dashboard {
     .overrideByName('testid', [
       {
         id: 'links',
-        value: [runLink(K6_LOAD_TEST_UID, 'Open in k6 load test'), runLink(K6_LOAD_TEST_CLASSIC_UID, 'Open in k6 load test (classic trend stats)')],
+        value: [
+          runLink(K6_LOAD_TEST_UID, 'Open in k6 load test'),
+          runLink(K6_LOAD_TEST_CLASSIC_UID, 'Open in k6 load test (classic trend stats)'),
+          runLink(K6_COMPARE_UID, 'Compare with a baseline'),
+        ],
       },
     ])
     .overrideByName('error ratio', [

@@ -347,7 +347,7 @@ describe('panels beyond the reference dashboards', () => {
     );
   });
 
-  test('the runs table links each testid to the load-test dashboards with the testid set', () => {
+  test('the runs table links each testid to the load-test dashboards and the comparison with the testid set', () => {
     const p = contentPanels(built[2]!)[0]!;
     const override = p.fieldConfig?.overrides?.find((o) => o.matcher.options === 'testid');
     expect(override?.properties).toEqual([
@@ -356,6 +356,7 @@ describe('panels beyond the reference dashboards', () => {
         value: [
           { title: 'Open in k6 load test', url: '/d/k6-load-test/?var-testid=${__value.raw}&${__url_time_range}' },
           { title: 'Open in k6 load test (classic trend stats)', url: '/d/k6-load-test-classic/?var-testid=${__value.raw}&${__url_time_range}' },
+          { title: 'Compare with a baseline', url: '/d/k6-compare/?var-testid=${__value.raw}&${__url_time_range}' },
         ],
       },
     ]);
