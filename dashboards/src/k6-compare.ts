@@ -58,22 +58,26 @@ function activeSampleTimes(variable: string): string {
 }
 
 /**
- * The first stage of a run's start (variable `<run>_start`): a sample time within a minute after the run's first
- * active sample, searched at a 1 min step over ${COMPARE_SEARCH_DAYS} days either side of the end of the time range
- * (a negative offset looks forward); 0 when the run has none. `timestamp()` of a selector is the sample's own time, so
- * the value is a real sample time, not a step.
+ * The first stage of a run's start (variable `<run>_start`): the end of the first whole hour, within
+ * ${COMPARE_SEARCH_DAYS} days either side of the end of the time range (a negative offset looks forward), that holds an
+ * iteration sample of the run; 0 when none does. A range function per hourly step sees every sample, so no run is
+ * missed between steps (a selector at a step would see nothing of a short run whose series went stale before it), and
+ * each sample is read once: a search at a fine step over weeks costs seconds.
  */
 export function coarseStartExpression(variable: string): string {
   const d = COMPARE_SEARCH_DAYS;
-  return `scalar(min(min_over_time(${activeSampleTimes(variable)}[${2 * d}d:1m] offset -${d}d)) or vector(0))`;
+  const seen = `vector(time()) and on () count(count_over_time(k6_iterations_total{testid="$${variable}"}[1h])) > 0`;
+  return `scalar(min_over_time((${seen})[${2 * d}d:1h] offset -${d}d) or vector(0))`;
 }
 
 /**
  * The run's start exactly: its first sample with active VUs, as the run list and the verdict take it, searched at a 1 s
- * step over the 2 minutes before the first stage's time (`@` that time): exact for push intervals of 1 s and more.
+ * step in the hour before the first stage's time (`@` that time) and 5 more minutes (VUs are active a push or more
+ * before their first iteration ends). `timestamp()` of a selector is the sample's own time: exact for push intervals of
+ * 1 s and more.
  */
 export function runStart(variable: string): string {
-  return `min(min_over_time(${activeSampleTimes(variable)}[2m:1s] @ \${${variable}_start}))`;
+  return `min(min_over_time(${activeSampleTimes(variable)}[65m:1s] @ \${${variable}_start}))`;
 }
 
 /** The query of the `shift` variable: run start - baseline start in milliseconds; 1 when that is 0 or either run has no data. */
@@ -190,7 +194,7 @@ function alignmentVariables(): dashboard.QueryVariableBuilder[] {
       resultVariable(
         `${v}_start`,
         `Start of ${v}`,
-        `A sample time within a minute after the start of $${v} (unix seconds).`,
+        `The end of the first hour holding an iteration of $${v} (unix seconds): where the start of the run is searched.`,
         coarseStartExpression(v),
       ),
     ),

@@ -79,12 +79,12 @@ export function eitherTrendsChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS)
 }
 
 /**
- * PromQL that is 1 when the check passes and 0 when it fails (empty when there is no data). A value that is not a
- * finite number (NaN: a ratio over nothing; ±Inf: a quantile beyond the last bucket) fails, as in the verdict:
- * `abs(x) < bool Inf` is 0 for both.
+ * PromQL that is 1 when the check passes and 0 when it fails; empty when there is no data or the value is not a finite
+ * number (NaN: a ratio over nothing; ±Inf: a quantile beyond the last bucket), which the verdict fails. The filters
+ * `< Inf > -Inf` drop those without evaluating the observed query twice.
  */
 export function passExpression(check: ThresholdCheck): string {
-  return `((${check.observed}) ${check.operator} bool ${check.limit}) * (abs(${check.observed}) < bool Inf)`;
+  return `((${check.observed}) < Inf > -Inf) ${check.operator} bool ${check.limit}`;
 }
 
 /** One PASS/FAIL stat and one observed-value stat per check. */
@@ -99,12 +99,14 @@ export function thresholdPanels(checks: readonly ThresholdCheck[]): cog.Builder<
         thresholds: thresholds(COLOR.bad, [COLOR.ok, 1]),
         span: 3,
         targets: [instantQuery(passExpression(c))],
-      }).mappings([
-        {
-          type: dashboard.MappingType.ValueToText,
-          options: { '0': { text: 'FAIL', color: COLOR.bad, index: 0 }, '1': { text: 'PASS', color: COLOR.ok, index: 1 } },
-        },
-      ]),
+      })
+        .mappings([
+          {
+            type: dashboard.MappingType.ValueToText,
+            options: { '0': { text: 'FAIL', color: COLOR.bad, index: 0 }, '1': { text: 'PASS', color: COLOR.ok, index: 1 } },
+          },
+        ])
+        .noValue('FAIL (no data, or not a finite number)'),
       statPanel({
         title: `${c.name} (observed)`,
         description: `Observed value of ${c.name} over the run, over all runners. ${c.description}`,

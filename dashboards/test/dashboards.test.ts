@@ -326,7 +326,7 @@ describe('panels beyond the reference dashboards', () => {
       { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s' },
     )[0]!;
     // a value that is not finite fails, as in the verdict
-    expect(targetsOf(p95)[0]!.expr).toBe(`((${verdict.promql}) < bool 500) * (abs(${verdict.promql}) < bool Inf)`);
+    expect(targetsOf(p95)[0]!.expr).toBe(`((${verdict.promql}) < Inf > -Inf) < bool 500`);
     expect(p95.fieldConfig?.defaults?.mappings).toEqual([
       { type: 'value', options: { '0': { text: 'FAIL', color: 'red', index: 0 }, '1': { text: 'PASS', color: 'green', index: 1 } } },
     ]);

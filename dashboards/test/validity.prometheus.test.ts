@@ -108,6 +108,19 @@ const RUNS: readonly RunSpec[] = [
     expected: 'inconclusive',
     reasons: ['runner-terminated'],
   },
+  // a threshold without data fails (the script has no checks: `checks rate>0.99` observes nothing)
+  {
+    testid: 'no-checks',
+    mode: 'native',
+    run: { checks: [] },
+    pods: [
+      [0.05, 0.5],
+      [0.1, 0.6],
+    ],
+    plannedRunners: 2,
+    expected: 'fail',
+    reasons: [],
+  },
   {
     testid: 'classic-ok',
     mode: 'classic',
