@@ -25,12 +25,21 @@ const runs: Record<string, K6RunTruth> = {};
 const queries = dashboardQueries(k6CompareDashboard());
 /** The end of the newest run, whole seconds (the runs' starts differ by whole seconds). */
 const END = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+/** A full hour at least 10 minutes before END: the run cmp-hour starts a minute before it and ends a minute after. */
+const HOUR = Math.floor((END - 600_000) / 3600_000) * 3600_000;
 
 beforeAll(async () => {
   prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec });
+  // pushed oldest first: Prometheus refuses samples far older than its newest
   runs.base = await pushK6Run(prom.writeUrl, { ...RUN, testid: 'cmp-base', endTime: END - 2 * 3600_000 - 17_000 });
+  runs.hour = await pushK6Run(prom.writeUrl, { ...RUN, testid: 'cmp-hour', endTime: HOUR + 60_000 });
+  runs.double = await pushK6Run(prom.writeUrl, {
+    ...RUN,
+    requestsPerSecond: 20,
+    testid: 'cmp-double',
+    endTime: Math.max(END - 1800_000, HOUR + 120_000),
+  });
   runs.same = await pushK6Run(prom.writeUrl, { ...RUN, testid: 'cmp-same', endTime: END });
-  runs.double = await pushK6Run(prom.writeUrl, { ...RUN, requestsPerSecond: 20, testid: 'cmp-double', endTime: END - 1800_000 });
 }, 120_000);
 afterAll(async () => prom?.stop());
 
@@ -71,6 +80,10 @@ describe('k6 run vs baseline on real Prometheus', () => {
     // a baseline newer than the run: a negative offset
     expect((await view('cmp-base', 'cmp-same')).shift).toBe(runs.base!.firstSample - runs.same!.firstSample);
     expect(runs.same!.firstSample - runs.base!.firstSample).toBe(2 * 3600_000 + 17_000);
+    // a run across a full hour (the start search goes by whole hours, then by seconds)
+    expect(runs.hour!.firstSample).toBeLessThan(HOUR);
+    expect((await view('cmp-hour', 'cmp-base')).shift).toBe(runs.hour!.firstSample - runs.base!.firstSample);
+    expect((await view('cmp-same', 'cmp-hour')).shift).toBe(runs.same!.firstSample - runs.hour!.firstSample);
     // a run against itself: 1 ms, as Prometheus 2.42 refuses a zero offset
     expect((await view('cmp-same', 'cmp-same')).shift).toBe(1);
   });
