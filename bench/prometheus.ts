@@ -81,26 +81,26 @@ interface Panel {
   readonly panels?: readonly Panel[];
 }
 
-/** Values the dashboard variables take in the benchmark (what Grafana would substitute for a 1 h view). */
+/**
+ * Values the dashboard variables take in the benchmark (what Grafana would substitute for a 1 h view); the comparison
+ * dashboard compares the run with itself (its `shift` variable is then 1 ms).
+ */
 export function substitute(expr: string, testid: string): string {
-  return (
-    expr
-      .replaceAll('$__rate_interval', '1m')
-      .replaceAll('$__range', '1h')
-      .replaceAll('$__interval', '15s')
-      // the comparison dashboard: the run against itself (its baseline offset 1 ms, what its shift variable gives)
-      .replaceAll('${shift}', '1')
-      .replaceAll('$baseline', testid)
-      .replaceAll('$testid', testid)
-      .replaceAll('$scenario', '.*')
-      .replaceAll('$name', '.*')
-      .replaceAll('$quantile_stat', 'p95')
-      .replaceAll('$quantile', '0.95')
-      .replaceAll('$runner_namespace', 'k6')
-      .replaceAll('$runner_pod', '.*')
-      .replaceAll('$threshold_p95', '0.5')
-      .replaceAll('$threshold_error_ratio', '0.01')
-  );
+  return expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__range', '1h')
+    .replaceAll('$__interval', '15s')
+    .replaceAll('${shift}', '1')
+    .replaceAll('$baseline', testid)
+    .replaceAll('$testid', testid)
+    .replaceAll('$scenario', '.*')
+    .replaceAll('$name', '.*')
+    .replaceAll('$quantile_stat', 'p95')
+    .replaceAll('$quantile', '0.95')
+    .replaceAll('$runner_namespace', 'k6')
+    .replaceAll('$runner_pod', '.*')
+    .replaceAll('$threshold_p95', '0.5')
+    .replaceAll('$threshold_error_ratio', '0.01');
 }
 
 /** Every target of every generated dashboard, with its panel title and whether Grafana runs it as an instant query. */
