@@ -81,12 +81,17 @@ interface Panel {
   readonly panels?: readonly Panel[];
 }
 
-/** Values the dashboard variables take in the benchmark (what Grafana would substitute for a 1 h view). */
+/**
+ * Values the dashboard variables take in the benchmark (what Grafana would substitute for a 1 h view); the comparison
+ * dashboard compares the run with itself (its `shift` variable is then 1 ms).
+ */
 export function substitute(expr: string, testid: string): string {
   return expr
     .replaceAll('$__rate_interval', '1m')
     .replaceAll('$__range', '1h')
     .replaceAll('$__interval', '15s')
+    .replaceAll('${shift}', '1')
+    .replaceAll('$baseline', testid)
     .replaceAll('$testid', testid)
     .replaceAll('$scenario', '.*')
     .replaceAll('$name', '.*')

@@ -41,6 +41,7 @@ describe('Dashboards', () => {
     const objs = Testing.synth(chart) as ConfigMapJson[];
     // THEN
     expect(objs.map((o) => [o.kind, o.metadata.name, Object.keys(o.data)])).toEqual([
+      ['ConfigMap', 'grafana-dashboard-k6-compare', ['k6-compare.json']],
       ['ConfigMap', 'grafana-dashboard-k6-load-test', ['k6-load-test.json']],
       ['ConfigMap', 'grafana-dashboard-k6-load-test-classic', ['k6-load-test-classic.json']],
       ['ConfigMap', 'grafana-dashboard-k6-runs', ['k6-runs.json']],
@@ -54,8 +55,8 @@ describe('Dashboards', () => {
       expect(json).toBe(readFileSync(path.join(GENERATED, key), 'utf8'));
     }
     expect(d.folder).toBe('k6');
-    expect(d.dashboards.map((x) => x.name)).toEqual(['k6-load-test', 'k6-load-test-classic', 'k6-runs']);
-    expect(d.dashboards[0]!.sizeBytes).toBe(
+    expect(d.dashboards.map((x) => x.name)).toEqual(['k6-compare', 'k6-load-test', 'k6-load-test-classic', 'k6-runs']);
+    expect(d.dashboards[1]!.sizeBytes).toBe(
       Buffer.byteLength('k6-load-test.json') + Buffer.byteLength(readFileSync(path.join(GENERATED, 'k6-load-test.json'))),
     );
   });
@@ -151,12 +152,14 @@ describe('platform wiring', () => {
     const cms = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
     // THEN
     expect(cms.map((o) => [o.metadata.name, o.metadata.namespace])).toEqual([
+      ['grafana-dashboard-k6-compare', 'mon'],
       ['grafana-dashboard-k6-load-test', 'mon'],
       ['grafana-dashboard-k6-load-test-classic', 'mon'],
       ['grafana-dashboard-k6-runs', 'mon'],
     ]);
-    expect(charts.dashboards?.dashboards).toHaveLength(3);
-    expect(cms[0]!.data['k6-load-test.json']).toContain('"query": "loadtests"');
+    expect(charts.dashboards?.dashboards).toHaveLength(4);
+    expect(cms[1]!.data['k6-load-test.json']).toContain('"query": "loadtests"');
+    expect(cms[3]!.data['k6-runs.json']).toContain('"query": "loadtests"');
   });
 
   test('an explicit dashboards directory must exist; without one next to the scripts there are no dashboards', () => {

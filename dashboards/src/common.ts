@@ -265,11 +265,13 @@ const GRID_WIDTH = 24;
 
 /**
  * Flows panels left to right in their given order, starting a new line when the next panel does not fit (the SDK's
- * own placement lets a panel overflow the 24 columns), and puts each row on a line of its own.
+ * own placement lets a panel overflow the 24 columns), and puts each row on a line of its own. A collapsed row's own
+ * panels flow from the line below it (where Grafana puts them when the row is expanded) and take no room while it is
+ * collapsed.
  */
-function layoutPanels(panels: (dashboard.Panel | dashboard.RowPanel)[]): void {
+function layoutPanels(panels: (dashboard.Panel | dashboard.RowPanel)[], top = 0): void {
   let x = 0;
-  let y = 0;
+  let y = top;
   let lineHeight = 0;
   const newLine = (): void => {
     y += lineHeight;
@@ -283,6 +285,8 @@ function layoutPanels(panels: (dashboard.Panel | dashboard.RowPanel)[]): void {
       if (x > 0) newLine();
       p.gridPos = { x: 0, y, w: GRID_WIDTH, h: 1 };
       y += 1;
+      const nested = (p as dashboard.RowPanel).panels ?? [];
+      if (nested.length > 0) layoutPanels(nested, y);
       continue;
     }
     if (w > GRID_WIDTH) throw new Error(`Dashboard: panel '${(p as dashboard.Panel).title ?? ''}' is ${w} columns wide, more than ${GRID_WIDTH}`);

@@ -10,7 +10,9 @@ import { CLASSIC_TREND_STATS } from '@k6-platform/constructs/internal';
 import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
 import { classicLatency } from './queries';
-import { thresholdChecks, thresholdPanels } from './thresholds-row';
+import { DASHBOARD_THRESHOLDS, thresholdChecks, thresholdPanels } from './thresholds-row';
+import { passFailPanels } from './validity-row';
+import { browserRow, classicBrowser } from './browser-panels';
 
 /** Fixed uid of the dashboard. */
 export const K6_LOAD_TEST_CLASSIC_UID = 'k6-load-test-classic';
@@ -50,11 +52,14 @@ export function k6LoadTestClassicDashboard(options: LoadTestDashboardOptions = {
     ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
   ]);
   const rows = loadTestRows(classicLatency);
+  // The verdict of runners writing classic stats (`loadtest verdict` with runner.nativeHistograms false): trend
+  // percentiles are the worst series' gauge, an upper bound.
+  const checks = thresholdChecks(DASHBOARD_THRESHOLDS, 'classic');
   rows.push({
-    title: 'Thresholds (all runners; trend thresholds need native histograms)',
-    panels: thresholdPanels(thresholdChecks().filter((c) => !c.needsNativeHistograms)),
+    title: 'Pass / fail (all runners; trend percentiles are worst-series upper bounds): verdict, thresholds, validity',
+    panels: passFailPanels(checks, thresholdPanels(checks)),
   });
-  return finalizeDashboard(addRows(builder, rows).build());
+  return finalizeDashboard(addRows(builder, rows).withRow(browserRow(classicBrowser)).build());
 }
 
 /** Registry entry. */

@@ -10,6 +10,8 @@ import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenar
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
 import { recordedLatency, sourceVariable } from './recorded-queries';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
+import { passFailPanels } from './validity-row';
+import { browserRow, nativeBrowser } from './browser-panels';
 
 /** Fixed uid of the dashboard (links from the runs dashboard use it). */
 export const K6_LOAD_TEST_UID = 'k6-load-test';
@@ -56,8 +58,9 @@ export function k6LoadTestDashboard(options: LoadTestDashboardOptions = {}): das
     ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
   ]);
   const rows = loadTestRows(recordedLatency);
-  rows.push({ title: 'Thresholds (all runners)', panels: thresholdPanels(thresholdChecks()) });
-  return finalizeDashboard(addRows(builder, rows).build());
+  const checks = thresholdChecks();
+  rows.push({ title: 'Pass / fail (all runners): verdict, thresholds, validity', panels: passFailPanels(checks, thresholdPanels(checks)) });
+  return finalizeDashboard(addRows(builder, rows).withRow(browserRow(nativeBrowser)).build());
 }
 
 /** Registry entry. */

@@ -1,6 +1,7 @@
 /**
  * "k6 runs": one table row per run (testid) in the time range: start, duration, total requests, error ratio, p95 and
- * checks pass ratio, each run linking to its load-test dashboard with the testid set.
+ * checks pass ratio, each run linking to its load-test dashboard with the testid set; below it one row per run with
+ * its verdict (PASS / FAIL / INCONCLUSIVE, the queries of the load-test dashboard's pass/fail row) and why.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -11,6 +12,7 @@ import {
   finalizeDashboard,
   LATENCY_THRESHOLDS,
   NEUTRAL_THRESHOLDS,
+  row,
   SUCCESS_RATIO_THRESHOLDS,
   tablePanel,
   tableQuery,
@@ -19,7 +21,11 @@ import {
 import { datasourceVariable, testidVariable } from './variables';
 import { K6_LOAD_TEST_UID } from './k6-load-test';
 import { K6_LOAD_TEST_CLASSIC_UID } from './k6-load-test-classic';
-import { checksRatio } from './load-test-panels';
+import { K6_COMPARE_UID } from './k6-compare';
+import { checksRatio, runnerVariables } from './load-test-panels';
+import { DEFAULT_RUNNER_NAMESPACE } from './k6-load-test';
+import { eitherTrendsChecks } from './thresholds-row';
+import { DASHBOARD_RUN_SELECTOR, reasonsPanel, validityChecks, verdictPanel } from './validity-row';
 
 /** Fixed uid of the dashboard. */
 export const K6_RUNS_UID = 'k6-runs';
@@ -81,7 +87,11 @@ export function k6RunsDashboard(): dashboard.Dashboard {
     .overrideByName('testid', [
       {
         id: 'links',
-        value: [runLink(K6_LOAD_TEST_UID, 'Open in k6 load test'), runLink(K6_LOAD_TEST_CLASSIC_UID, 'Open in k6 load test (classic trend stats)')],
+        value: [
+          runLink(K6_LOAD_TEST_UID, 'Open in k6 load test'),
+          runLink(K6_LOAD_TEST_CLASSIC_UID, 'Open in k6 load test (classic trend stats)'),
+          runLink(K6_COMPARE_UID, 'Compare with a baseline'),
+        ],
       },
     ])
     .overrideByName('error ratio', [
@@ -105,8 +115,12 @@ export function k6RunsDashboard(): dashboard.Dashboard {
       from: 'now-7d',
       refresh: '1m',
     })
-      .variables([datasourceVariable(), testidVariable()])
+      .variables([datasourceVariable(), testidVariable(), ...runnerVariables(DEFAULT_RUNNER_NAMESPACE)])
       .withPanel(runsTable)
+      // Grafana repeats the row once per selected run, `$testid` then one run: the verdict's single-run queries apply.
+      .withRow(row('Run $testid').repeat('testid'))
+      .withPanel(verdictPanel(eitherTrendsChecks(), validityChecks(), DASHBOARD_RUN_SELECTOR, 'Verdict of $testid'))
+      .withPanel(reasonsPanel(validityChecks(), 'Why $testid is inconclusive'))
       .build(),
   );
 }

@@ -45,9 +45,12 @@ export interface ThresholdCheck {
   readonly needsNativeHistograms: boolean;
 }
 
-/** The checks of a k6 thresholds map, with the verdict's queries. */
-export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS): ThresholdCheck[] {
-  return thresholdQueries(map, DASHBOARD_THRESHOLD_SCOPE).map((q) => {
+/**
+ * The checks of a k6 thresholds map, with the verdict's queries for runners writing `trends` (the verdict's own
+ * `trends` option, from `runner.nativeHistograms`).
+ */
+export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS, trends: 'native' | 'classic' = 'native'): ThresholdCheck[] {
+  return thresholdQueries(map, { ...DASHBOARD_THRESHOLD_SCOPE, trends }).map((q) => {
     const info = q.threshold.metricInfo;
     const unit = info.isTime ? UNIT.milliseconds : info.type === 'rate' ? UNIT.percent : UNIT.count;
     return {
@@ -57,14 +60,31 @@ export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS): T
       operator: q.threshold.operator,
       limit: q.threshold.value,
       unit,
-      needsNativeHistograms: info.type === 'trend',
+      needsNativeHistograms: info.type === 'trend' && trends === 'native',
     };
   });
 }
 
-/** PromQL that is 1 when the check passes and 0 when it fails (empty when there is no data). */
+/**
+ * The checks for runs in either trend mode (the run list, which has no config to tell): a trend threshold reads the
+ * native histograms and, where a run has none, the classic stat gauges; other thresholds are the same in both.
+ */
+export function eitherTrendsChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS): ThresholdCheck[] {
+  const classic = thresholdChecks(map, 'classic');
+  return thresholdChecks(map, 'native').map((n, i) => {
+    const c = classic[i]!;
+    if (c.observed === n.observed) return n;
+    return { ...n, description: `${n.description} Runs without native histograms: ${c.description}`, observed: `(${n.observed}) or (${c.observed})` };
+  });
+}
+
+/**
+ * PromQL that is 1 when the check passes and 0 when it fails; empty when there is no data or the value is not a finite
+ * number (NaN: a ratio over nothing; ±Inf: a quantile beyond the last bucket), which the verdict fails. The filters
+ * `< Inf > -Inf` drop those without evaluating the observed query twice.
+ */
 export function passExpression(check: ThresholdCheck): string {
-  return `(${check.observed}) ${check.operator} bool ${check.limit}`;
+  return `((${check.observed}) < Inf > -Inf) ${check.operator} bool ${check.limit}`;
 }
 
 /** One PASS/FAIL stat and one observed-value stat per check. */
@@ -79,12 +99,14 @@ export function thresholdPanels(checks: readonly ThresholdCheck[]): cog.Builder<
         thresholds: thresholds(COLOR.bad, [COLOR.ok, 1]),
         span: 3,
         targets: [instantQuery(passExpression(c))],
-      }).mappings([
-        {
-          type: dashboard.MappingType.ValueToText,
-          options: { '0': { text: 'FAIL', color: COLOR.bad, index: 0 }, '1': { text: 'PASS', color: COLOR.ok, index: 1 } },
-        },
-      ]),
+      })
+        .mappings([
+          {
+            type: dashboard.MappingType.ValueToText,
+            options: { '0': { text: 'FAIL', color: COLOR.bad, index: 0 }, '1': { text: 'PASS', color: COLOR.ok, index: 1 } },
+          },
+        ])
+        .noValue('FAIL (no data, or not a finite number)'),
       statPanel({
         title: `${c.name} (observed)`,
         description: `Observed value of ${c.name} over the run, over all runners. ${c.description}`,

@@ -10,6 +10,7 @@ import {
   K6_LOAD_TEST_CLASSIC_UID,
   K6_LOAD_TEST_UID,
   K6_RUNS_UID,
+  K6_COMPARE_UID,
   k6LoadTestDashboard,
   MAX_UID_LENGTH,
   baseDashboard,
@@ -41,7 +42,7 @@ describe('generated JSON', () => {
     }
   });
 
-  test('the three dashboards have fixed uids, titles, tags, time and refresh', () => {
+  test('the dashboards have fixed uids, titles, tags, time and refresh', () => {
     // GIVEN / WHEN the built dashboards
     const summary = built.map((d) => ({ uid: d.uid, title: d.title, tags: d.tags, time: d.time, refresh: d.refresh, editable: d.editable }));
     // THEN
@@ -63,6 +64,14 @@ describe('generated JSON', () => {
         editable: true,
       },
       { uid: K6_RUNS_UID, title: 'k6 runs', tags: ['k6', 'generated'], time: { from: 'now-7d', to: 'now' }, refresh: '1m', editable: true },
+      {
+        uid: K6_COMPARE_UID,
+        title: 'k6 run vs baseline',
+        tags: ['k6', 'generated'],
+        time: { from: 'now-1h', to: 'now' },
+        refresh: '1m',
+        editable: true,
+      },
     ]);
     for (const d of built) expect(d.uid!.length).toBeLessThanOrEqual(MAX_UID_LENGTH);
   });
@@ -139,7 +148,8 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
     );
     const checked = named.filter((n) => n.trend !== undefined);
     // THEN it queries that trend's metric, and a duration legend never sits on a waiting query
-    expect(checked.length).toBeGreaterThan(d.uid === K6_RUNS_UID ? -1 : 5);
+    // (the runs list and the comparison name runs in their legends, not trends)
+    expect(checked.length).toBeGreaterThan(d.uid === K6_RUNS_UID || d.uid === K6_COMPARE_UID ? -1 : 5);
     expect(checked.filter((n) => !n.expr.includes(`k6_${n.trend}_`))).toEqual([]);
     expect(checked.filter((n) => n.trend === 'http_req_duration' && n.expr.includes('waiting'))).toEqual([]);
   });
@@ -150,12 +160,13 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
     expect(PROMETHEUS_DATASOURCE_UID).toBe('prometheus');
   });
 
-  test('testid is a multi-select with All over the runs k6 tagged', () => {
+  test('testid is a multi-select with All over the runs k6 tagged (the comparison: one run)', () => {
     const v = d.templating?.list?.find((x) => x.name === 'testid');
+    const one = d.uid === K6_COMPARE_UID;
     expect(v).toMatchObject({
       type: 'query',
-      multi: true,
-      includeAll: true,
+      multi: !one,
+      includeAll: !one,
       allValue: '.+',
       refresh: 2,
       query: { query: 'label_values(k6_http_reqs_total, testid)' },
@@ -287,7 +298,7 @@ describe('panels beyond the reference dashboards', () => {
     expect(JSON.stringify(built[0]!)).not.toContain('worst series');
   });
 
-  test('the pass/fail row runs the verdict queries; trend thresholds only where native histograms exist', () => {
+  test('the pass/fail row runs the verdict queries of each trend mode', () => {
     const passFail = (d: dashboard.Dashboard) =>
       contentPanels(d).filter((p) => p.type === 'stat' && /^(http_req_failed|http_req_duration|checks) /.test(p.title ?? ''));
     expect(passFail(built[0]!).map((p) => p.title)).toEqual([
@@ -300,18 +311,22 @@ describe('panels beyond the reference dashboards', () => {
       'checks rate>0.99',
       'checks rate>0.99 (observed)',
     ]);
-    expect(passFail(built[1]!).map((p) => p.title)).toEqual([
-      'http_req_failed rate<0.01',
-      'http_req_failed rate<0.01 (observed)',
-      'checks rate>0.99',
-      'checks rate>0.99 (observed)',
-    ]);
+    // the classic dashboard judges trends as `loadtest verdict` does for classic runners: the worst series' gauge
+    expect(passFail(built[1]!).map((p) => p.title)).toEqual(passFail(built[0]!).map((p) => p.title));
+    const classicP95 = contentPanels(built[1]!).find((p) => p.title === 'http_req_duration p(95)<500 (observed)')!;
+    expect(targetsOf(classicP95)[0]!.expr).toBe(
+      thresholdQueries(
+        { http_req_duration: ['p(95)<500'] },
+        { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s', trends: 'classic' },
+      )[0]!.promql,
+    );
     const p95 = contentPanels(built[0]!).find((p) => p.title === 'http_req_duration p(95)<500')!;
     const verdict = thresholdQueries(
       { http_req_duration: ['p(95)<500'] },
       { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s' },
     )[0]!;
-    expect(targetsOf(p95)[0]!.expr).toBe(`(${verdict.promql}) < bool 500`);
+    // a value that is not finite fails, as in the verdict
+    expect(targetsOf(p95)[0]!.expr).toBe(`((${verdict.promql}) < Inf > -Inf) < bool 500`);
     expect(p95.fieldConfig?.defaults?.mappings).toEqual([
       { type: 'value', options: { '0': { text: 'FAIL', color: 'red', index: 0 }, '1': { text: 'PASS', color: 'green', index: 1 } } },
     ]);
@@ -332,7 +347,7 @@ describe('panels beyond the reference dashboards', () => {
     );
   });
 
-  test('the runs table links each testid to the load-test dashboards with the testid set', () => {
+  test('the runs table links each testid to the load-test dashboards and the comparison with the testid set', () => {
     const p = contentPanels(built[2]!)[0]!;
     const override = p.fieldConfig?.overrides?.find((o) => o.matcher.options === 'testid');
     expect(override?.properties).toEqual([
@@ -341,6 +356,7 @@ describe('panels beyond the reference dashboards', () => {
         value: [
           { title: 'Open in k6 load test', url: '/d/k6-load-test/?var-testid=${__value.raw}&${__url_time_range}' },
           { title: 'Open in k6 load test (classic trend stats)', url: '/d/k6-load-test-classic/?var-testid=${__value.raw}&${__url_time_range}' },
+          { title: 'Compare with a baseline', url: '/d/k6-compare/?var-testid=${__value.raw}&${__url_time_range}' },
         ],
       },
     ]);

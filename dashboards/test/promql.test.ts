@@ -11,8 +11,8 @@ const queries = DASHBOARDS.flatMap((d) => dashboardQueries(d.build()));
 describe('dashboard PromQL', () => {
   test('there are queries of every kind to check', () => {
     expect(queries.length).toBeGreaterThan(80);
-    expect(new Set(queries.map((q) => q.uid))).toEqual(new Set(['k6-load-test', 'k6-load-test-classic', 'k6-runs']));
-    expect(queries.filter((q) => q.panelType === 'variable').length).toBe(7);
+    expect(new Set(queries.map((q) => q.uid))).toEqual(new Set(['k6-load-test', 'k6-load-test-classic', 'k6-runs', 'k6-compare']));
+    expect(queries.filter((q) => q.panelType === 'variable').length).toBe(12);
   });
 
   test('every query parses with lezer-promql after variable substitution', () => {

@@ -28,8 +28,13 @@ interface PromTarget {
   readonly instant?: boolean;
 }
 
-/** The PromQL inside a `label_values(<selector>, label)` variable query, as a selector Prometheus can run. */
+/**
+ * The PromQL of a variable query Prometheus can run: the selector inside `label_values(<selector>, label)`, or the
+ * expression inside `query_result(<expr>)`.
+ */
 export function labelValuesSelector(query: string): string {
+  const result = /^query_result\((.+)\)$/.exec(query.trim());
+  if (result !== null) return result[1]!;
   const m = /^label_values\((.+),\s*(\w+)\)$/.exec(query.trim());
   if (m === null) throw new Error(`unexpected variable query: ${query}`);
   return m[1]!;
@@ -69,6 +74,10 @@ export const CHECK_VALUES: VariableValues = {
   // the default of the native dashboard's `source` variable: recorded series
   source: '.*',
   runner_namespace: 'k6',
+  baseline: 'run-0',
+  shift: '3600000',
+  testid_start: '1796293777.123',
+  baseline_start: '1796290160',
   __rate_interval: '1m',
   __range: '600s',
   __range_s: '600',

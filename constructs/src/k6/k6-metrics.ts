@@ -14,8 +14,28 @@ export interface K6MetricInfo {
   readonly isTime: boolean;
 }
 
-/** k6's built-in metrics (HTTP, iterations, VUs, checks, data, gRPC, WebSockets). */
+/**
+ * The metrics of k6's browser module (k6 v1.7.1 internal/js/modules/k6/browser/k6ext/metrics.go
+ * `RegisterCustomMetrics`): the web vitals are trends of time, but CLS, a score (metrics.Default); the data counters
+ * count bytes; `browser_http_req_failed` is a rate. k6 registers them in every VU's registry of a run that imports
+ * `k6/browser`, so a threshold on them types them like any built-in.
+ */
+export const K6_BROWSER_METRICS: Readonly<Record<string, K6MetricInfo>> = {
+  browser_web_vital_lcp: { type: 'trend', isTime: true },
+  browser_web_vital_fcp: { type: 'trend', isTime: true },
+  browser_web_vital_inp: { type: 'trend', isTime: true },
+  browser_web_vital_ttfb: { type: 'trend', isTime: true },
+  browser_web_vital_fid: { type: 'trend', isTime: true },
+  browser_web_vital_cls: { type: 'trend', isTime: false },
+  browser_http_req_duration: { type: 'trend', isTime: true },
+  browser_http_req_failed: { type: 'rate', isTime: false },
+  browser_data_sent: { type: 'counter', isTime: false },
+  browser_data_received: { type: 'counter', isTime: false },
+};
+
+/** k6's built-in metrics (HTTP, iterations, VUs, checks, data, gRPC, WebSockets, the browser module's). */
 export const K6_BUILTIN_METRICS: Readonly<Record<string, K6MetricInfo>> = {
+  ...K6_BROWSER_METRICS,
   http_reqs: { type: 'counter', isTime: false },
   iterations: { type: 'counter', isTime: false },
   data_sent: { type: 'counter', isTime: false },
@@ -52,7 +72,12 @@ export const AGGREGATIONS_BY_TYPE: Readonly<Record<K6MetricType, readonly string
   trend: ['avg', 'min', 'max', 'med', 'p(N)'],
 };
 
-/** The Prometheus metric name k6's remote-write output uses for a metric of this type. */
+/**
+ * The Prometheus metric name k6's remote-write output uses for a metric of this type: a native histogram of a time
+ * trend gets the base unit `_seconds`, of any other trend none (k6 v1.7.1 internal/output/prometheusrw/remotewrite/
+ * trend.go `nativeHistogramSink.MapPrompb` and `baseUnit`), so `k6_browser_web_vital_lcp_seconds` and
+ * `k6_browser_web_vital_cls`.
+ */
 export function prometheusMetricName(metric: string, info: K6MetricInfo): string {
   switch (info.type) {
     case 'counter':

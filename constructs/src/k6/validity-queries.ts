@@ -48,6 +48,13 @@ export interface ValidityQueries {
   readonly droppedShare: string;
   /** One sample per runner that wrote metrics (distinct `instance_id`). */
   readonly reportedRunners: string;
+  /**
+   * The runners the run was planned with, from kube-state-metrics' series of its runner Jobs (one sample, or none
+   * without them): the completions of the jobs form's Indexed Job `<id>-runner` (a scheduled run's Job is named by its
+   * testid), or the count of the k6-operator's Jobs `<id>-<index>`. The verdict takes the plan from the config; the
+   * dashboards, which have no config, from here.
+   */
+  readonly plannedRunners: string;
   /** Per runner pod: the share of its k6 container's CFS periods that were throttled. */
   readonly cpuThrottledShare: string;
   /** Per runner pod: the peak working set of its k6 container, bytes. */
@@ -69,6 +76,22 @@ function runnerPods(scope: ValidityQueryScope): string {
   return `namespace=${q(scope.namespace)}, pod=~${q(runnerPodPattern(scope.testid))}, pod!~${q(nonRunnerPodPattern(scope.testid))}`;
 }
 
+/**
+ * kube-state-metrics v2.20.0 internal/store/job.go: `kube_job_spec_completions` (only with `spec.completions` set) and
+ * `kube_job_info`, each labelled `namespace` and `job_name` by `wrapJobFunc`. The jobs form sets `completions` to the
+ * parallelism (load-test/jobs-form.ts); k6-operator v1.6.0 pkg/resources/jobs/runner.go names one Job per runner
+ * `<testrun>-<index>`, index 1..parallelism.
+ */
+function plannedRunners(scope: ValidityQueryScope): string {
+  const q = promqlString;
+  const ns = `namespace=${q(scope.namespace)}`;
+  const overWindow = (metric: string, jobs: string) => `max by (job_name) (max_over_time(${metric}{${ns}, job_name=~${q(jobs)}}[${scope.range}]))`;
+  return (
+    `sum(${overWindow('kube_job_spec_completions', `${scope.testid}-runner|${scope.testid}`)}) or ` +
+    `count(${overWindow('kube_job_info', `${scope.testid}-[0-9]+`)})`
+  );
+}
+
 /** The validity checks' PromQL over `scope`. */
 export function validityQueries(scope: ValidityQueryScope): ValidityQueries {
   const run = runSelector(scope);
@@ -81,9 +104,11 @@ export function validityQueries(scope: ValidityQueryScope): ValidityQueries {
   return {
     droppedIterations: dropped,
     completedIterations: completed,
-    // A run without dropped iterations has no counter at all: `or` gives 0 for it, over the same completed count.
-    droppedShare: `(${dropped} or ${completed} * 0) / ((${dropped} or ${completed} * 0) + ${completed})`,
+    // A run without dropped iterations has no dropped counter at all, one that dropped every iteration no completed
+    // one: `or` gives 0 for the missing one, as the verdict counts it.
+    droppedShare: `(${dropped} or ${completed} * 0) / ((${dropped} or ${completed} * 0) + (${completed} or ${dropped} * 0))`,
     reportedRunners: `count by (${RUN_TAGS.instance}) (last_over_time(k6_vus${run}[${r}]))`,
+    plannedRunners: plannedRunners(scope),
     cpuThrottledShare: `sum by (pod) (increase(container_cpu_cfs_throttled_periods_total{${k6}}[${r}])) / sum by (pod) (increase(container_cpu_cfs_periods_total{${k6}}[${r}]))`,
     memoryPeakBytes: `max by (pod) (max_over_time(container_memory_working_set_bytes{${k6}}[${r}]))`,
     // cAdvisor reports 0 for a container without a limit: such a pod has no share.
