@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { EXIT } from '../exit-codes';
 import { VERDICT_EXIT_CODES } from '../verdict/verdict';
 import { cliVersion } from '../version';
+import { addCompareCommand } from './compare';
 import { commandKit, type CliContext, type CommandResult } from './context';
 import { addInitCommand } from './init';
 import { addRunCommand } from './run';
@@ -43,6 +44,7 @@ Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, run
   addRunCommand(program, kit, result);
   addVerdictCommand(program, kit, result);
   addRunsCommand(program, kit, result);
+  addCompareCommand(program, kit, result);
   addInitCommand(program, kit, result);
   return program;
 }
