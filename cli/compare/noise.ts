@@ -23,7 +23,7 @@ export function schemaOfBucketFactor(factor: number): number {
   const floor = Math.floor(Math.log2(Math.log2(factor)));
   if (floor <= -8) return 8;
   if (floor >= 4) return -4;
-  return -floor;
+  return floor === 0 ? 0 : -floor;
 }
 
 /** The schema of k6's native histograms: 3. */

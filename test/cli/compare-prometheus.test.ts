@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { runCli } from '../../cli/index';
 import { bufferOutput } from '../../cli/output';
 import type { RunComparison, StatDelta } from '../../cli/compare/types';
+import { compareRuns } from '../../cli/compare/compare';
 import { quantileRelativeError } from '../../cli/compare/noise';
 import { monitoringValues } from '../../constructs/src/monitoring/monitoring-stack';
 import { parsePlatformConfig } from '../../constructs/src/config/platform-config';
@@ -52,6 +53,22 @@ beforeAll(async () => {
       latency: { medianMs: r.medianMs },
       seed: r.seed ?? 1,
       endTime: now - r.endAgo * 1000,
+    });
+  }
+  // two runs in classic trend-stats mode: the same sample, the second 30 % slower
+  for (const [testid, medianMs, endAgo] of [
+    ['cls-1', 100, 150],
+    ['cls-2', 130, 100],
+  ] as const) {
+    runs[testid] = await pushK6Run(prom.writeUrl, {
+      testid,
+      test: 'cls',
+      mode: 'classic',
+      runners: 2,
+      durationSeconds: 30,
+      urls: URLS,
+      latency: { medianMs },
+      endTime: now - endAgo * 1000,
     });
   }
   root = mkdtempSync(path.join(tmpdir(), 'loadtest-compare-'));
@@ -225,5 +242,36 @@ describe('loadtest compare', () => {
     expect(none.doc).toMatchObject({ status: 'no-data', exitCode: 3, notes: [`no data for testid "web-zzz" in Prometheus at ${prom.url}`] });
     expect(down.code).toBe(4);
     expect((JSON.parse(down.stdout) as RunComparison).status).toBe('unreachable');
+  });
+
+  test('classic trend stats: no bucket error, the percentile gauges scale exactly with the latency', async () => {
+    // WHEN
+    const c = await compareRuns(prom.url, {
+      testid: 'cls-2',
+      test: { name: 'cls', regression: { http_req_duration: ['p(95) < +25%', 'avg < +35%'] } },
+      tests: [{ name: 'cls' }],
+      baseline: 'cls-1',
+      trends: 'classic',
+      spreadRuns: 0,
+      now,
+    });
+    // THEN the highest per-series p95 gauge of the same sample scaled by 1.3 is exactly 1.3 times higher
+    expect(c.status).toBe('regressed');
+    const p95 = stat(c, '', '', 'p95');
+    expect(p95.relative).toBeCloseTo(0.3, 9);
+    expect(p95).toMatchObject({ noise: 0, noiseSource: 'none', significance: 'worse' });
+    const [p95Rule, avgRule] = c.regressions;
+    expect(p95Rule).toMatchObject({
+      metric: 'http_req_duration',
+      rule: 'p(95) < +25%',
+      pass: false,
+      note: expect.stringMatching(/^beyond the limit by/) as unknown,
+    });
+    expect(p95Rule!.run! / p95Rule!.baseline!).toBeCloseTo(1.3, 9);
+    // the average from the classic sum and count gauges is exact
+    const truthAvg = (id: string) => (runs[id]!.values().reduce((a, b) => a + b, 0) / runs[id]!.values().length) * 1000;
+    expect(avgRule!.run).toBeCloseTo(truthAvg('cls-2'), 6);
+    expect(avgRule!.baseline).toBeCloseTo(truthAvg('cls-1'), 6);
+    expect(avgRule!.pass).toBe(true);
   });
 });

@@ -78,7 +78,7 @@ export const REGRESSION_RULES = {
   metric: `must name a k6 built-in metric (${Object.keys(K6_BUILTIN_METRICS).join(', ')}); custom metrics have no known type to compare`,
 } as const;
 
-const RULE = /^\s*(p\([^)]*\)|avg|med|rate|count)\s*([<>])\s*([+-])\s*(\d+(?:\.\d*)?|\.\d+)\s*(%|pp)?\s*$/;
+const RULE = /^\s*(p\([^)]*\)|avg|med|rate|count)\s*([<>])\s*([+-])?\s*(\d+(?:\.\d*)?|\.\d+)\s*(%|pp)?\s*$/;
 
 /** Parses one rule of a metric; throws the rule's message. */
 export function parseRegressionRule(key: string, rule: string, index = 0): ParsedRegressionRule {
@@ -87,8 +87,9 @@ export function parseRegressionRule(key: string, rule: string, index = 0): Parse
   if (metricInfo === undefined) throw new Error(REGRESSION_RULES.metric);
   const m = RULE.exec(rule);
   if (m === null) throw new Error(REGRESSION_RULES.rule);
-  const [, stat, op, sign, num, suffix] = m as unknown as [string, string, '<' | '>', '+' | '-', string, '%' | 'pp' | undefined];
-  if ((op === '<') !== (sign === '+')) throw new Error(REGRESSION_RULES.direction);
+  const [, stat, op, sign, num, suffix] = m as unknown as [string, string, '<' | '>', '+' | '-' | undefined, string, '%' | 'pp' | undefined];
+  // the sign is required: `p(95) < 10` reads like a k6 threshold (an absolute limit), which a rule is not
+  if (sign === undefined || (op === '<') !== (sign === '+')) throw new Error(REGRESSION_RULES.direction);
   let aggregation: ThresholdAggregation;
   if (stat.startsWith('p(')) {
     const p = Number(stat.slice(2, -1).trim());
