@@ -1,7 +1,7 @@
 /** `loadtest compare`: a run next to its baseline (explicit, or the newest earlier passing run), regression rules judged. */
 import { Option, type Command } from 'commander';
 import { k6DurationSeconds, type PlatformConfig, type TestConfig } from '@k6-platform/constructs/internal';
-import { compareRuns, DEFAULT_SPREAD_RUNS } from '../compare/compare';
+import { COMPARE_EXIT_CODES, compareRuns, DEFAULT_SPREAD_RUNS } from '../compare/compare';
 import { compareJsonText } from '../compare/json';
 import { writeCompareJunit } from '../compare/junit';
 import { formatComparison } from '../compare/table';
@@ -99,7 +99,7 @@ async function compareCommand(kit: CommandKit, testid: string, opts: CompareOpti
     });
   } catch (e) {
     if (!(e instanceof PrometheusUnreachableError)) throw e;
-    comparison = { status: 'unreachable', exitCode: 4, testid, groups: [], regressions: [], notes: [e.message] };
+    comparison = { status: 'unreachable', exitCode: COMPARE_EXIT_CODES.unreachable, testid, groups: [], regressions: [], notes: [e.message] };
   }
   if (opts.junit !== undefined) writeCompareJunit(opts.junit, comparison, now());
   if (opts.json === true) out.write(compareJsonText(comparison, prom.base));

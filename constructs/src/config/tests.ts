@@ -145,7 +145,8 @@ export const testSchema = z
         z.array(z.string({ error: 'must be a regression rule string such as "p(95) < +10%"' }), { error: 'must be a list of regression rules' }),
       )
       .superRefine(checkRegressionRules)
-      .default({}),
+      // optional, not defaulted: an absent key keeps the parsed test, and so the default run id's hash, as before
+      .optional(),
     // Run options (LoadTest construct). Runner-wide defaults (image, resources, pushInterval, ...) live in `runner`.
     /** Id of the run: names its objects and is the `testid` tag. Scheduled runs use it as prefix. @default - "<name>-<content hash>" */
     runId: z
