@@ -105,4 +105,27 @@ describe('tests[].regression in the platform config', () => {
       ].join('\n'),
     );
   });
+
+  test('with classic trend stats, a trend rule on a stat the runners do not write is refused', () => {
+    // GIVEN runners writing classic stats: the dashboards' (p(90), p(95), p(99), med, min, max) and the thresholds'
+    const tests = [
+      {
+        name: 'a',
+        script: 'a.js',
+        thresholds: { http_req_waiting: ['p(97)<500'] },
+        regression: { http_req_duration: ['p(95) < +10%', 'p(97) < +10%', 'p(98) < +10%', 'avg < +5%'], http_req_failed: ['rate < +1pp'] },
+      },
+    ];
+    // WHEN / THEN p(97) is written (a threshold uses it, for every trend), p(98) and avg's sum and count are not
+    const rule = (missing: string) =>
+      `must use a trend stat the runners write with runner.nativeHistograms false (p(90), p(95), p(99), med, min, max, p(97)); ${missing} is written only when a config threshold of the test uses it (or with native histograms)`;
+    expect(() => parsePlatformConfig({ runner: { nativeHistograms: false }, tests })).toThrow(
+      [
+        'Invalid platform config (2 problems):',
+        `  - 'tests[0].regression.http_req_duration[2]' ${rule('p(98)')}, got "p(98) < +10%"`,
+        `  - 'tests[0].regression.http_req_duration[3]' ${rule('sum and count')}, got "avg < +5%"`,
+      ].join('\n'),
+    );
+    expect(() => parsePlatformConfig({ tests })).not.toThrow();
+  });
 });

@@ -8,7 +8,8 @@
  */
 import type { z } from 'zod';
 import { K6_BUILTIN_METRICS, type K6MetricInfo } from './k6-metrics';
-import { parseThresholdKey, type ThresholdAggregation } from './threshold-grammar';
+import { parseThresholdKey, type ThresholdAggregation, type ThresholdsConfig } from './threshold-grammar';
+import { classicTrendStats } from './threshold-queries';
 
 /** The regression rules of a test: metric key → rules (may be empty). */
 export type RegressionConfig = Readonly<Record<string, readonly string[]>>;
@@ -176,4 +177,39 @@ export function checkRegressionRules(config: RegressionConfig, ctx: z.core.$Refi
 export function regressionLimit(rule: Pick<ParsedRegressionRule, 'worse' | 'amount' | 'unit'>, baseline: number): number {
   const delta = rule.unit === 'percent' ? (Math.abs(baseline) * rule.amount) / 100 : rule.unit === 'pp' ? rule.amount / 100 : rule.amount;
   return rule.worse === 'increase' ? baseline + delta : baseline - delta;
+}
+
+/** The classic trend stats (K6_PROMETHEUS_RW_TREND_STATS notation) a trend rule reads: `p(N)`, `med`, `avg` → sum and count. */
+export function classicStatsOfRule(rule: Pick<ParsedRegressionRule, 'aggregation'>): string[] {
+  const a = rule.aggregation;
+  if (a.kind === 'percentile') return [`p(${String(a.percentile)})`];
+  if (a.kind === 'avg') return ['sum', 'count'];
+  return [a.kind];
+}
+
+/**
+ * With classic trend stats (`runner.nativeHistograms: false`) runners write only the stats of
+ * {@link classicTrendStats}: the dashboards' and those of the test's config thresholds. A trend rule on any other stat
+ * has nothing to read, so it is a problem at config parse (thresholds declared only in the script add stats too, but
+ * cannot be read here: declare the threshold in the config, or use native histograms).
+ */
+export function classicRegressionProblems(config: RegressionConfig, thresholds: ThresholdsConfig): RegressionProblem[] {
+  let written: string[];
+  try {
+    written = classicTrendStats(thresholds);
+  } catch {
+    return []; // the thresholds' own problems are reported at their field
+  }
+  const problems: RegressionProblem[] = [];
+  for (const rule of parseCollecting(config).parsed) {
+    if (rule.metricInfo.type !== 'trend') continue;
+    const missing = classicStatsOfRule(rule).filter((x) => !written.includes(x));
+    if (missing.length === 0) continue;
+    problems.push({
+      path: [rule.key, rule.index],
+      input: rule.rule,
+      message: `must use a trend stat the runners write with runner.nativeHistograms false (${written.join(', ')}); ${missing.join(' and ')} is written only when a config threshold of the test uses it (or with native histograms)`,
+    });
+  }
+  return problems;
 }
