@@ -43,14 +43,15 @@ export interface CompareFigures {
 }
 
 /** Pushes the two hours and times verdict and compare on them. */
-export async function benchCompare(repeats = 3): Promise<CompareFigures> {
+export async function benchCompare(repeats = 3, log: (line: string) => void = () => undefined): Promise<CompareFigures> {
   const p = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec });
   try {
     const end = Date.now();
     const shape = { test: 'bench', runners: 10, urls: URLS, durationSeconds: 3600, endTime: end, pausedSeconds: 0 };
-    const pushMs =
-      (await timeMs(() => pushK6Run(p.writeUrl, { ...shape, testid: 'bench-base', seed: 2 }))) +
-      (await timeMs(() => pushK6Run(p.writeUrl, { ...shape, testid: 'bench-run', latency: { medianMs: 110 } })));
+    const baseMs = await timeMs(() => pushK6Run(p.writeUrl, { ...shape, testid: 'bench-base', seed: 2 }));
+    log(`pushed the baseline hour in ${ms(baseMs)}`);
+    const pushMs = baseMs + (await timeMs(() => pushK6Run(p.writeUrl, { ...shape, testid: 'bench-run', latency: { medianMs: 110 } })));
+    log(`pushed both hours in ${ms(pushMs)}`);
     const now = Date.now();
     const times = async (fn: () => Promise<unknown>) => {
       await fn();
@@ -67,6 +68,7 @@ export async function benchCompare(repeats = 3): Promise<CompareFigures> {
       now,
       timeoutMs: 300_000,
     } as const;
+    log('timing the verdict');
     const verdictMs = await times(() => evaluateVerdict(p.url, 'bench-run', BENCH_THRESHOLDS, { now, timeoutMs: 300_000 }));
     const compareMs = await times(async () => {
       const c = await compareRuns(p.url, input);
@@ -101,7 +103,7 @@ export function formatCompareFigures(f: CompareFigures): string {
 }
 
 if (require.main === module) {
-  benchCompare()
+  benchCompare(3, (line) => process.stderr.write(`${line}\n`))
     .then((f) => process.stdout.write(`${formatCompareFigures(f)}\n`))
     .catch((e: unknown) => {
       process.stderr.write(`${String(e instanceof Error ? e.stack : e)}\n`);

@@ -1,5 +1,5 @@
 /** `loadtest compare`: a run next to its baseline (explicit, or the newest earlier passing run), regression rules judged. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { k6DurationSeconds, type PlatformConfig, type TestConfig } from '@k6-platform/constructs/internal';
 import { COMPARE_EXIT_CODES, compareRuns, DEFAULT_SPREAD_RUNS } from '../compare/compare';
 import { compareJsonText } from '../compare/json';
@@ -34,7 +34,7 @@ function baselineArg(value: string): string {
 /** `--spread-runs`: a count of runs, 0 to 20. */
 function spreadRunsArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 20) throw new Error(`--spread-runs must be an integer from 0 to 20, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 20) throw new InvalidArgumentError('must be an integer from 0 to 20.');
   return n;
 }
 

@@ -69,7 +69,7 @@ export function formatComparison(r: RunComparison, c: Colors): string {
         x.note ?? '',
       ];
     });
-    out.push(table(['RULE', 'BASELINE', 'RUN', 'LIMIT', 'RESULT', 'NOTE'], rows));
+    out.push(`${table(['RULE', 'BASELINE', 'RUN', 'LIMIT', 'RESULT', 'NOTE'], rows)}\n`);
   }
   const rows = r.groups.flatMap((g) =>
     g.stats.map((s) => [

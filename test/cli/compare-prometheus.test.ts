@@ -274,4 +274,15 @@ describe('loadtest compare', () => {
     expect(avgRule!.baseline).toBeCloseTo(truthAvg('cls-1'), 6);
     expect(avgRule!.pass).toBe(true);
   });
+
+  test('bad arguments are usage errors (exit 2) naming the option and the value', async () => {
+    // WHEN
+    const spread = await cli(['compare', 'web-slow', '--spread-runs', '50']);
+    const baseline = await cli(['compare', 'web-slow', '--baseline', 'Last_Pass']);
+    // THEN
+    expect(spread.code).toBe(2);
+    expect(spread.stderr).toContain("error: option '--spread-runs <n>' argument '50' is invalid. must be an integer from 0 to 20.");
+    expect(baseline.code).toBe(2);
+    expect(baseline.stderr).toContain("error: option '--baseline <testid|last-pass>' argument 'Last_Pass' is invalid.");
+  });
 });
