@@ -20,7 +20,7 @@ interface CompareOptions {
   env: string;
   test?: string;
   since: string;
-  spreadRuns: number;
+  spreadRuns?: number;
   timeout?: number;
   json?: boolean;
   junit?: string;
@@ -59,9 +59,10 @@ export function addCompareCommand(program: Command, kit: CommandKit, result: Com
         .argParser(promDuration),
     )
     .addOption(
-      new Option('--spread-runs <n>', 'recent passing runs whose spread is a noise band (0 or 1: bucket error only)')
-        .default(DEFAULT_SPREAD_RUNS)
-        .argParser(spreadRunsArg),
+      new Option(
+        '--spread-runs <n>',
+        `recent passing runs whose spread is a noise band (default: ${DEFAULT_SPREAD_RUNS} with last-pass, 0 with --baseline <testid>; 0 or 1: bucket error only)`,
+      ).argParser(spreadRunsArg),
     )
     .addOption(timeoutOption())
     .addOption(jsonOption())
@@ -93,7 +94,7 @@ async function compareCommand(kit: CommandKit, testid: string, opts: CompareOpti
       trends: trendsOf(cfg),
       now: now().getTime(),
       since: opts.since,
-      spreadRuns: opts.spreadRuns,
+      ...(opts.spreadRuns !== undefined ? { spreadRuns: opts.spreadRuns } : {}),
       pushIntervalSeconds: k6DurationSeconds(cfg.runner.pushInterval),
       timeoutMs: timeout,
     });

@@ -20,7 +20,7 @@ import type { ValidityInput } from '../verdict/validity';
 import { findRunWindow } from '../verdict/verdict';
 import { passingRuns, UnreachableDuringSearch, type RunRef } from './baseline';
 import { comparisonGroups } from './groups';
-import { readStats, type RunStats } from './queries';
+import { memoApi, readStats, type RunStats } from './queries';
 import { judgeRule, readRuleValues } from './rules';
 import type { ComparisonStatus, RunComparison } from './types';
 
@@ -56,7 +56,11 @@ export interface CompareInput {
   readonly now?: number;
   /** How far back runs are listed for `last-pass` and the spread. @default "24h" */
   readonly since?: string;
-  /** Passing runs whose spread is a noise band (0 or 1: none). @default 5 */
+  /**
+   * Passing runs whose spread is a noise band (0 or 1: none). With an explicit baseline the search for them lists
+   * runs like `loadtest runs` and judges them, which costs more than the comparison itself: off unless asked for.
+   * @default - 5 with `last-pass`, 0 with an explicit baseline
+   */
   readonly spreadRuns?: number;
   /** Runner push interval in seconds. @default 5 */
   readonly pushIntervalSeconds?: number;
@@ -91,7 +95,7 @@ export async function compareRuns(prometheus: PrometheusClient | string, input: 
     ...rest,
   });
   try {
-    return await compareWith(client, input, notes, done, timeoutMs);
+    return await compareWith(memoApi(client), input, notes, done, timeoutMs);
   } catch (e) {
     if (e instanceof PrometheusUnreachableError || e instanceof UnreachableDuringSearch) {
       notes.push(e.message);
@@ -159,7 +163,8 @@ async function chooseBaseline(
   notes: string[],
   timeoutMs: number,
 ): Promise<{ baseline: { ref: RunRef; source: 'explicit' | 'last-pass' }; spread: RunRef[] } | undefined> {
-  const want = Math.max(input.spreadRuns ?? DEFAULT_SPREAD_RUNS, input.baseline === 'last-pass' ? 1 : 0);
+  const lastPass = input.baseline === 'last-pass';
+  const want = Math.max(input.spreadRuns ?? (lastPass ? DEFAULT_SPREAD_RUNS : 0), lastPass ? 1 : 0);
   const search = async (n: number) =>
     input.test === undefined
       ? { runs: [], judged: 0, failed: [], newerFailed: [] }

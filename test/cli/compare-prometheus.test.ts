@@ -16,7 +16,7 @@ import { monitoringValues } from '../../constructs/src/monitoring/monitoring-sta
 import { parsePlatformConfig } from '../../constructs/src/config/platform-config';
 import { parseJunit } from '../support/junit';
 import { pushK6Run, type K6RunOptions, type K6RunTruth } from '../support/k6-run';
-import { freePort, startPrometheus, type PrometheusHandle } from '../support/prometheus';
+import { freePort, singleValue, startPrometheus, type PrometheusHandle } from '../support/prometheus';
 import { bucketErrorBound } from '../support/remote-write';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -169,6 +169,17 @@ describe('loadtest compare', () => {
     expect(stat(doc, '', '', 'iteration_rate').run).toBeCloseTo(truth.totals.iterations / truth.durationSeconds, 10);
     expect(stat(doc, 'default', 'a', 'request_rate').run).toBeCloseTo(truth.count({ name: 'a' }) / truth.durationSeconds, 10);
     expect(Math.abs(stat(doc, 'default', 'a', 'p99').run! / (truth.quantile(0.99, { name: 'a' }) * 1000) - 1)).toBeLessThan(BOUND);
+    // the p95 comes from the summed histogram (cli/compare/histogram.ts): what histogram_quantile answers on
+    // Prometheus 3 (logarithmic interpolation), within a bucket of it on 2.42 (linear interpolation)
+    const server = singleValue(
+      await prom.query(
+        `histogram_quantile(0.95, sum(increase(k6_http_req_duration_seconds{testid="web-slow"}[${truth.durationSeconds}s]))) * 1000`,
+        truth.end,
+      ),
+    );
+    expect(doc.regressions[0]!.run).toBe(p95.run);
+    if ((process.env.PROMETHEUS_BIN ?? '').includes('prometheus-3')) expect(p95.run).toBeCloseTo(server, 6);
+    else expect(Math.abs(p95.run! / server - 1)).toBeLessThan(BOUND);
   });
 
   test('a run 2 % slower than its baseline is no significant change: exit 0, the p95 within the bucket error', async () => {
