@@ -4,6 +4,7 @@ import { monitoringConfig, remoteWriteAuthRules } from './monitoring';
 import { networkConfig } from './network';
 import { dnsLabel } from './rules';
 import { imageDigestRules, runnerConfigSchema, runnerImageRules } from './runner';
+import { classicRegressionProblems } from '../k6/regression-grammar';
 import { defaultTests, testSchema } from './tests';
 
 /** The platform config of one environment, composed from its sections, with the checks that span sections. */
@@ -37,6 +38,10 @@ export const platformConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['tests', i, 'name'], input: t.name, message: `must be unique, already used by 'tests[${first}]'` });
       } else {
         seen.set(t.name, i);
+      }
+      if (!cfg.runner.nativeHistograms) {
+        for (const p of classicRegressionProblems(t.regression ?? {}, t.thresholds))
+          ctx.addIssue({ code: 'custom', path: ['tests', i, 'regression', ...p.path], input: p.input, message: p.message });
       }
     });
     const runIds = new Map<string, number>();

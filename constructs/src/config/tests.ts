@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { checkThresholds } from '../k6/thresholds';
+import { checkRegressionRules, checkThresholds } from '../k6/thresholds';
 import { affinity, INT32_MAX, intInRange, labelMap, timeZone, toleration } from './kubernetes';
 import { egressTarget } from './network';
 import { validitySchema } from './validity';
@@ -190,6 +190,22 @@ export const testSchema = z
       )
       .superRefine(checkThresholds)
       .default({}),
+    /**
+     * How much worse than its baseline a run may be (`loadtest compare`, docs/compare.md): per metric key (as in
+     * thresholds, tag filters included) a list of rules `<stat> < +N%`, `< +Npp` (ratios) or `< +N` (the stat's unit,
+     * ms for time trends), or `> -N…` where lower is worse; stats p(N), avg, med (trends), rate (rates, counters),
+     * count (counters).
+     * @example { "http_req_duration": ["p(95) < +10%"], "http_req_failed": ["rate < +0.5pp"] }
+     * @default - none
+     */
+    regression: z
+      .record(
+        z.string().min(1),
+        z.array(z.string({ error: 'must be a regression rule string such as "p(95) < +10%"' }), { error: 'must be a list of regression rules' }),
+      )
+      .superRefine(checkRegressionRules)
+      // optional, not defaulted: an absent key keeps the parsed test, and so the default run id's hash, as before
+      .optional(),
     // Run options (LoadTest construct). Runner-wide defaults (image, resources, pushInterval, ...) live in `runner`.
     /** Id of the run: names its objects and is the `testid` tag. Scheduled runs use it as prefix. @default - "<name>-<content hash>" */
     runId: z

@@ -13,3 +13,4 @@ export * from './k6-metrics';
 export * from './threshold-grammar';
 export * from './threshold-queries';
 export { parseK6Duration } from './go-values';
+export * from './regression-grammar';
