@@ -416,6 +416,13 @@ describe('LoadTest, mode "jobs"', () => {
     expect(a).toBe(b);
     expect(c).not.toBe(a);
     expect(d).toMatch(/^r9lives-[0-9a-f]{6}$/);
+    // AND how the run is judged afterwards (validity limits, regression rules) changes no object, so not the run id
+    const judged = synth({
+      name: 'sample',
+      validity: { maxDroppedIterations: 0.05 },
+      regression: { http_req_duration: ['p(95) < +10%'] },
+    }).lt.runId;
+    expect(judged).toBe(a);
   });
 
   test("binary files (binaryData keys) are mounted like text files: open('./fixtures/logo.png', 'b') finds its bytes", () => {

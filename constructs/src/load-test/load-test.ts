@@ -180,9 +180,9 @@ function runnerConfigs(t: TestConfig): Record<string, string> {
 
 /** `<name>-<hash>` (prefixed with "r" when the name starts with a digit: run ids name Services, which start with a letter). */
 function defaultRunId(t: TestConfig, props: LoadTestProps, image: string): string {
-  // How the verdict judges validity changes no object of the run, so it does not change the run id either; nor do
-  // the browser runner defaults a test without k6/browser never uses.
-  const { validity, ...run } = t;
+  // How the verdict judges validity and how `loadtest compare` judges regressions change no object of the run, so they
+  // do not change the run id either; nor do the browser runner defaults a test without k6/browser never uses.
+  const { validity, regression, ...run } = t;
   const { browser, ...runner } = props.runner ?? {};
   const h = createHash('sha256')
     .update(
