@@ -82,6 +82,8 @@ export interface ResolvedBackend {
 export interface BackendIssue {
   readonly path: readonly string[];
   readonly message: string;
+  /** The value at `path` (undefined: missing). */
+  readonly input?: unknown;
 }
 
 const trim = (u: string) => u.replace(/\/+$/, '');
@@ -117,7 +119,8 @@ export function backendIssues(b: BackendConfig): BackendIssue[] {
   if (b.kind === 'victoriametrics' && b.tenant !== undefined && !VM_TENANT.test(b.tenant)) {
     issues.push({
       path: ['tenant'],
-      message: `must be <accountID> or <accountID>:<projectID> (32-bit integers) for kind "victoriametrics", got "${b.tenant}"`,
+      input: b.tenant,
+      message: 'must be <accountID> or <accountID>:<projectID> (32-bit integers) for kind "victoriametrics"',
     });
   }
   if (b.kind === 'grafana-cloud' && b.auth?.type !== 'basic') {

@@ -91,7 +91,7 @@ function backendRules(
   const b = cfg.monitoring.backend;
   if (b === undefined) return;
   for (const issue of backendIssues(b)) {
-    ctx.addIssue({ code: 'custom', path: ['monitoring', 'backend', ...issue.path], input: undefined, message: issue.message });
+    ctx.addIssue({ code: 'custom', path: ['monitoring', 'backend', ...issue.path], input: issue.input, message: issue.message });
   }
   if (cfg.monitoring.remoteWriteUrl !== undefined) {
     ctx.addIssue({

@@ -14,6 +14,7 @@ import { versions } from '../contract/versions';
 import { SCRIPTS_MOUNT_PATH } from './test-scripts';
 import { RUN_CONFIG_MOUNT_PATH, RUNNER_UID, STARTER_UID, STOPPER_COMPONENT, TEST_TAG } from './constants';
 import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
+import { backendPodVolumes, backendVolumeMounts } from '../backend/runner-backend';
 import { containerSecurity, podSecurity, quantityMap, testRunStarterResources } from './resources';
 import {
   clientNetworkPolicy,
@@ -58,6 +59,7 @@ function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | '
         sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(v.sizeLimit),
       },
     })),
+    ...(ctx.props.backend !== undefined ? (backendPodVolumes(ctx.props.backend) as TestRunSpecRunnerVolumes[]) : []),
     ...(flat
       ? []
       : [
@@ -71,6 +73,7 @@ function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | '
     { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
     ...browserMounts(ctx),
+    ...(ctx.props.backend !== undefined ? backendVolumeMounts(ctx.props.backend) : []),
     ...(flat ? [] : [{ name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }]),
   ];
   return { volumes, volumeMounts };

@@ -16,6 +16,7 @@ import { BROWSER_MODULE } from '../load-test/browser';
 import { browserImageProblem, testRunnerImage } from './browser-image';
 import { versions } from '../contract/versions';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
+import { resolveBackend } from '../backend/backend';
 
 /**
  * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:
@@ -231,9 +232,10 @@ function testRuns(loadTests: Chart, cfg: PlatformConfig, scripts: ReadonlyMap<st
       image: testRunnerImage(cfg, scripts.get(test.name)!, runnerImage.imageRef),
       runner: cfg.runner,
       network: cfg.network,
+      ...(cfg.monitoring.backend !== undefined ? { backend: resolveBackend(cfg.monitoring.backend) } : {}),
       ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
       // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
-      ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
+      ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined && cfg.monitoring.backend === undefined
         ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }
         : {}),
     });
