@@ -60,6 +60,8 @@ export interface VictoriaMetricsHandle {
   flush(): Promise<void>;
   /** Instant query (`time` in unix milliseconds; default now). Throws with VictoriaMetrics' error on failure. */
   query(expr: string, time?: number): Promise<PromQueryData>;
+  /** Range query (times in unix milliseconds, step in seconds). */
+  queryRange(expr: string, start: number, end: number, step: number): Promise<PromQueryData>;
   /** The series names matching `match` (`/api/v1/series`), for checking how remote-written data is stored. */
   series(match: string): Promise<Record<string, string>[]>;
   /** Everything VictoriaMetrics logged so far (for failure messages). */
@@ -186,6 +188,8 @@ async function startOnce(binary: string, flags: string[], readyTimeoutMs: number
       if (!res.ok) throw new Error(`VictoriaMetrics /internal/force_flush answered ${res.status}: ${await res.text()}`);
     },
     query: (expr, time) => api<PromQueryData>('/api/v1/query', { query: expr, ...(time !== undefined ? { time: (time / 1000).toFixed(3) } : {}) }),
+    queryRange: (expr, start, end, step) =>
+      api<PromQueryData>('/api/v1/query_range', { query: expr, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), step: String(step) }),
     series: (match) => api<Record<string, string>[]>('/api/v1/series', { 'match[]': match, start: '0' }),
     logs: () => log,
     stop,
