@@ -132,7 +132,7 @@ export function backendIssues(b: BackendConfig): BackendIssue[] {
   return issues;
 }
 
-/** Resolves a block the schema accepted (see {@link backendIssues}): URLs, headers and dialect. */
+/** Resolves a block the schema accepted (see `backendIssues`): URLs, headers and dialect. */
 export function resolveBackend(b: BackendConfig): ResolvedBackend {
   const issues = backendIssues(b);
   if (issues.length > 0) {
