@@ -10,6 +10,7 @@ import * as YAML from 'yaml';
 import { parsePlatformConfig, type PlatformConfigInput } from '../src/config/platform-config';
 import { buildPlatform } from '../src/platform/platform';
 import { monitoringValues } from '../src/monitoring/monitoring-stack';
+import { deploySecrets } from '../src/platform/deploy';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -196,5 +197,19 @@ describe('grafana', () => {
     expect(kps.grafana.sidecar.datasources.name).toBe('Prometheus');
     expect(grafana.envValueFrom).toEqual({});
     expect(grafana.extraSecretMounts).toEqual([]);
+  });
+});
+
+describe('deploy', () => {
+  test('the backend credential becomes a Secret in both namespaces, from the remoteWritePassword / remoteWriteToken secret config', () => {
+    const secrets = (backend: unknown) => deploySecrets(parsePlatformConfig({ monitoring: { backend } })).filter((s) => s.name !== 'grafana-admin');
+    expect(secrets(GRAFANA_CLOUD)).toEqual([
+      { namespace: 'k6', name: 'grafana-cloud', entries: [{ key: 'token', configKey: 'remoteWritePassword' }] },
+      { namespace: 'monitoring', name: 'grafana-cloud', entries: [{ key: 'token', configKey: 'remoteWritePassword' }] },
+    ]);
+    expect(secrets(MIMIR)).toEqual([
+      { namespace: 'k6', name: 'mimir-token', entries: [{ key: 'token', configKey: 'remoteWriteToken' }] },
+      { namespace: 'monitoring', name: 'mimir-token', entries: [{ key: 'token', configKey: 'remoteWriteToken' }] },
+    ]);
   });
 });
