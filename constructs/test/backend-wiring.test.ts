@@ -11,6 +11,7 @@ import { parsePlatformConfig, type PlatformConfigInput } from '../src/config/pla
 import { buildPlatform } from '../src/platform/platform';
 import { monitoringValues } from '../src/monitoring/monitoring-stack';
 import { deploySecrets } from '../src/platform/deploy';
+import { validateManifest } from '../../test/support/schemas';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -205,11 +206,71 @@ describe('deploy', () => {
     const secrets = (backend: unknown) => deploySecrets(parsePlatformConfig({ monitoring: { backend } })).filter((s) => s.name !== 'grafana-admin');
     expect(secrets(GRAFANA_CLOUD)).toEqual([
       { namespace: 'k6', name: 'grafana-cloud', entries: [{ key: 'token', configKey: 'remoteWritePassword' }] },
-      { namespace: 'monitoring', name: 'grafana-cloud', entries: [{ key: 'token', configKey: 'remoteWritePassword' }] },
+      {
+        namespace: 'monitoring',
+        name: 'grafana-cloud',
+        entries: [
+          { key: 'token', configKey: 'remoteWritePassword' },
+          { key: 'username', value: '123456' },
+        ],
+      },
     ]);
     expect(secrets(MIMIR)).toEqual([
       { namespace: 'k6', name: 'mimir-token', entries: [{ key: 'token', configKey: 'remoteWriteToken' }] },
       { namespace: 'monitoring', name: 'mimir-token', entries: [{ key: 'token', configKey: 'remoteWriteToken' }] },
     ]);
+  });
+});
+
+describe('cluster metrics forwarded by the stack Prometheus', () => {
+  const remoteWrite = (backend: unknown) =>
+    monitoringValues(parsePlatformConfig({ monitoring: { backend } })).prometheus.prometheusSpec.remoteWrite as Obj[] | undefined;
+
+  test('grafana-cloud: the runner pods’ cAdvisor and kube-state-metrics series of the load-test namespace, with basic auth from the Secret', () => {
+    expect(remoteWrite(GRAFANA_CLOUD)).toEqual([
+      {
+        name: 'k6-backend-cluster-metrics',
+        url: 'https://prometheus-prod-13-prod-us-east-0.grafana.net/api/prom/push',
+        basicAuth: { username: { name: 'grafana-cloud', key: 'username' }, password: { name: 'grafana-cloud', key: 'token' } },
+        writeRelabelConfigs: [
+          {
+            sourceLabels: ['__name__'],
+            regex:
+              '(container_cpu_usage_seconds_total|container_cpu_cfs_periods_total|container_cpu_cfs_throttled_periods_total|container_memory_working_set_bytes|' +
+              'container_spec_memory_limit_bytes|kube_pod_container_status_terminated_reason|kube_pod_status_reason|kube_pod_status_disruption_reason)',
+            action: 'keep',
+          },
+          { sourceLabels: ['namespace'], regex: 'k6', action: 'keep' },
+        ],
+      },
+    ]);
+  });
+
+  test('mimir: the tenant header, the bearer token and the TLS Secrets; the entry is a valid Prometheus CR field', () => {
+    // WHEN
+    const [rw] = remoteWrite(MIMIR)!;
+    // THEN
+    expect(rw).toMatchObject({
+      url: 'https://mimir.example.com/api/v1/push',
+      headers: { 'X-Scope-OrgID': 'team-a' },
+      authorization: { type: 'Bearer', credentials: { name: 'mimir-token', key: 'token' } },
+      tlsConfig: {
+        ca: { secret: { name: 'mimir-ca', key: 'ca.crt' } },
+        cert: { secret: { name: 'mimir-client', key: 'tls.crt' } },
+        keySecret: { name: 'mimir-client', key: 'tls.key' },
+      },
+    });
+    const prometheus = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'Prometheus',
+      metadata: { name: 'p', namespace: 'monitoring' },
+      spec: { remoteWrite: [rw] },
+    };
+    expect(validateManifest(prometheus)).toEqual([]);
+    expect(validateManifest({ ...prometheus, spec: { remoteWrite: [{ ...rw, basicAuth: { username: 'plain' } }] } })).not.toEqual([]);
+  });
+
+  test('without a backend nothing is forwarded', () => {
+    expect(monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec.remoteWrite).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import { versions } from '../contract/versions';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
 import { resolveBackend } from '../backend/backend';
 import { backendGrafanaValues } from '../backend/grafana-backend';
+import { clusterMetricsRemoteWrite } from '../backend/cluster-metrics';
 
 /** Grafana's service port in kube-prometheus-stack. */
 export const GRAFANA_PORT = 80;
@@ -44,6 +45,8 @@ export interface KubePrometheusStackValues {
       readonly serviceMonitorSelectorNilUsesHelmValues: boolean;
       readonly podMonitorSelectorNilUsesHelmValues: boolean;
       readonly ruleSelectorNilUsesHelmValues: boolean;
+      /** With a metrics backend: the cluster metrics the dashboards and the verdict read, forwarded to it. */
+      readonly remoteWrite?: readonly Record<string, unknown>[];
     };
   };
   readonly grafana: Record<string, unknown>;
@@ -115,6 +118,7 @@ export function monitoringValues(cfg: PlatformConfig): KubePrometheusStackValues
         serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false,
         ruleSelectorNilUsesHelmValues: false,
+        ...(backend !== undefined ? { remoteWrite: [clusterMetricsRemoteWrite(backend, cfg.namespaces.loadTests)] } : {}),
       },
     },
     grafana: {

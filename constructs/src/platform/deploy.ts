@@ -5,6 +5,7 @@ import { LABELS } from '../contract/labels';
 import { GRAFANA_PORT, grafanaServiceName, prometheusServiceName } from '../monitoring/monitoring-stack';
 import type { PlatformConfig } from '../config/platform-config';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
+import { BACKEND_USERNAME_KEY } from '../backend/cluster-metrics';
 
 /**
  * What a deployment (Pulumi or the Helm bundle) needs to know about an environment beyond its objects: which charts to
@@ -127,8 +128,11 @@ export function deploySecrets(cfg: PlatformConfig): DeploySecret[] {
   const b = cfg.monitoring.backend?.auth;
   const namespaces = [cfg.namespaces.loadTests, ...(cfg.monitoring.enabled ? [cfg.namespaces.monitoring] : [])];
   for (const ns of namespaces) {
-    if (b?.type === 'basic') add(ns, b.passwordSecret.name, { key: b.passwordSecret.key, configKey: 'remoteWritePassword' });
-    else if (b?.type === 'bearer') add(ns, b.tokenSecret.name, { key: b.tokenSecret.key, configKey: 'remoteWriteToken' });
+    if (b?.type === 'basic') {
+      add(ns, b.passwordSecret.name, { key: b.passwordSecret.key, configKey: 'remoteWritePassword' });
+      // The stack's Prometheus forwards cluster metrics with basic auth read from Secret keys, the user name included.
+      if (ns === cfg.namespaces.monitoring) add(ns, b.passwordSecret.name, { key: BACKEND_USERNAME_KEY, value: b.username });
+    } else if (b?.type === 'bearer') add(ns, b.tokenSecret.name, { key: b.tokenSecret.key, configKey: 'remoteWriteToken' });
   }
   return [...secrets.values()];
 }
