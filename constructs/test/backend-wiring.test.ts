@@ -126,6 +126,9 @@ describe('runners', () => {
       { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'thanos' } } }], ports: [{ port: 19291, protocol: 'TCP' }] },
     ]);
     expect(JSON.stringify([external, inCluster])).not.toContain('"app.kubernetes.io/name":"prometheus"');
+    // AND a backend at an IP address (a private one outside the cluster's Services) opens that address alone
+    const byIp = policy(objectsOf({ kind: 'victoriametrics', url: 'http://10.20.30.40:8428' })).spec.egress as Obj[];
+    expect(toBackend(byIp)).toEqual([{ to: [{ ipBlock: { cidr: '10.20.30.40/32' } }], ports: [{ port: 8428, protocol: 'TCP' }] }]);
   });
 });
 

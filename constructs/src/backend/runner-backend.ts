@@ -99,13 +99,15 @@ export function backendPodVolumes(b: ResolvedBackend): k8s.Volume[] {
 
 /**
  * Egress of the runners to the backend's remote-write endpoint: an in-cluster Service URL
- * (`<service>.<namespace>[.svc...]`) opens its namespace on the URL's port; any other host is outside the cluster,
- * and a NetworkPolicy cannot name a host, so it opens every public IPv4 address on that port (the cluster's own
- * ranges and link-local stay closed: network-rules.ts `publicIpv4`).
+ * (`<service>.<namespace>[.svc...]`) opens its namespace on the URL's port; an IP address opens that address alone
+ * (`/32`, `/128`); any other host is outside the cluster, and a NetworkPolicy cannot name a host, so it opens every
+ * public IPv4 address on that port (the cluster's own ranges and link-local stay closed: network-rules.ts `publicIpv4`).
  */
-export function backendEgressTarget(b: ResolvedBackend): { readonly namespace?: string; readonly port: number } {
+export function backendEgressTarget(b: ResolvedBackend): { readonly namespace?: string; readonly cidr?: string; readonly port: number } {
   const u = new URL(b.remoteWriteUrl);
   const port = u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(u.hostname)) return { cidr: `${u.hostname}/32`, port };
+  if (u.hostname.startsWith('[')) return { cidr: `${u.hostname.slice(1, -1)}/128`, port };
   const labels = u.hostname.toLowerCase().split('.');
   const inCluster = (labels.length >= 3 && labels[2] === 'svc') || (u.protocol === 'http:' && labels.length === 2 && !/^\d+$/.test(labels[1]!));
   return inCluster ? { namespace: labels[1]!, port } : { port };

@@ -169,7 +169,7 @@ export function prometheusEgress(ctx: RunContext): k8s.NetworkPolicyEgressRule[]
     const to: k8s.NetworkPolicyPeer[] =
       b.namespace !== undefined
         ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': b.namespace } } }]
-        : [{ ipBlock: publicIpv4(ctx.props.network) }];
+        : [{ ipBlock: b.cidr !== undefined ? ipBlock(b.cidr, [], ctx.props.network) : publicIpv4(ctx.props.network) }];
     return [{ to, ports: [{ port: k8s.IntOrString.fromNumber(b.port), protocol: 'TCP' }] }];
   }
   const p = ctx.props.prometheus;
