@@ -141,6 +141,12 @@ describe('errors name the field', () => {
       [`'monitoring.backend.kind' must be one of prometheus, victoriametrics, mimir, thanos, grafana-cloud, generic, got "cortex"`],
     ],
     [{ kind: 'mimir', url: 'https://m', tenant: 'a b' }, [`'monitoring.backend.tenant' must be printable ASCII without spaces, got "a b"`]],
+    [
+      { kind: 'mimir', url: 'https://user:pw@mimir.example.com' },
+      [
+        `'monitoring.backend.url' must not hold credentials (user:password@): give them as Secret references in monitoring.backend.auth, got "https://***@mimir.example.com"`,
+      ],
+    ],
   ])('%j', (backend, problems) => {
     expect(problemsOf({ monitoring: { backend } })).toEqual(problems);
   });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CONFIG_MAP_KEY, dnsSubdomain, httpUrl, secretKeyRef } from './rules';
+import { CONFIG_MAP_KEY, dnsSubdomain, httpUrlWithCredentialsIn, secretKeyRef } from './rules';
+
+const httpUrl = httpUrlWithCredentialsIn('monitoring.backend.auth');
 
 /**
  * The `monitoring.backend` section: a shared, scale-out metrics backend the runners remote-write to and the verdict,
