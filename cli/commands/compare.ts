@@ -11,12 +11,22 @@ import { testOfRun } from '../prometheus/runs';
 import { judgedTestThresholds } from '../run/run-plan';
 import { validityInput } from '../verdict/validity';
 import { environmentConfig, findTest, trendsOf, type CommandKit, type CommandResult } from './context';
-import { envOption, jsonOption, promDuration, prometheusOption, prometheusTokenFileOption, runId, timeoutOption } from './options';
+import {
+  envOption,
+  jsonOption,
+  promDuration,
+  prometheusOption,
+  prometheusTenantOption,
+  prometheusTokenFileOption,
+  runId,
+  timeoutOption,
+} from './options';
 
 interface CompareOptions {
   baseline: string;
   prometheus?: string;
   prometheusTokenFile?: string;
+  prometheusTenant?: string;
   env: string;
   test?: string;
   since: string;
@@ -51,6 +61,7 @@ export function addCompareCommand(program: Command, kit: CommandKit, result: Com
     )
     .addOption(prometheusOption())
     .addOption(prometheusTokenFileOption())
+    .addOption(prometheusTenantOption())
     .addOption(envOption())
     .option('--test <name>', "test whose regression rules apply (default: the run's test label, else the longest test name prefixing the testid)")
     .addOption(
@@ -76,7 +87,8 @@ async function compareCommand(kit: CommandKit, testid: string, opts: CompareOpti
   const { ctx, out, c, now } = kit;
   const cfg = environmentConfig(ctx.rootDir, opts.env);
   const timeout = kit.timeoutOf(opts.timeout);
-  const prom = kit.prometheusOf(opts);
+  // The config's backend gives the query URL, tenant header and user when no flag or variable names them.
+  const prom = kit.prometheusOf(opts, undefined, cfg);
   const client = prometheusClient(prom.base, {
     timeoutMs: timeout,
     deadline: AbortSignal.timeout(timeout),

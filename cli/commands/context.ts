@@ -5,7 +5,16 @@ import { discoverEnvironments, environmentExists, loadEnvironmentConfig } from '
 import type { RunCluster } from '../cluster/cluster';
 import { UsageError } from '../exit-codes';
 import type { Colors, Output } from '../output';
-import { redactUrl, resolvePrometheusAuth, splitCredentials, type PrometheusAuth } from '../prometheus/auth';
+import { BACKEND_APIS, resolveBackend, type QueryDialect, type ResolvedBackend } from '@k6-platform/constructs/internal';
+import {
+  PROMETHEUS_PASSWORD_ENV,
+  PROMETHEUS_TENANT_ENV,
+  PROMETHEUS_USER_ENV,
+  redactUrl,
+  resolvePrometheusAuth,
+  splitCredentials,
+  type PrometheusAuth,
+} from '../prometheus/auth';
 import { prometheusClient, type PrometheusClientOptions, type PromQuerier } from '../prometheus/client';
 import type { FollowOptions } from '../run/follow';
 import { UnknownTestError } from '../run/run-plan';
@@ -55,10 +64,38 @@ export interface ResolvedPrometheus {
   readonly auth?: PrometheusAuth;
 }
 
-/** The Prometheus options a command declares (`--prometheus`, `--prometheus-token-file`). */
+/** The Prometheus options a command declares (`--prometheus`, `--prometheus-token-file`, `--prometheus-tenant`). */
 export interface PrometheusFlags {
   readonly prometheus?: string;
   readonly prometheusTokenFile?: string;
+  readonly prometheusTenant?: string;
+}
+
+const nonEmpty = (v: string | undefined) => (v !== undefined && v !== '' ? v : undefined);
+
+/**
+ * The tenant headers of the queries: `--prometheus-tenant` / `$LOADTEST_PROMETHEUS_TENANT` in the backend's tenant
+ * header (X-Scope-OrgID when the config names no backend: Mimir's and Cortex's), else the config's own tenant headers.
+ */
+function tenantHeaders(tenant: string | undefined, backend: ResolvedBackend | undefined): Record<string, string> | undefined {
+  if (tenant !== undefined) {
+    if (!/^[\x21-\x7e]+$/.test(tenant)) {
+      throw new UsageError(
+        `the tenant of --prometheus-tenant / $${PROMETHEUS_TENANT_ENV} must be printable ASCII without spaces, got ${JSON.stringify(tenant)}`,
+      );
+    }
+    const header =
+      backend?.config.tenantHeader ?? (backend !== undefined ? BACKEND_APIS[backend.config.kind].tenantHeader : undefined) ?? 'X-Scope-OrgID';
+    return { [header]: tenant };
+  }
+  return backend !== undefined && Object.keys(backend.headers).length > 0 ? { ...backend.headers } : undefined;
+}
+
+/** The environment, with the backend's basic-auth user name from the config when only the password is given there. */
+function backendUserEnv(env: NodeJS.ProcessEnv, backend: ResolvedBackend | undefined): NodeJS.ProcessEnv {
+  const auth = backend?.config.auth;
+  if (auth?.type !== 'basic' || nonEmpty(env[PROMETHEUS_USER_ENV]) !== undefined || nonEmpty(env[PROMETHEUS_PASSWORD_ENV]) === undefined) return env;
+  return { ...env, [PROMETHEUS_USER_ENV]: auth.username };
 }
 
 /** The context with its defaults filled in, and the resolvers the commands share. */
@@ -74,10 +111,11 @@ export interface CommandKit {
   /** The clock. */
   readonly now: () => Date;
   /**
-   * The Prometheus of `--prometheus`, else `$LOADTEST_PROMETHEUS_URL`, else the contract's default, with the
-   * credentials of cli/prometheus/auth.ts.
+   * The Prometheus of `--prometheus`, else `$LOADTEST_PROMETHEUS_URL`, else the query URL of the config's
+   * `monitoring.backend`, else the contract's default, with the credentials of cli/prometheus/auth.ts and the tenant
+   * headers (`--prometheus-tenant`, `$LOADTEST_PROMETHEUS_TENANT`, else the backend's).
    */
-  readonly prometheusOf: (flags: PrometheusFlags, options?: PrometheusClientOptions) => ResolvedPrometheus;
+  readonly prometheusOf: (flags: PrometheusFlags, options?: PrometheusClientOptions, cfg?: PlatformConfig) => ResolvedPrometheus;
   /** The verdict timeout of `--timeout`, else `$LOADTEST_TIMEOUT`, else the verdict's default. */
   readonly timeoutOf: (opt: number | undefined) => number;
 }
@@ -86,18 +124,21 @@ export interface CommandKit {
 export function commandKit(ctx: CliContext): CommandKit {
   const { out } = ctx;
   const c = out.colors;
-  const prometheusOf = (flags: PrometheusFlags, options?: PrometheusClientOptions): ResolvedPrometheus => {
+  const prometheusOf = (flags: PrometheusFlags, options?: PrometheusClientOptions, cfg?: PlatformConfig): ResolvedPrometheus => {
     const fromEnv = ctx.env[PROMETHEUS_URL_ENV];
     if (flags.prometheus === undefined && fromEnv !== undefined && fromEnv !== '' && !HTTP_URL.test(fromEnv)) {
       throw new UsageError(`$${PROMETHEUS_URL_ENV} must be an http(s) URL such as http://localhost:9090. Got ${JSON.stringify(redactUrl(fromEnv))}.`);
     }
-    const raw = flags.prometheus ?? (fromEnv !== '' ? fromEnv : undefined) ?? DEFAULT_PROMETHEUS_URL;
+    const backend = cfg?.monitoring.backend !== undefined ? resolveBackend(cfg.monitoring.backend) : undefined;
+    const raw = flags.prometheus ?? (fromEnv !== '' ? fromEnv : undefined) ?? backend?.queryUrl ?? DEFAULT_PROMETHEUS_URL;
     const { url: base, basic } = splitCredentials(raw.replace(/\/+$/, ''));
-    const auth = resolvePrometheusAuth({
-      env: ctx.env,
+    const credentials = resolvePrometheusAuth({
+      env: backendUserEnv(ctx.env, backend),
       ...(flags.prometheusTokenFile !== undefined ? { tokenFile: flags.prometheusTokenFile } : {}),
       ...(basic !== undefined ? { urlBasic: basic } : {}),
     });
+    const headers = tenantHeaders(flags.prometheusTenant ?? nonEmpty(ctx.env[PROMETHEUS_TENANT_ENV]), backend);
+    const auth = credentials !== undefined || headers !== undefined ? { ...credentials, ...(headers !== undefined ? { headers } : {}) } : undefined;
     const client =
       ctx.prometheus !== undefined ? ctx.prometheus(base) : prometheusClient(base, { ...options, ...(auth !== undefined ? { auth } : {}) });
     return { base, client, ...(auth !== undefined ? { auth } : {}) };
@@ -125,6 +166,11 @@ export function findTest(cfg: PlatformConfig, name: string): TestConfig {
 /** How the environment's runners write trends, for the verdict's queries. */
 export function trendsOf(cfg: PlatformConfig): 'native' | 'classic' {
   return cfg.runner.nativeHistograms ? 'native' : 'classic';
+}
+
+/** The query dialect of the environment's metrics backend (`monitoring.backend.kind`), for the verdict's queries. */
+export function dialectOf(cfg: PlatformConfig): QueryDialect {
+  return cfg.monitoring.backend !== undefined ? resolveBackend(cfg.monitoring.backend).dialect : 'prometheus';
 }
 
 /** The output with stdout swallowed (errors still shown). */

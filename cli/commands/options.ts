@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PROMETHEUS_URL, RUN_ID, RUN_ID_MAX } from '@k6-platform/constructs/internal';
 import { DEFAULT_ENVIRONMENT } from '@k6-platform/constructs/output';
 import { UsageError } from '../exit-codes';
-import { PROMETHEUS_PASSWORD_ENV, PROMETHEUS_TOKEN_ENV, PROMETHEUS_USER_ENV, redactUrl } from '../prometheus/auth';
+import { PROMETHEUS_PASSWORD_ENV, PROMETHEUS_TENANT_ENV, PROMETHEUS_TOKEN_ENV, PROMETHEUS_USER_ENV, redactUrl } from '../prometheus/auth';
 import { JSON_SCHEMA_VERSION } from '../verdict/json';
 import { DEFAULT_VERDICT_TIMEOUT_MS, VERDICT_EXIT_CODES } from '../verdict/verdict';
 
@@ -84,6 +84,14 @@ export function prometheusTokenFileOption(): Option {
   return new Option(
     '--prometheus-token-file <file>',
     `file holding a bearer token for Prometheus (default: $${PROMETHEUS_TOKEN_ENV}; basic auth: $${PROMETHEUS_USER_ENV} and $${PROMETHEUS_PASSWORD_ENV})`,
+  );
+}
+
+/** `--prometheus-tenant <id>`: the tenant (org) id of a multi-tenant backend, sent in its tenant header. */
+export function prometheusTenantOption(): Option {
+  return new Option(
+    '--prometheus-tenant <id>',
+    `tenant (org) id for a multi-tenant backend, sent as the backend's tenant header, X-Scope-OrgID unless monitoring.backend names another (default: $${PROMETHEUS_TENANT_ENV}, else monitoring.backend.tenant)`,
   );
 }
 

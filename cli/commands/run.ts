@@ -13,14 +13,25 @@ import { writeJunit } from '../verdict/junit';
 import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
 import type { ValidityInput } from '../verdict/validity';
 import { validityInput } from '../verdict/validity';
-import { environmentConfig, findTest, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
-import { envOption, GRAFANA_URL_ENV, httpUrlOption, junitOption, prometheusOption, prometheusTokenFileOption, runId, timeoutOption } from './options';
+import { environmentConfig, findTest, dialectOf, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import {
+  envOption,
+  GRAFANA_URL_ENV,
+  httpUrlOption,
+  junitOption,
+  prometheusOption,
+  prometheusTenantOption,
+  prometheusTokenFileOption,
+  runId,
+  timeoutOption,
+} from './options';
 
 interface RunOptions {
   env: string;
   runId?: string;
   prometheus?: string;
   prometheusTokenFile?: string;
+  prometheusTenant?: string;
   junit?: string;
   grafana?: string;
   dashboard?: string;
@@ -48,6 +59,7 @@ export function addRunCommand(program: Command, kit: CommandKit, result: Command
     .addOption(new Option('--run-id <id>', 'run id (k6 testid); default: <test>-<yyyymmdd>-<hhmmss> (UTC)').argParser(runId))
     .addOption(prometheusOption())
     .addOption(prometheusTokenFileOption())
+    .addOption(prometheusTenantOption())
     .addOption(
       new Option(
         '--grafana <url>',
@@ -69,7 +81,7 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
   findTest(cfg, testName);
   const id = opts.runId ?? newRunId(testName, now());
   const plan = planRun(cfg, ctx.rootDir, testName, id);
-  const prom = kit.prometheusOf(opts);
+  const prom = kit.prometheusOf(opts, undefined, cfg);
   // Loaded lazily so commands without a cluster (and tests) never load @kubernetes/client-node.
   const connect =
     ctx.connect ??
@@ -90,6 +102,7 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
     thresholds: plan.thresholds,
     testid: id,
     trends: trendsOf(cfg),
+    dialect: dialectOf(cfg),
     prom: prom.client,
     intervalMs: ctx.abortIntervalMs ?? k6DurationSeconds(cfg.runner.pushInterval) * 1000,
     now: () => now().getTime(),
@@ -250,6 +263,7 @@ function judgeRun(kit: CommandKit, run: RunState, validity: ValidityInput, onVer
     out: kit.out,
     now: kit.now(),
     trends: trendsOf(cfg),
+    dialect: dialectOf(cfg),
     timeoutMs: kit.timeoutOf(opts.timeout),
     ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),
     onVerdict,

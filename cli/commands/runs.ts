@@ -8,12 +8,13 @@ import { judgedTestThresholds } from '../run/run-plan';
 import { JSON_SCHEMA_VERSION, jsonText, runJson, type RunJson, type RunsJson } from '../verdict/json';
 import { VERDICT_EXIT_CODES } from '../verdict/verdict';
 import { validityInput } from '../verdict/validity';
-import { environmentConfig, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
-import { envOption, jsonOption, promDuration, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
+import { environmentConfig, silent, dialectOf, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { envOption, jsonOption, promDuration, prometheusOption, prometheusTenantOption, prometheusTokenFileOption, timeoutOption } from './options';
 
 interface RunsOptions {
   prometheus?: string;
   prometheusTokenFile?: string;
+  prometheusTenant?: string;
   env: string;
   since: string;
   verdict: boolean;
@@ -34,6 +35,7 @@ export function addRunsCommand(program: Command, kit: CommandKit, result: Comman
     .description('list recent runs from Prometheus (testid, start, duration, runners, verdict when the test has thresholds)')
     .addOption(prometheusOption())
     .addOption(prometheusTokenFileOption())
+    .addOption(prometheusTenantOption())
     .addOption(envOption())
     .addOption(new Option('--since <duration>', 'how far back to look').default('24h').argParser(promDuration))
     .option('--no-verdict', 'skip judging each run')
@@ -48,7 +50,7 @@ async function runsCommand(kit: CommandKit, opts: RunsOptions): Promise<number> 
   const { ctx, out, now } = kit;
   const cfg = environmentConfig(ctx.rootDir, opts.env);
   const timeout = kit.timeoutOf(opts.timeout);
-  const prom = kit.prometheusOf(opts, { timeoutMs: timeout });
+  const prom = kit.prometheusOf(opts, { timeoutMs: timeout }, cfg);
   const runs = await listRuns(prom.client, opts.since, cfg.tests, now().getTime() / 1000);
   const judged: [ListedRun, RunJudgement][] = [];
   for (const r of runs) judged.push([r, await judgeRun(kit, cfg, prom, r, opts, timeout)]);
@@ -123,6 +125,7 @@ async function judgeRun(
     out: silent(out),
     now: now(),
     trends: trendsOf(cfg),
+    dialect: dialectOf(cfg),
     quiet: true,
     timeoutMs: timeout,
     ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),

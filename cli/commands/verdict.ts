@@ -9,13 +9,14 @@ import { jsonText, verdictJson } from '../verdict/json';
 import { writeJunit } from '../verdict/junit';
 import { validityInput } from '../verdict/validity';
 import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
-import { environmentConfig, findTest, silent, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
-import { envOption, jsonOption, junitOption, prometheusOption, prometheusTokenFileOption, timeoutOption } from './options';
+import { environmentConfig, findTest, silent, dialectOf, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { envOption, jsonOption, junitOption, prometheusOption, prometheusTenantOption, prometheusTokenFileOption, timeoutOption } from './options';
 
 interface VerdictOptions {
   testid: string;
   prometheus?: string;
   prometheusTokenFile?: string;
+  prometheusTenant?: string;
   json?: boolean;
   junit?: string;
   env: string;
@@ -31,6 +32,7 @@ export function addVerdictCommand(program: Command, kit: CommandKit, result: Com
     .requiredOption('--testid <id>', 'the run id (k6 testid tag)')
     .addOption(prometheusOption())
     .addOption(prometheusTokenFileOption())
+    .addOption(prometheusTenantOption())
     .addOption(envOption())
     .option(
       '--test <name>',
@@ -50,11 +52,11 @@ async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<nu
   const timeout = kit.timeoutOf(opts.timeout);
   const startedAt = Date.now();
   // One time budget: finding the run's test and the verdict's queries share the timeout.
-  const prom = kit.prometheusOf(opts, {
-    timeoutMs: timeout,
-    deadline: AbortSignal.timeout(timeout),
-    deadlineName: `--timeout ${timeout / 1000}s`,
-  });
+  const prom = kit.prometheusOf(
+    opts,
+    { timeoutMs: timeout, deadline: AbortSignal.timeout(timeout), deadlineName: `--timeout ${timeout / 1000}s` },
+    cfg,
+  );
   let judged: Awaited<ReturnType<typeof judgedTest>>;
   try {
     judged = await judgedTest(kit, cfg, prom, opts);
@@ -75,6 +77,7 @@ async function verdictCommand(kit: CommandKit, opts: VerdictOptions): Promise<nu
     ...(json ? { quiet: true } : {}),
     now: now(),
     trends: trendsOf(cfg),
+    dialect: dialectOf(cfg),
     timeoutMs: Math.max(1, timeout - (Date.now() - startedAt)),
     ...(testNote !== undefined ? { testNote } : {}),
     ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),

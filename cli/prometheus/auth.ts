@@ -12,13 +12,17 @@ export const PROMETHEUS_TOKEN_ENV = 'LOADTEST_PROMETHEUS_TOKEN';
 export const PROMETHEUS_USER_ENV = 'LOADTEST_PROMETHEUS_USER';
 /** Environment variable with the basic-auth password for Prometheus (with {@link PROMETHEUS_USER_ENV}). */
 export const PROMETHEUS_PASSWORD_ENV = 'LOADTEST_PROMETHEUS_PASSWORD';
+/** Environment variable with the tenant (org) id of a multi-tenant backend when `--prometheus-tenant` is not given. */
+export const PROMETHEUS_TENANT_ENV = 'LOADTEST_PROMETHEUS_TENANT';
 
-/** How requests to Prometheus authenticate: at most one of the two. */
+/** How requests to Prometheus authenticate: at most one of the two credentials, and the tenant headers. */
 export interface PrometheusAuth {
   /** `Authorization: Bearer <token>`. */
   readonly bearerToken?: string;
   /** `Authorization: Basic base64(<user>:<password>)`. */
   readonly basic?: { readonly user: string; readonly password: string };
+  /** Headers naming the tenant of a multi-tenant backend (`X-Scope-OrgID: team-a`), sent with every query. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The `Authorization` header value of `auth`, if any. */

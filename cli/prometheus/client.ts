@@ -106,8 +106,9 @@ export function prometheusClient(baseUrl: string, options: PrometheusClientOptio
   // Credentials never travel in the URL: fetch refuses them there, and the URL appears in messages.
   const split = splitCredentials(baseUrl.replace(/\/+$/, ''));
   const url = split.url;
-  const authorization = authorizationHeader(options.auth ?? (split.basic !== undefined ? { basic: split.basic } : undefined));
-  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  const credentials = options.auth?.bearerToken !== undefined || options.auth?.basic !== undefined ? options.auth : undefined;
+  const authorization = authorizationHeader(credentials ?? (split.basic !== undefined ? { basic: split.basic } : undefined));
+  const headers: Record<string, string> = { ...options.auth?.headers, 'Content-Type': 'application/x-www-form-urlencoded' };
   if (authorization !== undefined) headers.Authorization = authorization;
   const timeoutMs = options.timeoutMs ?? 10_000;
   async function data(expr: string, time?: number): Promise<PromData> {

@@ -9,6 +9,7 @@ import {
   firstAbortCrossing,
   type AbortCrossing,
   type ParsedThreshold,
+  type QueryDialect,
   type ThresholdsConfig,
 } from '@k6-platform/constructs/internal';
 import { scalarOf, type PromQuerier } from '../prometheus/client';
@@ -22,6 +23,8 @@ export interface AbortWatchOptions {
   readonly testid: string;
   /** How runners write trends. */
   readonly trends: 'native' | 'classic';
+  /** The query dialect of the backend. @default "prometheus" */
+  readonly dialect?: QueryDialect;
   /** Prometheus. */
   readonly prom: PromQuerier;
   /** Milliseconds between evaluations: the runners' push interval (nothing new reaches Prometheus in between). */
@@ -85,6 +88,7 @@ export function abortWatch(opts: AbortWatchOptions): AbortWatch {
         window: Math.max(1, Math.ceil((t - opts.appliedAt) / 1000)),
         elapsedMs: t - startedAt,
         trends: opts.trends,
+        ...(opts.dialect !== undefined ? { dialect: opts.dialect } : {}),
       };
       try {
         const c = await firstAbortCrossing(thresholds, scope, (q) => scalarOf(opts.prom, q, t / 1000));

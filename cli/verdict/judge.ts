@@ -1,4 +1,4 @@
-import type { ThresholdsConfig } from '@k6-platform/constructs/internal';
+import type { QueryDialect, ThresholdsConfig } from '@k6-platform/constructs/internal';
 import type { TestConfig } from '@k6-platform/constructs/internal';
 import type { Output } from '../output';
 import type { PrometheusAuth } from '../prometheus/auth';
@@ -24,6 +24,8 @@ export interface JudgeRequest {
   readonly now: Date;
   /** How the runners wrote trends (`runner.nativeHistograms` of the environment). @default "native" */
   readonly trends?: 'native' | 'classic';
+  /** The query dialect of the backend (`monitoring.backend.kind`). @default "prometheus" */
+  readonly dialect?: QueryDialect;
   /** Print nothing (the `runs` listing only wants the code). @default false */
   readonly quiet?: boolean;
   /** How the run was tied to its test, when not from its `test` label (cli/prometheus/runs.ts `pickRunTest`): printed first. */
@@ -68,6 +70,7 @@ export const defaultJudge: Judge = async (req) => {
   const verdict = await evaluateVerdict(req.prometheusUrl, req.testid, thresholds, {
     now: req.now.getTime(),
     trends: req.trends ?? 'native',
+    ...(req.dialect !== undefined ? { dialect: req.dialect } : {}),
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
     ...(req.prometheusAuth !== undefined ? { auth: req.prometheusAuth } : {}),
     ...(req.validity !== undefined ? { validity: req.validity } : {}),

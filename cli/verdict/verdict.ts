@@ -12,6 +12,7 @@ import {
   parseThresholds,
   thresholdQueries,
   type ParsedThreshold,
+  type QueryDialect,
   type ThresholdQuery,
   type ThresholdsConfig,
 } from '@k6-platform/constructs/internal';
@@ -130,6 +131,11 @@ export interface VerdictOptions {
    * @default "native"
    */
   readonly trends?: 'native' | 'classic';
+  /**
+   * The query dialect of the backend holding the run (`monitoring.backend.kind`).
+   * @default "prometheus"
+   */
+  readonly dialect?: QueryDialect;
   /**
    * "Now" for the search (unix ms).
    * @default - Date.now()
@@ -255,7 +261,13 @@ export async function evaluateVerdict(
       return done('no-data', { rows: [], message: `no data for testid ${JSON.stringify(testid)} in Prometheus at ${api.url}` });
     }
     const durationSeconds = (window.end - window.start) / 1000;
-    const queries = thresholdQueries(parsed, { testid, window: durationSeconds, durationSeconds, trends: options.trends ?? 'native' });
+    const queries = thresholdQueries(parsed, {
+      testid,
+      window: durationSeconds,
+      durationSeconds,
+      trends: options.trends ?? 'native',
+      dialect: options.dialect ?? 'prometheus',
+    });
     const rows: VerdictRow[] = [];
     for (const query of queries) {
       const data = await api.data(query.promql, window.end / 1000);

@@ -110,6 +110,7 @@ export {
   type ThresholdOperator,
   type ThresholdProblem,
   thresholdQueries,
+  type QueryDialect,
   type ThresholdQuery,
   type ThresholdQueryScope,
   type ThresholdsConfig,
@@ -131,6 +132,15 @@ export {
 export { affinity as affinitySchema } from './config/kubernetes';
 export { egressTarget as egressTargetSchema } from './config/network';
 export { remoteWriteAuth as remoteWriteAuthSchema } from './config/monitoring';
+export {
+  BACKEND_KINDS,
+  backendAuth as backendAuthSchema,
+  backendConfig as backendConfigSchema,
+  type BackendAuth,
+  type BackendConfig,
+  type BackendKind,
+} from './config/backend';
+export { BACKEND_APIS, type BackendApi, resolveBackend, type ResolvedBackend } from './backend/backend';
 export { resources as resourceRequirementsSchema, secretKeyRef as secretKeyReferenceSchema } from './config/rules';
 export { k6ExtensionSchema } from './config/runner';
 export { testDataSchema, testSchema, type TestData } from './config/tests';

@@ -21,6 +21,8 @@ export * from './k6/validity-queries';
 export * from './k6/k6-metrics';
 export * from './k6/threshold-grammar';
 export * from './k6/threshold-queries';
+export * from './backend/backend';
+export * from './config/backend';
 export * from './k6/abort-thresholds';
 export * from './runner-image/runner-image';
 export * from './network/network-rules';

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { parsePlatformConfig, testSchema } from '../../constructs/src/config/platform-config';
+import { resolveBackend } from '../../constructs/src/backend/backend';
 import { ABORT_WATCH_KEY } from '../../constructs/src/k6/abort-watch-file';
 import { STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY, starterScript } from '../../constructs/src/k6/starter';
 import { LoadTest, type LoadTestProps } from '../../constructs/src/load-test/load-test';
@@ -217,14 +218,40 @@ describe('the starter watches abortOnFail over all runners of a scheduled run', 
     expect(w.result.terminationMessage).toMatch(/crossed \(observed [0-9.]+\) ([6-9]|1\d)s into the run\n$/);
   });
 
-  test('behind a bearer token: the watcher sends it from its Secret env, and no output holds it', async () => {
+  test("with a multi-tenant backend (Mimir): the backend's query URL, tenant header and credentials", () => {
+    const cfg = parsePlatformConfig({
+      monitoring: {
+        backend: {
+          kind: 'mimir',
+          url: 'https://mimir.example.com',
+          tenant: 'team-a',
+          auth: { type: 'bearer', tokenSecret: { name: 'mimir', key: 'token' } },
+        },
+      },
+    });
+    const backend = resolveBackend(cfg.monitoring.backend!);
+    const objs = synth(
+      { name: 'nightly', thresholds: { http_req_failed: [{ threshold: 'rate<0.1', abortOnFail: true }] } },
+      { backend, remoteWriteUrl: backend.remoteWriteUrl },
+    );
+    const env = Object.fromEntries((starterOf(objs).env as Obj[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      PROMETHEUS_QUERY_URL: backend.queryUrl,
+      PROMETHEUS_HEADERS: 'X-Scope-OrgID: team-a',
+      PROMETHEUS_BEARER_TOKEN: { secretKeyRef: { name: 'mimir', key: 'token' } },
+    });
+    expect(backend.queryUrl).toBe('https://mimir.example.com/prometheus');
+  });
+
+  test('behind a bearer token and a tenant header: the watcher sends both, and no output holds the token', async () => {
     // GIVEN Prometheus behind a proxy that answers 401 unless the request carries the token (quotes and backslashes
     // included: the starter hands it to curl in a config file, escaped)
     const token = 'tok"s3\\cr3t-4711';
     const seen: (string | undefined)[] = [];
     const proxy = createServer((req, res) => {
       seen.push(req.headers.authorization);
-      if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end('unauthorized');
+      if (req.headers.authorization !== `Bearer ${token}` || req.headers['x-scope-orgid'] !== 'team-a')
+        return void res.writeHead(401).end('unauthorized');
       void fetch(`${prom.url}${req.url ?? '/'}`).then(async (r) =>
         res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()),
       );
@@ -234,7 +261,7 @@ describe('the starter watches abortOnFail over all runners of a scheduled run', 
       const queryUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
       const w = await watch({ http_req_failed: [{ threshold: 'rate<0.1', abortOnFail: true }] }, FAILING, MISSED_MS, {
         queryUrl,
-        env: { PROMETHEUS_BEARER_TOKEN: token },
+        env: { PROMETHEUS_BEARER_TOKEN: token, PROMETHEUS_HEADERS: 'X-Scope-OrgID: team-a' },
       });
       // THEN every query carried it and the crossing was seen through the proxy
       expect(seen.length).toBeGreaterThanOrEqual(2);

@@ -42,6 +42,8 @@ export const SPEC_KEYS_NOT_APPLIED: Readonly<Record<string, string>> = {
   scrapeNativeHistograms: 'config-file setting of Prometheus 3.9+ for scraping; the harness does not scrape',
   // Kubernetes-level settings (pod resources, PVC, selectors of ServiceMonitors/PodMonitors/rules): no flag exists.
   resources: 'Kubernetes pod resources, not a Prometheus flag',
+  // With a metrics backend the stack's Prometheus also sends (config-file remote_write); the harness only receives.
+  remoteWrite: 'config-file remote_write to a metrics backend; the harness receives remote writes, it sends none',
   storageSpec: 'Kubernetes PVC, not a Prometheus flag (the harness uses a temp dir)',
   serviceMonitorSelectorNilUsesHelmValues: 'chart-level selector setting, not a Prometheus flag',
   podMonitorSelectorNilUsesHelmValues: 'chart-level selector setting, not a Prometheus flag',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { versions } from '../contract/versions';
+import { backendConfig } from './backend';
 import {
   byteSize,
   CONFIG_MAP_KEY,
@@ -91,6 +92,12 @@ export const monitoringConfig = z.strictObject({
     .prefault({}),
   /** Remote-write URL of an existing Prometheus. @default - derived from the release name and namespace */
   remoteWriteUrl: httpUrl.optional(),
+  /**
+   * A shared metrics backend (VictoriaMetrics, Mimir, Thanos, Grafana Cloud, ...) the runners write to and the verdict,
+   * `loadtest runs` and Grafana query, instead of the stack's Prometheus (docs/backends.md).
+   * @default - the stack's Prometheus (or `remoteWriteUrl`)
+   */
+  backend: backendConfig.optional(),
   prometheus: prometheusConfig.prefault({}),
   grafana: grafanaConfig.prefault({}),
   alertmanager: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),

@@ -75,7 +75,7 @@ function describeIssue(
 }
 
 /** Fields below which a value may be a secret pasted by mistake: errors there never print it. */
-export const SECRET_FIELDS: readonly string[] = ['secretEnv', 'remoteWriteAuth'];
+export const SECRET_FIELDS: readonly string[] = ['secretEnv', 'remoteWriteAuth', 'passwordSecret', 'tokenSecret', 'caSecret', 'clientCertSecret'];
 /** Keys of a Secret reference that are not secret and help to find the mistake. */
 const REFERENCE_KEYS = ['type', 'name', 'key'];
 

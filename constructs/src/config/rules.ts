@@ -121,18 +121,23 @@ export const imageDigest = z.string().regex(IMAGE_DIGEST, { error: DIGEST_RULE }
  * An http(s) URL without credentials in it: a password in a URL would be printed in messages and stored in plain
  * config; credentials come from Secrets (`runner.remoteWriteAuth`). An error never shows the user-info part.
  */
-export const httpUrl = z.string().superRefine((url, ctx) => {
-  const userInfo = /^(https?:\/\/)[^\s/@]*@/i.exec(url);
-  if (userInfo !== null) {
-    ctx.addIssue({
-      code: 'custom',
-      input: url.replace(/^(https?:\/\/)[^\s/@]*@/i, '$1***@'),
-      message: 'must not hold credentials (user:password@): give them as Secret references in runner.remoteWriteAuth',
-    });
-  } else if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) {
-    ctx.addIssue({ code: 'custom', input: url, message: 'must be an http(s) URL' });
-  }
-});
+export const httpUrl = httpUrlWithCredentialsIn('runner.remoteWriteAuth');
+
+/** {@link httpUrl}, its message naming `credentialsField` as where credentials belong instead. */
+export function httpUrlWithCredentialsIn(credentialsField: string) {
+  return z.string().superRefine((url, ctx) => {
+    const userInfo = /^(https?:\/\/)[^\s/@]*@/i.exec(url);
+    if (userInfo !== null) {
+      ctx.addIssue({
+        code: 'custom',
+        input: url.replace(/^(https?:\/\/)[^\s/@]*@/i, '$1***@'),
+        message: `must not hold credentials (user:password@): give them as Secret references in ${credentialsField}`,
+      });
+    } else if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) {
+      ctx.addIssue({ code: 'custom', input: url, message: 'must be an http(s) URL' });
+    }
+  });
+}
 
 /** A CIDR as the API server reads it (network-rules.ts `isCanonicalCidr`). */
 export const cidrFormat = z.string().refine((s) => isCanonicalCidr(s), { error: CIDR_RULE, abort: true });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_NAMESPACES } from '../contract/labels';
+import { backendIssues } from '../backend/backend';
 import { monitoringConfig, remoteWriteAuthRules } from './monitoring';
 import { networkConfig } from './network';
 import { dnsLabel } from './rules';
@@ -31,6 +32,7 @@ export const platformConfigSchema = z
     runnerImageRules(cfg.runner, ctx);
     imageDigestRules(cfg.runner, ctx);
     remoteWriteAuthRules(cfg.monitoring.remoteWriteUrl, cfg.runner.remoteWriteAuth, ctx);
+    backendRules(cfg, ctx);
     const seen = new Map<string, number>();
     cfg.tests.forEach((t, i) => {
       const first = seen.get(t.name);
@@ -65,7 +67,7 @@ export const platformConfigSchema = z
         message: `must differ from namespaces.monitoring (the load-test namespace gets its own restricted Pod Security level and NetworkPolicies)`,
       });
     }
-    if (!cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined) {
+    if (!cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined && cfg.monitoring.backend === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['monitoring', 'remoteWriteUrl'],
@@ -82,6 +84,37 @@ export const platformConfigSchema = z
       });
     }
   });
+
+/**
+ * `monitoring.backend`: what its kind needs (backend.ts `backendIssues`), and no second, conflicting way to say where
+ * runners write or how they authenticate.
+ */
+function backendRules(
+  cfg: { monitoring: z.output<typeof monitoringConfig>; runner: { remoteWriteAuth?: unknown } },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const b = cfg.monitoring.backend;
+  if (b === undefined) return;
+  for (const issue of backendIssues(b)) {
+    ctx.addIssue({ code: 'custom', path: ['monitoring', 'backend', ...issue.path], input: issue.input, message: issue.message });
+  }
+  if (cfg.monitoring.remoteWriteUrl !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['monitoring', 'remoteWriteUrl'],
+      input: cfg.monitoring.remoteWriteUrl,
+      message: 'must not be set with monitoring.backend (set monitoring.backend.remoteWriteUrl instead)',
+    });
+  }
+  if (cfg.runner.remoteWriteAuth !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['runner', 'remoteWriteAuth'],
+      input: undefined,
+      message: 'must not be set with monitoring.backend (set monitoring.backend.auth instead: runners, the CLI and Grafana share it)',
+    });
+  }
+}
 
 /** The parsed, defaulted platform configuration of one environment. */
 export type PlatformConfig = z.output<typeof platformConfigSchema>;

@@ -20,7 +20,7 @@
  */
 import { K6_THRESHOLDS_FAILED_EXIT_CODE } from '../contract/k6';
 import { compareThreshold, parseThresholds, type ParsedThreshold, type ThresholdOperator, type ThresholdsConfig } from './threshold-grammar';
-import { thresholdQuery } from './threshold-queries';
+import { thresholdQuery, type QueryDialect } from './threshold-queries';
 
 /** k6 v1.7.1 internal/metrics/engine/engine.go `thresholdsRate`: how often k6 itself evaluates thresholds. */
 export const K6_THRESHOLDS_RATE_MS = 2000;
@@ -44,6 +44,8 @@ export interface AbortScope {
   readonly elapsedSeconds: number | string;
   /** How runners write trends. @default "native" */
   readonly trends?: 'native' | 'classic';
+  /** The query dialect of the backend. @default "prometheus" */
+  readonly dialect?: QueryDialect;
 }
 
 /** One `abortOnFail` threshold as PromQL. */
@@ -88,6 +90,7 @@ export function abortQueries(thresholds: ThresholdsConfig | readonly ParsedThres
       window: scope.window,
       durationSeconds: scope.elapsedSeconds,
       ...(scope.trends !== undefined ? { trends: scope.trends } : {}),
+      ...(scope.dialect !== undefined ? { dialect: scope.dialect } : {}),
     });
     return { threshold: t, observed: q.promql, crossed: `(${q.promql}) ${FAILS_WHEN[t.operator]} bool ${String(t.value)}` };
   });

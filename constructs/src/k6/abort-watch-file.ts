@@ -8,6 +8,7 @@
  */
 import { abortQueries, abortThresholdName } from './abort-thresholds';
 import type { ParsedThreshold, ThresholdsConfig } from './threshold-grammar';
+import type { QueryDialect } from './threshold-queries';
 
 /** ConfigMap key (and file name beside the starter script) of the watch file. */
 export const ABORT_WATCH_KEY = 'abort-on-fail.tsv';
@@ -20,12 +21,17 @@ export const ABORT_WATCH_TOKENS = { testid: '@K6P_TESTID@', window: '@K6P_WINDOW
  * `delayAbortEval` in ms (`-` for none), the threshold's name, its `crossed` PromQL, its `observed` PromQL.
  * Undefined when the test has no `abortOnFail` threshold.
  */
-export function abortWatchFile(thresholds: ThresholdsConfig | readonly ParsedThreshold[], trends: 'native' | 'classic'): string | undefined {
+export function abortWatchFile(
+  thresholds: ThresholdsConfig | readonly ParsedThreshold[],
+  trends: 'native' | 'classic',
+  dialect?: QueryDialect,
+): string | undefined {
   const queries = abortQueries(thresholds, {
     testid: ABORT_WATCH_TOKENS.testid,
     window: `${ABORT_WATCH_TOKENS.window}s`,
     elapsedSeconds: ABORT_WATCH_TOKENS.elapsed,
     trends,
+    ...(dialect !== undefined ? { dialect } : {}),
   });
   if (queries.length === 0) return undefined;
   const lines = queries.map((q) => {

@@ -30,7 +30,8 @@
 #                          @K6P_ELAPSED@ = seconds since the resume and @K6P_WINDOW@ = that + WINDOW_MARGIN_SECONDS
 #                          (default 300). A "1" stops every runner; the starter then exits 99 (k6 v1.7.1's code for an
 #                          abort by threshold) naming the threshold and its observed value. Credentials, when set:
-#                          PROMETHEUS_USERNAME + PROMETHEUS_PASSWORD, or PROMETHEUS_BEARER_TOKEN.
+#                          PROMETHEUS_USERNAME + PROMETHEUS_PASSWORD, or PROMETHEUS_BEARER_TOKEN; PROMETHEUS_HEADERS
+#                          (one "Name: value" per line: a backend's tenant); PROMETHEUS_INSECURE=true skips TLS checks.
 #
 # k6 v1.7.1 REST API (api/v1/*.go): GET /v1/status answers {"data":{"attributes":{"status":N,"running":B,...}}}
 # with the execution status of lib/execution.go (4 PausedBeforeRun, 10 Interrupted, 11 MarkedAsFailed); a run is
@@ -265,15 +266,23 @@ watch_errors=0
 # the pod could read); curl's config syntax wants backslashes and double quotes escaped.
 prom_auth=""
 curl_quote() { printf '%s' "$1" | sed 's/[\\"]/\\&/g'; }
-if [ -n "${PROMETHEUS_BEARER_TOKEN:-}" ] || [ -n "${PROMETHEUS_USERNAME:-}" ]; then
+if [ -n "${PROMETHEUS_BEARER_TOKEN:-}" ] || [ -n "${PROMETHEUS_USERNAME:-}" ] || [ -n "${PROMETHEUS_HEADERS:-}" ] ||
+  [ "${PROMETHEUS_INSECURE:-}" = true ]; then
   prom_auth="$state_dir/prometheus-auth.curlrc"
   (
     umask 077
-    if [ -n "${PROMETHEUS_BEARER_TOKEN:-}" ]; then
-      printf 'header = "Authorization: Bearer %s"\n' "$(curl_quote "$PROMETHEUS_BEARER_TOKEN")"
-    else
-      printf 'user = "%s:%s"\n' "$(curl_quote "$PROMETHEUS_USERNAME")" "$(curl_quote "${PROMETHEUS_PASSWORD:-}")"
-    fi >"$prom_auth"
+    {
+      if [ -n "${PROMETHEUS_BEARER_TOKEN:-}" ]; then
+        printf 'header = "Authorization: Bearer %s"\n' "$(curl_quote "$PROMETHEUS_BEARER_TOKEN")"
+      elif [ -n "${PROMETHEUS_USERNAME:-}" ]; then
+        printf 'user = "%s:%s"\n' "$(curl_quote "$PROMETHEUS_USERNAME")" "$(curl_quote "${PROMETHEUS_PASSWORD:-}")"
+      fi
+      # one "Name: value" per line (a backend's tenant header)
+      printf '%s\n' "${PROMETHEUS_HEADERS:-}" | while IFS= read -r h; do
+        [ -z "$h" ] || printf 'header = "%s"\n' "$(curl_quote "$h")"
+      done
+      [ "${PROMETHEUS_INSECURE:-}" != true ] || printf 'insecure\n'
+    } >"$prom_auth"
   )
 fi
 

@@ -34,7 +34,18 @@ export interface ThresholdQueryScope {
    * @default "native"
    */
   readonly trends?: 'native' | 'classic';
+  /**
+   * The query language of the backend holding the runs: `prometheus` (Prometheus, Mimir, Thanos, Grafana Cloud), or
+   * `victoriametrics`, which stores a remote-written native histogram as `_count`, `_sum` and `_bucket{vmrange=...}`
+   * series (VictoriaMetrics v1.145.0 lib/prompb/write_request_unmarshaler.go `appendTimeSeries`), so native-mode trend
+   * thresholds read those instead of the native name. Only native-mode trends differ.
+   * @default "prometheus"
+   */
+  readonly dialect?: QueryDialect;
 }
+
+/** The query language of a metrics backend: PromQL, or VictoriaMetrics' MetricsQL over its bucket series. */
+export type QueryDialect = 'prometheus' | 'victoriametrics';
 
 /** One threshold as PromQL. */
 export interface ThresholdQuery {
@@ -76,6 +87,7 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
   const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
   const a = t.aggregation;
   if (t.metricInfo.type === 'trend' && scope.trends === 'classic') return classicTrendQuery(t, base, last, toK6Unit);
+  if (t.metricInfo.type === 'trend' && scope.dialect === 'victoriametrics') return vmrangeTrendQuery(t, base, last, toK6Unit);
   switch (a.kind) {
     case 'percentile':
     case 'med': {
@@ -168,6 +180,49 @@ function classicTrendQuery(
         ...base,
         promql: `max(${last(stat(name))})${toK6Unit}`,
         aggregation: `highest ${name} gauge of any runner and series: an upper bound, classic percentiles cannot be combined (use native histograms)`,
+      };
+    }
+  }
+}
+
+/**
+ * A native-mode trend threshold on VictoriaMetrics, over the series it converts each native histogram into. k6's
+ * native histograms are cumulative from the run's start, so the last value of each series in the run window IS the
+ * run's total: `sum(last_over_time(...))` is exact (no extrapolation, unlike `increase`). `histogram_quantile` over
+ * buckets grouped by `vmrange` is MetricsQL's form for VictoriaMetrics histograms (docs/victoriametrics/MetricsQL.md
+ * `histogram_quantile`, v1.145.0).
+ */
+function vmrangeTrendQuery(
+  t: ParsedThreshold,
+  base: Pick<ThresholdQuery, 'threshold' | 'metric' | 'filters' | 'expression'>,
+  last: (m: string) => string,
+  toK6Unit: string,
+): ThresholdQuery {
+  const name = prometheusMetricName(t.metric, t.metricInfo);
+  const total = (m: string) => `sum(${last(m)})`;
+  const buckets = `sum by (vmrange) (${last(`${name}_bucket`)})`;
+  const a = t.aggregation;
+  switch (a.kind) {
+    case 'avg':
+      return {
+        ...base,
+        promql: `(${total(`${name}_sum`)} / ${total(`${name}_count`)})${toK6Unit}`,
+        aggregation: 'sum of all observations / their count over all runners, from the _sum and _count series VictoriaMetrics stores (exact)',
+      };
+    case 'min':
+    case 'max':
+      return {
+        ...base,
+        promql: `histogram_quantile(${a.kind === 'min' ? 0 : 1}, ${buckets})${toK6Unit}`,
+        aggregation: `${a.kind === 'min' ? 'lowest' : 'highest'} populated vmrange bucket over all runners (native histograms keep no exact min/max)`,
+      };
+    default: {
+      const q = a.kind === 'percentile' ? Number((a.percentile / 100).toPrecision(12)) : a.kind === 'med' ? 0.5 : NaN;
+      if (Number.isNaN(q)) throw new Error(`thresholdQuery: '${t.key}' '${t.expression}': a trend has no '${a.kind}' aggregation`);
+      return {
+        ...base,
+        promql: `histogram_quantile(${q}, ${buckets})${toK6Unit}`,
+        aggregation: `quantile ${q} of the vmrange buckets of all runners' native histograms at the run's end (within the bucket error)`,
       };
     }
   }

@@ -9,6 +9,8 @@ import { STARTER_MOUNT_PATH } from '../k6/starter';
 import type { k8s } from 'cdk8s-plus-27';
 import { RUNNER_CONFIG_DEFAULTS } from './constants';
 import type { LoadTestProps } from './props';
+import type { ResolvedBackend } from '../backend/backend';
+import type { RemoteWriteAuth } from '../config/platform-config';
 import { secretEnv } from './resources';
 import type { RunContext } from './run-context';
 import type { ThresholdsConfig } from '../k6/thresholds';
@@ -20,17 +22,28 @@ const PROMETHEUS_WRITE_PATH = '/api/v1/write';
 export function scheduledAbortWatch(test: TestConfig, props: LoadTestProps, thresholds: ThresholdsConfig): string | undefined {
   if (test.schedule === undefined) return undefined;
   const native = props.runner?.nativeHistograms ?? RUNNER_CONFIG_DEFAULTS.nativeHistograms;
-  const file = abortWatchFile(thresholds, native ? 'native' : 'classic');
-  if (file !== undefined) prometheusQueryUrl(test, props);
+  const file = abortWatchFile(thresholds, native ? 'native' : 'classic', props.backend?.dialect);
+  if (file === undefined) return undefined;
+  prometheusQueryUrl(test, props);
+  const tls = props.backend?.config.tls;
+  if (tls?.caSecret !== undefined || tls?.clientCertSecret !== undefined) {
+    // The starter container mounts none of the backend's TLS Secrets: refuse rather than watch with the wrong trust.
+    throw new Error(
+      `LoadTest: test '${test.name}' is scheduled and has abortOnFail thresholds, which the starter evaluates at the backend's query API; ` +
+        "the starter cannot present 'monitoring.backend.tls.clientCertSecret' or trust 'monitoring.backend.tls.caSecret' yet: " +
+        'run it with `loadtest run` (which watches abortOnFail itself), or drop abortOnFail from its thresholds',
+    );
+  }
   return file;
 }
 
 /**
- * Where the watcher queries: `prometheusQueryUrl`, else the remote-write URL without its `/api/v1/write` (Prometheus
- * serves both). Any other remote-write endpoint (a backend with separate write and read paths) needs the prop.
+ * Where the watcher queries: `prometheusQueryUrl`, else the backend's query URL (`monitoring.backend`), else the
+ * remote-write URL without its `/api/v1/write` (Prometheus serves both). Any other endpoint needs the prop.
  */
 export function prometheusQueryUrl(test: TestConfig, props: LoadTestProps): string {
   if (props.prometheusQueryUrl !== undefined) return props.prometheusQueryUrl;
+  if (props.backend !== undefined) return props.backend.queryUrl;
   const url = props.remoteWriteUrl.replace(/\/+$/, '');
   if (url.endsWith(PROMETHEUS_WRITE_PATH)) return url.slice(0, -PROMETHEUS_WRITE_PATH.length);
   throw new Error(
@@ -53,8 +66,24 @@ export function abortWatchEnv(ctx: RunContext, runIdRef: string): k8s.EnvVar[] {
     },
     { name: 'PROMETHEUS_QUERY_URL', value: prometheusQueryUrl(ctx.test, ctx.props) },
     { name: 'RUN_TESTID', value: runIdRef },
-    // The remote-write credentials read the same endpoint's query API.
-    ...(auth?.type === 'basic' ? [secretEnv('PROMETHEUS_USERNAME', auth.username), secretEnv('PROMETHEUS_PASSWORD', auth.password)] : []),
-    ...(auth?.type === 'bearer' ? [secretEnv('PROMETHEUS_BEARER_TOKEN', auth.token)] : []),
+    ...watchCredentials(ctx.props.backend, auth),
   ];
+}
+
+/** The query API's credentials and tenant headers: the backend's, else the remote-write credentials of Prometheus. */
+function watchCredentials(backend: ResolvedBackend | undefined, auth: RemoteWriteAuth | undefined): k8s.EnvVar[] {
+  if (backend !== undefined) {
+    const a = backend.config.auth;
+    const headers = Object.entries(backend.headers).map(([name, value]) => `${name}: ${value}`);
+    return [
+      ...(headers.length > 0 ? [{ name: 'PROMETHEUS_HEADERS', value: headers.join('\n') }] : []),
+      ...(a?.type === 'basic' ? [{ name: 'PROMETHEUS_USERNAME', value: a.username }, secretEnv('PROMETHEUS_PASSWORD', a.passwordSecret)] : []),
+      ...(a?.type === 'bearer' ? [secretEnv('PROMETHEUS_BEARER_TOKEN', a.tokenSecret)] : []),
+      ...(backend.config.tls.insecureSkipVerify ? [{ name: 'PROMETHEUS_INSECURE', value: 'true' }] : []),
+    ];
+  }
+  // The remote-write credentials read the same endpoint's query API.
+  if (auth?.type === 'basic') return [secretEnv('PROMETHEUS_USERNAME', auth.username), secretEnv('PROMETHEUS_PASSWORD', auth.password)];
+  if (auth?.type === 'bearer') return [secretEnv('PROMETHEUS_BEARER_TOKEN', auth.token)];
+  return [];
 }

@@ -16,6 +16,7 @@ import {
 } from './constants';
 import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
 import { abortWatchEnv } from './abort-watch';
+import { backendPodVolumes, backendVolumeMounts } from '../backend/runner-backend';
 import { containerSecurity, toResources } from './resources';
 import { dataInitContainers, dataMounts, dataVolume, type TestDataInputs } from './test-data';
 import { runnerConfigKey } from './runner-config';
@@ -145,6 +146,7 @@ function k6Container(ctx: RunContext, scheduled: boolean): k8s.Container {
       { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
       ...browserMounts(ctx),
+      ...(ctx.props.backend !== undefined ? backendVolumeMounts(ctx.props.backend) : []),
     ],
   };
 }
@@ -259,6 +261,7 @@ function runnerVolumes(ctx: RunContext): k8s.Volume[] {
       name: v.name,
       emptyDir: { ...(v.medium !== undefined ? { medium: v.medium } : {}), sizeLimit: k8s.Quantity.fromString(v.sizeLimit) },
     })),
+    ...(ctx.props.backend !== undefined ? backendPodVolumes(ctx.props.backend) : []),
     starterVolume(ctx),
     { name: 'starter-tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(STARTER_TMP_SIZE_LIMIT) } },
   ];

@@ -17,6 +17,7 @@ import { versions } from '../contract/versions';
 import { SCRIPTS_MOUNT_PATH } from './test-scripts';
 import { RUN_CONFIG_MOUNT_PATH, RUNNER_UID, STARTER_UID, STOPPER_COMPONENT, TEST_TAG } from './constants';
 import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
+import { backendPodVolumes, backendVolumeMounts } from '../backend/runner-backend';
 import { containerSecurity, podSecurity, quantityMap, testRunStarterResources } from './resources';
 import { dataInitContainers, dataMounts, dataVolume, type TestDataInputs } from './test-data';
 import {
@@ -95,6 +96,7 @@ function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | '
         sizeLimit: TestRunSpecRunnerVolumesEmptyDirSizeLimit.fromString(v.sizeLimit),
       },
     })),
+    ...(ctx.props.backend !== undefined ? (backendPodVolumes(ctx.props.backend) as TestRunSpecRunnerVolumes[]) : []),
     ...(flat ? [] : [asCrd<TestRunSpecRunnerVolumes>({ name: 'scripts', ...ctx.props.scripts.volumeSource })]),
     ...(data === undefined
       ? []
@@ -106,6 +108,7 @@ function operatorVolumes(ctx: RunContext): Pick<TestRunSpecRunner, 'volumes' | '
     { name: 'run-config', mountPath: RUN_CONFIG_MOUNT_PATH, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
     ...browserMounts(ctx),
+    ...(ctx.props.backend !== undefined ? backendVolumeMounts(ctx.props.backend) : []),
     ...(flat ? [] : [{ name: 'scripts', mountPath: SCRIPTS_MOUNT_PATH, readOnly: true }, ...dataMounts(dataInputs(ctx))]),
   ];
   return { volumes, volumeMounts };

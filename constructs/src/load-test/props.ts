@@ -1,6 +1,7 @@
 import type { NetworkRules } from '../network/network-rules';
 import type { RemoteWriteAuth, ResourceRequirements, TestInput } from '../config/platform-config';
 import type { TestScripts } from './test-scripts';
+import type { ResolvedBackend } from '../backend/backend';
 
 /** Runner-wide defaults (the platform config's `runner` section). */
 export interface RunnerDefaults {
@@ -69,6 +70,12 @@ export interface LoadTestProps {
   readonly dataImage?: string;
   /** Image of the starter (POSIX sh + curl). @default versions.starterImage */
   readonly starterImage?: string;
+  /**
+   * A shared metrics backend (`monitoring.backend`): its tenant headers, credentials and TLS go into the runners'
+   * environment and volumes, and its endpoint into their egress (instead of `prometheus`).
+   * @default - none: `remoteWriteUrl` alone, credentials from `runner.remoteWriteAuth`
+   */
+  readonly backend?: ResolvedBackend;
   /** Cluster ranges and DNS pods for the NetworkPolicies (network-rules.ts). @default - DEFAULT_CLUSTER_CIDRS, kube-system/kube-dns */
   readonly network?: NetworkRules;
 }

@@ -6,7 +6,8 @@ import { LABELS } from '../contract/labels';
 import { K6_API_PORT, RUNNER_COUNT_ENV } from '../contract/k6';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
 import { versions } from '../contract/versions';
-import { dnsEgressRule, ipBlock, type NetworkRules } from '../network/network-rules';
+import { dnsEgressRule, ipBlock, publicIpv4, type NetworkRules } from '../network/network-rules';
+import { backendEgressTarget, backendRunnerEnv } from '../backend/runner-backend';
 import type { EgressTarget, TestConfig } from '../config/platform-config';
 import { STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY } from '../k6/starter';
 import { classicTrendStats, type ThresholdsConfig } from '../k6/thresholds';
@@ -132,6 +133,7 @@ export function k6Env(ctx: RunContext): k8s.EnvVar[] {
   } else if (auth?.type === 'bearer') {
     env.push(secretEnv('K6_PROMETHEUS_RW_BEARER_TOKEN', auth.token));
   }
+  if (ctx.props.backend !== undefined) env.push(...backendRunnerEnv(ctx.props.backend));
   for (const [name, value] of Object.entries(t.env)) env.push({ name, value });
   for (const [name, ref] of Object.entries(t.secretEnv)) env.push(secretEnv(name, ref));
   return env;
@@ -164,8 +166,16 @@ export function starterVolume(ctx: RunContext): k8s.Volume {
   return { name: 'starter', configMap: { name: ctx.configMap.name, items: keys.map((key) => ({ key, path: key })) } };
 }
 
-/** Egress to the Prometheus pods runners write to, when declared. */
+/** Egress to the Prometheus pods runners write to, when declared; to the metrics backend when there is one. */
 export function prometheusEgress(ctx: RunContext): k8s.NetworkPolicyEgressRule[] {
+  if (ctx.props.backend !== undefined) {
+    const b = backendEgressTarget(ctx.props.backend);
+    const to: k8s.NetworkPolicyPeer[] =
+      b.namespace !== undefined
+        ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': b.namespace } } }]
+        : [{ ipBlock: b.cidr !== undefined ? ipBlock(b.cidr, [], ctx.props.network) : publicIpv4(ctx.props.network) }];
+    return [{ to, ports: [{ port: k8s.IntOrString.fromNumber(b.port), protocol: 'TCP' }] }];
+  }
   const p = ctx.props.prometheus;
   if (p === undefined) return [];
   return [

@@ -4,6 +4,9 @@ import { kubePrometheusStackFullname, MonitoringNetworkPolicies } from '../netwo
 import type { PlatformConfig } from '../config/platform-config';
 import { versions } from '../contract/versions';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
+import { resolveBackend } from '../backend/backend';
+import { backendGrafanaValues } from '../backend/grafana-backend';
+import { clusterMetricsRemoteWrite } from '../backend/cluster-metrics';
 
 /** Grafana's service port in kube-prometheus-stack. */
 export const GRAFANA_PORT = 80;
@@ -13,6 +16,8 @@ export const DASHBOARD_LABEL = { key: 'grafana_dashboard', value: '1' } as const
 export const DASHBOARD_FOLDER_ANNOTATION = 'grafana_folder';
 /** uid of the Prometheus datasource the chart provisions; dashboards default to it. */
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
+/** Name of that datasource (kube-prometheus-stack 88.5.3 values.yaml `grafana.sidecar.datasources.name`). */
+export const PROMETHEUS_DATASOURCE_NAME = 'Prometheus';
 /**
  * Prometheus feature flags. `native-histograms` is needed by Prometheus < 3.9 to ingest native histograms (remote write
  * included); from 3.9 on native histograms are stable and the flag is a no-op that logs a warning. The pinned chart
@@ -40,6 +45,8 @@ export interface KubePrometheusStackValues {
       readonly serviceMonitorSelectorNilUsesHelmValues: boolean;
       readonly podMonitorSelectorNilUsesHelmValues: boolean;
       readonly ruleSelectorNilUsesHelmValues: boolean;
+      /** With a metrics backend: the cluster metrics the dashboards and the verdict read, forwarded to it. */
+      readonly remoteWrite?: readonly Record<string, unknown>[];
     };
   };
   readonly grafana: Record<string, unknown>;
@@ -72,6 +79,7 @@ export function prometheusUrl(releaseName: string, namespace: string): string {
  * release name, namespace and service port. The single place this URL is computed.
  */
 export function remoteWriteUrl(cfg: PlatformConfig): string {
+  if (cfg.monitoring.backend !== undefined) return resolveBackend(cfg.monitoring.backend).remoteWriteUrl;
   return cfg.monitoring.remoteWriteUrl ?? `${prometheusUrl(cfg.monitoring.releaseName, cfg.namespaces.monitoring)}/api/v1/write`;
 }
 
@@ -83,6 +91,7 @@ export function monitoringValues(cfg: PlatformConfig): KubePrometheusStackValues
   const m = cfg.monitoring;
   const g = m.grafana;
   const storageClass = m.prometheus.storage.storageClassName;
+  const backend = m.backend !== undefined ? resolveBackend(m.backend) : undefined;
   return {
     // Pin the names the chart derives (it truncates fullname to 26 characters), so service names are predictable.
     fullnameOverride: m.releaseName,
@@ -109,6 +118,7 @@ export function monitoringValues(cfg: PlatformConfig): KubePrometheusStackValues
         serviceMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelectorNilUsesHelmValues: false,
         ruleSelectorNilUsesHelmValues: false,
+        ...(backend !== undefined ? { remoteWrite: [clusterMetricsRemoteWrite(backend, cfg.namespaces.loadTests)] } : {}),
       },
     },
     grafana: {
@@ -139,8 +149,15 @@ export function monitoringValues(cfg: PlatformConfig): KubePrometheusStackValues
           folderAnnotation: DASHBOARD_FOLDER_ANNOTATION,
           provider: { foldersFromFilesStructure: true },
         },
-        datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, uid: PROMETHEUS_DATASOURCE_UID },
+        // With a metrics backend, its datasource (same name and uid) replaces the chart's one on the stack's Prometheus.
+        datasources: {
+          enabled: true,
+          defaultDatasourceEnabled: backend === undefined,
+          isDefaultDatasource: true,
+          uid: PROMETHEUS_DATASOURCE_UID,
+        },
       },
+      ...(backend !== undefined ? backendGrafanaValues(backend, { name: PROMETHEUS_DATASOURCE_NAME, uid: PROMETHEUS_DATASOURCE_UID }) : {}),
     },
   };
 }

@@ -5,6 +5,7 @@ import { LABELS } from '../contract/labels';
 import { GRAFANA_PORT, grafanaServiceName, prometheusServiceName } from '../monitoring/monitoring-stack';
 import type { PlatformConfig } from '../config/platform-config';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
+import { BACKEND_USERNAME_KEY } from '../backend/cluster-metrics';
 
 /**
  * What a deployment (Pulumi or the Helm bundle) needs to know about an environment beyond its objects: which charts to
@@ -96,8 +97,9 @@ export interface DeploySecret {
 
 /**
  * The Secrets an environment references and the deployment must create from secret config: the Grafana admin
- * credentials (when monitoring is deployed) and the runners' remote-write credentials (when configured). Keys that
- * name the same Secret are merged into one.
+ * credentials (when monitoring is deployed), the runners' remote-write credentials (when configured), and the
+ * credential of a `monitoring.backend` (in both namespaces: runners and Grafana read it). Keys that name the same
+ * Secret are merged into one.
  */
 export function deploySecrets(cfg: PlatformConfig): DeploySecret[] {
   const secrets = new Map<string, { namespace: string; name: string; entries: DeploySecretEntry[] }>();
@@ -121,6 +123,16 @@ export function deploySecrets(cfg: PlatformConfig): DeploySecret[] {
     add(cfg.namespaces.loadTests, auth.password.name, { key: auth.password.key, configKey: 'remoteWritePassword' });
   } else if (auth?.type === 'bearer') {
     add(cfg.namespaces.loadTests, auth.token.name, { key: auth.token.key, configKey: 'remoteWriteToken' });
+  }
+  // A metrics backend's credential: the runners read it in the load-test namespace, Grafana in the monitoring one.
+  const b = cfg.monitoring.backend?.auth;
+  const namespaces = [cfg.namespaces.loadTests, ...(cfg.monitoring.enabled ? [cfg.namespaces.monitoring] : [])];
+  for (const ns of namespaces) {
+    if (b?.type === 'basic') {
+      add(ns, b.passwordSecret.name, { key: b.passwordSecret.key, configKey: 'remoteWritePassword' });
+      // The stack's Prometheus forwards cluster metrics with basic auth read from Secret keys, the user name included.
+      if (ns === cfg.namespaces.monitoring) add(ns, b.passwordSecret.name, { key: BACKEND_USERNAME_KEY, value: b.username });
+    } else if (b?.type === 'bearer') add(ns, b.tokenSecret.name, { key: b.tokenSecret.key, configKey: 'remoteWriteToken' });
   }
   return [...secrets.values()];
 }

@@ -18,6 +18,7 @@ import { versions } from '../contract/versions';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
 import type { DataImage } from '../runner-image/data-image';
 import { dataImagesOf } from './data-images';
+import { resolveBackend } from '../backend/backend';
 
 /**
  * Pod Security labels of the monitoring namespace. kube-prometheus-stack cannot meet "restricted" there:
@@ -247,9 +248,10 @@ function testRuns(
       runner: cfg.runner,
       network: cfg.network,
       ...(dataImages.has(test.name) ? { dataImage: dataImages.get(test.name)!.imageRef } : {}),
+      ...(cfg.monitoring.backend !== undefined ? { backend: resolveBackend(cfg.monitoring.backend) } : {}),
       ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
       // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
-      ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined
+      ...(cfg.monitoring.enabled && cfg.monitoring.remoteWriteUrl === undefined && cfg.monitoring.backend === undefined
         ? { prometheus: { namespace: cfg.namespaces.monitoring, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, port: PROMETHEUS_PORT } }
         : {}),
     });
