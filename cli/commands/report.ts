@@ -1,0 +1,109 @@
+/** `loadtest report <testid> --out DIR`: summary.json, junit.xml and a self-contained index.html of one run. */
+import { Option, type Command } from 'commander';
+import type { TestConfig, ThresholdsConfig } from '@k6-platform/constructs/internal';
+import { UsageError } from '../exit-codes';
+import { prometheusClient } from '../prometheus/client';
+import { buildReport, checkReportDir, writeReport } from '../report/report';
+import { judgedTestThresholds } from '../run/run-plan';
+import { verdictNotes } from '../verdict/judge';
+import { validityInput } from '../verdict/validity';
+import type { Verdict } from '../verdict/verdict';
+import { environmentConfig, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
+import { envOption, prometheusOption, prometheusTokenFileOption, runId, timeoutOption } from './options';
+import { judgedTest } from './verdict';
+
+interface ReportOptions {
+  out: string;
+  prometheus?: string;
+  prometheusTokenFile?: string;
+  env: string;
+  test?: string;
+  timeout?: number;
+}
+
+/** `--report <dir>` of `run`, and `--out <dir>` of `report`: where the three files go. */
+export function reportDirOption(flags: string, what: string): Option {
+  return new Option(flags, what).argParser((value: string) => {
+    if (value.trim() === '') throw new UsageError(`option '${flags}' must be a directory path, got ""`);
+    checkReportDir(value, flags.split(' ')[0]!);
+    return value;
+  });
+}
+
+/** Adds `report` to the program. */
+export function addReportCommand(program: Command, kit: CommandKit, result: CommandResult): void {
+  program
+    .command('report')
+    .description('write summary.json, junit.xml and a self-contained index.html of one run (needs Prometheus); exits with the verdict')
+    .argument('<testid>', 'the run id (k6 testid tag)', runId)
+    .addOption(reportDirOption('--out <dir>', 'directory the three files are written to (created when missing)').makeOptionMandatory())
+    .addOption(prometheusOption())
+    .addOption(prometheusTokenFileOption())
+    .addOption(envOption())
+    .option('--test <name>', "test whose thresholds apply (default: the run's test label, as for verdict)")
+    .addOption(timeoutOption())
+    .action(async (testid: string, opts: ReportOptions) => {
+      result.code = await reportCommand(kit, testid, opts);
+    });
+}
+
+async function reportCommand(kit: CommandKit, testid: string, opts: ReportOptions): Promise<number> {
+  const { ctx, out } = kit;
+  const cfg = environmentConfig(ctx.rootDir, opts.env);
+  const timeout = kit.timeoutOf(opts.timeout);
+  const prom = kit.prometheusOf(opts, { timeoutMs: timeout });
+  const { test, testNote } = await judgedTest(kit, cfg, prom, { testid, ...(opts.test !== undefined ? { test: opts.test } : {}) });
+  let verdict: Verdict | undefined;
+  const code = await kit.judge({
+    prometheusUrl: prom.base,
+    testid,
+    test,
+    ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test), validity: validityInput(cfg, test) } : {}),
+    out,
+    now: kit.now(),
+    trends: trendsOf(cfg),
+    timeoutMs: timeout,
+    ...(testNote !== undefined ? { testNote } : {}),
+    ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),
+    onVerdict: (v) => (verdict = v),
+  });
+  const notes = verdict !== undefined ? verdictNotes({ testid, test, ...(testNote !== undefined ? { testNote } : {}) }, verdict) : [];
+  await writeRunReport(kit, { dir: opts.out, testid, test, trends: trendsOf(cfg), prom, timeoutMs: timeout, verdict, notes });
+  return code;
+}
+
+/** What {@link writeRunReport} needs. */
+export interface RunReportRequest {
+  readonly dir: string;
+  readonly testid: string;
+  readonly test: TestConfig | undefined;
+  readonly trends: 'native' | 'classic';
+  readonly prom: ResolvedPrometheus;
+  readonly timeoutMs: number;
+  /** The verdict just made; undefined when the judge reported none: the report then judges what ran with `thresholds`. */
+  readonly verdict: Verdict | undefined;
+  readonly thresholds?: ThresholdsConfig;
+  readonly notes?: readonly string[];
+  /** The JUnit error of a run that did not complete. */
+  readonly error?: { readonly type: string; readonly message: string };
+}
+
+/** Makes the report from Prometheus and writes its three files; prints where they are. */
+export async function writeRunReport(kit: CommandKit, r: RunReportRequest): Promise<void> {
+  // Its own client: the report needs range answers (`data`), which a context's querier may not offer.
+  const client = prometheusClient(r.prom.base, { timeoutMs: r.timeoutMs, ...(r.prom.auth !== undefined ? { auth: r.prom.auth } : {}) });
+  const report = await buildReport({
+    prometheus: client,
+    testid: r.testid,
+    ...(r.test !== undefined ? { test: r.test.name } : {}),
+    trends: r.trends,
+    ...(r.verdict !== undefined ? { verdict: r.verdict } : {}),
+    ...(r.thresholds !== undefined ? { thresholds: r.thresholds } : {}),
+    ...(r.error !== undefined ? { runError: r.error } : {}),
+    notes: r.notes ?? [],
+    now: kit.now(),
+    timeoutMs: r.timeoutMs,
+  });
+  const files = writeReport(r.dir, report);
+  kit.out.write(`report: ${files.join(', ')}\n`);
+}
