@@ -124,9 +124,14 @@ async function watch(p: Page, allowed: string, seen: string[], errors: string[])
   });
 }
 
+/** An element as the page's function sees it (the tests' tsconfig has no DOM types). */
+type Attributed = { readonly attributes: ArrayLike<{ readonly name: string; readonly value: string }> };
+
 /** The attributes of every element matching `selector`. */
-const attrsOf = (selector: string) =>
-  page.$$eval(selector, (els) => els.map((e) => Object.fromEntries(Array.from(e.attributes).map((a) => [a.name, a.value]))));
+const attrsOf = (selector: string): Promise<Record<string, string>[]> =>
+  page.$$eval(selector, (els) =>
+    els.map((e) => Object.fromEntries(Array.from((e as unknown as Attributed).attributes).map((a) => [a.name, a.value] as const))),
+  );
 
 test('the page loads nothing and logs no error', () => {
   expect(requests).toEqual([]);
