@@ -48,8 +48,18 @@ export async function benchReport(log: (s: string) => void = (s) => process.stdo
       pushK6Run(prom.writeUrl, { testid: TESTID, runners: 10, urls: URLS, durationSeconds: 3600, pausedSeconds: 0, endTime: now - 5000 }),
     );
     let queries = 0;
+    const took = new Map<string, number>();
     const base = prometheusClient(prom.url, { timeoutMs: 120_000 });
-    const counted = { url: base.url, data: (e: string, t?: number) => (queries++, base.data(e, t)) };
+    const counted = {
+      url: base.url,
+      data: async (e: string, t?: number) => {
+        queries++;
+        const t0 = Date.now();
+        const d = await base.data(e, t);
+        took.set(e, Date.now() - t0);
+        return d;
+      },
+    };
     const verdict = () => evaluateVerdict(counted, TESTID, BENCH_THRESHOLDS, { now, timeoutMs: 300_000 });
     const report = () =>
       buildReport({ prometheus: counted, testid: TESTID, thresholds: BENCH_THRESHOLDS, trends: 'native', now: new Date(now), timeoutMs: 300_000 });
@@ -59,6 +69,7 @@ export async function benchReport(log: (s: string) => void = (s) => process.stdo
     for (let i = 0; i < REPEATS; i++) {
       v.push(await timeMs(verdict));
       queries = 0;
+      took.clear();
       r.push(await timeMs(report));
       load.push(os.loadavg()[0]!);
     }
@@ -89,6 +100,11 @@ export async function benchReport(log: (s: string) => void = (s) => process.stdo
         ],
       ).trimEnd(),
       `report / verdict: ${ratio.toFixed(2)}x; target <= ${REPORT_TARGET_PER_VERDICT}x ${ratio <= REPORT_TARGET_PER_VERDICT ? 'met' : 'NOT met'}`,
+      'slowest queries of the last report (wall time, concurrent ones overlap):',
+      ...[...took]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([e, t]) => `  ${ms(t)}  ${e.length > 110 ? `${e.slice(0, 107)}...` : e}`),
     ].join('\n');
     log(text);
     return { ...figures, text };

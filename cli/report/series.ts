@@ -8,6 +8,7 @@
  */
 import { PrometheusQueryError, promValue, type PromData } from '../prometheus/client';
 import type { RunWindow } from '../verdict/verdict';
+import { histogramQuantile, parseHistogram } from './histogram';
 import type { ReportApi } from './limit';
 import { selectorOf } from './summary-queries';
 
@@ -42,7 +43,19 @@ export interface ChartQuery {
   readonly title: string;
   readonly unit: string;
   readonly note: string;
-  readonly lines: readonly { readonly expr: string; readonly label: string; readonly byLabel?: string }[];
+  readonly lines: readonly ChartLine[];
+}
+
+/**
+ * One expression of a chart: float series labelled `label` (plus the value of `byLabel`), or, with `quantiles`, one
+ * histogram series from which each quantile becomes a line (one query for all percentiles: Prometheus would decode
+ * the run's histograms once per percentile).
+ */
+export interface ChartLine {
+  readonly expr: string;
+  readonly label: string;
+  readonly byLabel?: string;
+  readonly quantiles?: readonly { readonly label: string; readonly q: number; readonly scale: number }[];
 }
 
 /** The step of the charts of a window: the window over {@link TARGET_POINTS}, whole seconds, at least one push interval. */
@@ -65,9 +78,15 @@ export function chartQueries(testid: string, window: RunWindow, trends: 'native'
     ['p95', 0.95, 'p95'],
     ['p99', 0.99, 'p99'],
   ] as const;
-  const latency =
+  const latency: ChartLine[] =
     trends === 'native'
-      ? quantiles.map(([label, q]) => ({ label, expr: `histogram_quantile(${q}, sum(rate(k6_http_req_duration_seconds${sel}[${r}]))) * 1000` }))
+      ? [
+          {
+            label: 'latency',
+            expr: `sum(rate(k6_http_req_duration_seconds${sel}[${r}]))`,
+            quantiles: quantiles.map(([label, q]) => ({ label, q, scale: 1000 })),
+          },
+        ]
       : quantiles.map(([label, , stat]) => ({ label, expr: `max(k6_http_req_duration_${stat}${sel}) * 1000` }));
   return [
     {
@@ -93,7 +112,7 @@ export function chartQueries(testid: string, window: RunWindow, trends: 'native'
       unit: 'ms',
       note:
         trends === 'native'
-          ? `histogram_quantile of http_req_duration over ${r} windows, all runners (within the bucket error)`
+          ? `quantiles of the summed native histograms of http_req_duration over ${r} windows, all runners (within the bucket error)`
           : 'highest classic percentile gauge of any runner (cumulative since the start: an upper bound)',
       lines: latency,
     },
@@ -117,6 +136,20 @@ export function chartQueries(testid: string, window: RunWindow, trends: 'native'
 interface MatrixSeries {
   readonly metric?: Record<string, string>;
   readonly values?: [number, string][];
+  readonly histograms?: [number, unknown][];
+}
+
+/** One line per quantile from a matrix of histograms (cli/report/histogram.ts, as Prometheus 3.5 estimates them). */
+function quantileSeries(data: PromData, expr: string, quantiles: NonNullable<ChartLine['quantiles']>): ChartSeries[] {
+  if (data.resultType !== 'matrix' || !Array.isArray(data.result))
+    throw new PrometheusQueryError(`expected a range vector (matrix), got ${String(data.resultType)}\n  query: ${expr}`);
+  const hs = (data.result as MatrixSeries[]).flatMap((s) =>
+    (s.histograms ?? []).map(([t, h]) => [Math.round(t * 1000), parseHistogram(h, expr)] as const),
+  );
+  return quantiles.map(({ label, q, scale }) => ({
+    label,
+    points: hs.map(([t, h]) => [t, histogramQuantile(h, q) * scale] as const).filter(([, v]) => Number.isFinite(v)),
+  }));
 }
 
 /** The series of a matrix answer, in label order. */
@@ -141,7 +174,8 @@ export async function fetchCharts(api: ReportApi, testid: string, window: RunWin
       const lines = await Promise.all(
         c.lines.map(async (l) => {
           const expr = `(${l.expr})[${range}:${step}s]`;
-          return matrixSeries(await api.data(expr, time), expr, l.label, l.byLabel);
+          const data = await api.data(expr, time);
+          return l.quantiles !== undefined ? quantileSeries(data, expr, l.quantiles) : matrixSeries(data, expr, l.label, l.byLabel);
         }),
       );
       return { id: c.id, title: c.title, unit: c.unit, note: c.note, start: window.start, end: window.end, series: lines.flat() };

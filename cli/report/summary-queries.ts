@@ -111,41 +111,23 @@ export function aggregationOf(stat: string): ThresholdAggregation {
 }
 
 /**
- * A stat of a native-histogram trend over the whole run: k6 writes each series' histogram cumulative since the
- * runner started (k6 v1.7.1 internal/output/prometheusrw/remotewrite/trend.go: one client_golang Histogram per series,
- * never reset), so the sum of every series' last histogram holds every observation of the run and its average is
- * exact. (The verdict's `increase()` over the window leaves out what the first push carried and extrapolates.)
- * Prometheus 2.42's `last_over_time` answers a float 0 for a histogram series, so there the expression falls back to
- * each series' latest histogram at the run's end (within the lookback delta, 5 min by default).
+ * The run's histogram of a native-histogram trend, summed over all runners: k6 writes each series' histogram
+ * cumulative since the runner started (k6 v1.7.1 internal/output/prometheusrw/remotewrite/trend.go: one client_golang
+ * Histogram per series, never reset), so the sum of every series' last histogram (`whole`) holds every observation of
+ * the run and its average is exact. (The verdict's `increase()` over the window leaves out what the first push
+ * carried and extrapolates.) Prometheus 2.42's `last_over_time` answers a float 0 for a histogram series; `latest`,
+ * each series' latest histogram at the run's end (within the lookback delta, 5 min by default), is then the answer.
  */
-function nativeTrendQuery(ref: SummaryMetricRef, stat: string, scope: SummaryScope): string {
+export function nativeTrendQueries(ref: SummaryMetricRef, scope: SummaryScope): { readonly whole: string; readonly latest: string } {
   const sel = `k6_${ref.metric}${ref.info.isTime ? '_seconds' : ''}${selectorOf(scope.testid, ref.filters)}`;
-  const unit = ref.info.isTime ? ' * 1000' : '';
-  const a = aggregationOf(stat);
-  const of = (h: string): string => {
-    switch (a.kind) {
-      case 'avg':
-        return `histogram_sum(${h}) / histogram_count(${h})`;
-      case 'min':
-      case 'max':
-        return `histogram_quantile(${a.kind === 'min' ? 0 : 1}, ${h})`;
-      case 'med':
-        return `histogram_quantile(0.5, ${h})`;
-      case 'percentile':
-        return `histogram_quantile(${Number((a.percentile / 100).toPrecision(12))}, ${h})`;
-      default:
-        throw new Error(`summary: ${stat} is not a trend stat`);
-    }
-  };
-  return `(${of(`sum(last_over_time(${sel}[${range(scope)}]))`)} or ${of(`sum(${sel})`)})${unit}`;
+  return { whole: `sum(last_over_time(${sel}[${range(scope)}]))`, latest: `sum(${sel})` };
 }
 
 /**
- * The query of `stat` over the metric. Native trends: {@link nativeTrendQuery}. Everything else is the verdict's
- * query of a threshold `<stat> < 0` that is never judged, only queried.
+ * The verdict's query of `stat` over the metric: a threshold `<stat> < 0` that is never judged, only queried (native
+ * trends: {@link nativeTrendQueries}).
  */
 export function statQuery(ref: SummaryMetricRef, stat: string, scope: SummaryScope): string {
-  if (ref.info.type === 'trend' && scope.trends === 'native') return nativeTrendQuery(ref, stat, scope);
   const t: ParsedThreshold = {
     key: ref.key,
     expression: `${stat}<0`,

@@ -8,8 +8,10 @@
 import { parseThresholdKey, type ParsedThreshold } from '@k6-platform/constructs/internal';
 import { PrometheusQueryError, promValue, type PromData, type PrometheusClient } from '../prometheus/client';
 import type { RunWindow, Verdict } from '../verdict/verdict';
+import { histogramStat, parseHistogram, type NativeHistogram } from './histogram';
 import {
   gaugeExtremeQuery,
+  nativeTrendQueries,
   metricRef,
   metricsOfNames,
   namesQuery,
@@ -70,7 +72,7 @@ export interface SummarizeOptions {
   readonly verdict?: Verdict;
 }
 
-type Value = { readonly kind: 'float'; readonly value: number | null } | { readonly kind: 'histogram' };
+type Value = { readonly kind: 'float'; readonly value: number | null } | { readonly kind: 'histogram'; readonly histogram: NativeHistogram };
 
 /** The one value of an instant query: a float, null for nothing (or NaN), or the fact that it is a histogram. */
 async function valueOf(api: Pick<PrometheusClient, 'data'>, expr: string, time: number): Promise<Value> {
@@ -79,7 +81,7 @@ async function valueOf(api: Pick<PrometheusClient, 'data'>, expr: string, time: 
   if (samples.length === 0) return { kind: 'float', value: null };
   if (samples.length > 1) throw new PrometheusQueryError(`expected one sample, got ${samples.length}\n  query: ${expr}`);
   const s = samples[0]!;
-  if (s.histogram !== undefined) return { kind: 'histogram' };
+  if (s.histogram !== undefined) return { kind: 'histogram', histogram: parseHistogram(s.histogram[1], expr) };
   const v = promValue(s.value?.[1] ?? '', expr);
   return { kind: 'float', value: Number.isFinite(v) ? v : null };
 }
@@ -87,7 +89,7 @@ async function valueOf(api: Pick<PrometheusClient, 'data'>, expr: string, time: 
 interface RawSample {
   readonly metric: Record<string, string>;
   readonly value?: [number, string];
-  readonly histogram?: unknown;
+  readonly histogram?: [number, unknown];
 }
 
 function resultList(data: PromData, expr: string): RawSample[] {
@@ -140,16 +142,34 @@ async function summarizeMetric(
       };
     }
     case 'trend': {
+      if (scope.trends === 'native') return { ref, ...(await nativeTrend(api, ref, scope, time)) };
       const stats = await Promise.all(SUMMARY_TREND_STATS.map((s) => float(api, q(s), time)));
       const approximate: Record<string, Approximation> = {};
-      for (const s of SUMMARY_TREND_STATS) {
-        if (scope.trends === 'native' && (s === 'min' || s === 'max')) approximate[s] = 'bucket-bound';
-        else if (scope.trends === 'native' && s !== 'avg') approximate[s] = 'bucket-error';
-        else if (scope.trends === 'classic' && s !== 'avg' && s !== 'min' && s !== 'max') approximate[s] = 'upper-bound';
-      }
+      for (const s of SUMMARY_TREND_STATS) if (s !== 'avg' && s !== 'min' && s !== 'max') approximate[s] = 'upper-bound';
       return { ref, values: Object.fromEntries(SUMMARY_TREND_STATS.map((s, i) => [s, stats[i]!])), approximate };
     }
   }
+}
+
+/** A native trend's stats from the run's one histogram (cli/report/histogram.ts); nulls when it has none. */
+async function nativeTrend(
+  api: Pick<PrometheusClient, 'data'>,
+  ref: SummaryMetricRef,
+  scope: SummaryScope,
+  time: number,
+): Promise<{ values: Record<string, number | null>; approximate: Record<string, Approximation> }> {
+  const { whole, latest } = nativeTrendQueries(ref, scope);
+  let v = await valueOf(api, whole, time);
+  if (v.kind !== 'histogram') v = await valueOf(api, latest, time);
+  const h = v.kind === 'histogram' ? v.histogram : undefined;
+  const approximate: Record<string, Approximation> = {};
+  const values: Record<string, number | null> = {};
+  for (const s of SUMMARY_TREND_STATS) {
+    const x = h !== undefined ? histogramStat(h, s) * (ref.info.isTime ? 1000 : 1) : NaN;
+    values[s] = Number.isFinite(x) ? x : null;
+    if (s !== 'avg') approximate[s] = s === 'min' || s === 'max' ? 'bucket-bound' : 'bucket-error';
+  }
+  return { values, approximate };
 }
 
 /** The submetrics the thresholds name (`http_req_duration{scenario:api}`), typed like their metric. */
