@@ -210,6 +210,24 @@ describe('report --out', () => {
       expect(doc.metrics[trend]?.contains).toBe('time');
   });
 
+  test("trend quantiles are Prometheus 3.5's histogram_quantile of the run's summed histogram", async () => {
+    // GIVEN Prometheus' own estimate over the same histogram (every series wrote in the run's last 5 minutes)
+    const version = ((await (await fetch(`${prom.url}/api/v1/status/buildinfo`)).json()) as { data: { version: string } }).data.version;
+    const values = doc.metrics.http_req_duration!.values;
+    for (const [stat, q] of [
+      ['min', 0],
+      ['med', 0.5],
+      ['p(95)', 0.95],
+      ['max', 1],
+    ] as const) {
+      const promql = `histogram_quantile(${q}, sum(k6_http_req_duration_seconds{testid="${web.testid}"})) * 1000`;
+      const theirs = Number((await prom.query(promql, web.end)).result[0]!.value![1]);
+      // THEN equal on Prometheus 3 (log-scale interpolation in the bucket); 2.42 interpolates linearly: the same bucket
+      const tolerance = version.startsWith('3.') ? 1e-12 : BUCKET_ERROR;
+      expect({ stat, off: Math.abs(values[stat]! / theirs - 1) <= tolerance }).toEqual({ stat, off: true });
+    }
+  });
+
   test('junit.xml is the verdict JUnit: one testcase per threshold, the failure with its limit', () => {
     const junit = parseJunit(path.join(dir, 'junit.xml'));
     expect(junit.root).toEqual({ tag: 'testsuites', name: 'loadtest', tests: '3', failures: '1', errors: '0' });
