@@ -13,7 +13,7 @@ import { parsePlatformConfig } from '../../constructs/src/config/platform-config
 import { monitoringValues } from '../../constructs/src/monitoring/monitoring-stack';
 import { parseJunit } from '../support/junit';
 import { BYTES_RECEIVED_PER_REQUEST, BYTES_SENT_PER_REQUEST, pushK6Run, type K6RunTruth } from '../support/k6-run';
-import { startPrometheus, type PrometheusHandle } from '../support/prometheus';
+import { singleValue, startPrometheus, type PrometheusHandle } from '../support/prometheus';
 import { RUN, scriptedCluster, succeeded } from './scripted-cluster';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -221,7 +221,7 @@ describe('report --out', () => {
       ['max', 1],
     ] as const) {
       const promql = `histogram_quantile(${q}, sum(k6_http_req_duration_seconds{testid="${web.testid}"})) * 1000`;
-      const theirs = Number((await prom.query(promql, web.end)).result[0]!.value![1]);
+      const theirs = singleValue(await prom.query(promql, web.end));
       // THEN equal on Prometheus 3 (log-scale interpolation in the bucket); 2.42 interpolates linearly: the same bucket
       const tolerance = version.startsWith('3.') ? 1e-12 : BUCKET_ERROR;
       expect({ stat, off: Math.abs(values[stat]! / theirs - 1) <= tolerance }).toEqual({ stat, off: true });
