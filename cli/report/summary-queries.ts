@@ -91,6 +91,23 @@ export interface SummaryScope {
 /** The range of every query: the whole run. */
 const range = (scope: SummaryScope) => `${Math.max(1, Math.ceil(scope.durationSeconds))}s`;
 
+/**
+ * Step of the subqueries that find each series' last sample: at most a minute, below any sane lookback delta (5 min
+ * by default), so every series' last sample is seen by some step.
+ */
+export const LAST_SAMPLE_STEP_SECONDS = 60;
+
+/**
+ * Each series' last sample in the run, as a cheap expression: the latest sample at the run's end (series that wrote
+ * in the last lookback delta), else the last of the subquery's once-a-minute samples. A subquery evaluates the instant
+ * selector once per step, so Prometheus materializes one sample per series and step instead of every sample of the
+ * run, as `last_over_time(<sel>[<run>])` does: for native histograms that is the report's main cost (bench/report.ts).
+ * `or` matches on the labels without `__name__`: `sel` must select one metric.
+ */
+export function lastSamples(sel: string, scope: SummaryScope): string {
+  return `(${sel} or last_over_time(${sel}[${range(scope)}:${LAST_SAMPLE_STEP_SECONDS}s]))`;
+}
+
 const AGGREGATION_OF: Readonly<Record<string, ThresholdAggregation>> = {
   avg: { kind: 'avg' },
   min: { kind: 'min' },
@@ -120,7 +137,7 @@ export function aggregationOf(stat: string): ThresholdAggregation {
  */
 export function nativeTrendQueries(ref: SummaryMetricRef, scope: SummaryScope): { readonly whole: string; readonly latest: string } {
   const sel = `k6_${ref.metric}${ref.info.isTime ? '_seconds' : ''}${selectorOf(scope.testid, ref.filters)}`;
-  return { whole: `sum(last_over_time(${sel}[${range(scope)}]))`, latest: `sum(${sel})` };
+  return { whole: `sum${lastSamples(sel, scope)}`, latest: `sum(${sel})` };
 }
 
 /**
@@ -155,9 +172,14 @@ export function selectorOf(testid: string, filters: Readonly<Record<string, stri
   return `{${[`testid=${promqlString(testid)}`, ...Object.entries(filters).map(([k, v]) => `${k}=${promqlString(v)}`)].join(',')}}`;
 }
 
-/** Every series name of the run (evaluated at the run's end over the whole run). */
-export function namesQuery(scope: SummaryScope): string {
-  return `count by (__name__) (last_over_time(${selectorOf(scope.testid)}[${range(scope)}]))`;
+/**
+ * Every series name of the run, in two queries whose answers are joined (evaluated at the run's end): the names at the
+ * end, and those of the once-a-minute subquery over the run (see {@link lastSamples}; not one `or`, which would
+ * match series of different names with the same labels).
+ */
+export function namesQueries(scope: SummaryScope): readonly string[] {
+  const sel = selectorOf(scope.testid);
+  return [`count by (__name__) (${sel})`, `count by (__name__) (last_over_time(${sel}[${range(scope)}:${LAST_SAMPLE_STEP_SECONDS}s]))`];
 }
 
 /**

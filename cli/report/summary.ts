@@ -14,7 +14,7 @@ import {
   nativeTrendQueries,
   metricRef,
   metricsOfNames,
-  namesQuery,
+  namesQueries,
   ratePartsQueries,
   retyped,
   statQuery,
@@ -213,11 +213,8 @@ export async function summarizeRun(
     trends: options.trends,
   };
   const time = window.end / 1000;
-  const names = (await api.data(namesQuery(scope), time)) as PromData;
-  const found = metricsOfNames(
-    resultList(names, namesQuery(scope)).map((s) => s.metric.__name__ ?? ''),
-    options.trends,
-  );
+  const names = await Promise.all(namesQueries(scope).map(async (q) => resultList(await api.data(q, time), q)));
+  const found = metricsOfNames([...new Set(names.flat().map((s) => s.metric.__name__ ?? ''))], options.trends);
   const refs = [...found, ...submetricsOf(options.thresholds ?? [], found)];
   // Every query at once: the caller's API bounds how many are in flight (cli/report/limit.ts).
   const [summarized, checks] = await Promise.all([

@@ -279,6 +279,32 @@ describe('report: other runs and bad input', () => {
     expect(readSummary(dir).metrics.http_reqs!.values.count).toBe(classic.totals.requests);
   });
 
+  test('series that ended long before the run did: counted (on Prometheus 2.42 trends see only the last 5 minutes)', async () => {
+    // GIVEN one testid written in two parts 9 minutes apart, the first with URLs the second never requests: at the
+    // run's end the first part's series are older than the lookback delta (5 min)
+    const testid = 'web-20261125-080000';
+    const early = await pushK6Run(prom.writeUrl, {
+      testid,
+      test: 'web',
+      runners: 2,
+      durationSeconds: 30,
+      endTime: now - 600_000,
+      urls: [{ url: 'http://target.local/early' }],
+    });
+    const late = await pushK6Run(prom.writeUrl, { testid, test: 'web', runners: 2, durationSeconds: 30, endTime: now - 60_000, pausedSeconds: 0 });
+    const dir = path.join(root, 'two-parts');
+    // WHEN
+    const r = await cli(['report', testid, '--out', dir, '--prometheus', prom.url]);
+    // THEN counters hold both parts; the trend's average too, but on 2.42 only the late part
+    expect(r.stderr).toBe('');
+    const doc = readSummary(dir);
+    expect(doc.metrics.http_reqs!.values.count).toBe(early.totals.requests + late.totals.requests);
+    const version = ((await (await fetch(`${prom.url}/api/v1/status/buildinfo`)).json()) as { data: { version: string } }).data.version;
+    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length) * 1000;
+    const both = mean([...early.values('http_req_duration'), ...late.values('http_req_duration')]);
+    expect(doc.metrics.http_req_duration!.values.avg).toBeCloseTo(version.startsWith('3.') ? both : mean(late.values('http_req_duration')), 6);
+  });
+
   test('a testid without data: exit 3, the files still written, junit.xml with the error', async () => {
     const dir = path.join(root, 'none');
     const r = await cli(['report', 'web-19990101-000000', '--out', dir, '--prometheus', prom.url, '--test', 'web']);
