@@ -135,10 +135,35 @@ export function aggregationOf(stat: string): ThresholdAggregation {
  * carried and extrapolates.) Prometheus 2.42's `last_over_time` answers a float 0 for a histogram series; `latest`,
  * each series' latest histogram at the run's end (within the lookback delta, 5 min by default), is then the answer.
  */
-export function nativeTrendQueries(ref: SummaryMetricRef, scope: SummaryScope): { readonly whole: string; readonly latest: string } {
+export function nativeTrendQueries(
+  ref: SummaryMetricRef,
+  scope: SummaryScope,
+): { readonly whole: string; readonly latest: string; readonly twin?: string } {
   const sel = `k6_${ref.metric}${ref.info.isTime ? '_seconds' : ''}${selectorOf(scope.testid, ref.filters)}`;
-  return { whole: `sum${lastSamples(sel, scope)}`, latest: `sum(${sel})` };
+  const twin = TWIN_COUNTERS[ref.metric];
+  return {
+    whole: `sum${lastSamples(sel, scope)}`,
+    latest: `sum(${sel})`,
+    ...(twin !== undefined ? { twin: statQuery(metricRef(twin, ref.filters, { type: 'counter', isTime: false }), 'count', scope) } : {}),
+  };
 }
+
+/**
+ * The counter that counts a trend's observations with the same tags, so that a histogram's count can be checked
+ * against it: k6 v1.7.1 lib/netext/httpext/transport.go `measureAndEmitMetrics` (`trail.SaveSamples`) emits
+ * `http_reqs` and every `http_req_*` timing of a request with one tag set, and internal/js/runner.go
+ * `iterationSamples` emits `iterations` with each `iteration_duration`, with the same tags.
+ */
+const TWIN_COUNTERS: Readonly<Record<string, string>> = {
+  http_req_duration: 'http_reqs',
+  http_req_waiting: 'http_reqs',
+  http_req_blocked: 'http_reqs',
+  http_req_connecting: 'http_reqs',
+  http_req_tls_handshaking: 'http_reqs',
+  http_req_sending: 'http_reqs',
+  http_req_receiving: 'http_reqs',
+  iteration_duration: 'iterations',
+};
 
 /**
  * The verdict's query of `stat` over the metric: a threshold `<stat> < 0` that is never judged, only queried (native
@@ -173,13 +198,14 @@ export function selectorOf(testid: string, filters: Readonly<Record<string, stri
 }
 
 /**
- * Every series name of the run, in two queries whose answers are joined (evaluated at the run's end): the names at the
- * end, and those of the once-a-minute subquery over the run (see {@link lastSamples}; not one `or`, which would
- * match series of different names with the same labels).
+ * Every series name of the run, in two queries whose answers are joined (evaluated at the run's end): every name
+ * with a sample in the last lookback delta, and every name over the whole run but those of time-trend histograms
+ * (`k6_<trend>_seconds`), whose decoding over the run would cost more than the rest of the summary. A time trend all of
+ * whose series ended more than the lookback delta (5 min by default) before the run did is not found (docs/report.md).
  */
 export function namesQueries(scope: SummaryScope): readonly string[] {
-  const sel = selectorOf(scope.testid);
-  return [`count by (__name__) (${sel})`, `count by (__name__) (last_over_time(${sel}[${range(scope)}:${LAST_SAMPLE_STEP_SECONDS}s]))`];
+  const floats = `{testid=${promqlString(scope.testid)},__name__!~"k6_.+_seconds"}`;
+  return [`count by (__name__) (${selectorOf(scope.testid)})`, `count by (__name__) (last_over_time(${floats}[${range(scope)}]))`];
 }
 
 /**

@@ -158,9 +158,15 @@ async function nativeTrend(
   scope: SummaryScope,
   time: number,
 ): Promise<{ values: Record<string, number | null>; approximate: Record<string, Approximation> }> {
-  const { whole, latest } = nativeTrendQueries(ref, scope);
-  let v = await valueOf(api, whole, time);
-  if (v.kind !== 'histogram') v = await valueOf(api, latest, time);
+  const { whole, latest, twin } = nativeTrendQueries(ref, scope);
+  // The latest histograms are cheap (the last chunk of each series); they are the run's when their count is the
+  // twin counter's total. Otherwise some series ended before the lookback delta: ask for every series' last one.
+  const [cheap, total] = await Promise.all([valueOf(api, latest, time), twin !== undefined ? float(api, twin, time) : Promise.resolve(null)]);
+  let v = cheap;
+  if (v.kind !== 'histogram' || total === null || v.histogram.count !== total) {
+    const full = await valueOf(api, whole, time);
+    if (full.kind === 'histogram') v = full;
+  }
   const h = v.kind === 'histogram' ? v.histogram : undefined;
   const approximate: Record<string, Approximation> = {};
   const values: Record<string, number | null> = {};
