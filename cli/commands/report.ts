@@ -54,11 +54,13 @@ async function reportCommand(kit: CommandKit, testid: string, opts: ReportOption
   const prom = kit.prometheusOf(opts, { timeoutMs: timeout });
   const { test, testNote } = await judgedTest(kit, cfg, prom, { testid, ...(opts.test !== undefined ? { test: opts.test } : {}) });
   let verdict: Verdict | undefined;
-  const code = await kit.judge({
+  const thresholds = test !== undefined ? judgedTestThresholds(ctx.rootDir, test) : undefined;
+  // The judge prints the table while the summary's and the charts' queries run beside its own.
+  const judged = kit.judge({
     prometheusUrl: prom.base,
     testid,
     test,
-    ...(test !== undefined ? { thresholds: judgedTestThresholds(ctx.rootDir, test), validity: validityInput(cfg, test) } : {}),
+    ...(test !== undefined ? { thresholds, validity: validityInput(cfg, test) } : {}),
     out,
     now: kit.now(),
     trends: trendsOf(cfg),
@@ -67,9 +69,22 @@ async function reportCommand(kit: CommandKit, testid: string, opts: ReportOption
     ...(prom.auth !== undefined ? { prometheusAuth: prom.auth } : {}),
     onVerdict: (v) => (verdict = v),
   });
-  const notes = verdict !== undefined ? verdictNotes({ testid, test, ...(testNote !== undefined ? { testNote } : {}) }, verdict) : [];
-  await writeRunReport(kit, { dir: opts.out, testid, test, trends: trendsOf(cfg), prom, timeoutMs: timeout, verdict, notes });
-  return code;
+  const pendingVerdict = judged.then(() => verdict);
+  const notes = pendingVerdict.then((v) =>
+    v !== undefined ? verdictNotes({ testid, test, ...(testNote !== undefined ? { testNote } : {}) }, v) : [],
+  );
+  await writeRunReport(kit, {
+    dir: opts.out,
+    testid,
+    test,
+    trends: trendsOf(cfg),
+    prom,
+    timeoutMs: timeout,
+    verdict: pendingVerdict,
+    notes,
+    ...(thresholds !== undefined ? { thresholds } : {}),
+  });
+  return judged;
 }
 
 /** What {@link writeRunReport} needs. */
@@ -80,10 +95,13 @@ export interface RunReportRequest {
   readonly trends: 'native' | 'classic';
   readonly prom: ResolvedPrometheus;
   readonly timeoutMs: number;
-  /** The verdict just made; undefined when the judge reported none: the report then judges what ran with `thresholds`. */
-  readonly verdict: Verdict | undefined;
+  /**
+   * The verdict just made, or being made; undefined (or resolving so) when the judge reported none: the report then
+   * judges what ran with `thresholds`.
+   */
+  readonly verdict: Verdict | undefined | Promise<Verdict | undefined>;
   readonly thresholds?: ThresholdsConfig;
-  readonly notes?: readonly string[];
+  readonly notes?: readonly string[] | Promise<readonly string[]>;
   /** The JUnit error of a run that did not complete. */
   readonly error?: { readonly type: string; readonly message: string };
 }
@@ -97,10 +115,10 @@ export async function writeRunReport(kit: CommandKit, r: RunReportRequest): Prom
     testid: r.testid,
     ...(r.test !== undefined ? { test: r.test.name } : {}),
     trends: r.trends,
-    ...(r.verdict !== undefined ? { verdict: r.verdict } : {}),
+    ...(r.verdict instanceof Promise ? { pendingVerdict: r.verdict } : r.verdict !== undefined ? { verdict: r.verdict } : {}),
     ...(r.thresholds !== undefined ? { thresholds: r.thresholds } : {}),
     ...(r.error !== undefined ? { runError: r.error } : {}),
-    notes: r.notes ?? [],
+    notes: r.notes,
     now: kit.now(),
     timeoutMs: r.timeoutMs,
   });

@@ -5,16 +5,16 @@
  */
 import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseThresholds, type ThresholdsConfig } from '@k6-platform/constructs/internal';
+import { parseThresholds, type ParsedThreshold, type ThresholdsConfig } from '@k6-platform/constructs/internal';
 import type { RunComparison } from '../compare/types';
 import { UsageError } from '../exit-codes';
 import { writeJunit } from '../verdict/junit';
-import { evaluateVerdict, type Verdict } from '../verdict/verdict';
+import { evaluateVerdict, findRunWindow, type RunWindow, type Verdict } from '../verdict/verdict';
 import type { ValidityInput } from '../verdict/validity';
 import { renderReportHtml } from './html';
 import { boundedApi, DEFAULT_CONCURRENCY, type ReportApi } from './limit';
 import { fetchCharts, type ChartData } from './series';
-import { summarizeRun, type RunSummaryData } from './summary';
+import { markThresholds, summarizeRun, type RunSummaryData } from './summary';
 import { SUMMARY_TREND_STATS } from './summary-queries';
 
 /** Version of the summary.json shape (docs/report.md). */
@@ -35,12 +35,17 @@ export interface ReportRequest {
   readonly trends: 'native' | 'classic';
   /** The verdict already made (by `loadtest run`); @default - evaluated here */
   readonly verdict?: Verdict;
+  /**
+   * A verdict being made meanwhile (`loadtest report`'s judge prints it), awaited beside the summary's queries;
+   * undefined when it resolves to nothing: then evaluated here. @default - none
+   */
+  readonly pendingVerdict?: Promise<Verdict | undefined>;
   /** Validity checks of the verdict evaluated here. @default - none */
   readonly validity?: ValidityInput;
   /** Why the run did not complete (`loadtest run`): shown above the verdict, and junit.xml's error. @default - it did */
   readonly runError?: { readonly type: string; readonly message: string };
-  /** Notes of the verdict (cli/verdict/judge.ts `verdictNotes`). @default [] */
-  readonly notes?: readonly string[];
+  /** Notes of the verdict (cli/verdict/judge.ts `verdictNotes`), or their promise beside a pending verdict. @default [] */
+  readonly notes?: readonly string[] | Promise<readonly string[]>;
   /** The run compared with its baseline. @default - no comparison section */
   readonly comparison?: RunComparison;
   readonly now: Date;
@@ -74,27 +79,45 @@ export interface SummaryDocument extends RunSummaryData {
   readonly state: { readonly testRunDurationMs: number };
 }
 
-/** Makes the report: the verdict (unless given), then the summary and the charts over its window. */
+/** The run window from the data (cli/verdict/verdict.ts `findRunWindow`); undefined for no data or a run never started. */
+async function windowOf(api: ReportApi, req: ReportRequest): Promise<RunWindow | undefined> {
+  const found = await findRunWindow(api, req.testid, { now: req.now.getTime() });
+  return found !== undefined && !('idle' in found) ? found : undefined;
+}
+
+/** The verdict: as given, as it arrives, or evaluated here over the window already found (no second search). */
+function verdictOf(api: ReportApi, req: ReportRequest, parsed: readonly ParsedThreshold[], window: RunWindow | undefined): Promise<Verdict> {
+  if (req.verdict !== undefined) return Promise.resolve(req.verdict);
+  const evaluate = async (): Promise<Verdict> => {
+    const v = await evaluateVerdict(api, req.testid, parsed, {
+      now: req.now.getTime(),
+      trends: req.trends,
+      ...(window !== undefined ? { start: window.start, end: window.end } : {}),
+      ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+      ...(req.validity !== undefined ? { validity: req.validity } : {}),
+    });
+    // a given window carries no push interval: the one found from the data
+    return window !== undefined && v.window !== undefined ? { ...v, window } : v;
+  };
+  return req.pendingVerdict !== undefined ? req.pendingVerdict.then((v) => v ?? evaluate()) : evaluate();
+}
+
+/**
+ * Makes the report. The run window first (the verdict's, when given); then the verdict's threshold queries, the
+ * summary's and the charts' all at once, at most `concurrency` in flight.
+ */
 export async function buildReport(req: ReportRequest): Promise<RunReport> {
   const api = boundedApi(req.prometheus, req.concurrency ?? DEFAULT_CONCURRENCY);
   const parsed = parseThresholds(req.thresholds ?? {});
-  const verdict =
-    req.verdict ??
-    (await evaluateVerdict(api, req.testid, parsed, {
-      now: req.now.getTime(),
-      trends: req.trends,
-      ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
-      ...(req.validity !== undefined ? { validity: req.validity } : {}),
-    }));
-  const w = verdict.window;
-  const thresholds = verdict.rows.length > 0 ? verdict.rows.map((r) => r.query.threshold) : parsed;
-  const [data, charts] =
-    w !== undefined
-      ? await Promise.all([
-          summarizeRun(api, req.testid, w, { trends: req.trends, thresholds, verdict }),
-          fetchCharts(api, req.testid, w, req.trends),
-        ])
-      : [{ metrics: {}, checks: [] }, []];
+  const w = req.verdict !== undefined ? req.verdict.window : await windowOf(api, req);
+  const thresholds = req.verdict !== undefined && req.verdict.rows.length > 0 ? req.verdict.rows.map((r) => r.query.threshold) : parsed;
+  const [verdict, unmarked, charts] = await Promise.all([
+    verdictOf(api, req, parsed, w),
+    w !== undefined ? summarizeRun(api, req.testid, w, { trends: req.trends, thresholds }) : Promise.resolve({ metrics: {}, checks: [] }),
+    w !== undefined ? fetchCharts(api, req.testid, w, req.trends) : Promise.resolve([]),
+  ]);
+  const data = markThresholds(unmarked, verdict);
+  const notes = (await req.notes) ?? [];
   const summary: SummaryDocument = {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     testid: req.testid,
@@ -121,10 +144,7 @@ export async function buildReport(req: ReportRequest): Promise<RunReport> {
     generatedAt: req.now,
     prometheus: req.prometheus.url,
     verdict,
-    notes:
-      req.runError !== undefined
-        ? [`the run did not complete (${req.runError.type}): ${req.runError.message}`, ...(req.notes ?? [])]
-        : (req.notes ?? []),
+    notes: req.runError !== undefined ? [`the run did not complete (${req.runError.type}): ${req.runError.message}`, ...notes] : notes,
     summary: data,
     charts,
     ...(req.comparison !== undefined ? { comparison: req.comparison } : {}),

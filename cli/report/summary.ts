@@ -67,9 +67,8 @@ export interface RunSummaryData {
 /** Options of {@link summarizeRun}. */
 export interface SummarizeOptions {
   readonly trends: 'native' | 'classic';
-  /** The verdict's thresholds: each key with tag filters becomes a submetric entry, each verdict row its `ok`. */
+  /** The thresholds: each key with tag filters becomes a submetric entry ({@link markThresholds} adds the verdict). */
   readonly thresholds?: readonly ParsedThreshold[];
-  readonly verdict?: Verdict;
 }
 
 type Value = { readonly kind: 'float'; readonly value: number | null } | { readonly kind: 'histogram'; readonly histogram: NativeHistogram };
@@ -227,17 +226,24 @@ export async function summarizeRun(
     Promise.all(refs.map((ref) => summarizeMetric(api, ref, scope, time))),
     found.some((m) => m.metric === 'checks') ? summarizeChecks(api, scope, time) : Promise.resolve([]),
   ]);
-  const rows = options.verdict?.rows ?? [];
   const metrics: Record<string, SummaryMetric> = {};
   for (const { ref, values, approximate } of summarized) {
-    const judged = rows.filter((r) => r.query.threshold.key === ref.key);
-    metrics[ref.key] = {
-      type: ref.info.type,
-      contains: ref.contains,
-      values,
-      ...(judged.length > 0 ? { thresholds: Object.fromEntries(judged.map((r) => [r.query.expression, { ok: r.pass }])) } : {}),
-      ...(Object.keys(approximate).length > 0 ? { approximate } : {}),
-    };
+    metrics[ref.key] = { type: ref.info.type, contains: ref.contains, values, ...(Object.keys(approximate).length > 0 ? { approximate } : {}) };
   }
   return { metrics, checks };
+}
+
+/** The summary with each metric's `thresholds`: the verdict's rows on exactly its key, by expression. */
+export function markThresholds(data: RunSummaryData, verdict: Pick<Verdict, 'rows'>): RunSummaryData {
+  const metrics: Record<string, SummaryMetric> = {};
+  for (const [key, m] of Object.entries(data.metrics)) {
+    const judged = verdict.rows.filter((r) => r.query.threshold.key === key);
+    const { approximate, ...rest } = m;
+    metrics[key] = {
+      ...rest,
+      ...(judged.length > 0 ? { thresholds: Object.fromEntries(judged.map((r) => [r.query.expression, { ok: r.pass }])) } : {}),
+      ...(approximate !== undefined ? { approximate } : {}),
+    };
+  }
+  return { metrics, checks: data.checks };
 }
