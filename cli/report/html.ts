@@ -39,7 +39,7 @@ h1{font-size:1.4rem;margin:0 0 4px}h2{font-size:1.15rem;margin:24px 0 8px}
 table{border-collapse:collapse;font-size:.85rem;margin:4px 0 12px}
 th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.fail td.result,tr.fail td.result{color:#c62828;font-weight:600}tr.pass td.result{color:#2e7d32}
+tr.fail td.result{color:#c62828;font-weight:600}tr.pass td.result{color:#2e7d32}
 .significance-worse td{background:#ffebee}.significance-better td{background:#e8f5e9}
 .charts{display:flex;flex-wrap:wrap;gap:16px}
 figure.chart-box{margin:0;border:1px solid #ddd;border-radius:6px;padding:8px}
