@@ -540,6 +540,8 @@ describe('a team repository written by the installed `loadtest init`', () => {
     interface Step {
       uses?: string;
       run?: string;
+      if?: string;
+      with?: Record<string, string>;
       env?: Record<string, string>;
     }
     const workflow = YAML.parse(readFileSync(path.join(team, '.github', 'workflows', 'loadtest.yml'), 'utf8')) as {
@@ -562,9 +564,13 @@ describe('a team repository written by the installed `loadtest init`', () => {
       st.run?.includes('loadtest') ? [st.run.replaceAll('${{ inputs.test }}', 'example')] : [],
     );
     expect(loadtestSteps).toEqual([
-      'npx --no-install loadtest run "example" --env dev --run-id "$RUN_ID"',
+      'npx --no-install loadtest run "example" --env dev --run-id "$RUN_ID" --report loadtest-report',
       'npx --no-install loadtest verdict --testid "$RUN_ID" --env dev',
     ]);
+    // and the report the run writes is uploaded whatever the run's outcome
+    expect(workflow.jobs.run!.steps.find((st) => st.uses === 'actions/upload-artifact@v5' && st.with?.path === 'loadtest-report/')).toMatchObject({
+      if: 'always()',
+    });
     expect(workflow.jobs.run!.env).toMatchObject({ RUN_ID: '${{ inputs.test }}-${{ github.run_id }}' });
     const api = await startFakeApiServer(path.join(work, 'ci-cluster'), async (testid, test, runners) => {
       fromCi = await pushK6Run(prom.writeUrl, { testid, test, runners, durationSeconds: 60, endTime: Date.now() });
@@ -579,7 +585,17 @@ describe('a team repository written by the installed `loadtest init`', () => {
       ]);
       expect(results[0]!.stdout).toContain('run example-4242: test example, 2 runner(s)');
       expect(fromCi.testid).toBe('example-4242');
-      expect(results.map((r) => r.stdout.endsWith('verdict: PASS (2 thresholds over all runners)\n'))).toEqual([true, true]);
+      expect(results[0]!.stdout).toContain('verdict: PASS (2 thresholds over all runners)\n');
+      expect(
+        results[0]!.stdout.endsWith(
+          `report: ${['summary.json', 'junit.xml', 'index.html'].map((f) => path.join('loadtest-report', f)).join(', ')}\n`,
+        ),
+      ).toBe(true);
+      expect(results[1]!.stdout.endsWith('verdict: PASS (2 thresholds over all runners)\n')).toBe(true);
+      expect(JSON.parse(readFileSync(path.join(team, 'loadtest-report', 'summary.json'), 'utf8'))).toMatchObject({
+        testid: 'example-4242',
+        test: 'example',
+      });
     } finally {
       await api.stop();
     }

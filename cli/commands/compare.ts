@@ -37,7 +37,7 @@ interface CompareOptions {
 }
 
 /** `--baseline`: a run id or `last-pass`. */
-function baselineArg(value: string): string {
+export function baselineArg(value: string): string {
   return value === 'last-pass' ? value : runId(value);
 }
 
@@ -95,40 +95,54 @@ async function compareCommand(kit: CommandKit, testid: string, opts: CompareOpti
     deadlineName: `--timeout ${timeout / 1000}s`,
     ...(prom.auth !== undefined ? { auth: prom.auth } : {}),
   });
-  let comparison: RunComparison;
-  try {
-    const test = await comparedTest(cfg, client, testid, opts, now());
-    comparison = await compareRuns(client, {
-      testid,
-      ...(test !== undefined ? { test, thresholds: judgedTestThresholds(ctx.rootDir, test), validity: validityInput(cfg, test) } : {}),
-      tests: cfg.tests,
-      baseline: opts.baseline,
-      trends: trendsOf(cfg),
-      now: now().getTime(),
-      since: opts.since,
-      ...(opts.spreadRuns !== undefined ? { spreadRuns: opts.spreadRuns } : {}),
-      pushIntervalSeconds: k6DurationSeconds(cfg.runner.pushInterval),
-      timeoutMs: timeout,
-    });
-  } catch (e) {
-    if (!(e instanceof PrometheusUnreachableError)) throw e;
-    comparison = { status: 'unreachable', exitCode: COMPARE_EXIT_CODES.unreachable, testid, groups: [], regressions: [], notes: [e.message] };
-  }
+  const test = opts.test !== undefined ? findTest(cfg, opts.test) : undefined;
+  const comparison = await compareRun(kit, cfg, client, testid, test, { ...opts, timeoutMs: timeout });
   if (opts.junit !== undefined) writeCompareJunit(opts.junit, comparison, now());
   if (opts.json === true) out.write(compareJsonText(comparison, prom.base));
   else out.write(formatComparison(comparison, c));
   return comparison.exitCode;
 }
 
-/** The test whose rules apply: `--test`, else the run's test label, else the longest test name prefixing the testid. */
+/**
+ * The run next to its baseline, as `compare` makes it (also for `report --baseline`): `test` when given, else the
+ * run's test label, else the longest test name prefixing the testid. Never throws for an unreachable Prometheus.
+ */
+export async function compareRun(
+  kit: CommandKit,
+  cfg: PlatformConfig,
+  client: ReturnType<typeof prometheusClient>,
+  testid: string,
+  given: TestConfig | undefined,
+  opts: { readonly baseline: string; readonly since: string; readonly spreadRuns?: number; readonly timeoutMs: number },
+): Promise<RunComparison> {
+  const now = kit.now();
+  try {
+    const test = given ?? (await comparedTest(cfg, client, testid, now));
+    return await compareRuns(client, {
+      testid,
+      ...(test !== undefined ? { test, thresholds: judgedTestThresholds(kit.ctx.rootDir, test), validity: validityInput(cfg, test) } : {}),
+      tests: cfg.tests,
+      baseline: opts.baseline,
+      trends: trendsOf(cfg),
+      now: now.getTime(),
+      since: opts.since,
+      ...(opts.spreadRuns !== undefined ? { spreadRuns: opts.spreadRuns } : {}),
+      pushIntervalSeconds: k6DurationSeconds(cfg.runner.pushInterval),
+      timeoutMs: opts.timeoutMs,
+    });
+  } catch (e) {
+    if (!(e instanceof PrometheusUnreachableError)) throw e;
+    return { status: 'unreachable', exitCode: COMPARE_EXIT_CODES.unreachable, testid, groups: [], regressions: [], notes: [e.message] };
+  }
+}
+
+/** The test whose rules apply: the run's test label, else the longest test name prefixing the testid. */
 async function comparedTest(
   cfg: PlatformConfig,
   client: ReturnType<typeof prometheusClient>,
   testid: string,
-  opts: CompareOptions,
   now: Date,
 ): Promise<TestConfig | undefined> {
-  if (opts.test !== undefined) return findTest(cfg, opts.test);
   const found = await testOfRun(client, testid, cfg.tests, { time: now.getTime() / 1000 });
   return found.test !== undefined ? cfg.tests.find((t) => t.name === found.test) : undefined;
 }

@@ -8,6 +8,7 @@ import { cliVersion } from '../version';
 import { addCompareCommand } from './compare';
 import { commandKit, type CliContext, type CommandResult } from './context';
 import { addInitCommand } from './init';
+import { addReportCommand } from './report';
 import { addRunCommand } from './run';
 import { addRunsCommand } from './runs';
 import { addSynthCommand } from './synth';
@@ -40,13 +41,14 @@ export function buildProgram(ctx: CliContext, result: CommandResult): Command {
 Exit codes: ${VERDICT_EXIT_CODES.pass} pass, ${VERDICT_EXIT_CODES.fail} thresholds failed (k6's code), ${VERDICT_EXIT_CODES['no-data']} no data for the testid, ${VERDICT_EXIT_CODES.unreachable} Prometheus unreachable,
 ${EXIT.usage} usage errors (arguments, options, their variables), ${EXIT.runFailed} run did not complete, ${EXIT.interrupted} stopped with Ctrl-C, ${EXIT.error} other errors. The same for every command.
 compare: ${COMPARE_EXIT_CODES.regressed} regressed, ${COMPARE_EXIT_CODES['no-baseline']} no baseline (docs/compare.md).
-Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, runs, compare. synth needs neither.`,
+Needs a cluster: run (current kube-context). Needs Prometheus: run, verdict, runs, compare, report. synth needs neither.`,
     );
   addSynthCommand(program, kit, result);
   addRunCommand(program, kit, result);
   addVerdictCommand(program, kit, result);
   addRunsCommand(program, kit, result);
   addCompareCommand(program, kit, result);
+  addReportCommand(program, kit, result);
   addInitCommand(program, kit, result);
   return program;
 }

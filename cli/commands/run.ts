@@ -13,6 +13,7 @@ import { writeJunit } from '../verdict/junit';
 import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
 import type { ValidityInput } from '../verdict/validity';
 import { validityInput } from '../verdict/validity';
+import { reportDirOption, writeRunReport } from './report';
 import { environmentConfig, findTest, dialectOf, trendsOf, type CommandKit, type CommandResult, type ResolvedPrometheus } from './context';
 import {
   envOption,
@@ -33,6 +34,7 @@ interface RunOptions {
   prometheusTokenFile?: string;
   prometheusTenant?: string;
   junit?: string;
+  report?: string;
   grafana?: string;
   dashboard?: string;
   context?: string;
@@ -70,6 +72,7 @@ export function addRunCommand(program: Command, kit: CommandKit, result: Command
     .option('--context <name>', 'kube-context (default: the current one)')
     .addOption(timeoutOption())
     .addOption(junitOption())
+    .addOption(reportDirOption('--report <dir>', 'also write the run report there: summary.json, junit.xml, index.html (loadtest report)'))
     .action(async (testName: string, opts: RunOptions) => {
       result.code = await runCommand(kit, testName, opts);
     });
@@ -174,14 +177,14 @@ async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcom
   let verdict: Verdict | undefined;
   const code = crossing !== undefined ? reportAbort(kit, run, outcome, crossing) : await reportOutcome(kit, run, outcome, (v) => (verdict = v));
   const { id, plan, opts } = run;
+  // A run that did not complete is an error in the file, so CI never reads an older file as this run's pass.
+  const error =
+    crossing !== undefined
+      ? { type: ABORTED_BY_THRESHOLD, message: abortMessage(crossing) }
+      : outcome.kind === 'completed'
+        ? undefined
+        : { type: outcome.kind, message: outcome.detail };
   if (opts.junit !== undefined) {
-    // A run that did not complete is an error in the file, so CI never reads an older file as this run's pass.
-    const error =
-      crossing !== undefined
-        ? { type: ABORTED_BY_THRESHOLD, message: abortMessage(crossing) }
-        : outcome.kind === 'completed'
-          ? undefined
-          : { type: outcome.kind, message: outcome.detail };
     writeJunit(opts.junit, [
       {
         testid: id,
@@ -191,6 +194,10 @@ async function report(kit: CommandKit, run: RunState, outcome: OperatorRunOutcom
         ...(error !== undefined ? { error } : {}),
       },
     ]);
+  }
+  if (opts.report !== undefined) {
+    const base = { dir: opts.report, testid: id, test: plan.test, trends: trendsOf(run.cfg), prom: run.prom, timeoutMs: kit.timeoutOf(opts.timeout) };
+    await writeRunReport(kit, { ...base, verdict, thresholds: plan.thresholds, ...(error !== undefined ? { error } : {}) });
   }
   return code;
 }

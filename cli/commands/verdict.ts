@@ -106,12 +106,12 @@ function unreachableJson(kit: CommandKit, opts: VerdictOptions, prom: ResolvedPr
   return verdict.exitCode;
 }
 
-/** The test whose thresholds judge the run: `--test`, else the run's test label, else the longest prefixing name. */
-async function judgedTest(
+/** The test whose thresholds judge the run: `--test`, else the run's test label, else the longest prefixing name (also `report`). */
+export async function judgedTest(
   kit: CommandKit,
   cfg: PlatformConfig,
   prom: ResolvedPrometheus,
-  opts: VerdictOptions,
+  opts: Pick<VerdictOptions, 'testid' | 'test'>,
 ): Promise<{ test: TestConfig | undefined; testNote: string | undefined }> {
   const { out, c, now } = kit;
   if (opts.test !== undefined) {
