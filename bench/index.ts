@@ -2,7 +2,8 @@
  * `npm run bench`: prints the platform's performance figures and writes them to docs/performance.md. Never run by
  * the tests (wall time is not asserted anywhere). Takes a few minutes: most of it is pushing 1 h of synthetic data.
  * `npm run bench:synth` (`--synth-only`) runs the two synth sections only and rewrites just those in docs/performance.md;
- * `npm run bench:rules` (`--recording-rules`) runs the recording-rules comparison and rewrites its block in docs/dashboards.md.
+ * `npm run bench:rules` (`--recording-rules`) runs the recording-rules comparison and rewrites its block in docs/dashboards.md;
+ * `--compare-report` runs the `loadtest compare` and `loadtest report` figures only (printed, nothing written).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -15,6 +16,8 @@ import { benchLargeBundleSynth, benchSynth } from './synth';
 import { benchSynthCli, type SynthCliFigures } from './synth-cli';
 import { benchRecordingRules } from './recording-rules';
 import { BENCH_THRESHOLDS } from './thresholds';
+import { benchCompare, formatCompareFigures } from './compare';
+import { benchReport } from './report';
 
 export { BENCH_THRESHOLDS } from './thresholds';
 
@@ -67,6 +70,10 @@ function verdictQueries(testid: string): ExtraQuery[] {
 async function main(): Promise<void> {
   const rootDir = path.resolve(__dirname, '..');
   if (process.argv.includes('--recording-rules')) return benchRecordingRules(rootDir);
+  if (process.argv.includes('--compare-report')) {
+    await compareReportText((s) => process.stdout.write(`${s}\n`));
+    return;
+  }
   const m = machine();
   const log = (s: string) => process.stdout.write(`${s}\n`);
   const startLoad = os.loadavg()[0]!.toFixed(1);
@@ -129,13 +136,25 @@ async function main(): Promise<void> {
   log(`pushed ${q.samplesNote} in ${ms(q.pushMs)}; 1-min load average during the queries (min / median / max): ${load}`);
   log(queryTable + `${q.figures.length} queries, total ${ms(total)}, slowest ${ms(slowest.medianMs)} (${slowest.source}: ${slowest.title})`);
 
+  const compareReport = await compareReportText(log);
   const doc = [
     synthDoc({ m, startLoad, synthTable, synth, cliText }),
     seriesDoc({ seriesTable, native, classic }),
     queryDoc({ q, total, slowest, load, m, queryTable, bySourceTable }),
+    `\n## \`loadtest compare\` and \`loadtest report\` against the verdict\n\nEach on its own 1 h x 10 runners x 10 URLs in Prometheus 2.42 (bench/compare.ts, bench/report.ts), median of 3 after a warm-up; the target is at most 2x the verdict on the same data.\n\n\`\`\`\n${compareReport}\n\`\`\`\n`,
   ].join('');
   writeFileSync(docPath, doc);
   log('\nwrote docs/performance.md');
+}
+
+/** `loadtest compare` and `loadtest report` timed against the verdict on the same data (each bench pushes its own hour). */
+async function compareReportText(log: (s: string) => void): Promise<string> {
+  log('\n== loadtest compare and loadtest report against the verdict (1 h x 10 runners x 10 URLs) ==');
+  const compare = formatCompareFigures(await benchCompare(3, log));
+  log(compare);
+  const report = await benchReport(() => undefined);
+  log(report.text);
+  return `${compare}\n\n${report.text}`;
 }
 
 /** The figures docs/performance.md is written from. */
