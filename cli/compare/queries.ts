@@ -1,6 +1,6 @@
 /**
  * The PromQL of `loadtest compare` (pure but for {@link readStats}): ONE instant query per compared stat (the four
- * percentiles share one: the summed native histograms, whose quantiles cli/compare/histogram.ts takes), evaluated at
+ * percentiles share one: the summed native histograms, whose quantiles cli/prometheus/histogram.ts takes), evaluated at
  * the end of a run window over the whole window like the verdict's threshold queries
  * (constructs/src/k6/threshold-queries.ts), answering every group at once: `by (scenario, name)` for the HTTP stats,
  * `by (scenario)` for iterations, checks and data (k6 tags those per iteration, without a request name), and the whole
@@ -10,7 +10,7 @@
 import { promqlString } from '@k6-platform/constructs/internal';
 import type { PromData, PrometheusClient } from '../prometheus/client';
 import { PrometheusQueryError, vectorSamples } from '../prometheus/client';
-import { nativeQuantile, sampleHistogram } from './histogram';
+import { histogramQuantile, sampleHistogram } from '../prometheus/histogram';
 import type { ComparedStat } from './types';
 
 /** The window a run's stats are computed over (unix ms). */
@@ -26,7 +26,7 @@ export interface StatQuery {
   /** `request`: grouped by scenario and name; `scenario`: by scenario; `run`: the whole run only. */
   readonly level: 'request' | 'scenario' | 'run';
   readonly promql: string;
-  /** The answer holds native histograms (seconds) whose percentiles are the stats (cli/compare/histogram.ts). */
+  /** The answer holds native histograms (seconds) whose percentiles are the stats (cli/prometheus/histogram.ts). */
   readonly histogram?: boolean;
 }
 
@@ -167,7 +167,7 @@ function histogramSamples(data: PromData, q: StatQuery): { metric: Readonly<Reco
     const h = sampleHistogram(r, q.promql);
     if (h === undefined || r.metric === undefined)
       throw new PrometheusQueryError(`expected native histogram samples, got ${JSON.stringify(r).slice(0, 200)}\n  query: ${q.promql}`);
-    return { metric: r.metric, values: q.stats.map((stat) => nativeQuantile(QUANTILE[stat]!, h) * 1000) };
+    return { metric: r.metric, values: q.stats.map((stat) => histogramQuantile(h, QUANTILE[stat]!) * 1000) };
   });
 }
 

@@ -16,7 +16,7 @@ import {
 } from '@k6-platform/constructs/internal';
 import { PrometheusQueryError, promValue, vectorSamples, type PromData } from '../prometheus/client';
 import { quantileRelativeError, runSpread } from './noise';
-import { nativeQuantile, sampleHistogram } from './histogram';
+import { histogramQuantile, sampleHistogram } from '../prometheus/histogram';
 import { summedHistogramQuery, type StatWindow } from './queries';
 import type { RegressionRuleResult } from './types';
 
@@ -27,7 +27,7 @@ export function ruleThreshold(rule: ParsedRegressionRule): ParsedThreshold {
 
 /**
  * The PromQL of a rule's stat over a run window. A trend rule in native mode reads the summed histogram of its key
- * (`histogram: true`: p(N), med and avg are taken from it, cli/compare/histogram.ts), so rules on one key and the
+ * (`histogram: true`: p(N), med and avg are taken from it, cli/prometheus/histogram.ts), so rules on one key and the
  * whole run's percentiles share one sum; any other rule is the verdict's threshold query, in k6's unit.
  */
 export function rulePromql(
@@ -54,7 +54,7 @@ function histogramStat(rule: ParsedRegressionRule, data: PromData, expr: string)
   const h = sampleHistogram(sample, expr);
   if (h === undefined) throw new PrometheusQueryError(`expected a native histogram, got ${JSON.stringify(sample).slice(0, 200)}\n  query: ${expr}`);
   const a = rule.aggregation;
-  const v = a.kind === 'avg' ? h.sum / h.count : nativeQuantile(a.kind === 'percentile' ? a.percentile / 100 : 0.5, h);
+  const v = a.kind === 'avg' ? h.sum / h.count : histogramQuantile(h, a.kind === 'percentile' ? a.percentile / 100 : 0.5);
   const k6 = rule.metricInfo.isTime ? v * 1000 : v;
   return Number.isFinite(k6) ? k6 : null;
 }

@@ -8,7 +8,7 @@
  */
 import { PrometheusQueryError, promValue, type PromData } from '../prometheus/client';
 import type { RunWindow } from '../verdict/verdict';
-import { histogramQuantile, parseHistogram } from './histogram';
+import { histogramQuantile, parseHistogram } from '../prometheus/histogram';
 import type { ReportApi } from './limit';
 import { selectorOf } from './summary-queries';
 
@@ -139,7 +139,7 @@ interface MatrixSeries {
   readonly histograms?: [number, unknown][];
 }
 
-/** One line per quantile from a matrix of histograms (cli/report/histogram.ts, as Prometheus 3.5 estimates them). */
+/** One line per quantile from a matrix of histograms (cli/prometheus/histogram.ts, as Prometheus 3.5 estimates them). */
 function quantileSeries(data: PromData, expr: string, quantiles: NonNullable<ChartLine['quantiles']>): ChartSeries[] {
   if (data.resultType !== 'matrix' || !Array.isArray(data.result))
     throw new PrometheusQueryError(`expected a range vector (matrix), got ${String(data.resultType)}\n  query: ${expr}`);

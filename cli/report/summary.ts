@@ -8,7 +8,7 @@
 import { parseThresholdKey, type ParsedThreshold } from '@k6-platform/constructs/internal';
 import { PrometheusQueryError, promValue, type PromData, type PrometheusClient } from '../prometheus/client';
 import type { RunWindow, Verdict } from '../verdict/verdict';
-import { histogramStat, parseHistogram, type NativeHistogram } from './histogram';
+import { histogramStat, parseHistogram, type NativeHistogram } from '../prometheus/histogram';
 import {
   gaugeExtremeQuery,
   nativeTrendQueries,
@@ -150,7 +150,7 @@ async function summarizeMetric(
   }
 }
 
-/** A native trend's stats from the run's one histogram (cli/report/histogram.ts); nulls when it has none. */
+/** A native trend's stats from the run's one histogram (cli/prometheus/histogram.ts); nulls when it has none. */
 async function nativeTrend(
   api: Pick<PrometheusClient, 'data'>,
   ref: SummaryMetricRef,

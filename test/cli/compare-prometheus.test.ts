@@ -169,7 +169,7 @@ describe('loadtest compare', () => {
     expect(stat(doc, '', '', 'iteration_rate').run).toBeCloseTo(truth.totals.iterations / truth.durationSeconds, 10);
     expect(stat(doc, 'default', 'a', 'request_rate').run).toBeCloseTo(truth.count({ name: 'a' }) / truth.durationSeconds, 10);
     expect(Math.abs(stat(doc, 'default', 'a', 'p99').run! / (truth.quantile(0.99, { name: 'a' }) * 1000) - 1)).toBeLessThan(BOUND);
-    // the p95 comes from the summed histogram (cli/compare/histogram.ts): what histogram_quantile answers on
+    // the p95 comes from the summed histogram (cli/prometheus/histogram.ts): what histogram_quantile answers on
     // Prometheus 3 (logarithmic interpolation), within a bucket of it on 2.42 (linear interpolation)
     const server = singleValue(
       await prom.query(

@@ -1,6 +1,6 @@
-import { nativeQuantile, sampleHistogram } from './histogram';
+import { histogramQuantile, sampleHistogram } from './histogram';
 
-describe('nativeQuantile (Prometheus v3.5.0 HistogramQuantile for exponential schemas)', () => {
+describe('histogramQuantile (Prometheus v3.5.0 HistogramQuantile for exponential schemas)', () => {
   // GIVEN two schema-0 buckets, (1,2] and (2,4], two observations each
   const h = sampleHistogram(
     {
@@ -34,14 +34,14 @@ describe('nativeQuantile (Prometheus v3.5.0 HistogramQuantile for exponential sc
   });
 
   test('below the median: forward from the lowest bucket, logarithmic interpolation', () => {
-    expect(nativeQuantile(0.25, h)).toBeCloseTo(Math.SQRT2, 12);
-    expect(nativeQuantile(0, h)).toBe(1);
+    expect(histogramQuantile(h, 0.25)).toBeCloseTo(Math.SQRT2, 12);
+    expect(histogramQuantile(h, 0)).toBe(1);
   });
 
   test('from the median up: backward from the highest bucket', () => {
-    expect(nativeQuantile(0.75, h)).toBeCloseTo(2 * Math.SQRT2, 12);
-    expect(nativeQuantile(0.5, h)).toBeCloseTo(2, 12);
-    expect(nativeQuantile(1, h)).toBe(4);
+    expect(histogramQuantile(h, 0.75)).toBeCloseTo(2 * Math.SQRT2, 12);
+    expect(histogramQuantile(h, 0.5)).toBeCloseTo(2, 12);
+    expect(histogramQuantile(h, 1)).toBe(4);
   });
 
   test('the zero bucket interpolates linearly from 0 when there are no negative buckets', () => {
@@ -53,12 +53,12 @@ describe('nativeQuantile (Prometheus v3.5.0 HistogramQuantile for exponential sc
         { lower: 1, upper: 2, count: 2 },
       ],
     };
-    expect(nativeQuantile(0.25, z)).toBeCloseTo(0.0005, 12);
+    expect(histogramQuantile(z, 0.25)).toBeCloseTo(0.0005, 12);
   });
 
   test('out of range and empty', () => {
-    expect(nativeQuantile(1.5, h)).toBe(Infinity);
-    expect(nativeQuantile(-1, h)).toBe(-Infinity);
-    expect(nativeQuantile(0.5, { count: 0, sum: 0, buckets: [] })).toBeNaN();
+    expect(histogramQuantile(h, 1.5)).toBe(Infinity);
+    expect(histogramQuantile(h, -1)).toBe(-Infinity);
+    expect(histogramQuantile({ count: 0, sum: 0, buckets: [] }, 0.5)).toBeNaN();
   });
 });

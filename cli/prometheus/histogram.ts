@@ -1,15 +1,15 @@
 /**
- * Quantiles of native histograms as Prometheus answers them to a query (pure). `compare` asks Prometheus once per run
- * for the summed histogram of every request group (`sum by (scenario, name) (increase(...[window]))`) and takes the
- * four percentiles here, instead of four `histogram_quantile` queries that would each sum the same hour of histograms
- * again: the summing is what costs (docs/compare.md, bench/compare.ts).
+ * Native histograms as Prometheus' HTTP API renders them (`{count, sum, buckets: [[boundaryRule, lower, upper,
+ * count], ...]}`), and their quantiles and k6 trend stats (pure). `compare` and `report` ask Prometheus once for each
+ * summed histogram and take every percentile here, instead of one `histogram_quantile` query per percentile that would
+ * each sum the same hour of histograms again: the summing is what costs (docs/compare.md, docs/report.md).
  *
  * The quantile follows Prometheus v3.5.0 promql/quantile.go `HistogramQuantile` for standard (exponential) schemas:
  * forward from the lowest bucket for q < 0.5, backward from the highest for q >= 0.5, linear interpolation in the
  * zero bucket (from 0 when there are no negative buckets), logarithmic interpolation in the others. Prometheus 2.42
  * interpolates linearly in every bucket: the two differ within one bucket, less than the bucket error.
  */
-import { PrometheusQueryError } from '../prometheus/client';
+import { PrometheusQueryError } from './client';
 
 /** One bucket of a native histogram. */
 export interface HistogramBucket {
@@ -32,25 +32,35 @@ const num = (raw: unknown, expr: string): number => {
   return Number(raw);
 };
 
+/** The API's rendering of a histogram (`{count, sum, buckets}`), checked; buckets in ascending order. */
+export function parseHistogram(raw: unknown, expr: string): NativeHistogram {
+  const body = raw as { count?: unknown; sum?: unknown; buckets?: unknown } | null | undefined;
+  if (body === undefined || body === null || typeof body !== 'object')
+    throw new PrometheusQueryError(`malformed histogram ${JSON.stringify(raw)?.slice(0, 200)}\n  query: ${expr}`);
+  const buckets = (Array.isArray(body.buckets) ? (body.buckets as unknown[]) : []).map((b) => {
+    if (!Array.isArray(b) || b.length < 4) throw new PrometheusQueryError(`malformed histogram bucket ${JSON.stringify(b)}\n  query: ${expr}`);
+    return { lower: num(b[1], expr), upper: num(b[2], expr), count: num(b[3], expr) };
+  });
+  const h = { count: num(body.count, expr), sum: num(body.sum, expr), buckets: buckets.sort((a, b) => a.lower - b.lower) };
+  if (Number.isNaN(h.count) || buckets.some((b) => Number.isNaN(b.count) || Number.isNaN(b.lower) || Number.isNaN(b.upper)))
+    throw new PrometheusQueryError(`malformed histogram ${JSON.stringify(raw).slice(0, 200)}\n  query: ${expr}`);
+  return h;
+}
+
 /**
- * The histogram of an instant-vector sample (`"histogram": [t, {count, sum, buckets: [[boundaries, lower, upper,
- * count], ...]}]`, the HTTP API's format); undefined for a float sample.
+ * The histogram of an instant-vector sample (`"histogram": [t, {count, sum, buckets}]`); undefined for a float sample.
  */
 export function sampleHistogram(sample: unknown, expr: string): NativeHistogram | undefined {
   const h = (sample as { histogram?: unknown }).histogram;
   if (h === undefined) return undefined;
-  const body = Array.isArray(h) ? (h[1] as { count?: unknown; sum?: unknown; buckets?: unknown } | undefined) : undefined;
+  const body: unknown = Array.isArray(h) ? h[1] : undefined;
   if (body === undefined || body === null || typeof body !== 'object')
     throw new PrometheusQueryError(`malformed histogram sample ${JSON.stringify(sample).slice(0, 200)}\n  query: ${expr}`);
-  const buckets = ((body.buckets as unknown[] | undefined) ?? []).map((b) => {
-    if (!Array.isArray(b) || b.length < 4) throw new PrometheusQueryError(`malformed histogram bucket ${JSON.stringify(b)}\n  query: ${expr}`);
-    return { lower: num(b[1], expr), upper: num(b[2], expr), count: num(b[3], expr) };
-  });
-  return { count: num(body.count, expr), sum: num(body.sum, expr), buckets };
+  return parseHistogram(body, expr);
 }
 
 /** The q-quantile (0..1) of a native histogram; NaN for an empty one. */
-export function nativeQuantile(q: number, h: NativeHistogram): number {
+export function histogramQuantile(h: NativeHistogram, q: number): number {
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
   if (h.count === 0 || Number.isNaN(q)) return NaN;
@@ -82,4 +92,15 @@ export function nativeQuantile(q: number, h: NativeHistogram): number {
   const logUpper = Math.log2(Math.abs(upper));
   if (lower > 0) return 2 ** (logLower + (logUpper - logLower) * fraction);
   return -(2 ** (logUpper + (logLower - logUpper) * (1 - fraction)));
+}
+
+/** A stat of k6's summary from a histogram: `avg` (sum / count, exact), `min`, `max`, `med`, `p(N)`. */
+export function histogramStat(h: NativeHistogram, stat: string): number {
+  if (stat === 'avg') return h.count > 0 ? h.sum / h.count : NaN;
+  if (stat === 'min') return histogramQuantile(h, 0);
+  if (stat === 'max') return histogramQuantile(h, 1);
+  if (stat === 'med') return histogramQuantile(h, 0.5);
+  const p = /^p\((\d+(?:\.\d+)?)\)$/.exec(stat);
+  if (p === null) throw new Error(`summary: ${JSON.stringify(stat)} is not a trend stat`);
+  return histogramQuantile(h, Number(p[1]) / 100);
 }
