@@ -15,8 +15,9 @@
  * Recording rules: pass the `spec.groups` of PrometheusRule objects as `ruleGroups` (a group's `interval` can be
  * shortened for a test), read their state with `rules()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { superviseServer } from './server-process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,21 +209,6 @@ export interface RuleGroupStatus {
   }[];
 }
 
-const running = new Set<{ child: ChildProcess; dir: string }>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // If a test file dies without afterAll, do not leave Prometheus processes or temp dirs behind.
-  process.on('exit', () => {
-    for (const r of running) {
-      r.child.kill('SIGKILL');
-      rmSync(r.dir, { recursive: true, force: true });
-    }
-  });
-}
-
 /** A free TCP port on 127.0.0.1 (bound and released; the caller retries if another process takes it meanwhile). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -262,7 +248,6 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
 }
 
 async function startOnce(binary: string, flags: string[], options: StartPrometheusOptions): Promise<PrometheusHandle> {
-  installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'k6-prom-'));
   const configFile = join(dir, 'prometheus.yml');
   // No scrape jobs: data arrives by remote write only.
@@ -285,40 +270,16 @@ async function startOnce(binary: string, flags: string[], options: StartPromethe
     ...flags,
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const entry = { child, dir };
-  running.add(entry);
-  let log = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    log += d;
-  });
-  let exited: number | null | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.on('exit', (code) => {
-      exited = code;
-      resolve();
-    });
-  });
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (exited === undefined) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitPromise;
-      clearTimeout(timer);
-    }
-    running.delete(entry);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const proc = superviseServer(child, dir, 'stderr');
+  const stop = proc.stop;
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30000);
   for (;;) {
-    if (exited !== undefined) {
+    if (proc.exitCode() !== undefined) {
       await stop();
-      throw new Error(`startPrometheus: ${binary} exited with code ${String(exited)} before it was ready (flags: ${flags.join(' ')}):\n${log}`);
+      throw new Error(
+        `startPrometheus: ${binary} exited with code ${String(proc.exitCode())} before it was ready (flags: ${flags.join(' ')}):\n${proc.log()}`,
+      );
     }
     try {
       const res = await fetch(`${url}/-/ready`);
@@ -328,7 +289,7 @@ async function startOnce(binary: string, flags: string[], options: StartPromethe
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`startPrometheus: not ready after ${options.readyTimeoutMs ?? 30000} ms:\n${log}`);
+      throw new Error(`startPrometheus: not ready after ${options.readyTimeoutMs ?? 30000} ms:\n${proc.log()}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -362,7 +323,7 @@ async function startOnce(binary: string, flags: string[], options: StartPromethe
       const body = (await res.json()) as { data: { groups: RuleGroupStatus[] } };
       return body.data.groups;
     },
-    logs: () => log,
+    logs: proc.log,
     stop,
   };
 }

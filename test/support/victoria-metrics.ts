@@ -17,8 +17,9 @@
  * afterAll(() => vm.stop());
  * ```
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { superviseServer } from './server-process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort, type PromQueryData } from './prometheus';
@@ -70,21 +71,6 @@ export interface VictoriaMetricsHandle {
   stop(): Promise<void>;
 }
 
-const running = new Set<{ child: ChildProcess; dir: string }>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A test file that dies without afterAll leaves no process or data dir behind.
-  process.on('exit', () => {
-    for (const r of running) {
-      r.child.kill('SIGKILL');
-      rmSync(r.dir, { recursive: true, force: true });
-    }
-  });
-}
-
 /** Starts VictoriaMetrics on a free loopback port with a temp data dir; resolves when /health answers OK. */
 export async function startVictoriaMetrics(options: StartVictoriaMetricsOptions = {}): Promise<VictoriaMetricsHandle> {
   const binary = options.binary ?? process.env.VICTORIA_METRICS_BIN ?? DEFAULT_VICTORIA_METRICS_BINARY;
@@ -121,48 +107,15 @@ async function waitReady(url: string, deadline: number, exited: () => boolean, l
 }
 
 async function startOnce(binary: string, flags: string[], readyTimeoutMs: number): Promise<VictoriaMetricsHandle> {
-  installExitHook();
   const dir = mkdtempSync(path.join(tmpdir(), 'k6-vm-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [`-storageDataPath=${path.join(dir, 'data')}`, `-httpListenAddr=127.0.0.1:${port}`, ...flags];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const entry = { child, dir };
-  running.add(entry);
-  let log = '';
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8');
-    stream?.on('data', (d: string) => {
-      log += d;
-    });
-  }
-  let exited: number | null | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.on('exit', (code) => {
-      exited = code;
-      resolve();
-    });
-  });
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (exited === undefined) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitPromise;
-      clearTimeout(timer);
-    }
-    running.delete(entry);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const proc = superviseServer(child, dir, 'both');
+  const stop = proc.stop;
   try {
-    await waitReady(
-      url,
-      Date.now() + readyTimeoutMs,
-      () => exited !== undefined,
-      () => log,
-    );
+    await waitReady(url, Date.now() + readyTimeoutMs, () => proc.exitCode() !== undefined, proc.log);
   } catch (e) {
     await stop();
     throw new Error(`startVictoriaMetrics: ${binary} (${args.join(' ')}) ${(e as Error).message}`);
@@ -191,7 +144,7 @@ async function startOnce(binary: string, flags: string[], readyTimeoutMs: number
     queryRange: (expr, start, end, step) =>
       api<PromQueryData>('/api/v1/query_range', { query: expr, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), step: String(step) }),
     series: (match) => api<Record<string, string>[]>('/api/v1/series', { 'match[]': match, start: '0' }),
-    logs: () => log,
+    logs: proc.log,
     stop,
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { k8s } from 'cdk8s-plus-27';
 import type { ResolvedBackend } from './backend';
+import { secretEnv } from '../load-test/resources';
 
 /** Where a runner finds the backend's client certificate and key. */
 export const BACKEND_CLIENT_CERT_DIR = '/etc/k6-backend/client';
@@ -15,10 +16,6 @@ export const BACKEND_CA_DIR = '/etc/k6-backend/ca';
 /** Volume names of the two Secrets. */
 export const BACKEND_VOLUMES = { clientCert: 'backend-client-cert', ca: 'backend-ca' } as const;
 
-const secretEnv = (name: string, ref: { readonly name: string; readonly key: string }): k8s.EnvVar => ({
-  name,
-  valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } },
-});
 
 /**
  * The runner environment for the backend, after K6_PROMETHEUS_RW_SERVER_URL: one `K6_PROMETHEUS_RW_HEADERS_<name>`
