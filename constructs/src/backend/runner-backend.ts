@@ -16,7 +16,6 @@ export const BACKEND_CA_DIR = '/etc/k6-backend/ca';
 /** Volume names of the two Secrets. */
 export const BACKEND_VOLUMES = { clientCert: 'backend-client-cert', ca: 'backend-ca' } as const;
 
-
 /**
  * The runner environment for the backend, after K6_PROMETHEUS_RW_SERVER_URL: one `K6_PROMETHEUS_RW_HEADERS_<name>`
  * per tenant header (k6 takes the header name from the variable name as written; Kubernetes allows `-` in env names),
