@@ -19,8 +19,8 @@ import { monitoringValues, parsePlatformConfig, RECORDING_RULE_INTERVAL, recordi
 import { table } from '../cli/output';
 import { evaluateVerdict } from '../cli/verdict/verdict';
 import { pushK6Run, type SyntheticUrl } from '../test/support/k6-run';
-import { startPrometheus, type PrometheusHandle, type PromHistogramJson, type PromSeriesResult } from '../test/support/prometheus';
-import { DEFAULT_ZERO_THRESHOLD, pushSeries, type HistogramSample, type RemoteWriteSeries } from '../test/support/remote-write';
+import { startPrometheus, type PrometheusHandle, type PromSeriesResult } from '../test/support/prometheus';
+import { writeEvaluations } from '../test/support/recorded-series';
 import { machine, median, ms, timeMs } from './machine';
 import { dashboardQueries, substitute } from './prometheus';
 import { BENCH_THRESHOLDS } from './thresholds';
@@ -53,52 +53,6 @@ async function version(p: PrometheusHandle): Promise<string> {
 }
 
 /**
- * A histogram of the query API as a remote-write float histogram. The API gives each bucket's bounds: exponential
- * bucket i of schema s is (2^((i-1)/2^s), 2^(i/2^s)], so i = log2(upper) * 2^s; the zero bucket spans
- * [-threshold, threshold]. k6 durations are never negative.
- */
-export function floatHistogramOf(h: PromHistogramJson, timestamp: number, schema = 3): HistogramSample {
-  const positive: { index: number; count: number }[] = [];
-  let zeroCount = 0;
-  for (const [, lower, upper, count] of h.buckets ?? []) {
-    const [lo, up] = [Number(lower), Number(upper)];
-    if (lo < 0 && up > 0) zeroCount += Number(count);
-    else if (lo < 0) throw new Error(`negative bucket (${lower}, ${upper}]: k6 durations are never negative`);
-    else positive.push({ index: Math.round(Math.log2(up) * 2 ** schema), count: Number(count) });
-  }
-  const spans: { offset: number; length: number }[] = [];
-  let next: number | undefined;
-  for (const b of positive) {
-    if (next !== undefined && b.index === next) spans[spans.length - 1]!.length++;
-    else spans.push({ offset: next === undefined ? b.index : b.index - next, length: 1 });
-    next = b.index + 1;
-  }
-  const sample = {
-    count_float: Number(h.count),
-    sum: Number(h.sum),
-    schema,
-    zero_threshold: DEFAULT_ZERO_THRESHOLD,
-    zero_count_float: zeroCount,
-    positive_spans: spans,
-    positive_counts: positive.map((b) => b.count),
-    // gauge histograms: what rule evaluation stores a histogram result as
-    reset_hint: 3,
-    timestamp,
-  };
-  return sample as unknown as HistogramSample;
-}
-
-/** The series a rule writes over [from, to], evaluated every RECORDING_RULE_INTERVAL. */
-async function ruleSeries(p: PrometheusHandle, record: string, expr: string, from: number, to: number): Promise<RemoteWriteSeries[]> {
-  const data = await p.queryRange(expr, from, to, STEP_SECONDS);
-  return (data.result as PromSeriesResult[]).map((s) => ({
-    labels: { ...s.metric, __name__: record },
-    ...(s.values ? { samples: s.values.map(([t, v]) => ({ value: Number(v), timestamp: Math.round(t * 1000) })) } : {}),
-    ...(s.histograms ? { histograms: s.histograms.map(([t, h]) => floatHistogramOf(h, Math.round(t * 1000))) } : {}),
-  }));
-}
-
-/**
  * Writes every rule's series over the hour; returns how many, and the largest relative difference between the written
  * series and the expression (summed, histograms by their count) 5 minutes before the end, with the rule it is for.
  */
@@ -106,9 +60,7 @@ async function backfill(p: PrometheusHandle, from: number, to: number): Promise<
   let series = 0;
   let check = { diff: 0, rule: 'none' };
   for (const rule of recordingRuleGroups().flatMap((g) => g.rules)) {
-    const out = await ruleSeries(p, rule.record, rule.expr, from, to);
-    for (let i = 0; i < out.length; i += 50) await pushSeries(p.writeUrl, out.slice(i, i + 50));
-    series += out.length;
+    series += await writeEvaluations(p, rule.record, rule.expr, from, to, STEP_SECONDS);
     const at = to - 300_000;
     const scalar = (e: string) => `sum(${e.includes('_seconds') ? `histogram_count(${e})` : e})`;
     const [a, b] = await Promise.all([p.query(scalar(rule.record), at), p.query(scalar(rule.expr), at)]);
@@ -225,7 +177,8 @@ async function measureShape(rootDir: string, runners: number, more: (p: Promethe
       pushK6Run(p.writeUrl, { ...SHAPE, runners, testid: TESTID, mode: 'native', durationSeconds: 3600, endTime: end }),
     );
     const rawSeries = (await p.tsdbStatus()).headStats.numSeries;
-    const filled = await backfill(p, start + 60_000, end);
+    // from the run's start (the run totals begin with its first push) to one evaluation past its last push (the last increment)
+    const filled = await backfill(p, start, end + 15_000);
     const rows = await dashboardRows(p, rootDir, start, end);
     const reference = await timeReferenceDashboard(p, rootDir, TESTID, start, end, REPEATS);
     const v = await version(p);

@@ -27,6 +27,7 @@ import {
   type PrometheusClient,
 } from '../prometheus/client';
 import type { PrometheusAuth } from '../prometheus/auth';
+import { completeRecordedTotals, recordedTotalsWindow } from './recorded-totals';
 import { checkValidity, type Validity, type ValidityInput } from './validity';
 
 /** Outcome of a verdict. */
@@ -260,20 +261,7 @@ export async function evaluateVerdict(
     if (window === undefined) {
       return done('no-data', { rows: [], message: `no data for testid ${JSON.stringify(testid)} in Prometheus at ${api.url}` });
     }
-    const durationSeconds = (window.end - window.start) / 1000;
-    const queries = thresholdQueries(parsed, {
-      testid,
-      window: durationSeconds,
-      durationSeconds,
-      trends: options.trends ?? 'native',
-      dialect: options.dialect ?? 'prometheus',
-    });
-    const rows: VerdictRow[] = [];
-    for (const query of queries) {
-      const data = await api.data(query.promql, window.end / 1000);
-      const observed = singleNumber(data, query.promql);
-      rows.push(verdictRow(query, observed));
-    }
+    const rows = await thresholdRows(api, parsed, testid, window, options);
     const status = rows.every((r) => r.pass) ? 'pass' : 'fail';
     if (options.validity === undefined) return done(status, { window, rows });
     const aborted = rows.some((r) => r.abortOnFail && !r.pass);
@@ -283,6 +271,33 @@ export async function evaluateVerdict(
     if (e instanceof PrometheusUnreachableError) return done('unreachable', { rows: [], message: e.message });
     throw e;
   }
+}
+
+/**
+ * Every threshold's row: its query evaluated at the window's end over the window, or, for a trend whose recorded run
+ * totals are complete (cli/verdict/recorded-totals.ts), over those at the end of their own window.
+ */
+async function thresholdRows(
+  api: PrometheusApi,
+  parsed: readonly ParsedThreshold[],
+  testid: string,
+  window: RunWindow,
+  options: VerdictOptions,
+): Promise<VerdictRow[]> {
+  const durationSeconds = (window.end - window.start) / 1000;
+  const scope = { testid, durationSeconds, trends: options.trends ?? 'native', dialect: options.dialect ?? 'prometheus' } as const;
+  const queries = thresholdQueries(parsed, { ...scope, window: durationSeconds });
+  const readsRecorded = scope.trends === 'native' && scope.dialect === 'prometheus';
+  const complete = readsRecorded ? await completeRecordedTotals(api, parsed, testid, window) : new Set<number>();
+  const totals = recordedTotalsWindow(window);
+  const recorded = complete.size > 0 ? thresholdQueries(parsed, { ...scope, window: totals.seconds, runHistograms: 'recorded' }) : [];
+  const rows: VerdictRow[] = [];
+  for (const [i, raw] of queries.entries()) {
+    const [query, at] = complete.has(i) ? [recorded[i]!, totals.at] : [raw, window.end];
+    const data = await api.data(query.promql, at / 1000);
+    rows.push(verdictRow(query, singleNumber(data, query.promql)));
+  }
+  return rows;
 }
 
 /**

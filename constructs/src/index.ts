@@ -49,6 +49,7 @@ export {
   recordingRuleGroups,
   type RecordingRule,
   type RecordingRuleGroup,
+  type RecordingRuleOptions,
   RecordingRules,
   type RecordingRulesProps,
 } from './monitoring/recording-rules';
@@ -113,6 +114,7 @@ export {
   type QueryDialect,
   type ThresholdQuery,
   type ThresholdQueryScope,
+  type RunHistogramSource,
   type ThresholdsConfig,
   type ThresholdSpec,
 } from './k6/thresholds';

@@ -8,7 +8,7 @@ import { DEFAULT_NAMESPACES } from '@k6-platform/constructs/internal';
 import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
 import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
-import { recordedLatency, sourceVariable } from './recorded-queries';
+import { recordedLatency, SOURCE_GUARDS, sourceVariable } from './recorded-queries';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
 import { passFailPanels } from './validity-row';
 import { browserRow, nativeBrowser } from './browser-panels';
@@ -58,7 +58,7 @@ export function k6LoadTestDashboard(options: LoadTestDashboardOptions = {}): das
     ...runnerVariables(options.runnerNamespace ?? DEFAULT_RUNNER_NAMESPACE),
   ]);
   const rows = loadTestRows(recordedLatency);
-  const checks = thresholdChecks();
+  const checks = thresholdChecks(undefined, 'native', SOURCE_GUARDS);
   rows.push({ title: 'Pass / fail (all runners): verdict, thresholds, validity', panels: passFailPanels(checks, thresholdPanels(checks)) });
   return finalizeDashboard(addRows(builder, rows).withRow(browserRow(nativeBrowser)).build());
 }

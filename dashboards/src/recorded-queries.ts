@@ -18,8 +18,12 @@ import {
   recordedCounterRate,
   recordedGaugeSum,
   recordedHistogramRate,
+  RECORDED_RUN_TRENDS,
+  RECORDED_RUNNER_TRENDS,
+  recordedRunIncrement,
   RULE_LEVELS,
   type RuleLevel,
+  type RunHistogramSource,
 } from '@k6-platform/constructs/internal';
 import { byClause, nativeLatency, type LatencyQueries } from './queries';
 
@@ -31,6 +35,9 @@ export const SOURCE_VALUES = { recorded: '.*', raw: '.+' } as const;
 
 const RECORDED_SIDE = `${SOURCE_GUARD_LABEL}=~"$source"`;
 const RAW_SIDE = `${SOURCE_GUARD_LABEL}!~"$source"`;
+
+/** The guards as the threshold queries take them (the pass/fail row reads the run totals the same way). */
+export const SOURCE_GUARDS: RunHistogramSource = { recordedGuard: RECORDED_SIDE, rawGuard: RAW_SIDE };
 
 /**
  * The `source` variable: recorded series (default) or the raw ones. A custom variable of `label : value` pairs (the
@@ -62,38 +69,59 @@ function levelFor(levels: readonly RuleLevel[], sel: string, by?: readonly strin
   return levels.find((lv) => needed.every((l) => (RULE_LEVELS[lv] as readonly string[]).includes(l)));
 }
 
-/** `sum by (...) (<recorded> or <raw>)` with the source guards, or the raw query alone when nothing is recorded. */
+/**
+ * `sum by (...) (<recorded> or <raw>)` with the source guards, or the raw query alone when nothing is recorded. Each
+ * side is given the selector with its guard.
+ */
 function switched(
-  recorded: string | undefined,
+  recorded: ((sel: string) => string) | undefined,
   raw: (sel: string) => string,
   sel: string,
   by: readonly string[] | undefined,
   rawOnly: string,
 ): string {
   if (recorded === undefined) return rawOnly;
-  return `sum${byClause(by)} (${recorded}{${sel}, ${RECORDED_SIDE}} or ${raw(`${sel}, ${RAW_SIDE}`)})`;
+  return `sum${byClause(by)} (${recorded(`${sel}, ${RECORDED_SIDE}`)} or ${raw(`${sel}, ${RAW_SIDE}`)})`;
 }
+
+/** A recorded series read as it is, or not at all. */
+const plain = (name: string | undefined) => (name === undefined ? undefined : (s: string) => `${name}{${s}}`);
 
 const counterLevels = (metric: string): RuleLevel[] => RECORDED_COUNTERS.filter((c) => c.metric === metric).map((c) => c.level);
 const gaugeLevels = (metric: string): RuleLevel[] => RECORDED_GAUGES.filter((g) => g.metric === metric).map((g) => g.level);
-/** The level each native-histogram trend is recorded at. */
+/** The levels each native-histogram trend's rate is recorded at. */
 function histogramLevels(trend: string): RuleLevel[] {
-  if ((RECORDED_HTTP_TRENDS as readonly string[]).includes(trend)) return ['request'];
-  return trend === 'iteration_duration' ? ['scenario'] : [];
+  const levels: RuleLevel[] = [];
+  if ((RECORDED_HTTP_TRENDS as readonly string[]).includes(trend)) levels.push('request');
+  if ((RECORDED_RUNNER_TRENDS as readonly string[]).includes(trend)) levels.push('runner_request');
+  if (trend === 'iteration_duration') levels.push('scenario');
+  return levels;
+}
+
+/**
+ * The run's merged histogram over the time range, by `by`: the sum of the recorded run increments where the trend has
+ * them and the request level keeps the labels, else the `increase` of every runner's series.
+ */
+function runHistogram(trend: string, sel: string, by: readonly string[] | undefined): string {
+  const level = (RECORDED_RUN_TRENDS as readonly string[]).includes(trend) ? levelFor(['request'], sel, by) : undefined;
+  const raw = (s: string) => `increase(k6_${trend}_seconds{${s}}[$__range])`;
+  const recorded = level && ((s: string) => `sum_over_time(${recordedRunIncrement(trend)}{${s}}[$__range])`);
+  return switched(recorded, raw, sel, by, `sum${byClause(by)} (${raw(sel)})`);
 }
 
 /**
  * Native histograms read through the recording rules where a rule keeps the labels a query needs (switched by
- * `source`), else raw (the per-runner latency, and the whole-run `increase` over the time range, which no rule
- * records).
+ * `source`), else raw: over time from the recorded 1m rates, over the whole run from the recorded run increments.
  */
 export const recordedLatency: LatencyQueries = {
   ...nativeLatency,
   overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, ${recordedLatency.histogramRate(trend, sel, by)})`,
+  overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, ${runHistogram(trend, sel, by)})`,
+  extreme: (trend, which, sel, by) => `histogram_quantile(${which === 'min' ? '0' : '1'}, ${runHistogram(trend, sel, by)})`,
   histogramRate: (trend, sel, by) => {
     const level = levelFor(histogramLevels(trend), sel, by);
     return switched(
-      level && recordedHistogramRate(trend, level),
+      plain(level && recordedHistogramRate(trend, level)),
       (s) => `rate(k6_${trend}_seconds{${s}}[$__rate_interval])`,
       sel,
       by,
@@ -103,7 +131,7 @@ export const recordedLatency: LatencyQueries = {
   rate: (metric, sel, by) => {
     const level = levelFor(counterLevels(metric), sel, by);
     return switched(
-      level && recordedCounterRate(metric, level),
+      plain(level && recordedCounterRate(metric, level)),
       (s) => `rate(${metric}{${s}}[$__rate_interval])`,
       sel,
       by,
@@ -112,6 +140,6 @@ export const recordedLatency: LatencyQueries = {
   },
   gauge: (metric, sel, by) => {
     const level = levelFor(gaugeLevels(metric), sel, by);
-    return switched(level && recordedGaugeSum(metric, level), (s) => `${metric}{${s}}`, sel, by, nativeLatency.gauge(metric, sel, by));
+    return switched(plain(level && recordedGaugeSum(metric, level)), (s) => `${metric}{${s}}`, sel, by, nativeLatency.gauge(metric, sel, by));
   },
 };

@@ -9,7 +9,13 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { thresholdQueries, type ThresholdOperator, type ThresholdQueryScope, type ThresholdsConfig } from '@k6-platform/constructs/internal';
+import {
+  thresholdQueries,
+  type RunHistogramSource,
+  type ThresholdOperator,
+  type ThresholdQueryScope,
+  type ThresholdsConfig,
+} from '@k6-platform/constructs/internal';
 import { COLOR, instantQuery, statPanel, thresholds, UNIT } from './common';
 
 /** The thresholds of the generated dashboards' pass/fail row (k6 syntax; time trends in milliseconds). */
@@ -47,10 +53,15 @@ export interface ThresholdCheck {
 
 /**
  * The checks of a k6 thresholds map, with the verdict's queries for runners writing `trends` (the verdict's own
- * `trends` option, from `runner.nativeHistograms`).
+ * `trends` option, from `runner.nativeHistograms`), their run histograms from `runHistograms` (the native dashboard
+ * switches them by its `source` variable, as the verdict reads the recorded run totals when they are complete).
  */
-export function thresholdChecks(map: ThresholdsConfig = DASHBOARD_THRESHOLDS, trends: 'native' | 'classic' = 'native'): ThresholdCheck[] {
-  return thresholdQueries(map, { ...DASHBOARD_THRESHOLD_SCOPE, trends }).map((q) => {
+export function thresholdChecks(
+  map: ThresholdsConfig = DASHBOARD_THRESHOLDS,
+  trends: 'native' | 'classic' = 'native',
+  runHistograms: RunHistogramSource = 'raw',
+): ThresholdCheck[] {
+  return thresholdQueries(map, { ...DASHBOARD_THRESHOLD_SCOPE, trends, runHistograms }).map((q) => {
     const info = q.threshold.metricInfo;
     const unit = info.isTime ? UNIT.milliseconds : info.type === 'rate' ? UNIT.percent : UNIT.count;
     return {

@@ -14,6 +14,7 @@ import {
   k6LoadTestDashboard,
   MAX_UID_LENGTH,
   baseDashboard,
+  SOURCE_GUARDS,
 } from '../src';
 
 const built = DASHBOARDS.map((d) => d.build());
@@ -321,12 +322,22 @@ describe('panels beyond the reference dashboards', () => {
       )[0]!.promql,
     );
     const p95 = contentPanels(built[0]!).find((p) => p.title === 'http_req_duration p(95)<500')!;
-    const verdict = thresholdQueries(
-      { http_req_duration: ['p(95)<500'] },
-      { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s' },
-    )[0]!;
+    // the native dashboard reads the run histogram from the recorded run totals or the raw series, by `source`
+    const scope = { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s' } as const;
+    const verdict = thresholdQueries({ http_req_duration: ['p(95)<500'] }, { ...scope, runHistograms: SOURCE_GUARDS })[0]!;
     // a value that is not finite fails, as in the verdict
     expect(targetsOf(p95)[0]!.expr).toBe(`((${verdict.promql}) < Inf > -Inf) < bool 500`);
+    // each side is the verdict's own query of that source, behind its guard
+    const raw = thresholdQueries({ http_req_duration: ['p(95)<500'] }, scope)[0]!.promql;
+    const recorded = thresholdQueries({ http_req_duration: ['p(95)<500'] }, { ...scope, runHistograms: 'recorded' })[0]!.promql;
+    expect(verdict.promql).toBe(
+      'histogram_quantile(0.95, sum(sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid",dashboard_source=~"$source"}[$__range]) ' +
+        'or increase(k6_http_req_duration_seconds{testid=~"$testid",dashboard_source!~"$source"}[$__range]))) * 1000',
+    );
+    expect(raw).toBe('histogram_quantile(0.95, sum(increase(k6_http_req_duration_seconds{testid=~"$testid"}[$__range]))) * 1000');
+    expect(recorded).toBe(
+      'histogram_quantile(0.95, sum(sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid"}[$__range]))) * 1000',
+    );
     expect(p95.fieldConfig?.defaults?.mappings).toEqual([
       { type: 'value', options: { '0': { text: 'FAIL', color: 'red', index: 0 }, '1': { text: 'PASS', color: 'green', index: 1 } } },
     ]);

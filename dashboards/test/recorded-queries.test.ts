@@ -20,13 +20,32 @@ describe('recordedLatency', () => {
     );
   });
 
-  test('stays raw where no rule keeps the labels: per-runner latency, a metric without a rule, the whole-run increase', () => {
+  test('per-runner latency from the runner_request level; whole-run latency from the run totals', () => {
     expect(recordedLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id'])).toBe(
-      nativeLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']),
+      'histogram_quantile($quantile, sum by (instance_id) (runner_request:k6_http_req_duration_seconds:rate1m{testid=~"$testid", scenario=~"$scenario", ' +
+        'name=~"$name", dashboard_source=~"$source"} or rate(k6_http_req_duration_seconds{testid=~"$testid", scenario=~"$scenario", name=~"$name", ' +
+        'dashboard_source!~"$source"}[$__rate_interval])))',
     );
+    expect(recordedLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, ['name'])).toBe(
+      'histogram_quantile(0.95, sum by (name) (sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid", scenario=~"$scenario", ' +
+        'name=~"$name", dashboard_source=~"$source"}[$__range]) or increase(k6_http_req_duration_seconds{testid=~"$testid", scenario=~"$scenario", ' +
+        'name=~"$name", dashboard_source!~"$source"}[$__range])))',
+    );
+    expect(recordedLatency.extreme('http_req_duration', 'max', SELECTOR.http)).toMatch(
+      /^histogram_quantile\(1, sum \(sum_over_time\(request:k6_http_req_duration_seconds:increase\{/,
+    );
+  });
+
+  test('stays raw where no rule keeps the labels: a metric without a rule, a whole-run trend without run totals, a label the rules drop', () => {
     expect(recordedLatency.rate('k6_http_req_failed_total', SELECTOR.http)).toBe(nativeLatency.rate('k6_http_req_failed_total', SELECTOR.http));
-    expect(recordedLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http)).toBe(
-      nativeLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http),
+    expect(recordedLatency.overRun('http_req_waiting', QUANTILES.p95, SELECTOR.http)).toBe(
+      nativeLatency.overRun('http_req_waiting', QUANTILES.p95, SELECTOR.http),
+    );
+    expect(recordedLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, ['instance_id'])).toBe(
+      nativeLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, ['instance_id']),
+    );
+    expect(recordedLatency.overTime('http_req_duration', QUANTILES.p95, `${SELECTOR.http}, url="x"`)).toBe(
+      nativeLatency.overTime('http_req_duration', QUANTILES.p95, `${SELECTOR.http}, url="x"`),
     );
   });
 

@@ -16,7 +16,7 @@
  * shortened for a test), read their state with `rules()`.
  */
 import { superviseServer } from './server-process';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,17 @@ export type PrometheusSpecValues = Partial<KubePrometheusStackValues['prometheus
 
 /** Where the Debian package installs Prometheus. */
 export const DEFAULT_PROMETHEUS_BINARY = '/usr/bin/prometheus';
+
+/**
+ * The major version of the Prometheus the harness starts (`PROMETHEUS_BIN`, else Debian's), read from `--version`
+ * before any server runs, for tests that differ by version from their definition on.
+ */
+export function binaryMajorVersion(binary: string = process.env.PROMETHEUS_BIN ?? DEFAULT_PROMETHEUS_BINARY): number {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  const major = Number(/version (\d+)\./.exec(`${out.stdout}${out.stderr}`)?.[1] ?? NaN);
+  if (!Number.isInteger(major)) throw new Error(`${binary} --version did not say its version: ${out.stderr || out.stdout}`);
+  return major;
+}
 
 /**
  * `prometheusSpec` keys the harness deliberately does NOT turn into flags, each with the reason. Every key of the spec

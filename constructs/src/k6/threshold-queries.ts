@@ -5,6 +5,7 @@
  * LoadTest share these queries. See docs/verdict.md for why each aggregation is written the way it is.
  */
 import { promqlString } from '../contract/prometheus';
+import { RECORDED_RUN_TRENDS, recordedRunIncrement, RULE_LEVELS } from '../monitoring/recording-rules';
 import { prometheusMetricName } from './k6-metrics';
 import { parseThresholds, type ParsedThreshold, type ThresholdsConfig } from './threshold-grammar';
 
@@ -42,7 +43,19 @@ export interface ThresholdQueryScope {
    * @default "prometheus"
    */
   readonly dialect?: QueryDialect;
+  /**
+   * Where a native trend's whole-run histogram comes from, for trends the recording rules total
+   * (`request:k6_<trend>_seconds:increase`, RECORDED_RUN_TRENDS) with filters on labels the rules keep: `raw`, the
+   * `increase` of every runner's series; `recorded`, the sum of the recorded increments (exact when complete: the
+   * verdict checks that first); or both sides behind a dashboard's source guards (matchers on a label no series has,
+   * dashboards/src/recorded-queries.ts). Other thresholds always read raw series.
+   * @default "raw"
+   */
+  readonly runHistograms?: RunHistogramSource;
 }
+
+/** See {@link ThresholdQueryScope.runHistograms}. */
+export type RunHistogramSource = 'raw' | 'recorded' | { readonly recordedGuard: string; readonly rawGuard: string };
 
 /** The query language of a metrics backend: PromQL, or VictoriaMetrics' MetricsQL over its bucket series. */
 export type QueryDialect = 'prometheus' | 'victoriametrics';
@@ -72,6 +85,25 @@ function selector(scope: ThresholdQueryScope, filters: Readonly<Record<string, s
   return `{${parts.join(',')}}`;
 }
 
+/**
+ * Whether a threshold's run histogram can come from the recorded run totals: a recorded trend, and filters only on
+ * labels the `request` level keeps.
+ */
+export function hasRecordedRunHistogram(t: ParsedThreshold): boolean {
+  const kept: readonly string[] = RULE_LEVELS.request;
+  return (RECORDED_RUN_TRENDS as readonly string[]).includes(t.metric) && Object.keys(t.filters).every((k) => kept.includes(k));
+}
+
+/** `sum(...)` of the run's merged histogram, from the source the scope names. */
+function runHistogram(t: ParsedThreshold, name: string, sel: string, w: string, source: RunHistogramSource): string {
+  const raw = (s: string) => `increase(${name}${s}[${w}])`;
+  if (source === 'raw' || !hasRecordedRunHistogram(t)) return `sum(${raw(sel)})`;
+  const recorded = (s: string) => `sum_over_time(${recordedRunIncrement(t.metric)}${s}[${w}])`;
+  if (source === 'recorded') return `sum(${recorded(sel)})`;
+  const guarded = (g: string) => `${sel.slice(0, -1)},${g}}`;
+  return `sum(${recorded(guarded(source.recordedGuard))} or ${raw(guarded(source.rawGuard))})`;
+}
+
 function windowOf(scope: ThresholdQueryScope): string {
   return typeof scope.window === 'number' ? `${Math.max(1, Math.ceil(scope.window))}s` : scope.window;
 }
@@ -83,7 +115,8 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
   const name = prometheusMetricName(t.metric, t.metricInfo);
   const last = (m: string, s = sel) => `last_over_time(${m}${s}[${w}])`;
   const toK6Unit = t.metricInfo.isTime ? ' * 1000' : '';
-  const hist = `sum(increase(${name}${sel}[${w}]))`;
+  const hist = runHistogram(t, name, sel, w, scope.runHistograms ?? 'raw');
+  const from = scope.runHistograms === 'recorded' && hasRecordedRunHistogram(t) ? ' (the recorded run totals)' : '';
   const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
   const a = t.aggregation;
   if (t.metricInfo.type === 'trend' && scope.trends === 'classic') return classicTrendQuery(t, base, last, toK6Unit);
@@ -95,21 +128,21 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
       return {
         ...base,
         promql: `histogram_quantile(${q}, ${hist})${toK6Unit}`,
-        aggregation: `quantile ${q} of the native histograms of all runners summed over the run window (within the bucket error)`,
+        aggregation: `quantile ${q} of the native histograms of all runners summed over the run window${from} (within the bucket error)`,
       };
     }
     case 'avg':
       return {
         ...base,
         promql: `(histogram_sum(${hist}) / histogram_count(${hist}))${toK6Unit}`,
-        aggregation: 'sum of all observations / their count, over the native histograms of all runners',
+        aggregation: `sum of all observations / their count, over the native histograms of all runners${from}`,
       };
     case 'min':
     case 'max':
       return {
         ...base,
         promql: `histogram_quantile(${a.kind === 'min' ? 0 : 1}, ${hist})${toK6Unit}`,
-        aggregation: `${a.kind === 'min' ? 'lower' : 'upper'} bound of the ${a.kind === 'min' ? 'lowest' : 'highest'} populated bucket over all runners (native histograms keep no exact min/max)`,
+        aggregation: `${a.kind === 'min' ? 'lower' : 'upper'} bound of the ${a.kind === 'min' ? 'lowest' : 'highest'} populated bucket over all runners${from} (native histograms keep no exact min/max)`,
       };
     case 'count':
       return { ...base, promql: `sum(${last(name)})`, aggregation: 'sum over all runners of each counter series’ final value' };

@@ -10,6 +10,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { k6DurationSeconds } from '../config/rules';
 
 /**
  * How often the groups are evaluated, set on each group rather than left to the stack (kube-prometheus-stack 88.5.3
@@ -52,6 +53,18 @@ export const RECORDED_HTTP_TRENDS = [
   'http_req_duration',
 ] as const;
 
+/**
+ * The trends whose whole-run histogram is recorded ({@link recordedRunIncrement}): what the dashboard's run stats,
+ * URL table and pass/fail row, and the verdict, read over a whole run.
+ */
+export const RECORDED_RUN_TRENDS = ['http_req_duration'] as const;
+
+/**
+ * The trends recorded per runner at the `runner_request` level (the dashboard's per-runner latency), beside the
+ * `request` level every HTTP trend has.
+ */
+export const RECORDED_RUNNER_TRENDS = ['http_req_duration'] as const;
+
 /** The k6 counters recorded as rates, with the level each is kept at. */
 export const RECORDED_COUNTERS = [
   { metric: 'k6_http_reqs_total', level: 'request' },
@@ -72,6 +85,14 @@ export const RECORDED_GAUGES = [
 /** Name of the recorded rate of a native-histogram trend (`k6_<trend>_seconds`) at a level. */
 export function recordedHistogramRate(trend: string, level: RuleLevel): string {
   return `${level}:k6_${trend}_seconds:rate${RECORDING_RULE_WINDOW}`;
+}
+
+/**
+ * Name of the recorded increase of a trend's histogram since the previous evaluation, at the `request` level: summed
+ * over a whole run, it is the run's histogram (see {@link runIncrementExpr}).
+ */
+export function recordedRunIncrement(trend: string): string {
+  return `request:k6_${trend}_seconds:increase`;
 }
 
 /** Name of the recorded rate of a k6 counter at a level (`_total` dropped, as the convention asks under `rate`). */
@@ -98,6 +119,11 @@ export interface RecordingRuleGroup {
   readonly name: string;
   /** Evaluation interval. */
   readonly interval: string;
+  /**
+   * How far in the past each evaluation queries (Prometheus >= 2.53 rule files, prometheus-operator `query_offset` of a
+   * PrometheusRule group: pkg/apis/monitoring/v1/prometheusrule_types.go at v0.93.0). Named as both spell it.
+   */
+  readonly query_offset?: string; // eslint-disable-line @typescript-eslint/naming-convention -- the rule-file field name
   /** Rules of the group. */
   readonly rules: readonly RecordingRule[];
 }
@@ -105,23 +131,70 @@ export interface RecordingRuleGroup {
 const by = (level: RuleLevel): string => `sum by (${RULE_LEVELS[level].join(', ')})`;
 
 /**
+ * The increase of each runner's `k6_<trend>_seconds` histogram between this evaluation and the previous one (one
+ * interval earlier: evaluations of a group are exactly one interval apart, Prometheus v3.5.0 rules/group.go
+ * `EvalTimestamp`), summed at the `request` level. k6 histograms are cumulative from the runner's start, so the
+ * increments telescope: their sum over every evaluation of a run is each runner's final histogram, exactly, with no
+ * extrapolation (unlike `increase`). Where a series has no sample one interval earlier (its first push), the increment
+ * is its whole value. `last_over_time(...[5m])` rather than the bare selector: k6 ends each series with a stale marker
+ * (K6_PROMETHEUS_RW_STALE_MARKERS, set by the platform; k6 v1.7.1 internal/output/prometheusrw/remotewrite/remotewrite.go
+ * `staleMarkers`, 1 ms after the last flush), which would hide the last push from the evaluation after it; a range
+ * selector skips stale markers. A series with no push for over 5 minutes (k6 writes a series only when it has new
+ * samples: a rare error status) restarts as new and is counted twice: the count then disagrees with `k6_http_reqs_total`,
+ * which is how the verdict and the dashboard's check tell a complete record from one to ignore.
+ */
+export function runIncrementExpr(trend: string, interval: string = RECORDING_RULE_INTERVAL): string {
+  const last = (offset: string) => `last_over_time(k6_${trend}_seconds[5m]${offset})`;
+  return `${by('request')} ((${last('')} - ${last(` offset ${interval}`)}) or ${last('')})`;
+}
+
+/**
+ * The query offset of the run-totals group: k6 stamps a push's samples with the time of their newest observation
+ * (remotewrite.go `convertToPbSeries`, `swm.Latest`), so a sample arrives up to one push interval after its timestamp;
+ * an evaluation that ran before it arrived would lose its increment. Two push intervals leave room for the request.
+ */
+export function runTotalsQueryOffset(pushInterval: string): string {
+  return `${2 * k6DurationSeconds(pushInterval)}s`;
+}
+
+/** Options of {@link recordingRuleGroups}. */
+export interface RecordingRuleOptions {
+  /**
+   * Evaluation interval of every group (tests shorten it; the run increments follow it).
+   * @default RECORDING_RULE_INTERVAL
+   */
+  readonly interval?: string;
+  /**
+   * The runners' push interval (`runner.pushInterval`), which sets the run-totals group's query offset.
+   * @default "5s"
+   */
+  readonly pushInterval?: string;
+}
+
+/**
  * The platform's rule groups. Latency histograms have a group of their own: Prometheus appends each group's results
  * in one transaction, and a backend that cannot store the histogram results (see docs/dashboards.md) still records
- * the float group.
+ * the float group. The run totals have theirs for the query offset, which only they need (the other groups stay
+ * current for live panels), and which Prometheus before 2.53 cannot load.
  */
-export function recordingRuleGroups(): RecordingRuleGroup[] {
+export function recordingRuleGroups(options: RecordingRuleOptions = {}): RecordingRuleGroup[] {
   const w = RECORDING_RULE_WINDOW;
+  const interval = options.interval ?? RECORDING_RULE_INTERVAL;
+  const rate = (t: string, level: RuleLevel) => ({ record: recordedHistogramRate(t, level), expr: `${by(level)} (rate(k6_${t}_seconds[${w}]))` });
   const latency: RecordingRule[] = [
-    ...RECORDED_HTTP_TRENDS.map((t) => ({ record: recordedHistogramRate(t, 'request'), expr: `${by('request')} (rate(k6_${t}_seconds[${w}]))` })),
-    { record: recordedHistogramRate('iteration_duration', 'scenario'), expr: `${by('scenario')} (rate(k6_iteration_duration_seconds[${w}]))` },
+    ...RECORDED_HTTP_TRENDS.map((t) => rate(t, 'request')),
+    ...RECORDED_RUNNER_TRENDS.map((t) => rate(t, 'runner_request')),
+    rate('iteration_duration', 'scenario'),
   ];
   const load: RecordingRule[] = [
     ...RECORDED_COUNTERS.map((c) => ({ record: recordedCounterRate(c.metric, c.level), expr: `${by(c.level)} (rate(${c.metric}[${w}]))` })),
     ...RECORDED_GAUGES.map((g) => ({ record: recordedGaugeSum(g.metric, g.level), expr: `${by(g.level)} (${g.metric})` })),
   ];
+  const totals: RecordingRule[] = RECORDED_RUN_TRENDS.map((t) => ({ record: recordedRunIncrement(t), expr: runIncrementExpr(t, interval) }));
   return [
-    { name: 'k6-latency', interval: RECORDING_RULE_INTERVAL, rules: latency },
-    { name: 'k6-load', interval: RECORDING_RULE_INTERVAL, rules: load },
+    { name: 'k6-latency', interval, rules: latency },
+    { name: 'k6-load', interval, rules: load },
+    { name: 'k6-run-totals', interval, query_offset: runTotalsQueryOffset(options.pushInterval ?? '5s'), rules: totals },
   ];
 }
 
@@ -134,6 +207,11 @@ export interface RecordingRulesProps {
    * stack keeps `ruleSelectorNilUsesHelmValues: true` (the platform's own stack selects every rule).
    */
   readonly releaseName: string;
+  /**
+   * The runners' push interval (`runner.pushInterval`): sets the query offset of the run totals.
+   * @default "5s"
+   */
+  readonly pushInterval?: string;
 }
 
 /**
@@ -151,7 +229,7 @@ export class RecordingRules extends Construct {
 
   public constructor(scope: Construct, id: string, props: RecordingRulesProps) {
     super(scope, id);
-    this.groups = recordingRuleGroups();
+    this.groups = recordingRuleGroups(props.pushInterval !== undefined ? { pushInterval: props.pushInterval } : {});
     const rules = new Map<string, ApiObject>();
     for (const g of this.groups) {
       rules.set(
@@ -160,7 +238,16 @@ export class RecordingRules extends Construct {
           apiVersion: 'monitoring.coreos.com/v1',
           kind: 'PrometheusRule',
           metadata: { name: `${g.name}-rules`, namespace: props.namespace, labels: { release: props.releaseName } },
-          spec: { groups: [{ name: g.name, interval: g.interval, rules: g.rules.map((r) => ({ record: r.record, expr: r.expr })) }] },
+          spec: {
+            groups: [
+              {
+                name: g.name,
+                interval: g.interval,
+                ...(g.query_offset !== undefined ? { query_offset: g.query_offset } : {}),
+                rules: g.rules.map((r) => ({ record: r.record, expr: r.expr })),
+              },
+            ],
+          },
         }),
       );
     }

@@ -100,7 +100,11 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
   // records native histograms; an existing Prometheus may have neither.
   const recordingRules =
     cfg.monitoring.enabled && cfg.monitoring.recordingRules.enabled
-      ? new RecordingRules(monitoring, 'RecordingRules', { namespace: cfg.namespaces.monitoring, releaseName: cfg.monitoring.releaseName })
+      ? new RecordingRules(monitoring, 'RecordingRules', {
+          namespace: cfg.namespaces.monitoring,
+          releaseName: cfg.monitoring.releaseName,
+          pushInterval: cfg.runner.pushInterval,
+        })
       : undefined;
 
   const loadTests = new Chart(scope, 'loadtests', { labels, namespace: cfg.namespaces.loadTests });
