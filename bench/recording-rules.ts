@@ -181,9 +181,11 @@ async function measureShape(rootDir: string, runners: number, more: (p: Promethe
     const filled = await backfill(p, start, end + 15_000);
     const rows = await dashboardRows(p, rootDir, start, end);
     const reference = await timeReferenceDashboard(p, rootDir, TESTID, start, end, REPEATS);
+    // what any query costs here, whatever it reads: the HTTP round trip, parsing, the engine's setup
+    const floorMs = await timed(p, 'vector(1)', true, start, end);
     const v = await version(p);
     await more(p, start, end);
-    return { version: v, pushMs, rawSeries, filled, rows, reference };
+    return { version: v, pushMs, rawSeries, filled, rows, reference, floorMs };
   } finally {
     await p.stop();
   }
@@ -258,6 +260,12 @@ export async function benchRecordingRules(rootDir: string): Promise<void> {
   );
   out('');
   for (const line of referenceLines(SHAPE.runners, rows, ten.reference)) out(line);
+  out(
+    `per-query floor (\`vector(1)\`, reading nothing): ${ms(ten.floorMs)}; x ${rows.length} queries = ${ms(ten.floorMs * rows.length)} = ${(
+      (ten.floorMs * rows.length) /
+      ten.reference.totalMs
+    ).toFixed(2)}x the reference`,
+  );
   const thirty = await measureShape(rootDir, 30, async () => undefined);
   out(`(30 runners: ${thirty.rawSeries} series, recorded ${thirty.filled.series})`);
   for (const line of referenceLines(30, thirty.rows, thirty.reference)) out(line);

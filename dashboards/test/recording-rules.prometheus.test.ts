@@ -27,6 +27,7 @@ import {
   type PromHistogramJson,
   type PromSeriesResult,
 } from '../../test/support/prometheus';
+import { closeTo, histogramDiff as histogramDiffOf } from '../../test/support/recorded-series';
 import { k6LoadTestDashboard, SOURCE_GUARD_LABEL, SOURCE_VALUES } from '../src';
 import { evaluate, hasData, type TimeWindow } from './grafana-eval';
 import { dashboardQueries, substituteVariables, type DashboardQuery, type VariableValues } from './queries';
@@ -110,23 +111,8 @@ const withoutName = (m: Record<string, string>): string =>
         .sort(([a], [b]) => a.localeCompare(b)),
     ),
   );
-const close = (a: number, b: number): boolean => a === b || Math.abs(a - b) <= REL * Math.max(Math.abs(a), Math.abs(b));
-
-/** Differences between two histograms: count, sum and every bucket (bounds and count). */
-function histogramDiff(a: PromHistogramJson, b: PromHistogramJson): string[] {
-  const out: string[] = [];
-  if (!close(Number(a.count), Number(b.count))) out.push(`count ${a.count} != ${b.count}`);
-  if (!close(Number(a.sum), Number(b.sum))) out.push(`sum ${a.sum} != ${b.sum}`);
-  const ab = a.buckets ?? [];
-  const bb = b.buckets ?? [];
-  if (ab.length !== bb.length) return [...out, `${ab.length} buckets != ${bb.length}`];
-  ab.forEach((x, i) => {
-    const y = bb[i]!;
-    if (x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2] || !close(Number(x[3]), Number(y[3])))
-      out.push(`bucket ${JSON.stringify(x)} != ${JSON.stringify(y)}`);
-  });
-  return out;
-}
+const close = (a: number, b: number): boolean => closeTo(a, b, REL);
+const histogramDiff = (a: PromHistogramJson, b: PromHistogramJson): string[] => histogramDiffOf(a, b, REL);
 
 /** Differences between two instant vectors, series matched by their labels (the metric name aside). */
 function vectorDiff(recorded: readonly PromSeriesResult[], raw: readonly PromSeriesResult[]): string[] {

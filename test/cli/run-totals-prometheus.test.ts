@@ -26,8 +26,8 @@ import { completenessQuery, recordedTotalsWindow } from '../../cli/verdict/recor
 import { evaluateVerdict, type PrometheusApi, type Verdict } from '../../cli/verdict/verdict';
 import { prometheusClient } from '../../cli/prometheus/client';
 import { pushK6Run, type K6RunOptions, type K6RunTruth } from '../support/k6-run';
-import { binaryMajorVersion, startPrometheus, type PrometheusHandle, type PromHistogramJson, type PromSeriesResult } from '../support/prometheus';
-import { writeEvaluations } from '../support/recorded-series';
+import { binaryMajorVersion, startPrometheus, type PrometheusHandle, type PromSeriesResult } from '../support/prometheus';
+import { closeTo, histogramDiff, writeEvaluations } from '../support/recorded-series';
 import { bucketErrorBound } from '../support/remote-write';
 
 const RECORD = recordedRunIncrement('http_req_duration');
@@ -83,20 +83,7 @@ afterAll(async () => {
   await prom?.stop();
 });
 
-const close = (a: number, b: number, rel = REL) => a === b || Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
-
-function histogramDiff(a: PromHistogramJson, b: PromHistogramJson): string[] {
-  const out: string[] = [];
-  if (!close(Number(a.count), Number(b.count))) out.push(`count ${a.count} != ${b.count}`);
-  if (!close(Number(a.sum), Number(b.sum))) out.push(`sum ${a.sum} != ${b.sum}`);
-  const [ab, bb] = [a.buckets ?? [], b.buckets ?? []];
-  if (ab.length !== bb.length) return [...out, `${ab.length} buckets != ${bb.length}`];
-  ab.forEach((x, i) => {
-    const y = bb[i]!;
-    if (x[1] !== y[1] || x[2] !== y[2] || !close(Number(x[3]), Number(y[3]))) out.push(`bucket ${JSON.stringify(x)} != ${JSON.stringify(y)}`);
-  });
-  return out;
-}
+const close = (a: number, b: number, rel = REL) => closeTo(a, b, rel);
 
 /** Instant query at the end of the run's recorded window. */
 async function at(truth: K6RunTruth, expr: string): Promise<PromSeriesResult[]> {
@@ -112,7 +99,7 @@ describe3('the recorded run totals (Prometheus 3)', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(4);
     const exactBy = new Map(exact.map((s) => [JSON.stringify(s.metric), s.histogram![1]]));
     const diffs = recorded.flatMap((s) =>
-      histogramDiff(s.histogram![1], exactBy.get(JSON.stringify(s.metric))!).map((d) => `${JSON.stringify(s.metric)}: ${d}`),
+      histogramDiff(s.histogram![1], exactBy.get(JSON.stringify(s.metric))!, REL).map((d) => `${JSON.stringify(s.metric)}: ${d}`),
     );
     expect(diffs).toEqual([]);
     // and the count is the run's number of requests, exactly

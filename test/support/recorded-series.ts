@@ -65,3 +65,23 @@ export async function writeEvaluations(
   for (let i = 0; i < series.length; i += 50) await pushSeries(p.writeUrl, series.slice(i, i + 50));
   return series.length;
 }
+
+/** Whether two numbers agree within a relative tolerance (the same sums taken in another order differ by rounding). */
+export function closeTo(a: number, b: number, rel: number): boolean {
+  return a === b || Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/** Differences between two histograms of the query API: count, sum and every bucket (boundaries, bounds, count). */
+export function histogramDiff(a: PromHistogramJson, b: PromHistogramJson, rel: number): string[] {
+  const out: string[] = [];
+  if (!closeTo(Number(a.count), Number(b.count), rel)) out.push(`count ${a.count} != ${b.count}`);
+  if (!closeTo(Number(a.sum), Number(b.sum), rel)) out.push(`sum ${a.sum} != ${b.sum}`);
+  const [ab, bb] = [a.buckets ?? [], b.buckets ?? []];
+  if (ab.length !== bb.length) return [...out, `${ab.length} buckets != ${bb.length}`];
+  ab.forEach((x, i) => {
+    const y = bb[i]!;
+    if (x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2] || !closeTo(Number(x[3]), Number(y[3]), rel))
+      out.push(`bucket ${JSON.stringify(x)} != ${JSON.stringify(y)}`);
+  });
+  return out;
+}
