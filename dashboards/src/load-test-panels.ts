@@ -107,7 +107,7 @@ export function overviewStats(l: LatencyQueries): cog.Builder<dashboard.Panel>[]
       title: 'Peak request rate',
       description: 'Highest request rate over all runners within the time range.',
       unit: UNIT.requestsPerSecond,
-      targets: [instantQuery(`max_over_time(${l.rate('k6_http_reqs_total', SELECTOR.http)}[$__range:])`)],
+      targets: [instantQuery(`max_over_time(${l.rate('k6_http_reqs_total', SELECTOR.http)}[$__range:$__interval])`)],
     }),
     statPanel({
       title: latencyLabel(l, 'Request duration p95 (run)'),
