@@ -178,13 +178,17 @@ async function startAll(opts: MultiFollowOptions): Promise<StartReport | MultiOu
     opts.clusters.map((c) => ({ runners: c.runners, pending: 0, ready: c.runners, done: 0, failed: 0, starter: 'waiting' as const })),
   );
   opts.log(`start: every cluster is ready; all resume at ${new Date(startAt).toISOString()} (start time + at most ${opts.maxLateMs} ms)`);
-  for (const c of opts.clusters) {
-    try {
-      await c.cluster.apply([c.plan.startJob!(startAt, opts.maxLateMs)]);
-    } catch (e) {
-      return failBeforeStart(opts, base, `${who(c)}: start Job: ${errorMessage(e)}`);
-    }
-  }
+  // All at once: the start time is absolute, but a slow API server must not eat the others' lead.
+  const refused = await Promise.all(
+    opts.clusters.map((c) =>
+      c.cluster.apply([c.plan.startJob!(startAt, opts.maxLateMs)]).then(
+        () => undefined,
+        (e: unknown) => `${who(c)}: start Job: ${errorMessage(e)}`,
+      ),
+    ),
+  );
+  const first = refused.find((e) => e !== undefined);
+  if (first !== undefined) return failBeforeStart(opts, base, first);
   const sleep = opts.sleep ?? abortableSleep;
   // The start Job's pod has the lead to be scheduled; after the bound its starter resumes nothing and says so.
   const deadline = startAt + opts.maxLateMs + 60_000;
