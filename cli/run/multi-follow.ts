@@ -67,14 +67,19 @@ export function sumStatus(statuses: readonly RunStatus[]): RunStatus {
   return { runners: sum('runners'), pending: sum('pending'), ready: sum('ready'), done: sum('done'), failed: sum('failed'), starter };
 }
 
-/** Applies every cluster's objects in turn; when one refuses, the clusters applied before are stopped again. */
+/**
+ * Applies every cluster's objects in turn; when one refuses, that cluster (which may hold some of them) and the ones
+ * applied before are stopped again.
+ */
 async function applyAll(opts: MultiFollowOptions): Promise<void> {
   for (const [i, c] of opts.clusters.entries()) {
     try {
       await c.cluster.apply(c.plan.objects);
     } catch (e) {
-      const stopped = await stopAll({ ...opts, clusters: opts.clusters.slice(0, i) });
-      throw new Error(`${who(c)}: ${errorMessage(e)}${i > 0 ? `; the clusters applied before were stopped${stopErrorsText(stopped)}` : ''}`);
+      const stopped = await stopAll({ ...opts, clusters: opts.clusters.slice(0, i + 1) });
+      throw new Error(
+        `${who(c)}: ${errorMessage(e)}; ${i > 0 ? 'it and the clusters applied before were' : 'it was'} stopped${stopErrorsText(stopped)}`,
+      );
     }
     opts.log(`${who(c)}: applied ${c.plan.objects.length} objects, ${c.runners} runner(s), range ${c.range}`);
   }
@@ -110,15 +115,23 @@ async function failBeforeStart(opts: MultiFollowOptions, status: RunStatus, deta
   return { kind: 'starter-failed', status, detail: `${detail}; every cluster was stopped${stopErrorsText(errors)}` };
 }
 
-/** One poll of every cluster: its Jobs and Pods. */
-async function pollAll(opts: MultiFollowOptions): Promise<{ jobs: readonly JobInfo[]; pods: readonly PodInfo[] }[]> {
+type Poll = { readonly jobs: readonly JobInfo[]; readonly pods: readonly PodInfo[] };
+
+/** One poll of every cluster: its Jobs and Pods; or, when a cluster's API failed, what failed, naming the cluster. */
+async function pollAll(opts: MultiFollowOptions): Promise<Poll[] | string> {
   const selector = runSelector(opts.runId);
-  return Promise.all(
+  const polls = await Promise.all(
     opts.clusters.map(async (c) => {
-      const [jobs, pods] = await Promise.all([c.cluster.listJobs(opts.namespace, selector), c.cluster.listPods(opts.namespace, selector)]);
-      return { jobs, pods };
+      try {
+        const [jobs, pods] = await Promise.all([c.cluster.listJobs(opts.namespace, selector), c.cluster.listPods(opts.namespace, selector)]);
+        return { jobs, pods };
+      } catch (e) {
+        return `${who(c)}: ${errorMessage(e)}`;
+      }
     }),
   );
+  const failed = polls.find((p) => typeof p === 'string');
+  return failed ?? (polls as Poll[]);
 }
 
 /**
@@ -136,6 +149,7 @@ async function waitUntilReady(opts: MultiFollowOptions): Promise<MultiOutcome | 
   for (;;) {
     if (opts.signal?.aborted === true) return failBeforeStart(opts, last, 'interrupted while waiting for the runners');
     const polls = await pollAll(opts);
+    if (typeof polls === 'string') return failBeforeStart(opts, last, polls);
     const statuses = polls.map((p, i) => runStatus(opts.clusters[i]!.runners, p.jobs, p.pods));
     last = { ...sumStatus(statuses), starter: 'waiting' };
     await opts.onStatus?.(last);
@@ -196,6 +210,7 @@ async function startAll(opts: MultiFollowOptions): Promise<StartReport | MultiOu
   for (;;) {
     if (opts.signal?.aborted === true) return failBeforeStart(opts, base, 'interrupted at the start');
     const polls = await pollAll(opts);
+    if (typeof polls === 'string') return failBeforeStart(opts, base, polls);
     for (const [i, p] of polls.entries()) {
       const r = startResult(p.jobs, p.pods);
       if (r !== undefined && 'error' in r) {
@@ -234,8 +249,8 @@ async function followAll(opts: MultiFollowOptions, start: StartReport): Promise<
     failed: 0,
     starter: 'started',
   }));
-  const outcomes = await Promise.all(
-    opts.clusters.map(async (c, i) => {
+  const results = await Promise.all(
+    opts.clusters.map(async (c, i): Promise<RunOutcome | string> => {
       const outcome = await followRun({
         cluster: c.cluster,
         namespace: opts.namespace,
@@ -250,11 +265,15 @@ async function followAll(opts: MultiFollowOptions, start: StartReport): Promise<
           statuses[i] = s;
           await opts.onStatus?.(sumStatus(statuses));
         },
-      });
-      if (outcome.kind !== 'completed' && outcome.kind !== 'interrupted') local.abort();
+      }).catch((e: unknown) => `${who(c)}: ${errorMessage(e)}`);
+      // Whatever ends one cluster other than completed ends the others: their followers stop their runners.
+      if (typeof outcome === 'string' || (outcome.kind !== 'completed' && outcome.kind !== 'interrupted')) local.abort();
       return outcome;
     }),
   );
+  const broken = results.find((r) => typeof r === 'string');
+  if (broken !== undefined) throw new Error(`${broken}; the other clusters were stopped`);
+  const outcomes = results as RunOutcome[];
   return { ...combine(opts.clusters, outcomes, sumStatus(outcomes.map((o) => o.status))), start };
 }
 

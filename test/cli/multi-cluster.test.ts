@@ -223,6 +223,42 @@ describe('a run over several clusters', () => {
   }, 30_000);
 });
 
+describe('a cluster whose API fails', () => {
+  test('an apply refused by the second cluster stops the first (and whatever of it the second holds), exit 1 naming it', async () => {
+    const clusters = live(['a', 'b']);
+    const b = clusters.b!;
+    const refusing = { ...b, cluster: { ...b.cluster, apply: async () => Promise.reject(new Error('loadtest: applying Job/x failed: forbidden')) } };
+    const r = await run(['sample', '--context', 'a', '--context', 'b'], { a: clusters.a!, b: refusing });
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toContain(
+      "error: cluster 'b' (zone b): loadtest: applying Job/x failed: forbidden; it and the clusters applied before were stopped",
+    );
+    for (const x of clusters.a!.runners) expect(x.resumedAt).toEqual([]);
+    expect(clusters.a!.scripts.stop?.code).toBe(0);
+    expect(clusters.a!.calls.at(-1)).toBe(`deleteJobs k6 k6.platform/run-id=${RUN}`);
+  }, 30_000);
+
+  test('an API that fails while the run goes on: the other clusters are stopped, exit 1 naming the cluster', async () => {
+    const clusters = live(['a', 'b'], { a: { runMs: 10_000 }, b: { runMs: 10_000 } });
+    const b = clusters.b!;
+    const failing = {
+      ...b,
+      cluster: {
+        ...b.cluster,
+        listPods: async (ns: string, sel: string) => {
+          if (b.runners.some((x) => x.resumedAt.length > 0 && Date.now() - x.resumedAt[0]! > 300))
+            throw new Error('loadtest: listing pods in k6 failed: connection reset');
+          return b.cluster.listPods(ns, sel);
+        },
+      },
+    };
+    const r = await run(['sample', '--context', 'a', '--context', 'b'], { a: clusters.a!, b: failing });
+    expect(r.code).toBe(EXIT.error);
+    expect(r.stderr).toContain("error: cluster 'b' (zone b): loadtest: listing pods in k6 failed: connection reset; the other clusters were stopped");
+    for (const x of clusters.a!.runners) expect(x.stoppedAt).toHaveLength(1);
+  }, 30_000);
+});
+
 describe('bad input is refused before anything is applied to any cluster', () => {
   test.each([
     [
