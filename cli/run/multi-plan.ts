@@ -4,7 +4,15 @@
  * checks that refuse a run no cluster can honour, all before anything is applied to any cluster.
  */
 import { InvalidArgumentError } from 'commander';
-import { apportionRunners, executionSplit, isInClusterUrl, MAX_CLUSTERS, MAX_WEIGHT, remoteWriteUrl } from '@k6-platform/constructs/internal';
+import {
+  apportionRunners,
+  executionSplit,
+  isInClusterUrl,
+  MAX_CLUSTERS,
+  MAX_WEIGHT,
+  remoteWriteUrl,
+  ZONE_NAME,
+} from '@k6-platform/constructs/internal';
 import type { PlatformConfig } from '@k6-platform/constructs/internal';
 import { UsageError } from '../exit-codes';
 import { redactUrl } from '../prometheus/auth';
@@ -33,8 +41,6 @@ export interface MultiClusterFlags {
 
 const SPLIT_FLAG = '--split <weights>';
 const ZONE_FLAG = '--zone <context=name>';
-/** What a zone name must look like (constructs/src/load-test/shard.ts ZONE_NAME). */
-const ZONE_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 
 /** `--split 3:1`: one positive integer weight per `--context`, in their order. */
 export function splitWeights(value: string): number[] {

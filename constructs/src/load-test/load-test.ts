@@ -37,6 +37,7 @@ export {
 } from './constants';
 export type { BrowserRunnerDefaults, LoadTestProps, PrometheusPeer, RunnerDefaults, RunShard } from './props';
 export { runnerConfigKey, runnerK6Config } from './runner-config';
+export { ZONE_NAME } from './shard';
 export { k6DurationSeconds };
 
 /**
