@@ -306,13 +306,21 @@ async function reportOutcome(kit: CommandKit, run: RunState, outcome: OperatorRu
     }
     case 'runner-failed':
       out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
-      out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
+      out.write(`inspect: ${inspectCommand(run)}\n`);
       return judgeFailedRun(kit, run, outcome.failures.length > 0 ? outcome.failures : [outcome.detail], onVerdict);
     default:
       out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
-      out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
+      out.write(`inspect: ${inspectCommand(run)}\n`);
       return EXIT.runFailed;
   }
+}
+
+/** The kubectl command that shows the run's Jobs and pods (in each cluster of a multi-cluster run). */
+function inspectCommand(run: RunState): string {
+  const contexts = run.opts.context ?? [];
+  const cmd = (context?: string) =>
+    `kubectl${context !== undefined ? ` --context ${context}` : ''} -n ${run.plan.namespace} get jobs,pods -l k6.platform/run-id=${run.id}`;
+  return contexts.length > 1 ? contexts.map(cmd).join('; ') : cmd();
 }
 
 /**

@@ -205,6 +205,9 @@ describe('a run over several clusters', () => {
     // AND cluster a's runners were stopped by its stop Job; the judge saw the failure as a validity reason
     for (const x of clusters.a!.runners) expect(x.stoppedAt).toHaveLength(1);
     expect(clusters.b!.scripts.stop).toBeUndefined();
+    expect(r.stdout).toContain(
+      `inspect: kubectl --context a -n k6 get jobs,pods -l k6.platform/run-id=${RUN}; kubectl --context b -n k6 get jobs,pods -l k6.platform/run-id=${RUN}\n`,
+    );
     expect(r.judged[0]?.validity?.runnerFailures).toEqual([expect.stringMatching(/^cluster 'b' \(zone b\): runner 0 .*k6 exited 107/)]);
   }, 30_000);
 
