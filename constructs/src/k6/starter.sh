@@ -195,7 +195,8 @@ now_ms() {
   case "$ns" in '' | *[!0-9]*) echo "$(date +%s)000" ;; *) echo "${ns%??????}" ;; esac
 }
 
-# wait_until MS: sleeps until unix time MS (fractional sleeps near the end, as GNU and busybox sleep take them).
+# wait_until MS: sleeps until unix time MS: whole seconds, then one fractional sleep (GNU and busybox sleep take
+# them; a sleep that does not just polls the clock for that last second).
 wait_until() {
   while :; do
     rem=$(($1 - $(now_ms)))
@@ -203,7 +204,7 @@ wait_until() {
     if [ "$rem" -gt 1000 ]; then
       sleep 1
     else
-      sleep "0.$(printf '%03d' "$rem")" 2>/dev/null || sleep 1
+      sleep "0.$(printf '%03d' "$rem")" 2>/dev/null || :
     fi
   done
 }
