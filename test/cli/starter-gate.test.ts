@@ -4,7 +4,7 @@
  * setup once runs setup() for its cluster), the start Job's starter (`--resume`) resumes at START_AT and reports when.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fakeRunner, type FakeRunner } from '../support/fake-k6-runner';
@@ -70,6 +70,36 @@ describe('the start gate of a multi-cluster run', () => {
         expect(r.resumedAt[0]!).toBeGreaterThanOrEqual(resumedAt(start));
         expect(r.resumedAt[0]!).toBeLessThanOrEqual(doneAt(start));
       }
+    } finally {
+      await Promise.all(runners.map((r) => r.close()));
+    }
+  });
+
+  test('where date has no %N (a busybox built without it) the clock comes from /proc/uptime: still on time to the tens of ms', async () => {
+    // GIVEN a `date` that prints "%N" literally, as such a busybox does, first in PATH
+    const bin = mkdtempSync(path.join(dir, 'bin-'));
+    const real = execFileSync('sh', ['-c', 'command -v date']).toString().trim();
+    writeFileSync(path.join(bin, 'date'), `#!/bin/sh\ncase "$*" in *%N*) printf '%s%%N\\n' "$(${real} +%s)" ;; *) exec ${real} "$@" ;; esac\n`, {
+      mode: 0o755,
+    });
+    expect(execFileSync(path.join(bin, 'date'), ['+%s%N']).toString()).toMatch(/^\d+%N\n$/);
+    const runners = await Promise.all([0, 0].map(() => fakeRunner(0, Date.now())));
+    try {
+      // WHEN the start Job's starter runs with a start time 2.5 s ahead (the calibration takes up to a second)
+      const startAt = Date.now() + 2500;
+      const start = runScript(dir, ['--resume', ...urls(runners)], {
+        START_AT: String(startAt),
+        MAX_LATE_MS: '500',
+        PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      });
+      await start.done;
+      // THEN it resumed both after the start time and within 100 ms of it (uptime counts in 10 ms steps)
+      expect([start.code, start.stderr]).toEqual([0, '']);
+      for (const r of runners) {
+        expect(r.resumedAt[0]!).toBeGreaterThanOrEqual(startAt - 10);
+        expect(r.resumedAt[0]! - startAt).toBeLessThanOrEqual(100);
+      }
+      expect(Math.abs(resumedAt(start) - runners[0]!.resumedAt[0]!)).toBeLessThanOrEqual(50);
     } finally {
       await Promise.all(runners.map((r) => r.close()));
     }

@@ -189,10 +189,35 @@ abort_run() {
   fail "$message"
 }
 
-# now_ms: unix time in milliseconds (date +%N: GNU and busybox; whole seconds where it is missing).
+# now_ms: unix time in milliseconds: from date +%s%N (GNU; busybox built with nanoseconds), else from /proc/uptime
+# (centiseconds) and the offset calibrate_clock measured, else whole seconds.
+clock_offset_cs=""
 now_ms() {
   ns=$(date +%s%N 2>/dev/null)
-  case "$ns" in '' | *[!0-9]*) echo "$(date +%s)000" ;; *) echo "${ns%??????}" ;; esac
+  case "$ns" in
+    '' | *[!0-9]*) ;;
+    *)
+      echo "${ns%??????}"
+      return 0
+      ;;
+  esac
+  if [ -n "$clock_offset_cs" ]; then
+    read -r up _ </proc/uptime
+    echo $(((clock_offset_cs + ${up%.*}${up#*.}) * 10))
+  else
+    echo "$(date +%s)000"
+  fi
+}
+
+# calibrate_clock: where date has no %N, the offset between unix time and /proc/uptime, in centiseconds, taken at the
+# moment `date +%s` turns to the next second (polled for up to one second).
+calibrate_clock() {
+  case "$(date +%s%N 2>/dev/null)" in '' | *[!0-9]*) ;; *) return 0 ;; esac
+  [ -r /proc/uptime ] || return 0
+  s0=$(date +%s)
+  while [ "$(date +%s)" = "$s0" ]; do :; done
+  read -r up _ </proc/uptime
+  clock_offset_cs=$(((s0 + 1) * 100 - ${up%.*}${up#*.}))
 }
 
 # wait_until MS: sleeps until unix time MS: whole seconds, then one fractional sleep (GNU and busybox sleep take
@@ -285,6 +310,7 @@ fi
 if [ "$mode" = resume ]; then
   start_at="${START_AT:?START_AT (unix ms) is required with --resume}"
   max_late="${MAX_LATE_MS:-2000}"
+  calibrate_clock
   wait_until "$start_at"
   t=$(now_ms)
   late=$((t - start_at))
