@@ -128,6 +128,7 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
     out.write(
       `${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s) in ${clusters.length} clusters (${where}), namespace ${plan.namespace}\n`,
     );
+    if (plan.test.setupOnce) out.write(`${c.yellow('note')}: setupOnce: setup() and teardown() run once in each cluster, not once for the run\n`);
   } else {
     out.write(`${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s), namespace ${plan.namespace}, ${cluster.description}\n`);
     if (plan.test.mode === 'operator') await requireTestRunCrd(cluster, testName);

@@ -38,6 +38,7 @@ beforeAll(() => {
     ...testEntry('guarded', ['      thresholds: { http_req_failed: [{ threshold: "rate<0.1", abortOnFail: true }] }']),
     ...testEntry('operated', ['      mode: operator']),
     ...testEntry('single', ['      parallelism: 1']).filter((l) => !l.includes('parallelism: 4')),
+    ...testEntry('once', ['      setupOnce: true']),
   ];
   writeFileSync(path.join(root, 'Pulumi.dev.yaml'), ['config:', ...BACKEND, '  k6platform:tests:', ...tests, ''].join('\n'));
   writeFileSync(path.join(root, 'Pulumi.local.yaml'), ['config:', '  k6platform:tests:', ...testEntry('sample'), ''].join('\n'));
@@ -240,6 +241,14 @@ describe('a cluster whose API fails', () => {
     expect(clusters.a!.scripts.stop?.code).toBe(0);
     expect(clusters.a!.calls.at(-1)).toBe(`deleteJobs k6 k6.platform/run-id=${RUN}`);
   }, 30_000);
+
+  test('setup once over several clusters is said at the start: setup() runs once in each cluster', async () => {
+    const clusters = live(['a', 'b']);
+    const refusing = { ...clusters.a!, cluster: { ...clusters.a!.cluster, apply: async () => Promise.reject(new Error('forbidden')) } };
+    const r = await run(['once', '--context', 'a', '--context', 'b'], { a: refusing, b: clusters.b! });
+    expect(r.stdout).toContain('note: setupOnce: setup() and teardown() run once in each cluster, not once for the run\n');
+    expect(r.code).toBe(EXIT.error);
+  });
 
   test('an API that fails while the run goes on: the other clusters are stopped, exit 1 naming the cluster', async () => {
     const clusters = live(['a', 'b'], { a: { runMs: 10_000 }, b: { runMs: 10_000 } });
