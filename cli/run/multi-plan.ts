@@ -65,12 +65,16 @@ export function collectZone(value: string, previous: (readonly [string, string])
   return [...(previous ?? []), [context, zone] as const];
 }
 
-/** A kube-context's name made a zone name: lower case, every run of other characters one "-", at most 32 characters. */
+/**
+ * A kube-context's name made a zone name: lower case, every run of other characters one "-", at most 32 characters,
+ * the end kept (EKS and GKE context names end in the cluster's name: `arn:aws:eks:<region>:<account>:cluster/<name>`,
+ * `gke_<project>_<location>_<name>`).
+ */
 export function zoneOf(context: string): string {
   const safe = context
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .slice(0, 32)
+    .slice(-32)
     .replace(/^-+|-+$/g, '');
   return safe === '' ? 'zone' : safe;
 }
