@@ -13,7 +13,7 @@ import {
   remoteWriteUrl,
   ZONE_NAME,
 } from '@k6-platform/constructs/internal';
-import type { PlatformConfig } from '@k6-platform/constructs/internal';
+import type { ExecutionSplit, PlatformConfig } from '@k6-platform/constructs/internal';
 import { UsageError } from '../exit-codes';
 import { redactUrl } from '../prometheus/auth';
 import { planRun, type RunPlan } from './run-plan';
@@ -139,6 +139,24 @@ function checkMultiCluster(cfg: PlatformConfig, testName: string, contexts: read
 }
 
 /**
+ * With `vus` declared, every runner must get at least one VU: k6 hands a runner about `vus` times its segment's length
+ * (k6 v1.7.1 lib/execution_segment.go, the striped offsets of the sequence), at least one when that is at least 1. A
+ * single-cluster run checks `vus >= parallelism` (equal segments); unequal segments need the smallest one checked.
+ */
+function checkVus(testName: string, vus: number, split: ExecutionSplit, contexts: readonly string[]): void {
+  for (const [i, c] of split.clusters.entries()) {
+    const s = c.segments[0]!; // a cluster's segments are equal
+    const length = s.to.sub(s.from);
+    if (vus * length.num < length.den) {
+      throw new UsageError(
+        `test '${testName}' declares vus ${vus}: the runners of --context ${contexts[i]!} run ${length.toString()} of the test each, ` +
+          `fewer than one VU; set 'vus' to at least ${Math.ceil(length.den / length.num)}, or change --split or 'parallelism'`,
+      );
+    }
+  }
+}
+
+/**
  * Plans every cluster's part of a multi-cluster run: the test's [0, 1] split by the weights (default equal), its
  * `parallelism` apportioned by the same weights (each cluster at least one runner; the total stays `parallelism`),
  * one execution segment sequence for all. Every problem is a usage error naming the option, before any apply.
@@ -162,6 +180,7 @@ export function planClusters(cfg: PlatformConfig, rootDir: string, testName: str
     );
   }
   const split = executionSplit(weights, apportionRunners(test.parallelism, weights));
+  if (test.vus !== undefined) checkVus(testName, test.vus, split, contexts);
   return split.clusters.map((share, i) => {
     const shard = { segments: share.segments.map((s) => s.segment), sequence: split.sequence, zone: zones[i]! };
     const range = `${share.from.toString()}:${share.to.toString()}`;

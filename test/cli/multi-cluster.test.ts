@@ -39,6 +39,7 @@ beforeAll(() => {
     ...testEntry('operated', ['      mode: operator']),
     ...testEntry('single', ['      parallelism: 1']).filter((l) => !l.includes('parallelism: 4')),
     ...testEntry('once', ['      setupOnce: true']),
+    ...testEntry('few', ['      vus: 4']).map((l) => l.replace('parallelism: 4', 'parallelism: 2')),
   ];
   writeFileSync(path.join(root, 'Pulumi.dev.yaml'), ['config:', ...BACKEND, '  k6platform:tests:', ...tests, ''].join('\n'));
   writeFileSync(path.join(root, 'Pulumi.local.yaml'), ['config:', '  k6platform:tests:', ...testEntry('sample'), ''].join('\n'));
@@ -301,6 +302,10 @@ describe('bad input is refused before anything is applied to any cluster', () =>
         "error: options '--split <weights>' and '--zone <context=name>' split a run over clusters: give two or more --context options",
       ],
       [['single', '--context', 'a', '--context', 'b'], "test 'single' has parallelism 1, fewer runners than the 2 --context options"],
+      [
+        ['few', '--context', 'a', '--context', 'b', '--split', '7:1'],
+        "test 'few' declares vus 4: the runners of --context b run 1/8 of the test each, fewer than one VU; set 'vus' to at least 8, or change --split or 'parallelism'",
+      ],
       [
         ['operated', '--context', 'a', '--context', 'b'],
         'test \'operated\' has mode "operator": a run over 2 clusters (--context a --context b) needs mode "jobs"',
