@@ -46,6 +46,10 @@ export interface CliContext {
   readonly pollIntervalMs?: number;
   /** Milliseconds between abortOnFail evaluations of `run`. @default - the runners' push interval (`runner.pushInterval`) */
   readonly abortIntervalMs?: number;
+  /** A multi-cluster `run`: how far ahead the shared start time is. @default START_LEAD_MS of cli/commands/run.ts */
+  readonly startLeadMs?: number;
+  /** A multi-cluster `run`: how late a cluster may resume. @default MAX_START_LATE_MS of cli/commands/run.ts */
+  readonly maxStartLateMs?: number;
 }
 
 /** Where an action stores its exit code. */

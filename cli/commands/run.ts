@@ -1,4 +1,7 @@
-/** `loadtest run`: apply one run of a test to the current kube-context, follow it live, then judge it. */
+/**
+ * `loadtest run`: apply one run of a test to the current kube-context (or split over several: docs/multi-cluster.md),
+ * follow it live, then judge it.
+ */
 import { Option, type Command } from 'commander';
 import { K6_THRESHOLD_ABORT_EXIT_CODE, k6DurationSeconds, newRunId, type PlatformConfig } from '@k6-platform/constructs/internal';
 import type { RunCluster } from '../cluster/cluster';
@@ -9,6 +12,9 @@ import { abortableSleep, followRun, type RunStatus } from '../run/follow';
 import { followOperatorRun, requireTestRunCrd, type OperatorRunOutcome } from '../run/follow-operator';
 import { progressLine, runMetrics } from '../run/progress';
 import { planRun } from '../run/run-plan';
+import { collectZone, planClusters, splitWeights, type ClusterPlan } from '../run/multi-plan';
+import { followClusters, type ClusterRun } from '../run/multi-follow';
+import { UsageError } from '../exit-codes';
 import { writeJunit } from '../verdict/junit';
 import { VERDICT_EXIT_CODES, type Verdict } from '../verdict/verdict';
 import type { ValidityInput } from '../verdict/validity';
@@ -37,7 +43,9 @@ interface RunOptions {
   report?: string;
   grafana?: string;
   dashboard?: string;
-  context?: string;
+  context?: string[];
+  split?: number[];
+  zone?: (readonly [string, string])[];
   timeout?: number;
 }
 
@@ -69,7 +77,24 @@ export function addRunCommand(program: Command, kit: CommandKit, result: Command
       ).argParser(httpUrlOption('--grafana <url>')),
     )
     .option('--dashboard <uid>', 'dashboard uid for the run link (default: the run dashboard in dashboards/generated/)')
-    .option('--context <name>', 'kube-context (default: the current one)')
+    .addOption(
+      new Option(
+        '--context <name>',
+        'kube-context (default: the current one); repeat it to split the run over several clusters (docs/multi-cluster.md)',
+      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .addOption(
+      new Option(
+        '--split <weights>',
+        'with several --context: the share of the test each cluster runs, one integer weight per --context, e.g. 3:1 (default: equal)',
+      ).argParser(splitWeights),
+    )
+    .addOption(
+      new Option(
+        '--zone <context=name>',
+        "with several --context: the zone label of that context's runners (default: the context's name made label-safe); repeatable",
+      ).argParser(collectZone),
+    )
     .addOption(timeoutOption())
     .addOption(junitOption())
     .addOption(reportDirOption('--report <dir>', 'also write the run report there: summary.json, junit.xml, index.html (loadtest report)'))
@@ -83,7 +108,8 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
   const cfg = environmentConfig(ctx.rootDir, opts.env);
   findTest(cfg, testName);
   const id = opts.runId ?? newRunId(testName, now());
-  const plan = planRun(cfg, ctx.rootDir, testName, id);
+  const multi = clusterPlans(kit, cfg, testName, id, opts);
+  const plan = multi?.[0]!.plan ?? planRun(cfg, ctx.rootDir, testName, id);
   const prom = kit.prometheusOf(opts, undefined, cfg);
   // Loaded lazily so commands without a cluster (and tests) never load @kubernetes/client-node.
   const connect =
@@ -91,14 +117,24 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
     (async (context?: string) =>
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- typed lazy require (a dynamic import() needs an extension under node20)
       (require('../cluster/kube') as typeof import('../cluster/kube')).connectCluster(context));
-  const cluster = await connect(opts.context);
+  const clusters =
+    multi !== undefined ? await Promise.all(multi.map(async (m): Promise<ClusterRun> => ({ ...m, cluster: await connect(m.context) }))) : undefined;
+  const cluster = clusters?.[0]!.cluster ?? (await connect(opts.context?.[0]));
   const started = now().getTime();
   const run: RunState = { cfg, id, plan, prom, started, opts };
 
-  out.write(`${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s), namespace ${plan.namespace}, ${cluster.description}\n`);
-  if (plan.test.mode === 'operator') await requireTestRunCrd(cluster, testName);
-  await cluster.apply(plan.objects);
-  out.write(`applied ${plan.objects.length} objects: ${plan.objects.map((o) => `${o.kind}/${o.metadata.name ?? '?'}`).join(', ')}\n`);
+  if (clusters !== undefined) {
+    const where = clusters.map((m) => `${m.zone}: ${m.runners} (${m.cluster.description})`).join(', ');
+    out.write(
+      `${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s) in ${clusters.length} clusters (${where}), namespace ${plan.namespace}\n`,
+    );
+    if (plan.test.setupOnce) out.write(`${c.yellow('note')}: setupOnce: setup() and teardown() run once in each cluster, not once for the run\n`);
+  } else {
+    out.write(`${c.bold(`run ${id}`)}: test ${testName}, ${plan.test.parallelism} runner(s), namespace ${plan.namespace}, ${cluster.description}\n`);
+    if (plan.test.mode === 'operator') await requireTestRunCrd(cluster, testName);
+    await cluster.apply(plan.objects);
+    out.write(`applied ${plan.objects.length} objects: ${plan.objects.map((o) => `${o.kind}/${o.metadata.name ?? '?'}`).join(', ')}\n`);
+  }
   out.write(`grafana: ${grafanaLink(kit, run)}\n`);
 
   const watch = abortWatch({
@@ -111,7 +147,7 @@ async function runCommand(kit: CommandKit, testName: string, opts: RunOptions): 
     now: () => now().getTime(),
     appliedAt: started,
   });
-  const outcome = await follow(kit, run, cluster, watch);
+  const outcome = await follow(kit, run, clusters ?? cluster, watch);
   if (out.isTTY) out.write('\n');
   return report(kit, run, outcome, aborted(kit, outcome, watch));
 }
@@ -121,6 +157,32 @@ function aborted(kit: CommandKit, outcome: OperatorRunOutcome, watch: AbortWatch
   return outcome.kind === 'interrupted' && kit.ctx.signal?.aborted !== true ? watch.crossing : undefined;
 }
 
+/**
+ * A multi-cluster run's start time is this far ahead of the moment every cluster is ready: time for each cluster to
+ * schedule and start its start Job's pod (the starter image is on the nodes already, beside runner 0).
+ */
+export const START_LEAD_MS = 15_000;
+/** How late after the start time a cluster may resume its runners; later, its start Job resumes nothing and the run fails. */
+export const MAX_START_LATE_MS = 2_000;
+
+const isClusterList = (c: RunCluster | readonly ClusterRun[]): c is readonly ClusterRun[] => Array.isArray(c);
+
+/** The clusters of a run over several `--context`s (undefined for one or none: the run as ever). */
+function clusterPlans(kit: CommandKit, cfg: PlatformConfig, testName: string, id: string, opts: RunOptions): ClusterPlan[] | undefined {
+  const contexts = opts.context ?? [];
+  if (contexts.length < 2) {
+    if (opts.split !== undefined || opts.zone !== undefined) {
+      throw new UsageError(`options '--split <weights>' and '--zone <context=name>' split a run over clusters: give two or more --context options`);
+    }
+    return undefined;
+  }
+  return planClusters(cfg, kit.ctx.rootDir, testName, id, {
+    contexts,
+    ...(opts.split !== undefined ? { split: opts.split } : {}),
+    ...(opts.zone !== undefined ? { zones: opts.zone } : {}),
+  });
+}
+
 /** Without a terminal, a progress line is printed on every change of the runners' state and at least this often. */
 export const PLAIN_PROGRESS_INTERVAL_MS = 30_000;
 
@@ -128,7 +190,7 @@ export const PLAIN_PROGRESS_INTERVAL_MS = 30_000;
  * Follows the run to its end, redrawing a progress line on every poll (TTY), or printing plain lines (no TTY: CI
  * logs) on every change of the runners' state and every {@link PLAIN_PROGRESS_INTERVAL_MS} in between.
  */
-async function follow(kit: CommandKit, run: RunState, cluster: RunCluster, watch: AbortWatch): Promise<OperatorRunOutcome> {
+async function follow(kit: CommandKit, run: RunState, cluster: RunCluster | readonly ClusterRun[], watch: AbortWatch): Promise<OperatorRunOutcome> {
   const { ctx, out, c, now } = kit;
   const { plan, id, started, prom } = run;
   const totalSeconds = plan.test.duration !== undefined ? k6DurationSeconds(plan.test.duration) : undefined;
@@ -156,18 +218,26 @@ async function follow(kit: CommandKit, run: RunState, cluster: RunCluster, watch
       lastShown = { key, at: t };
     }
   };
-  const followOptions = {
-    cluster,
+  const common = {
     namespace: plan.namespace,
     runId: id,
-    runners: plan.test.parallelism,
-    ...(plan.stopJob !== undefined ? { stopJob: plan.stopJob } : {}),
     // The next abortOnFail evaluation bounds every wait, so it runs on time whatever the poll interval.
     sleep: (ms: number, s?: AbortSignal) => (ctx.sleep ?? abortableSleep)(watch.sleepBound(ms), s),
     pollIntervalMs: ctx.pollIntervalMs ?? 2000,
     onStatus,
     signal,
   };
+  if (isClusterList(cluster)) {
+    const log = (line: string) => out.write(out.isTTY ? `\r\u001b[2K${line}\n` : `${line}\n`);
+    const startTimeoutMs = k6DurationSeconds(plan.test.startTimeout) * 1000;
+    const gate = {
+      startLeadMs: ctx.startLeadMs ?? START_LEAD_MS,
+      maxLateMs: ctx.maxStartLateMs ?? MAX_START_LATE_MS,
+      readyTimeoutMs: startTimeoutMs + 60_000,
+    };
+    return followClusters({ ...common, ...gate, clusters: cluster, now: () => now().getTime(), log });
+  }
+  const followOptions = { ...common, cluster, runners: plan.test.parallelism, ...(plan.stopJob !== undefined ? { stopJob: plan.stopJob } : {}) };
   // mode "operator": the TestRun's stage and the operator's Jobs (cli/run/follow-operator.ts)
   return plan.test.mode === 'operator' ? followOperatorRun(followOptions) : followRun(followOptions);
 }
@@ -237,13 +307,21 @@ async function reportOutcome(kit: CommandKit, run: RunState, outcome: OperatorRu
     }
     case 'runner-failed':
       out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
-      out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
+      out.write(`inspect: ${inspectCommand(run)}\n`);
       return judgeFailedRun(kit, run, outcome.failures.length > 0 ? outcome.failures : [outcome.detail], onVerdict);
     default:
       out.write(`${c.red(outcome.kind)}: ${outcome.detail}\n`);
-      out.write(`inspect: kubectl -n ${plan.namespace} get jobs,pods -l k6.platform/run-id=${id}\n`);
+      out.write(`inspect: ${inspectCommand(run)}\n`);
       return EXIT.runFailed;
   }
+}
+
+/** The kubectl command that shows the run's Jobs and pods (in each cluster of a multi-cluster run). */
+function inspectCommand(run: RunState): string {
+  const contexts = run.opts.context ?? [];
+  const cmd = (context?: string) =>
+    `kubectl${context !== undefined ? ` --context ${context}` : ''} -n ${run.plan.namespace} get jobs,pods -l k6.platform/run-id=${run.id}`;
+  return contexts.length > 1 ? contexts.map(cmd).join('; ') : cmd();
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { LABELS } from '@k6-platform/constructs/internal';
+import { buildPlatform, LABELS, newEnvironmentApp, type RunShard } from '@k6-platform/constructs/internal';
 import type { PlatformConfig, TestConfig } from '@k6-platform/constructs/internal';
 import { assertScriptOptionsReadable, entryScriptOptions, judgedThresholds } from '@k6-platform/constructs/internal';
 import type { ThresholdsConfig } from '@k6-platform/constructs/internal';
@@ -20,18 +20,25 @@ export interface RunPlan {
   readonly thresholds: ThresholdsConfig;
   /** The Job that stops the run (applied on Ctrl-C), built by the LoadTest construct. */
   readonly stopJob?: KubeObject;
+  /** A multi-cluster run: this cluster's start Job for a start time (unix ms) and how late it may resume (LoadTest `startJobManifest`). */
+  readonly startJob?: (startAtMs: number, maxLateMs: number) => KubeObject;
 }
 
 /**
  * Builds the environment in memory and picks the objects of one test from the loadtests chart (label
- * `k6.platform/test=<name>`), for the given run id.
+ * `k6.platform/test=<name>`), for the given run id; with `shard`, one cluster's part of a multi-cluster run.
  */
-export function planRun(config: PlatformConfig, rootDir: string, testName: string, runId: string): RunPlan {
+export function planRun(config: PlatformConfig, rootDir: string, testName: string, runId: string, shard?: RunShard): RunPlan {
   const test = config.tests.find((t) => t.name === testName);
   if (test === undefined) {
     throw new UnknownTestError(testName, config);
   }
-  const { charts } = buildEnvironment(runConfig(config, testName, runId), path.join(rootDir, 'scripts'));
+  const scriptsDir = path.join(rootDir, 'scripts');
+  const cfg = runConfig(config, testName, runId);
+  const charts =
+    shard !== undefined
+      ? buildPlatform(newEnvironmentApp('.'), { config: cfg, scriptsDir, shards: new Map([[testName, shard]]) })
+      : buildEnvironment(cfg, scriptsDir).charts;
   const objects = (charts.loadTests.toJson() as KubeObject[]).filter((o) => o.metadata.labels?.[LABELS.test] === testName);
   // The API server would refuse them one by one, after the first were applied: refuse the run before any.
   checkObjectSizes(oversizedObjects(config.environment, objects));
@@ -45,6 +52,9 @@ export function planRun(config: PlatformConfig, rootDir: string, testName: strin
     objects: applyOrder(objects),
     thresholds,
     ...(stopJob !== undefined ? { stopJob } : {}),
+    ...(shard !== undefined && run !== undefined
+      ? { startJob: (at: number, late: number) => run.startJobManifest(at, late) as unknown as KubeObject }
+      : {}),
   };
 }
 

@@ -63,7 +63,14 @@ export {
   type TestScriptsProps,
 } from './load-test/test-scripts';
 export { DataImage, type DataImageProps } from './runner-image/data-image';
-export { LoadTest, type LoadTestProps, type PrometheusPeer, type RunnerDefaults, type BrowserRunnerDefaults } from './load-test/load-test';
+export {
+  LoadTest,
+  type LoadTestProps,
+  type PrometheusPeer,
+  type RunnerDefaults,
+  type BrowserRunnerDefaults,
+  type RunShard,
+} from './load-test/load-test';
 export {
   type BuildEgress,
   type PushSecretReference,

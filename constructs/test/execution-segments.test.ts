@@ -1,4 +1,4 @@
-import { executionSegments, executionSegmentSequence, Rational } from '../src/k6/execution-segments';
+import { apportionRunners, executionSegments, executionSegmentSequence, executionSplit, Rational } from '../src/k6/execution-segments';
 
 /** Parses k6's fraction syntax (`0`, `1`, `3/7`) back into an exact Rational. */
 function parse(s: string): Rational {
@@ -71,5 +71,86 @@ describe('executionSegments', () => {
     // GIVEN / WHEN / THEN
     expect(() => executionSegments(0)).toThrow("executionSegments: 'parallelism' must be an integer between 1 and 1000, got 0");
     expect(() => executionSegmentSequence(1.5)).toThrow("executionSegments: 'parallelism' must be an integer between 1 and 1000, got 1.5");
+  });
+});
+
+/**
+ * What k6 v1.7.1 lib/execution_segment.go requires of a runner's `--execution-segment` in its
+ * `--execution-segment-sequence` (NewExecutionTuple -> FindSegmentPosition): the sequence's points parse to
+ * consecutive parts (NewExecutionSegmentSequenceFromString), and the segment is exactly one of them. Re-checked here
+ * with our own parser on every runner of every cluster.
+ */
+function positionIn(sequence: string, segment: string): number {
+  const points = sequence.split(',').map(parse);
+  const [from, to] = segment.split(':').map(parse);
+  const i = points.findIndex((p) => p.equals(from!));
+  if (i < 0 || i + 1 >= points.length || !points[i + 1]!.equals(to!)) throw new Error(`couldn't find segment ${segment} in sequence ${sequence}`);
+  return i;
+}
+
+describe('executionSplit (a run over several clusters)', () => {
+  test('--split 3:1 with 4 runners: cluster a gets [0, 3/4) in 3 runners, b gets [3/4, 1] in 1; one sequence for all', () => {
+    // GIVEN / WHEN
+    const split = executionSplit([3, 1], apportionRunners(4, [3, 1]));
+    // THEN the exact boundaries
+    expect(split.clusters.map((c) => `${c.from.toString()}:${c.to.toString()}`)).toEqual(['0:3/4', '3/4:1']);
+    expect(split.clusters.map((c) => c.segments.map((s) => s.segment))).toEqual([['0:1/4', '1/4:1/2', '1/2:3/4'], ['3/4:1']]);
+    expect(split.sequence).toBe('0,1/4,1/2,3/4,1');
+    // AND every runner's segment is one part of the shared sequence, in order, each used once
+    const positions = split.clusters.flatMap((c) => c.segments.map((s) => positionIn(split.sequence, s.segment)));
+    expect(positions).toEqual([0, 1, 2, 3]);
+  });
+
+  test('uneven shares stay exact: 3 clusters 1:1:1 of 5 runners, and 3:1 of 2 runners', () => {
+    // GIVEN / WHEN
+    const even = executionSplit([1, 1, 1], apportionRunners(5, [1, 1, 1]));
+    // THEN 2 + 2 + 1 runners; thirds split in halves are sixths
+    expect(even.clusters.map((c) => c.segments.length)).toEqual([2, 2, 1]);
+    expect(even.sequence).toBe('0,1/6,1/3,1/2,2/3,1');
+    // AND with fewer runners than weight: each cluster one runner of unequal size
+    const skewed = executionSplit([3, 1], apportionRunners(2, [3, 1]));
+    expect(skewed.clusters.map((c) => c.segments.map((s) => s.segment))).toEqual([['0:3/4'], ['3/4:1']]);
+    expect(skewed.sequence).toBe('0,3/4,1');
+  });
+
+  test('the parts add up to exactly [0, 1] for many weights and runner counts, with no gap or overlap', () => {
+    for (const weights of [
+      [1, 1],
+      [3, 1],
+      [2, 3, 5],
+      [7, 1, 1, 4],
+      [1000, 1],
+    ]) {
+      for (const n of [weights.length, 7, 10, 99, 1000]) {
+        const split = executionSplit(weights, apportionRunners(n, weights));
+        const segments = split.clusters.flatMap((c) => c.segments);
+        expect(segments).toHaveLength(n);
+        let total = Rational.ZERO;
+        segments.forEach((s, i) => {
+          expect(positionIn(split.sequence, s.segment)).toBe(i);
+          total = total.add(s.to.sub(s.from));
+        });
+        expect(total.equals(Rational.ONE)).toBe(true);
+        expect(split.sequence.split(',')).toHaveLength(n + 1);
+      }
+    }
+  });
+
+  test('apportionRunners: largest remainders by weight, every cluster at least one, the total kept', () => {
+    expect(apportionRunners(4, [3, 1])).toEqual([3, 1]);
+    expect(apportionRunners(10, [1, 1, 1])).toEqual([4, 3, 3]);
+    expect(apportionRunners(3, [100, 1, 1])).toEqual([1, 1, 1]);
+    expect(apportionRunners(5, [10, 1])).toEqual([4, 1]);
+    expect(apportionRunners(7, [2, 3, 5])).toEqual([1, 2, 4]);
+  });
+
+  test('bad input names what is allowed', () => {
+    expect(() => apportionRunners(1, [1, 1])).toThrow(
+      "executionSplit: 'parallelism' (1) must be at least the number of clusters (2): each cluster runs at least one runner",
+    );
+    expect(() => executionSplit([1, 0], [1, 1])).toThrow('executionSplit: every weight must be an integer between 1 and 1000, got 0');
+    expect(() => executionSplit([1.5, 1], [1, 1])).toThrow('every weight must be an integer between 1 and 1000, got 1.5');
+    expect(() => executionSplit([1, 1], [1])).toThrow('executionSplit: 1 runner counts for 2 clusters');
+    expect(() => executionSplit(Array(17).fill(1), Array(17).fill(1))).toThrow('executionSplit: needs 1 to 16 clusters, got 17');
   });
 });

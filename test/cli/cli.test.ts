@@ -211,7 +211,16 @@ describe('help and colors', () => {
     // GIVEN / WHEN
     const r = await cli(['run', '--help']);
     // THEN
-    for (const opt of ['--env <name>', '--run-id <id>', '--prometheus <url>', '--grafana <url>', '--dashboard <uid>', '--context <name>'])
+    for (const opt of [
+      '--env <name>',
+      '--run-id <id>',
+      '--prometheus <url>',
+      '--grafana <url>',
+      '--dashboard <uid>',
+      '--context <name>',
+      '--split <weights>',
+      '--zone <context=name>',
+    ])
       expect(r.stdout).toContain(opt);
   });
 

@@ -270,3 +270,25 @@ describe('validity of a run, over all runners', () => {
     }
   });
 });
+
+describe('a run over several clusters is judged over the runners of all of them', () => {
+  let eu: K6RunTruth;
+  let us: K6RunTruth;
+  beforeAll(async () => {
+    // GIVEN one run id written by two clusters' runners, each cluster's completion indexes 0 and 1, tagged with its
+    // zone and a zone-prefixed instance_id as the runners of a multi-cluster run are (docs/multi-cluster.md)
+    const run = { testid: 'multi', runners: 2, durationSeconds: 60, endTime: now - 900_000 } as const;
+    eu = await pushK6Run(prom.writeUrl, { ...run, zone: 'eu-west', seed: 1 });
+    us = await pushK6Run(prom.writeUrl, { ...run, zone: 'us-east', seed: 2, requestsPerSecond: 5 });
+  }, 60_000);
+
+  test('every runner of every cluster counts: 4 of 4 planned reported, the thresholds over the sum', async () => {
+    const v = await judge('multi', input({ plannedRunners: 4 }));
+    expect(v.status).toBe('pass');
+    expect(v.validity?.reasons).toEqual([]);
+    expect(v.rows[0]!.observed).toBe(eu.totals.requests + us.totals.requests);
+    // AND one runner more than reported is missing: the count is over both clusters, not one
+    const five = await judge('multi', input({ plannedRunners: 5 }));
+    expect(five.validity?.reasons).toEqual([expect.objectContaining({ check: 'runners', observed: 4, limit: 5 })]);
+  });
+});

@@ -6,6 +6,8 @@
  * are running; afterwards they have succeeded, in the state test/cli/scripted-cluster.ts's `succeeded` step gives
  * (conditions `SuccessCriteriaMet` and `Complete`; the follower, cli/run/follow.ts, ends on `Complete`). Pods carry the
  * Indexed Job's completion-index annotation and the runner pod's k6 and starter containers, as the follower reads them.
+ * As one cluster of a multi-cluster run (`gated`), the run goes on until its start Job was applied too, whose pod then
+ * reports the resume `resumeLateMs` after the Job's START_AT, as the start Job's starter writes it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,7 +21,15 @@ interface Obj {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec?: { parallelism?: number };
+  spec?: { parallelism?: number; template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
+}
+
+/** How the fake plays one cluster of a multi-cluster run. */
+export interface FakeApiOptions {
+  /** The run goes on until a start Job was applied. @default false */
+  readonly gated?: boolean;
+  /** Its start pod reports the resume this long after START_AT. @default 0 */
+  readonly resumeLateMs?: number;
 }
 
 /** The resources the platform's run objects use, by group version (what client-node's discovery reads). */
@@ -57,10 +67,13 @@ export interface FakeApiServer {
 export async function startFakeApiServer(
   dir: string,
   onRun: (runId: string, test: string, runners: number) => Promise<unknown>,
+  options: FakeApiOptions = {},
 ): Promise<FakeApiServer> {
   const applied: Obj[] = [];
   const unexpected: string[] = [];
   const runs = new Map<string, { test: string; runners: number; done: boolean }>();
+  const starts = new Map<string, number>();
+  let runDone = false;
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -83,7 +96,15 @@ export async function startFakeApiServer(
       if (obj.kind === 'Job' && obj.metadata.labels?.[LABELS.component] === RUNNER_COMPONENT && runId !== undefined && !runs.has(runId)) {
         const run = { test: obj.metadata.labels[LABELS.test] ?? '', runners: obj.spec?.parallelism ?? 1, done: false };
         runs.set(runId, run);
-        void onRun(runId, run.test, run.runners).then(() => (run.done = true));
+        void onRun(runId, run.test, run.runners).then(() => {
+          runDone = true;
+          run.done = options.gated !== true || starts.has(runId);
+        });
+      }
+      if (obj.kind === 'Job' && obj.metadata.labels?.[LABELS.component] === 'start' && runId !== undefined) {
+        const env = obj.spec?.template?.spec?.containers?.[0]?.env ?? [];
+        starts.set(runId, Number(env.find((e) => e.name === 'START_AT')?.value));
+        if (runDone && runs.has(runId)) runs.get(runId)!.done = true;
       }
       return json(200, obj);
     }
@@ -93,7 +114,9 @@ export async function startFakeApiServer(
       return json(200, { kind: 'JobList', apiVersion: 'batch/v1', metadata: {}, items: run ? [runnerJob(runId!, run)] : [] });
     }
     if (req.method === 'GET' && /\/namespaces\/[^/]+\/pods$/.test(url.pathname)) {
-      const items = run ? Array.from({ length: run.runners }, (_, i) => runnerPod(runId!, run, i)) : [];
+      const items: object[] = run ? Array.from({ length: run.runners }, (_, i) => runnerPod(runId!, run, i)) : [];
+      const startAt = runId !== undefined ? starts.get(runId) : undefined;
+      if (run && startAt !== undefined) items.push(startPod(runId!, run, startAt + (options.resumeLateMs ?? 0)));
       return json(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
     }
     if (req.method === 'DELETE') return json(200, { kind: 'Status', apiVersion: 'v1', status: 'Success', metadata: {} });
@@ -149,6 +172,19 @@ function runnerPod(runId: string, run: { test: string; done: boolean }, i: numbe
       phase: run.done ? 'Succeeded' : 'Running',
       conditions: [{ type: 'Ready', status: run.done ? 'False' : 'True' }],
       containerStatuses: [container('k6'), container('starter')],
+    },
+  };
+}
+
+/** The start Job's pod of a multi-cluster run, ended: its termination message says when it resumed the runners. */
+function startPod(runId: string, run: { test: string }, resumedAt: number) {
+  return {
+    metadata: { name: `${runId}-start-x`, labels: { ...runLabels(runId, run.test), [LABELS.component]: 'start' } },
+    status: {
+      phase: 'Succeeded',
+      containerStatuses: [
+        { name: 'starter', ready: false, state: { terminated: { exitCode: 0, message: `resumed-at=${resumedAt} done-at=${resumedAt + 2}\n` } } },
+      ],
     },
   };
 }

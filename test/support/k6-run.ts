@@ -105,6 +105,12 @@ export interface K6RunOptions {
    */
   readonly runners?: number;
   /**
+   * The runners are one cluster's of a multi-cluster run: every sample carries `zone=<zone>` and `instance_id` is
+   * `<zone>-<index>`, as constructs/src/load-test/jobs-form.ts tags them.
+   * @default - none: a single-cluster run
+   */
+  readonly zone?: string;
+  /**
    * Scenario names; a runner's iterations go round-robin over them.
    * @default ["default"]
    */
@@ -377,7 +383,11 @@ export class SyntheticK6Run {
     const stats = o.classicStats ?? CLASSIC_STATS;
     const random = rng(o.seed ?? 1);
     const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    const runTags: Record<string, string> = { testid: o.testid, ...(test !== null ? { test } : {}) };
+    const runTags: Record<string, string> = {
+      testid: o.testid,
+      ...(test !== null ? { test } : {}),
+      ...(o.zone !== undefined ? { zone: o.zone } : {}),
+    };
 
     const series = new Map<string, SeriesState>();
     const touched = new Set<SeriesState>();
@@ -387,7 +397,8 @@ export class SyntheticK6Run {
       for (const k in labels) key += `\u0001${labels[k]!}`;
       let s = series.get(key);
       if (s === undefined) {
-        s = { name, labels: mapTagSet({ ...runTags, ...labels }), kind, value: 0, nonZero: 0, total: 0, sum: 0 };
+        const own = o.zone !== undefined && labels.instance_id !== undefined ? { ...labels, instance_id: `${o.zone}-${labels.instance_id}` } : labels;
+        s = { name, labels: mapTagSet({ ...runTags, ...own }), kind, value: 0, nonZero: 0, total: 0, sum: 0 };
         if (kind === 'trend') {
           if (this.mode === 'native') s.hist = new NativeHistogramBuilder();
           else s.sorted = [];

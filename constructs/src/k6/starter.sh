@@ -6,7 +6,13 @@
 #
 # Usage: start-runners.sh BASE_URL...          start the run; the first URL is runner 0 (the starter's own pod)
 #        start-runners.sh --stop BASE_URL...   ask every runner to stop (the stop Job of `loadtest run` on Ctrl-C)
+#        start-runners.sh --resume BASE_URL... resume every runner at START_AT (the start Job of a multi-cluster run)
 # Environment:
+#   START_GATE             "external" (a multi-cluster run): wait until every runner is ready (and with SETUP_ONCE
+#                          run setup() for this cluster), write `started`, but resume nothing: the start Job does
+#   START_AT               --resume: unix time in ms to resume at (the same in every cluster of the run)
+#   MAX_LATE_MS            --resume: resume nothing and fail when it is this many ms past START_AT (default 2000);
+#                          on success the termination log reads "resumed-at=<unix ms> done-at=<unix ms>"
 #   START_TIMEOUT_SECONDS  give up when not every runner is ready after this many seconds (default 300)
 #   POLL_INTERVAL_SECONDS  pause between readiness rounds (default 1)
 #   RUN_POLL_INTERVAL_SECONDS  pause between "is the run over" rounds with SETUP_ONCE (default 5)
@@ -55,6 +61,9 @@ fail() {
 mode=start
 if [ "${1:-}" = "--stop" ]; then
   mode=stop
+  shift
+elif [ "${1:-}" = "--resume" ]; then
+  mode=resume
   shift
 fi
 
@@ -180,6 +189,51 @@ abort_run() {
   fail "$message"
 }
 
+# now_ms: unix time in milliseconds: from date +%s%N (GNU; busybox built with nanoseconds), else from /proc/uptime
+# (centiseconds) and the offset calibrate_clock measured, else whole seconds.
+clock_offset_cs=""
+now_ms() {
+  ns=$(date +%s%N 2>/dev/null)
+  case "$ns" in
+    '' | *[!0-9]*) ;;
+    *)
+      echo "${ns%??????}"
+      return 0
+      ;;
+  esac
+  if [ -n "$clock_offset_cs" ]; then
+    read -r up _ </proc/uptime
+    echo $(((clock_offset_cs + ${up%.*}${up#*.}) * 10))
+  else
+    echo "$(date +%s)000"
+  fi
+}
+
+# calibrate_clock: where date has no %N, the offset between unix time and /proc/uptime, in centiseconds, taken at the
+# moment `date +%s` turns to the next second (polled for up to one second).
+calibrate_clock() {
+  case "$(date +%s%N 2>/dev/null)" in '' | *[!0-9]*) ;; *) return 0 ;; esac
+  [ -r /proc/uptime ] || return 0
+  s0=$(date +%s)
+  while [ "$(date +%s)" = "$s0" ]; do :; done
+  read -r up _ </proc/uptime
+  clock_offset_cs=$(((s0 + 1) * 100 - ${up%.*}${up#*.}))
+}
+
+# wait_until MS: sleeps until unix time MS: whole seconds, then one fractional sleep (GNU and busybox sleep take
+# them; a sleep that does not just polls the clock for that last second).
+wait_until() {
+  while :; do
+    rem=$(($1 - $(now_ms)))
+    [ "$rem" -gt 0 ] || return 0
+    if [ "$rem" -gt 1000 ]; then
+      sleep 1
+    else
+      sleep "0.$(printf '%03d' "$rem")" 2>/dev/null || :
+    fi
+  done
+}
+
 if [ "$mode" = stop ]; then
   not_stopped=$(send_all "$stop" "$@")
   if [ -n "$not_stopped" ]; then
@@ -245,14 +299,42 @@ if [ "$setup_once" = true ]; then
   echo "starter: setup() ran on runner 0; its data went to $((total - 1)) other runner(s)"
 fi
 
-# 3. Resume every runner at the same time.
-not_resumed=$(send_all "$resume" "$@")
-if [ -n "$not_resumed" ]; then
-  abort_run "$(echo "$not_resumed" | wc -w | tr -d ' ') of $total runners did not accept the resume request:$not_resumed"
+# 3a. A multi-cluster run: the runners are ready; the start Job of each cluster resumes them at the same time.
+if [ "$mode" = start ] && [ "${START_GATE:-}" = external ]; then
+  : >"$state_dir/started"
+  echo "starter: all $total runners ready; waiting for the start Job to resume them"
+  [ "$setup_once" = true ] || exit 0
+fi
+
+# 3b. --resume: at START_AT, or not at all when that is already more than MAX_LATE_MS ago.
+if [ "$mode" = resume ]; then
+  start_at="${START_AT:?START_AT (unix ms) is required with --resume}"
+  max_late="${MAX_LATE_MS:-2000}"
+  calibrate_clock
+  wait_until "$start_at"
+  t=$(now_ms)
+  late=$((t - start_at))
+  if [ "$late" -gt "$max_late" ]; then
+    fail "could not resume at the start time: ${late} ms past START_AT ${start_at}, more than MAX_LATE_MS ${max_late}; nothing was resumed"
+  fi
+  not_resumed=$(send_all "$resume" "$@")
+  done_at=$(now_ms)
+  [ -z "$not_resumed" ] || abort_run "$(echo "$not_resumed" | wc -w | tr -d ' ') of $total runners did not accept the resume request:$not_resumed"
+  echo "starter: resumed $total runners at $t (START_AT + ${late} ms; answered after $((done_at - t)) ms)"
+  if [ -e "$termination_log" ]; then printf 'resumed-at=%s done-at=%s\n' "$t" "$done_at" >"$termination_log" 2>/dev/null || true; fi
+  exit 0
+fi
+
+# 3. Resume every runner at the same time (unless the start Job does: step 4 then waits for teardown()).
+if [ "${START_GATE:-}" != external ]; then
+  not_resumed=$(send_all "$resume" "$@")
+  if [ -n "$not_resumed" ]; then
+    abort_run "$(echo "$not_resumed" | wc -w | tr -d ' ') of $total runners did not accept the resume request:$not_resumed"
+  fi
+  : >"$state_dir/started"
+  echo "starter: resumed $total runners"
 fi
 resumed_at=$(date +%s)
-: >"$state_dir/started"
-echo "starter: resumed $total runners"
 watch_file="${ABORT_WATCH_FILE:-}"
 if [ -n "$watch_file" ] && [ ! -s "$watch_file" ]; then watch_file=""; fi
 [ "$setup_once" = true ] || [ -n "$watch_file" ] || exit 0

@@ -6,7 +6,10 @@ export const STARTER_SCRIPT_KEY = 'start-runners.sh';
 /** Where the starter container mounts its script. */
 export const STARTER_MOUNT_PATH = '/opt/k6-platform';
 
-/** File the starter writes into its state directory once every runner is resumed (its readiness probe reads it). */
+/**
+ * File the starter writes into its state directory once every runner is resumed (its readiness probe reads it); with
+ * `START_GATE=external` (a multi-cluster run) once every runner is ready to be resumed by the start Job.
+ */
 export const STARTER_STARTED_FILE = 'started';
 
 /**
@@ -23,8 +26,13 @@ export function starterScript(): string {
 
 /**
  * The command of the starter container: the script from the mounted ConfigMap, runner base URLs as arguments (runner 0
- * first), `--stop` in front to stop the runners instead.
+ * first), `--stop` in front to stop the runners instead, `--resume` to resume them at `START_AT` (the start Job of a
+ * multi-cluster run).
  */
-export function starterCommand(runnerUrls: readonly string[], options: { readonly stop?: boolean } = {}): { command: string[]; args: string[] } {
-  return { command: ['sh', `${STARTER_MOUNT_PATH}/${STARTER_SCRIPT_KEY}`], args: [...(options.stop === true ? ['--stop'] : []), ...runnerUrls] };
+export function starterCommand(
+  runnerUrls: readonly string[],
+  options: { readonly stop?: boolean; readonly resume?: boolean } = {},
+): { command: string[]; args: string[] } {
+  const mode = options.stop === true ? ['--stop'] : options.resume === true ? ['--resume'] : [];
+  return { command: ['sh', `${STARTER_MOUNT_PATH}/${STARTER_SCRIPT_KEY}`], args: [...mode, ...runnerUrls] };
 }

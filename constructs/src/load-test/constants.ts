@@ -15,6 +15,10 @@ export const STARTER_UID = 100;
 export const RUN_CONFIG_MOUNT_PATH = '/etc/k6-platform';
 /** Label value (`app.kubernetes.io/component`) of the short Job `loadtest run` starts on Ctrl-C to stop the runners. */
 export const STOPPER_COMPONENT = 'stopper';
+/** Label value of the short Job `loadtest run` applies in each cluster of a multi-cluster run to resume its runners at the shared start time. */
+export const START_COMPONENT = 'start';
+/** Run tag (and Prometheus label) naming the cluster a runner of a multi-cluster run ran in. */
+export const ZONE_TAG = 'zone';
 /** Run tag (and Prometheus label) naming the test of a run: maps a run to its test without parsing the run id. */
 export const TEST_TAG = RUN_TAGS.test;
 /**

@@ -1,5 +1,4 @@
 import { k8s } from 'cdk8s-plus-27';
-import { executionSegments, executionSegmentSequence } from '../k6/execution-segments';
 import { K6_API_PORT, RUN_ID_ENV, RUNNER_INDEX_ENV } from '../contract/k6';
 import { k6DurationSeconds } from '../config/platform-config';
 import { STARTER_MOUNT_PATH, STARTER_STARTED_FILE, starterCommand } from '../k6/starter';
@@ -10,9 +9,11 @@ import {
   K6_CONTAINER,
   RUN_CONFIG_MOUNT_PATH,
   RUNNER_UID,
+  START_COMPONENT,
   STARTER_TMP_SIZE_LIMIT,
   STOPPER_COMPONENT,
   TEST_TAG,
+  ZONE_TAG,
 } from './constants';
 import { browserEnv, browserMounts, browserVolumes, tmpSizeLimit } from './browser';
 import { abortWatchEnv } from './abort-watch';
@@ -30,6 +31,8 @@ import {
   podBase,
   podLabels,
   prometheusEgress,
+  runnerSegments,
+  runnerSequence,
   runnerUrls,
   scriptTagArgs,
   starterContainer,
@@ -89,6 +92,8 @@ export function buildJobsForm(ctx: RunContext): JobsForm {
  * - `--out` and its value are two tokens: the k6-operator's argument filter drops only the separate form.
  * - `--tag` replaces the script's `options.tags` wholesale (k6 v1.7.1 lib/options.go `Apply`: RunTags), so the run
  *   tags come after the script's own tags, which are repeated here.
+ * - A multi-cluster run's runners also carry `zone=<zone>`, and their `instance_id` is `<zone>-<index>`: completion
+ *   indexes restart at 0 in every cluster, and the verdict counts runners by distinct `instance_id`.
  */
 function k6Args(ctx: RunContext, runIdRef: string, configFile: string): string[] {
   const t = ctx.test;
@@ -98,7 +103,7 @@ function k6Args(ctx: RunContext, runIdRef: string, configFile: string): string[]
     '--no-thresholds',
     '--paused',
     `--address=0.0.0.0:${K6_API_PORT}`,
-    `--execution-segment-sequence=${executionSegmentSequence(t.parallelism)}`,
+    `--execution-segment-sequence=${runnerSequence(ctx)}`,
     `--config=${RUN_CONFIG_MOUNT_PATH}/${configFile}`,
     '--out',
     'experimental-prometheus-rw',
@@ -107,8 +112,9 @@ function k6Args(ctx: RunContext, runIdRef: string, configFile: string): string[]
     `testid=${runIdRef}`,
     '--tag',
     `${TEST_TAG}=${t.name}`,
-    '--tag',
-    `instance_id=$(${RUNNER_INDEX_ENV})`,
+    ...(ctx.shard !== undefined
+      ? ['--tag', `${ZONE_TAG}=${ctx.shard.zone}`, '--tag', `instance_id=${ctx.shard.zone}-$(${RUNNER_INDEX_ENV})`]
+      : ['--tag', `instance_id=$(${RUNNER_INDEX_ENV})`]),
     ...t.extraArgs,
     `${SCRIPTS_MOUNT_PATH}/${ctx.props.scripts.files[0]!.path}`,
   ];
@@ -167,6 +173,8 @@ function starterSidecar(ctx: RunContext): k8s.Container {
       { name: 'START_TIMEOUT_SECONDS', value: String(k6DurationSeconds(t.startTimeout)) },
       { name: 'SETUP_ONCE', value: String(t.setupOnce) },
       { name: 'STATE_DIR', value: '/tmp' },
+      // A multi-cluster run: wait until ready (and run setup()), and leave the resume to the start Job.
+      ...(ctx.shard !== undefined ? [{ name: 'START_GATE', value: 'external' }] : []),
       ...abortWatchEnv(ctx, jobRef),
     ],
     // Ready once every runner is resumed: the CLI reads "started" from this container's readiness.
@@ -253,7 +261,7 @@ function runnerVolumes(ctx: RunContext): k8s.Volume[] {
       name: 'run-config',
       configMap: {
         name: ctx.configMap.name,
-        items: executionSegments(ctx.test.parallelism).map((s) => ({ key: runnerConfigKey(s.index), path: runnerConfigKey(s.index) })),
+        items: runnerSegments(ctx).map((_, i) => ({ key: runnerConfigKey(i), path: runnerConfigKey(i) })),
       },
     },
     { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(tmpSizeLimit(ctx)) } },
@@ -342,18 +350,19 @@ function buildCronJob(ctx: RunContext, schedule: string): k8s.KubeCronJob {
 }
 
 /**
- * Runners accept k6 REST API calls from each other (the starter beside runner 0) and from the stop Job, and send
- * them to each other; the stop Job reaches DNS and the runners' API only.
+ * Runners accept k6 REST API calls from each other (the starter beside runner 0), from the stop Job and (a
+ * multi-cluster run) from the start Job, and send them to each other; those Jobs reach DNS and the runners' API only.
  */
 function buildJobsNetworkPolicies(ctx: RunContext): void {
   const runners = { podSelector: { matchLabels: podLabels(ctx, 'runner') } };
   const api = [{ port: k8s.IntOrString.fromNumber(K6_API_PORT), protocol: 'TCP' }];
+  const clients = [STOPPER_COMPONENT, ...(ctx.shard !== undefined ? [START_COMPONENT] : [])];
   new k8s.KubeNetworkPolicy(ctx.scope, 'RunnerPolicy', {
     metadata: meta(ctx, `${ctx.runId}-runner`, 'runner'),
     spec: {
       podSelector: { matchLabels: podLabels(ctx, 'runner') },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [runners, { podSelector: { matchLabels: podLabels(ctx, STOPPER_COMPONENT) } }], ports: api }],
+      ingress: [{ from: [runners, ...clients.map((c) => ({ podSelector: { matchLabels: podLabels(ctx, c) } }))], ports: api }],
       egress: [
         dnsEgress(ctx.props.network),
         ...prometheusEgress(ctx),
@@ -363,4 +372,5 @@ function buildJobsNetworkPolicies(ctx: RunContext): void {
     },
   });
   if (ctx.test.schedule === undefined) clientNetworkPolicy(ctx, STOPPER_COMPONENT, 'StopperPolicy');
+  if (ctx.shard !== undefined) clientNetworkPolicy(ctx, START_COMPONENT, 'StartPolicy');
 }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Chart, type ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { executionSegments } from '../k6/execution-segments';
 import { LABELS } from '../contract/labels';
 import { describeIssues, k6DurationSeconds, testSchema, type TestConfig } from '../config/platform-config';
 import { assertScriptOptionsReadable, judgedThresholds } from '../k6/script-options';
@@ -13,12 +12,13 @@ import type { ThresholdsConfig } from '../k6/thresholds';
 import { DEFAULT_RUNNER_RESOURCES } from './constants';
 import type { LoadTestProps } from './props';
 import { runnerConfigKey, runnerK6Config } from './runner-config';
-import { meta, operatorRunnerUrls, runnerUrls, type RunContext } from './run-context';
+import { meta, operatorRunnerUrls, runnerSegments, runnerUrls, type RunContext } from './run-context';
+import { checkShard } from './shard';
 import { buildJobsForm } from './jobs-form';
 import { scheduledAbortWatch } from './abort-watch';
 import { ABORT_WATCH_KEY } from '../k6/abort-watch-file';
 import { buildOperatorForm } from './operator-form';
-import { stopJobManifest } from './stop-job';
+import { startJobManifest, stopJobManifest } from './stop-job';
 
 export {
   CLASSIC_TREND_STATS,
@@ -30,11 +30,14 @@ export {
   STARTER_CONTAINER,
   STARTER_RESOURCES,
   STARTER_UID,
+  START_COMPONENT,
   STOPPER_COMPONENT,
   TEST_TAG,
+  ZONE_TAG,
 } from './constants';
-export type { BrowserRunnerDefaults, LoadTestProps, PrometheusPeer, RunnerDefaults } from './props';
+export type { BrowserRunnerDefaults, LoadTestProps, PrometheusPeer, RunnerDefaults, RunShard } from './props';
 export { runnerConfigKey, runnerK6Config } from './runner-config';
+export { ZONE_NAME } from './shard';
 export { k6DurationSeconds };
 
 /**
@@ -100,7 +103,10 @@ export class LoadTest extends Construct {
     const browser = importsBrowser(props.scripts);
     const runnerResources = browser ? browserRunnerResources(props.runner) : (props.runner?.resources ?? DEFAULT_RUNNER_RESOURCES);
     const resolved = { ...props, runner: { ...props.runner, resources: runnerResources } };
-    const t = (this.test = parsed.data);
+    const shard = props.shard;
+    if (shard !== undefined) checkShard(parsed.data, shard);
+    // In a multi-cluster run the runner Job here holds this cluster's runners only.
+    const t = (this.test = shard !== undefined ? { ...parsed.data, parallelism: shard.segments.length } : parsed.data);
     // The script's thresholds and tags must be known here: runners do not judge, and `--tag` replaces options.tags.
     assertScriptOptionsReadable(props.scripts.options, props.scripts.files[0]?.path ?? t.script, `LoadTest: test '${t.name}'`);
     this.thresholds = judgedThresholds(t.thresholds, props.scripts.options.thresholds);
@@ -125,12 +131,13 @@ export class LoadTest extends Construct {
       scriptTags: this.scriptTags,
       ...(this.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: this.activeDeadlineSeconds } : {}),
       ...(abortWatch !== undefined ? { abortWatch } : {}),
+      ...(shard !== undefined ? { shard } : {}),
     };
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: meta(base, `${this.runId}-config`, 'run-config'),
       immutable: true,
       // The script serves the starter beside runner 0 (mode "jobs") and the stop Job of either mode.
-      data: { ...runnerConfigs(t), [STARTER_SCRIPT_KEY]: starterScript(), ...(abortWatch !== undefined ? { [ABORT_WATCH_KEY]: abortWatch } : {}) },
+      data: { ...runnerConfigs(base), [STARTER_SCRIPT_KEY]: starterScript(), ...(abortWatch !== undefined ? { [ABORT_WATCH_KEY]: abortWatch } : {}) },
     });
     this.ctx = { ...base, configMap: this.configMap };
 
@@ -168,14 +175,23 @@ export class LoadTest extends Construct {
   public stopJobManifest(): Record<string, unknown> {
     return stopJobManifest(this.ctx);
   }
+
+  /**
+   * The Job that starts this cluster's part of a multi-cluster run (`shard`): `loadtest run` applies it in every
+   * cluster once every cluster's runners are ready, with the same start time, `startAtMs` (unix ms). Its starter
+   * resumes the runners at that time and writes the time it did (`resumed-at=<unix ms>`) to its termination
+   * message; more than `maxLateMs` after the start time it resumes nothing and fails. Not part of the chart.
+   */
+  public startJobManifest(startAtMs: number, maxLateMs: number): Record<string, unknown> {
+    return startJobManifest(this.ctx, startAtMs, maxLateMs);
+  }
 }
 
 /** The per-runner k6 config files of the run's ConfigMap (mode "operator": one empty file all runners share). */
-function runnerConfigs(t: TestConfig): Record<string, string> {
+function runnerConfigs(ctx: Pick<RunContext, 'test' | 'shard'>): Record<string, string> {
+  const t = ctx.test;
   if (t.mode === 'operator') return { 'runner.json': JSON.stringify({}) };
-  return Object.fromEntries(
-    executionSegments(t.parallelism).map((s) => [runnerConfigKey(s.index), JSON.stringify(runnerK6Config(s.segment, s.index, t.setupOnce))]),
-  );
+  return Object.fromEntries(runnerSegments(ctx).map((s, i) => [runnerConfigKey(i), JSON.stringify(runnerK6Config(s, i, t.setupOnce))]));
 }
 
 /** `<name>-<hash>` (prefixed with "r" when the name starts with a digit: run ids name Services, which start with a letter). */

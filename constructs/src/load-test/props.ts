@@ -40,6 +40,22 @@ export interface PrometheusPeer {
   readonly port?: number;
 }
 
+/**
+ * One cluster's part of a run split over several clusters (`loadtest run --context a --context b`, docs/multi-cluster.md):
+ * its runners' execution segments, the sequence every runner of every cluster shares, and the cluster's zone. The
+ * cluster's runners do not start on their own: the starter beside runner 0 only waits until they are ready (and with
+ * setup once runs setup() for this cluster), and the start Job ({@link LoadTest.startJobManifest}) resumes them at
+ * the start time all clusters share.
+ */
+export interface RunShard {
+  /** The `--execution-segment` of each of this cluster's runners, its runner 0 first (from `executionSplit`); their count is the cluster's runner count. */
+  readonly segments: readonly string[];
+  /** The `--execution-segment-sequence` of every runner of every cluster (`executionSplit(...).sequence`). */
+  readonly sequence: string;
+  /** The cluster's zone: every sample carries `zone=<zone>`, and runner i's `instance_id` is `<zone>-<i>`. A label value: lower-case letters, digits and "-". */
+  readonly zone: string;
+}
+
 /** Props of {@link LoadTest}. */
 export interface LoadTestProps {
   /**
@@ -78,4 +94,6 @@ export interface LoadTestProps {
   readonly backend?: ResolvedBackend;
   /** Cluster ranges and DNS pods for the NetworkPolicies (network-rules.ts). @default - DEFAULT_CLUSTER_CIDRS, kube-system/kube-dns */
   readonly network?: NetworkRules;
+  /** This cluster's part of a run over several clusters (mode "jobs", unscheduled). @default - none: the whole run in one cluster */
+  readonly shard?: RunShard;
 }

@@ -1,7 +1,7 @@
 import { ABORT_WATCH_KEY } from '../k6/abort-watch-file';
 import { k8s } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { executionSegments } from '../k6/execution-segments';
+import { executionSegments, executionSegmentSequence } from '../k6/execution-segments';
 import { LABELS } from '../contract/labels';
 import { K6_API_PORT, RUNNER_COUNT_ENV } from '../contract/k6';
 import { PROMETHEUS_PORT } from '../contract/prometheus';
@@ -12,7 +12,7 @@ import type { EgressTarget, TestConfig } from '../config/platform-config';
 import { STARTER_MOUNT_PATH, STARTER_SCRIPT_KEY } from '../k6/starter';
 import { classicTrendStats, type ThresholdsConfig } from '../k6/thresholds';
 import { RUNNER_CONFIG_DEFAULTS, STARTER_CONTAINER, STARTER_RESOURCES } from './constants';
-import type { LoadTestProps } from './props';
+import type { LoadTestProps, RunShard } from './props';
 import { containerSecurity, podSecurity, secretEnv, toResources } from './resources';
 
 /** What every part of a run (jobs form, operator form, stop Job) reads: the parsed test and the names derived from it. */
@@ -41,6 +41,18 @@ export interface RunContext {
   readonly activeDeadlineSeconds?: number;
   /** The abortOnFail watch file of a scheduled run (constructs/src/k6/abort-watch-file.ts), in the run's ConfigMap. */
   readonly abortWatch?: string;
+  /** This cluster's part of a multi-cluster run (`test.parallelism` is then this cluster's runner count). */
+  readonly shard?: RunShard;
+}
+
+/** Each runner's `--execution-segment`, runner 0 first: the shard's, else the N equal segments of [0, 1]. */
+export function runnerSegments(ctx: Pick<RunContext, 'test' | 'shard'>): string[] {
+  return ctx.shard !== undefined ? [...ctx.shard.segments] : executionSegments(ctx.test.parallelism).map((s) => s.segment);
+}
+
+/** The `--execution-segment-sequence` of every runner: the one all clusters share, else `0,1/N,...,1`. */
+export function runnerSequence(ctx: Pick<RunContext, 'test' | 'shard'>): string {
+  return ctx.shard?.sequence ?? executionSegmentSequence(ctx.test.parallelism);
 }
 
 /** Metadata of an object of the run: its name, the chart's namespace, the run labels and `component`. */

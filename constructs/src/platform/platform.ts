@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Dashboards } from '../monitoring/grafana-dashboards';
 import { platformLabels } from '../contract/labels';
-import { LoadTest } from '../load-test/load-test';
+import { LoadTest, type RunShard } from '../load-test/load-test';
 import { MonitoringStack, remoteWriteUrl } from '../monitoring/monitoring-stack';
 import { RecordingRules } from '../monitoring/recording-rules';
 import { DefaultDenyPolicy } from '../network/network-policies';
@@ -49,6 +49,11 @@ export interface PlatformProps {
    * @default - no dashboards (a repository's are found by `dashboardsDirOf` of `@k6-platform/constructs/output`)
    */
   readonly dashboardsDir?: string;
+  /**
+   * Per test name: this cluster's part of a run of that test over several clusters (`loadtest run --context a
+   * --context b`, docs/multi-cluster.md). @default - none: every run is whole in one cluster
+   */
+  readonly shards?: ReadonlyMap<string, RunShard>;
 }
 
 /** The charts of one environment, in deploy order. */
@@ -132,7 +137,7 @@ export function buildPlatform(scope: Construct, props: PlatformProps): PlatformC
   const warnings = [...[...scripts.values()].flatMap((s) => s.warnings), ...moduleCheck.warnings];
   const dataImages = dataImagesOf(scope, cfg, scripts, { labels, namespaces, loadTests, ...(runnerBuild ? { runnerImageBuild: runnerBuild } : {}) });
   const runnerImageBuild = runnerBuild ?? dataImages.chart;
-  const runs = testRuns(loadTests, cfg, scripts, runnerImage, dataImages.images);
+  const runs = testRuns(loadTests, cfg, scripts, runnerImage, dataImages.images, props.shards);
 
   return {
     namespaces,
@@ -239,6 +244,7 @@ function testRuns(
   scripts: ReadonlyMap<string, TestScripts>,
   runnerImage: RunnerImage,
   dataImages: ReadonlyMap<string, DataImage>,
+  shards: ReadonlyMap<string, RunShard> | undefined,
 ): Map<string, LoadTest> {
   const runs = new Map<string, LoadTest>();
   const byRunId = new Map<string, number>();
@@ -252,6 +258,7 @@ function testRuns(
       runner: cfg.runner,
       network: cfg.network,
       ...(dataImages.has(test.name) ? { dataImage: dataImages.get(test.name)!.imageRef } : {}),
+      ...(shards?.has(test.name) === true ? { shard: shards.get(test.name)! } : {}),
       ...(cfg.monitoring.backend !== undefined ? { backend: resolveBackend(cfg.monitoring.backend) } : {}),
       ...(cfg.runner.imageDigests.starter !== undefined ? { starterImage: `${versions.starterImage}@${cfg.runner.imageDigests.starter}` } : {}),
       // Prometheus pods (prometheus-operator labels) in the monitoring namespace; an external endpoint needs a target.
