@@ -93,6 +93,7 @@ export function substitute(expr: string, testid: string): string {
     .replaceAll('${shift}', '1')
     .replaceAll('$baseline', testid)
     .replaceAll('$testid', testid)
+    .replaceAll('$zone', '.*')
     .replaceAll('$scenario', '.*')
     .replaceAll('$name', '.*')
     .replaceAll('$quantile_stat', 'p95')

@@ -95,24 +95,26 @@ describe('RecordingRules', () => {
     const rules = recordingRuleGroups().flatMap((g) => g.rules);
     const byRecord = Object.fromEntries(rules.map((r) => [r.record, r.expr]));
     expect(byRecord['request:k6_http_req_duration_seconds:rate1m']).toBe(
-      'sum by (testid, test, scenario, name, method, status, expected_response) (rate(k6_http_req_duration_seconds[1m]))',
+      'sum by (testid, test, zone, scenario, name, method, status, expected_response) (rate(k6_http_req_duration_seconds[1m]))',
     );
     expect(byRecord['scenario:k6_iteration_duration_seconds:rate1m']).toBe(
-      'sum by (testid, test, scenario) (rate(k6_iteration_duration_seconds[1m]))',
+      'sum by (testid, test, zone, scenario) (rate(k6_iteration_duration_seconds[1m]))',
     );
     expect(byRecord['request:k6_http_reqs:rate1m']).toBe(
-      'sum by (testid, test, scenario, name, method, status, expected_response) (rate(k6_http_reqs_total[1m]))',
+      'sum by (testid, test, zone, scenario, name, method, status, expected_response) (rate(k6_http_reqs_total[1m]))',
     );
-    expect(byRecord['runner_request:k6_http_reqs:rate1m']).toBe('sum by (testid, test, scenario, name, instance_id) (rate(k6_http_reqs_total[1m]))');
-    expect(byRecord['scenario:k6_dropped_iterations:rate1m']).toBe('sum by (testid, test, scenario) (rate(k6_dropped_iterations_total[1m]))');
-    expect(byRecord['run:k6_vus:sum']).toBe('sum by (testid, test) (k6_vus)');
-    expect(byRecord['runner:k6_vus:sum']).toBe('sum by (testid, test, instance_id) (k6_vus)');
+    expect(byRecord['runner_request:k6_http_reqs:rate1m']).toBe(
+      'sum by (testid, test, zone, scenario, name, instance_id) (rate(k6_http_reqs_total[1m]))',
+    );
+    expect(byRecord['scenario:k6_dropped_iterations:rate1m']).toBe('sum by (testid, test, zone, scenario) (rate(k6_dropped_iterations_total[1m]))');
+    expect(byRecord['run:k6_vus:sum']).toBe('sum by (testid, test, zone) (k6_vus)');
+    expect(byRecord['runner:k6_vus:sum']).toBe('sum by (testid, test, zone, instance_id) (k6_vus)');
     expect(byRecord['runner_request:k6_http_req_duration_seconds:rate1m']).toBe(
-      'sum by (testid, test, scenario, name, instance_id) (rate(k6_http_req_duration_seconds[1m]))',
+      'sum by (testid, test, zone, scenario, name, instance_id) (rate(k6_http_req_duration_seconds[1m]))',
     );
     // each runner's histogram now minus one interval earlier, or all of it where there is no earlier sample
     expect(byRecord['request:k6_http_req_duration_seconds:increase']).toBe(
-      'sum by (testid, test, scenario, name, method, status, expected_response) ' +
+      'sum by (testid, test, zone, scenario, name, method, status, expected_response) ' +
         '((last_over_time(k6_http_req_duration_seconds[5m]) - last_over_time(k6_http_req_duration_seconds[5m] offset 15s)) ' +
         'or last_over_time(k6_http_req_duration_seconds[5m]))',
     );

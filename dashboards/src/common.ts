@@ -44,12 +44,15 @@ export const COLOR = { ok: 'green', warn: 'orange', bad: 'red', neutral: 'blue',
 
 /** Label selectors (without braces), with Grafana variables still in place. */
 export const SELECTOR = {
-  /** The selected runs. Metrics without scenario/name labels (VUs) use this one. */
-  run: 'testid=~"$testid"',
-  /** The selected runs and scenarios (iterations, checks, dropped iterations). */
-  scenario: 'testid=~"$testid", scenario=~"$scenario"',
-  /** The selected runs, scenarios and URLs (`name` tag; k6 sets it to the URL unless the script names it). */
-  http: 'testid=~"$testid", scenario=~"$scenario", name=~"$name"',
+  /**
+   * The selected runs and zones (the clusters of a run spread over several; "All" is `.*`, which also matches the
+   * runs of one cluster, which have no zone label). Metrics without scenario/name labels (VUs) use this one.
+   */
+  run: 'testid=~"$testid", zone=~"$zone"',
+  /** The selected runs, zones and scenarios (iterations, checks, dropped iterations). */
+  scenario: 'testid=~"$testid", zone=~"$zone", scenario=~"$scenario"',
+  /** The selected runs, zones, scenarios and URLs (`name` tag; k6 sets it to the URL unless the script names it). */
+  http: 'testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name"',
 } as const;
 
 /** A selector plus extra matchers, in braces. */

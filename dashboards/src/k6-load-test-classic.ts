@@ -5,7 +5,7 @@
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
-import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
+import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable, zoneVariable } from './variables';
 import { CLASSIC_TREND_STATS } from '@k6-platform/constructs/internal';
 import { DEFAULT_RUNNER_NAMESPACE, type LoadTestDashboardOptions } from './k6-load-test';
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
@@ -45,6 +45,7 @@ export function k6LoadTestClassicDashboard(options: LoadTestDashboardOptions = {
   }).variables([
     datasourceVariable(),
     testidVariable(),
+    zoneVariable(),
     scenarioVariable(),
     nameVariable(),
     quantileStatVariable(),

@@ -6,7 +6,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { DEFAULT_NAMESPACES } from '@k6-platform/constructs/internal';
 import { baseDashboard, type DashboardDefinition, finalizeDashboard } from './common';
-import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable } from './variables';
+import { adhocVariable, customVariable, datasourceVariable, nameVariable, scenarioVariable, testidVariable, zoneVariable } from './variables';
 import { addRows, loadTestRows, runnerVariables } from './load-test-panels';
 import { recordedLatency, SOURCE_GUARDS, sourceVariable } from './recorded-queries';
 import { thresholdChecks, thresholdPanels } from './thresholds-row';
@@ -50,6 +50,7 @@ export function k6LoadTestDashboard(options: LoadTestDashboardOptions = {}): das
   }).variables([
     datasourceVariable(),
     testidVariable(),
+    zoneVariable(),
     scenarioVariable(),
     nameVariable(),
     quantileVariable(),

@@ -33,6 +33,7 @@ import {
   runnerMemoryPanel,
   runnerThrottlingPanel,
   vusPerRunnerPanel,
+  zonePanels,
 } from './runner-panels';
 import { byClause, counterTotal, descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
@@ -343,8 +344,16 @@ export function loadTestRows(l: LatencyQueries): { title: string; panels: cog.Bu
     },
     { title: 'Checks', panels: [checksTablePanel(), checksOverTimePanel()] },
     {
-      title: 'Runners',
-      panels: [vusPerRunnerPanel(l), rateRunnerPanel(l), durationPerRunnerPanel(l), runnerCpuPanel(), runnerThrottlingPanel(), runnerMemoryPanel()],
+      title: 'Runners and zones',
+      panels: [
+        vusPerRunnerPanel(l),
+        rateRunnerPanel(l),
+        durationPerRunnerPanel(l),
+        runnerCpuPanel(),
+        runnerThrottlingPanel(),
+        runnerMemoryPanel(),
+        ...zonePanels(l),
+      ],
     },
   ];
 }

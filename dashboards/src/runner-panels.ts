@@ -8,6 +8,13 @@ import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs/i
 import { COLOR, LATENCY_THRESHOLDS, prometheusQuery, SELECTOR, thresholds, timeseriesPanel, UNIT } from './common';
 import { descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
+/**
+ * A runner: `instance_id`, its index, which in a run spread over several clusters is `<zone>-<index>` (each cluster
+ * numbers its runners from 0), so it names one runner across the zones too.
+ */
+const RUNNER = ['instance_id'];
+const RUNNER_LEGEND = 'runner {{instance_id}}';
+
 /** VUs per runner (`instance_id`). */
 export function vusPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
@@ -15,7 +22,7 @@ export function vusPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Pane
     description: 'Active VUs of each runner (instance_id). Runners of one run should carry equal shares; a line that drops alone is a sick runner.',
     unit: UNIT.vus,
     span: 8,
-    targets: [prometheusQuery(l.gauge('k6_vus', SELECTOR.run, ['instance_id']), 'runner {{instance_id}}')],
+    targets: [prometheusQuery(l.gauge('k6_vus', SELECTOR.run, RUNNER), RUNNER_LEGEND)],
   });
 }
 
@@ -26,7 +33,7 @@ export function rateRunnerPanel(l: LatencyQueries): cog.Builder<dashboard.Panel>
     description: 'HTTP requests per second of each runner (instance_id). A runner far below the others is saturated or failing.',
     unit: UNIT.requestsPerSecond,
     span: 8,
-    targets: [prometheusQuery(l.rate('k6_http_reqs_total', SELECTOR.http, ['instance_id']), 'runner {{instance_id}}')],
+    targets: [prometheusQuery(l.rate('k6_http_reqs_total', SELECTOR.http, RUNNER), RUNNER_LEGEND)],
   });
 }
 
@@ -41,9 +48,7 @@ export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard
     unit: UNIT.seconds,
     span: 8,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: [
-      prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id']), latencyLabel(l, 'runner {{instance_id}}')),
-    ],
+    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, RUNNER), latencyLabel(l, RUNNER_LEGEND))],
   });
 }
 
@@ -101,4 +106,36 @@ export function runnerMemoryPanel(): cog.Builder<dashboard.Panel> {
     span: 8,
     targets: [prometheusQuery(`sum by (pod) (container_memory_working_set_bytes{${RUNNER_CONTAINER_SELECTOR}})`, '{{pod}}')],
   });
+}
+
+/** The zones of a run spread over several clusters: load and latency per zone, so one region's share shows. */
+export function zonePanels(l: LatencyQueries): cog.Builder<dashboard.Panel>[] {
+  const zone = ['zone'];
+  return [
+    timeseriesPanel({
+      title: 'VUs per zone',
+      description: 'Active VUs of each zone (the cluster a run spread over several ran in; empty for a run in one cluster).',
+      unit: UNIT.vus,
+      span: 8,
+      targets: [prometheusQuery(l.gauge('k6_vus', SELECTOR.run, zone), 'zone {{zone}}')],
+    }),
+    timeseriesPanel({
+      title: 'Request rate per zone',
+      description: 'HTTP requests per second of each zone: the split between the clusters (loadtest run --split) as the target saw it.',
+      unit: UNIT.requestsPerSecond,
+      span: 8,
+      targets: [prometheusQuery(l.rate('k6_http_reqs_total', SELECTOR.http, zone), 'zone {{zone}}')],
+    }),
+    timeseriesPanel({
+      title: latencyLabel(l, 'Request duration per zone'),
+      description:
+        'http_req_duration at the selected quantile per zone: a zone far slower than the others is farther from the target, or its ' +
+        'runners are saturated.' +
+        descriptionSuffix(l),
+      unit: UNIT.seconds,
+      span: 8,
+      thresholds: LATENCY_THRESHOLDS(),
+      targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, zone), latencyLabel(l, 'zone {{zone}}'))],
+    }),
+  ];
 }

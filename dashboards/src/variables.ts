@@ -64,6 +64,20 @@ export function scenarioVariable(): dashboard.QueryVariableBuilder {
   });
 }
 
+/**
+ * The zones of the selected runs: the clusters a run was spread over (`loadtest run --context a --context b`; the
+ * runners' `zone` tag). A run in one cluster has none; "All" (`.*`) matches it too.
+ */
+export function zoneVariable(): dashboard.QueryVariableBuilder {
+  return labelValuesVariable({
+    name: 'zone',
+    label: 'Zone',
+    description: 'Clusters of a run spread over several (the runners’ zone tag). Runs in one cluster have none: keep All.',
+    query: 'label_values(k6_http_reqs_total{testid=~"$testid"}, zone)',
+    allValue: '.*',
+  });
+}
+
 /** The URL selector (k6's `name` tag: the URL unless the script names the request). */
 export function nameVariable(): dashboard.QueryVariableBuilder {
   return labelValuesVariable({

@@ -179,11 +179,12 @@ describe.each(built.map((d) => [d.uid!, d] as const))('invariants of %s', (_uid,
 describe('load-test variables', () => {
   const names = (d: dashboard.Dashboard): (string | undefined)[] => (d.templating?.list ?? []).map((v) => `${v.type}:${v.name}`);
 
-  test('native: datasource, testid, scenario, name, quantile (default 0.99), source, ad-hoc filters, runner namespace', () => {
+  test('native: datasource, testid, zone, scenario, name, quantile (default 0.99), source, ad-hoc filters, runner namespace', () => {
     const d = built[0]!;
     expect(names(d)).toEqual([
       'datasource:datasource',
       'query:testid',
+      'query:zone',
       'query:scenario',
       'query:name',
       'custom:quantile',
@@ -191,6 +192,14 @@ describe('load-test variables', () => {
       'adhoc:filters',
       'textbox:runner_namespace',
     ]);
+    // the clusters of a run spread over several; All is `.*`, which a run in one cluster (no zone label) matches too
+    expect(d.templating?.list?.find((v) => v.name === 'zone')).toMatchObject({
+      multi: true,
+      includeAll: true,
+      allValue: '.*',
+      query: { query: 'label_values(k6_http_reqs_total{testid=~"$testid"}, zone)' },
+    });
+    expect(built[1]!.templating?.list?.map((v) => v.name)).toContain('zone');
     expect(d.templating?.list?.find((v) => v.name === 'quantile')).toMatchObject({
       query: '0.5,0.75,0.9,0.95,0.99,0.999',
       current: { value: '0.99' },
@@ -277,6 +286,7 @@ describe('panels beyond the reference dashboards', () => {
       'Request duration by expected_response (worst series)',
       'Requests by URL',
       'Request duration per runner (worst series)',
+      'Request duration per zone (worst series)',
     ]);
     for (const p of panels) {
       expect({ title: p.title, upperBound: p.description?.includes('an upper bound of the true percentile') }).toEqual({

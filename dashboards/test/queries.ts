@@ -67,6 +67,7 @@ export type VariableValues = Readonly<Record<string, string>>;
 export const CHECK_VALUES: VariableValues = {
   datasource: 'prometheus',
   testid: 'run-1',
+  zone: '.*',
   scenario: '.*',
   name: '.*',
   quantile: '0.99',
@@ -85,13 +86,19 @@ export const CHECK_VALUES: VariableValues = {
 };
 
 /**
+ * Variables whose default every test may take without naming it: `zone` is "All" (`.*`) unless a test of a run spread
+ * over several clusters picks one, as Grafana opens the dashboards.
+ */
+const DEFAULTED: VariableValues = { zone: '.*' };
+
+/**
  * Replaces `$var` and `${var}` / `${var:format}` by their values. Throws on a variable without a value, so a new
  * variable cannot slip past the checks unsubstituted.
  */
 export function substituteVariables(expr: string, values: VariableValues): string {
   return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (_m, braced: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare)!;
-    const value = values[name];
+    const value = values[name] ?? DEFAULTED[name];
     if (value === undefined) throw new Error(`no value for Grafana variable '${name}' in: ${expr}`);
     return value;
   });

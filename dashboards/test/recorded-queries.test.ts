@@ -5,15 +5,15 @@ import { recordedLatency, selectorLabels } from '../src/recorded-queries';
 describe('recordedLatency', () => {
   test('reads the recorded rate at the level that keeps the selected and grouped labels, the raw one behind the guard', () => {
     expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['status'])).toBe(
-      'sum by (status) (request:k6_http_reqs:rate1m{testid=~"$testid", scenario=~"$scenario", name=~"$name", dashboard_source=~"$source"} or ' +
-        'rate(k6_http_reqs_total{testid=~"$testid", scenario=~"$scenario", name=~"$name", dashboard_source!~"$source"}[$__rate_interval]))',
+      'sum by (status) (request:k6_http_reqs:rate1m{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name", dashboard_source=~"$source"} or ' +
+        'rate(k6_http_reqs_total{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name", dashboard_source!~"$source"}[$__rate_interval]))',
     );
     // the runner is kept only by the runner_request level
     expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['instance_id'])).toMatch(
       /^sum by \(instance_id\) \(runner_request:k6_http_reqs:rate1m\{/,
     );
     expect(recordedLatency.gauge('k6_vus', SELECTOR.run, ['instance_id'])).toMatch(
-      /^sum by \(instance_id\) \(runner:k6_vus:sum\{testid=~"\$testid", dashboard_source=~"\$source"\} or k6_vus\{/,
+      /^sum by \(instance_id\) \(runner:k6_vus:sum\{testid=~"\$testid", zone=~"\$zone", dashboard_source=~"\$source"\} or k6_vus\{/,
     );
     expect(recordedLatency.overTime('iteration_duration', QUANTILES.p95, SELECTOR.scenario)).toMatch(
       /^histogram_quantile\(0\.95, sum \(scenario:k6_iteration_duration_seconds:rate1m\{/,
@@ -22,13 +22,13 @@ describe('recordedLatency', () => {
 
   test('per-runner latency from the runner_request level; whole-run latency from the run totals', () => {
     expect(recordedLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id'])).toBe(
-      'histogram_quantile($quantile, sum by (instance_id) (runner_request:k6_http_req_duration_seconds:rate1m{testid=~"$testid", scenario=~"$scenario", ' +
-        'name=~"$name", dashboard_source=~"$source"} or rate(k6_http_req_duration_seconds{testid=~"$testid", scenario=~"$scenario", name=~"$name", ' +
+      'histogram_quantile($quantile, sum by (instance_id) (runner_request:k6_http_req_duration_seconds:rate1m{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", ' +
+        'name=~"$name", dashboard_source=~"$source"} or rate(k6_http_req_duration_seconds{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name", ' +
         'dashboard_source!~"$source"}[$__rate_interval])))',
     );
     expect(recordedLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, ['name'])).toBe(
-      'histogram_quantile(0.95, sum by (name) (sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid", scenario=~"$scenario", ' +
-        'name=~"$name", dashboard_source=~"$source"}[$__range]) or increase(k6_http_req_duration_seconds{testid=~"$testid", scenario=~"$scenario", ' +
+      'histogram_quantile(0.95, sum by (name) (sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", ' +
+        'name=~"$name", dashboard_source=~"$source"}[$__range]) or increase(k6_http_req_duration_seconds{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", ' +
         'name=~"$name", dashboard_source!~"$source"}[$__range])))',
     );
     expect(recordedLatency.extreme('http_req_duration', 'max', SELECTOR.http)).toMatch(
@@ -49,9 +49,18 @@ describe('recordedLatency', () => {
     );
   });
 
+  test('the zone of a run spread over several clusters is kept by every level: breakdowns by zone read recorded series', () => {
+    expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['zone'])).toMatch(/^sum by \(zone\) \(request:k6_http_reqs:rate1m\{/);
+    expect(recordedLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['zone'])).toMatch(
+      /^histogram_quantile\(\$quantile, sum by \(zone\) \(request:k6_http_req_duration_seconds:rate1m\{/,
+    );
+    expect(recordedLatency.gauge('k6_vus', SELECTOR.run, ['zone'])).toMatch(/^sum by \(zone\) \(run:k6_vus:sum\{/);
+  });
+
   test('selectorLabels names every matcher of a selector', () => {
     expect(selectorLabels(`${SELECTOR.http}, expected_response="false", status!="200", url!~"x"`)).toEqual([
       'testid',
+      'zone',
       'scenario',
       'name',
       'expected_response',

@@ -29,14 +29,16 @@ export const RECORDING_RULE_WINDOW = '1m';
 /**
  * The label sets the rules keep, by level name. `request` is what the dashboard's HTTP panels select and group by
  * (run, scenario, URL name, and the method/status/expected_response splits); `runner_request` adds the runner for
- * the per-runner request rate; `scenario` is for iteration and data counters, which carry no URL.
+ * the per-runner panels; `scenario` is for iteration and data counters, which carry no URL. Every level keeps `zone`,
+ * the cluster of a run spread over several (`loadtest run --context a --context b`), which the dashboards select and
+ * break down by; a run in one cluster has none, and the level then has none either.
  */
 export const RULE_LEVELS = {
-  run: ['testid', 'test'],
-  scenario: ['testid', 'test', 'scenario'],
-  request: ['testid', 'test', 'scenario', 'name', 'method', 'status', 'expected_response'],
-  runner: ['testid', 'test', 'instance_id'],
-  runner_request: ['testid', 'test', 'scenario', 'name', 'instance_id'],
+  run: ['testid', 'test', 'zone'],
+  scenario: ['testid', 'test', 'zone', 'scenario'],
+  request: ['testid', 'test', 'zone', 'scenario', 'name', 'method', 'status', 'expected_response'],
+  runner: ['testid', 'test', 'zone', 'instance_id'],
+  runner_request: ['testid', 'test', 'zone', 'scenario', 'name', 'instance_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A level of {@link RULE_LEVELS}. */
