@@ -12,19 +12,26 @@ export function stopJobManifest(ctx: RunContext): Record<string, unknown> {
     throw new Error(`LoadTest: test '${ctx.test.name}' has no stop Job (only unscheduled runs have one)`);
   }
   const urls = ctx.test.mode === 'operator' ? operatorRunnerUrls(ctx) : runnerUrls(ctx);
+  return starterJob(ctx, `${ctx.runId}-stop`, STOPPER_COMPONENT, 120, starterContainer(ctx, starterCommand(urls, { stop: true }), STARTER_UID));
+}
+
+/**
+ * A one-shot Job of the starter script, a REST client of the runners: the runners' ServiceAccount (no token, no RBAC;
+ * it needs neither), never retried, gone 10 minutes after it ends.
+ */
+function starterJob(ctx: RunContext, name: string, component: string, deadlineSeconds: number, container: k8s.Container): Record<string, unknown> {
   return k8s.KubeJob.manifest({
-    metadata: meta(ctx, `${ctx.runId}-stop`, STOPPER_COMPONENT),
+    metadata: meta(ctx, name, component),
     spec: {
       backoffLimit: 0,
-      activeDeadlineSeconds: 120,
+      activeDeadlineSeconds: deadlineSeconds,
       ttlSecondsAfterFinished: 600,
       template: {
-        metadata: { labels: podLabels(ctx, STOPPER_COMPONENT) },
+        metadata: { labels: podLabels(ctx, component) },
         spec: {
-          // The runners' ServiceAccount: no token, no RBAC; the stop needs neither.
           ...podBase(`${ctx.runId}-runner`),
           restartPolicy: 'Never',
-          containers: [starterContainer(ctx, starterCommand(urls, { stop: true }), STARTER_UID)],
+          containers: [container],
           volumes: [starterVolume(ctx)],
           ...(ctx.test.imagePullSecrets.length > 0 ? { imagePullSecrets: ctx.test.imagePullSecrets.map((name) => ({ name })) } : {}),
         },
@@ -52,23 +59,6 @@ export function startJobManifest(ctx: RunContext, startAtMs: number, maxLateMs: 
     { name: 'MAX_LATE_MS', value: String(maxLateMs) },
     { name: 'START_TIMEOUT_SECONDS', value: String(START_JOB_READY_SECONDS) },
   ];
-  return k8s.KubeJob.manifest({
-    metadata: meta(ctx, `${ctx.runId}-start`, START_COMPONENT),
-    spec: {
-      backoffLimit: 0,
-      activeDeadlineSeconds: 300,
-      ttlSecondsAfterFinished: 600,
-      template: {
-        metadata: { labels: podLabels(ctx, START_COMPONENT) },
-        spec: {
-          // The runners' ServiceAccount: no token, no RBAC; the start needs neither.
-          ...podBase(`${ctx.runId}-runner`),
-          restartPolicy: 'Never',
-          containers: [{ ...starterContainer(ctx, starterCommand(runnerUrls(ctx), { resume: true }), STARTER_UID), env }],
-          volumes: [starterVolume(ctx)],
-          ...(ctx.test.imagePullSecrets.length > 0 ? { imagePullSecrets: ctx.test.imagePullSecrets.map((name) => ({ name })) } : {}),
-        },
-      },
-    },
-  }) as Record<string, unknown>;
+  const container = { ...starterContainer(ctx, starterCommand(runnerUrls(ctx), { resume: true }), STARTER_UID), env };
+  return starterJob(ctx, `${ctx.runId}-start`, START_COMPONENT, 300, container);
 }
