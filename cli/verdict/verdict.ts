@@ -287,7 +287,10 @@ async function thresholdRows(
   const durationSeconds = (window.end - window.start) / 1000;
   const scope = { testid, durationSeconds, trends: options.trends ?? 'native', dialect: options.dialect ?? 'prometheus' } as const;
   const queries = thresholdQueries(parsed, { ...scope, window: durationSeconds });
-  const readsRecorded = scope.trends === 'native' && scope.dialect === 'prometheus';
+  // A window given by hand may end mid-run, where the increment holding its end reaches up to one evaluation beyond it:
+  // the recorded totals serve only the whole run, as found from the data.
+  const wholeRun = options.start === undefined && options.end === undefined;
+  const readsRecorded = wholeRun && scope.trends === 'native' && scope.dialect === 'prometheus';
   const complete = readsRecorded ? await completeRecordedTotals(api, parsed, testid, window) : new Set<number>();
   const totals = recordedTotalsWindow(window);
   const recorded = complete.size > 0 ? thresholdQueries(parsed, { ...scope, window: totals.seconds, runHistograms: 'recorded' }) : [];
