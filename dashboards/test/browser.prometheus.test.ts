@@ -12,7 +12,7 @@ import { bucketErrorBound, NativeHistogramBuilder, pushSeries, type RemoteWriteS
 import { k6LoadTestClassicDashboard, k6LoadTestDashboard } from '../src';
 import { WEB_VITALS } from '../src/browser-panels';
 import { evaluate, type EvaluatedQuery, onlyValue, type TimeWindow } from './grafana-eval';
-import { dashboardQueries } from './queries';
+import { dashboardQueries, oneRunValues } from './queries';
 
 const RUNNERS = 2;
 const PUSHES = 36;
@@ -122,16 +122,7 @@ beforeAll(async () => {
     ['native', k6LoadTestDashboard()],
     ['classic', k6LoadTestClassicDashboard()],
   ] as const) {
-    const vars = {
-      datasource: 'prometheus',
-      testid: `browser-${mode}`,
-      scenario: '.*',
-      name: '.*',
-      quantile: '0.95',
-      quantile_stat: 'p95',
-      source: '.+',
-      runner_namespace: 'k6',
-    };
+    const vars = oneRunValues(`browser-${mode}`);
     const out: EvaluatedQuery[] = [];
     for (const q of dashboardQueries(d).filter((x) => x.source.startsWith('Browser'))) out.push(await evaluate(prom, q, vars, w));
     results.set(mode, out);

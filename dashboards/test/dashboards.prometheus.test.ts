@@ -9,9 +9,8 @@ import { type K6RunOptions, type K6RunTruth, pushK6Run } from '../../test/suppor
 import { startPrometheus, type PrometheusHandle } from '../../test/support/prometheus';
 import { bucketErrorBound, pushSeries, type RemoteWriteSeries } from '../../test/support/remote-write';
 import { k6LoadTestClassicDashboard, k6LoadTestDashboard, k6RunsDashboard } from '../src';
-import { SOURCE_VALUES } from '../src/recorded-queries';
 import { evaluate, type EvaluatedQuery, hasData, onlyValue, type TimeWindow } from './grafana-eval';
-import { dashboardQueries, type DashboardQuery, type VariableValues } from './queries';
+import { dashboardQueries, oneRunValues, type DashboardQuery, type VariableValues } from './queries';
 
 const RUNNERS = 3;
 const URLS = [
@@ -82,20 +81,9 @@ function windowOf(t: K6RunTruth): TimeWindow {
   return { from: t.start, to: t.end, stepSeconds: 15, rateInterval: '1m' };
 }
 
-/** Variables as a user would pick them: one run, every scenario and URL, p95 as the quantile. */
+/** Variables as a user would pick them: one run, every scenario and URL, p95 as the quantile, the raw series. */
 function pick(testid: string): VariableValues {
-  return {
-    datasource: 'prometheus',
-    testid,
-    scenario: '.*',
-    name: '.*',
-    quantile: '0.95',
-    quantile_stat: 'p95',
-    // This Prometheus has no recording rules: the native dashboard reads the raw series (recording-rules.prometheus.test.ts
-    // covers the recorded ones).
-    source: SOURCE_VALUES.raw,
-    runner_namespace: NAMESPACE,
-  };
+  return oneRunValues(testid, { runner_namespace: NAMESPACE });
 }
 
 async function evaluateAll(uid: string, queries: DashboardQuery[], vars: VariableValues, w: TimeWindow): Promise<void> {

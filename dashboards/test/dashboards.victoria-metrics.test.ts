@@ -11,9 +11,8 @@ import { pushK6Run, type K6RunOptions, type K6RunTruth } from '../../test/suppor
 import type { PrometheusHandle } from '../../test/support/prometheus';
 import { startVictoriaMetrics, type VictoriaMetricsHandle } from '../../test/support/victoria-metrics';
 import { k6LoadTestClassicDashboard, k6LoadTestDashboard, k6RunsDashboard } from '../src';
-import { SOURCE_VALUES } from '../src/recorded-queries';
 import { evaluate, type EvaluatedQuery, hasData, onlyValue, type TimeWindow } from './grafana-eval';
-import { dashboardQueries, type DashboardQuery, type VariableValues } from './queries';
+import { dashboardQueries, oneRunValues, type DashboardQuery, type VariableValues } from './queries';
 
 const RUN: Omit<K6RunOptions, 'testid' | 'mode'> = {
   runners: 3,
@@ -46,16 +45,7 @@ const truths = {} as Record<'native' | 'classic', K6RunTruth>;
 const results = new Map<string, EvaluatedQuery[]>();
 
 const windowOf = (t: K6RunTruth): TimeWindow => ({ from: t.start, to: t.end, stepSeconds: 15, rateInterval: '1m' });
-const pick = (testid: string): VariableValues => ({
-  datasource: 'prometheus',
-  testid,
-  scenario: '.*',
-  name: '.*',
-  quantile: '0.95',
-  quantile_stat: 'p95',
-  source: SOURCE_VALUES.raw,
-  runner_namespace: 'k6',
-});
+const pick = (testid: string): VariableValues => oneRunValues(testid);
 
 beforeAll(async () => {
   vm = await startVictoriaMetrics();

@@ -5,6 +5,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { parser } from '@prometheus-io/lezer-promql';
 import { allPanels } from '../src/common';
+import { SOURCE_VALUES } from '../src/recorded-queries';
 
 /** One query of a dashboard, with where it comes from. */
 export interface DashboardQuery {
@@ -84,6 +85,25 @@ export const CHECK_VALUES: VariableValues = {
   __range_s: '600',
   __interval: '15s',
 };
+
+/**
+ * The variables as a user picks them to look at one run: every scenario and URL, p95 as the quantile, the runners in
+ * namespace `k6`, and the raw series (a test Prometheus without recording rules; recording-rules.prometheus.test.ts
+ * covers the recorded ones). `more` sets or adds others.
+ */
+export function oneRunValues(testid: string, more: VariableValues = {}): VariableValues {
+  return {
+    datasource: 'prometheus',
+    testid,
+    scenario: '.*',
+    name: '.*',
+    quantile: '0.95',
+    quantile_stat: 'p95',
+    source: SOURCE_VALUES.raw,
+    runner_namespace: 'k6',
+    ...more,
+  };
+}
 
 /**
  * Variables whose default every test may take without naming it: `zone` is "All" (`.*`) unless a test of a run spread

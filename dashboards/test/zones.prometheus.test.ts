@@ -12,9 +12,9 @@
 import { monitoringValues, parsePlatformConfig } from '@k6-platform/constructs/internal';
 import { pushK6Run, type K6RunOptions, type K6RunTruth } from '../../test/support/k6-run';
 import { startPrometheus, type PrometheusHandle } from '../../test/support/prometheus';
-import { k6LoadTestClassicDashboard, k6LoadTestDashboard, SOURCE_VALUES } from '../src';
+import { k6LoadTestClassicDashboard, k6LoadTestDashboard } from '../src';
 import { evaluate, hasData, onlyValue, type TimeWindow } from './grafana-eval';
-import { dashboardQueries, substituteVariables, type DashboardQuery } from './queries';
+import { dashboardQueries, oneRunValues, substituteVariables, type DashboardQuery } from './queries';
 
 const RUN: Omit<K6RunOptions, 'testid'> = { runners: 2, durationSeconds: 120, requestsPerSecond: 10 };
 
@@ -34,17 +34,7 @@ afterAll(async () => prom?.stop());
 
 const native = dashboardQueries(k6LoadTestDashboard());
 const find = (queries: DashboardQuery[], title: string) => queries.filter((q) => q.source === title);
-const vars = (testid: string, zone = '.*') => ({
-  datasource: 'prometheus',
-  testid,
-  zone,
-  scenario: '.*',
-  name: '.*',
-  quantile: '0.95',
-  quantile_stat: 'p95',
-  source: SOURCE_VALUES.raw,
-  runner_namespace: 'k6',
-});
+const vars = (testid: string, zone = '.*') => oneRunValues(testid, { zone });
 const windowOf = (t: K6RunTruth): TimeWindow => ({ from: t.start, to: t.end, stepSeconds: 15, rateInterval: '1m' });
 
 describe('a run over two zones', () => {
