@@ -18,6 +18,7 @@
 import { superviseServer } from './server-process';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -305,16 +306,24 @@ async function startOnce(binary: string, flags: string[], options: StartPromethe
     await new Promise((r) => setTimeout(r, 50));
   }
 
+  // node:http with a keep-alive agent rather than fetch: on loopback fetch adds about 1.5 ms to every query (measured
+  // against vector(1): 1.9 ms vs 0.4 ms), which the benchmarks would count as Prometheus' own time.
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const api = async <T>(path: string, params: Record<string, string>): Promise<T> => {
-    const res = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params).toString(),
-    });
-    const body = (await res.json()) as { status: string; data: T; error?: string; errorType?: string };
+    const { status, text } = await postForm(agent, port, path, new URLSearchParams(params).toString());
+    let body: { status: string; data: T; error?: string; errorType?: string };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new Error(`Prometheus ${path} answered ${status} with no JSON: ${text.slice(0, 200)}; params: ${JSON.stringify(params)}`);
+    }
     if (body.status !== 'success')
-      throw new Error(`Prometheus ${path} failed (${res.status} ${body.errorType ?? ''}): ${body.error ?? ''}; params: ${JSON.stringify(params)}`);
+      throw new Error(`Prometheus ${path} failed (${status} ${body.errorType ?? ''}): ${body.error ?? ''}; params: ${JSON.stringify(params)}`);
     return body.data;
+  };
+  const stopAll = async () => {
+    agent.destroy();
+    await stop();
   };
 
   return {
@@ -335,7 +344,7 @@ async function startOnce(binary: string, flags: string[], options: StartPromethe
       return body.data.groups;
     },
     logs: proc.log,
-    stop,
+    stop: stopAll,
   };
 }
 
@@ -347,4 +356,28 @@ export function singleValue(data: PromQueryData): number {
     throw new Error(`expected exactly one float sample, got ${JSON.stringify(data.result).slice(0, 300)}`);
   }
   return Number(result[0].value[1]);
+}
+
+/** POSTs a form to 127.0.0.1:`port` over `agent`; resolves with the status and the body. */
+function postForm(agent: Agent, port: number, path: string, form: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(form);
+  });
 }
