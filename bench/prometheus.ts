@@ -72,6 +72,7 @@ export interface QueryFigure {
 
 interface Target {
   readonly expr?: string;
+  readonly interval?: string;
   readonly instant?: boolean;
   readonly range?: boolean;
 }
@@ -82,14 +83,35 @@ interface Panel {
 }
 
 /**
+ * The step Grafana gives a range query of a 1 h view: the range over the panel's max data points, never under the
+ * data source's scrape interval (15 s when unset: 15 s for any panel at least 240 px wide), or under the query's own
+ * "Min interval" when it has one, which takes the scrape interval's place (grafana/grafana pkg/promlib/models/query.go
+ * `calculatePrometheusInterval`, `gtime.GetIntervalFrom`; dashboards/reference-queries.json `variables.about`).
+ */
+export const VIEW_STEP_SECONDS = 15;
+
+/** The step of a query with an optional min interval (`1m`, `30s`), in seconds, for a 1 h view. */
+export function stepSeconds(interval: string | undefined): number {
+  if (interval === undefined || interval === '') return VIEW_STEP_SECONDS;
+  const m = /^(\d+)(s|m)$/.exec(interval);
+  if (m === null) throw new Error(`bench: unsupported query min interval ${JSON.stringify(interval)} (expected <n>s or <n>m)`);
+  return Math.max(VIEW_STEP_SECONDS, Number(m[1]) * (m[2] === 'm' ? 60 : 1));
+}
+
+/** Grafana's $__rate_interval for a step: max(step + scrape interval, 4 x scrape interval), scrape interval 15 s. */
+export function rateIntervalSeconds(step: number): number {
+  return Math.max(step + 15, 4 * 15);
+}
+
+/**
  * Values the dashboard variables take in the benchmark (what Grafana would substitute for a 1 h view); the comparison
  * dashboard compares the run with itself (its `shift` variable is then 1 ms).
  */
-export function substitute(expr: string, testid: string): string {
+export function substitute(expr: string, testid: string, stepSeconds: number = VIEW_STEP_SECONDS): string {
   return expr
-    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__rate_interval', `${rateIntervalSeconds(stepSeconds)}s`)
     .replaceAll('$__range', '1h')
-    .replaceAll('$__interval', '15s')
+    .replaceAll('$__interval', `${stepSeconds}s`)
     .replaceAll('${shift}', '1')
     .replaceAll('$baseline', testid)
     .replaceAll('$testid', testid)
@@ -104,10 +126,23 @@ export function substitute(expr: string, testid: string): string {
     .replaceAll('$threshold_error_ratio', '0.01');
 }
 
-/** Every target of every generated dashboard, with its panel title and whether Grafana runs it as an instant query. */
-export function dashboardQueries(rootDir: string): { source: string; title: string; expr: string; instant: boolean }[] {
+/** One target of a generated dashboard. */
+export interface BenchDashboardQuery {
+  /** The dashboard's uid. */
+  readonly source: string;
+  /** Panel title. */
+  readonly title: string;
+  readonly expr: string;
+  /** Whether Grafana runs it as an instant query. */
+  readonly instant: boolean;
+  /** The step Grafana runs it at over a 1 h view ({@link stepSeconds} of its min interval). */
+  readonly step: number;
+}
+
+/** Every target of every generated dashboard, with its panel title, its kind and its step. */
+export function dashboardQueries(rootDir: string): BenchDashboardQuery[] {
   const dir = path.join(rootDir, 'dashboards', 'generated');
-  const out: { source: string; title: string; expr: string; instant: boolean }[] = [];
+  const out: BenchDashboardQuery[] = [];
   for (const f of readdirSync(dir)
     .filter((x) => x.endsWith('.json'))
     .sort()) {
@@ -116,7 +151,14 @@ export function dashboardQueries(rootDir: string): { source: string; title: stri
       for (const p of panels) {
         if (p.panels) walk(p.panels);
         for (const t of p.targets ?? []) {
-          if (t.expr !== undefined) out.push({ source: d.uid, title: p.title ?? '', expr: t.expr, instant: t.instant === true && t.range !== true });
+          if (t.expr !== undefined)
+            out.push({
+              source: d.uid,
+              title: p.title ?? '',
+              expr: t.expr,
+              instant: t.instant === true && t.range !== true,
+              step: stepSeconds(t.interval),
+            });
         }
       }
     };
@@ -157,8 +199,8 @@ export async function benchQueries(
     const start = end - 3600_000;
     const figures: QueryFigure[] = [];
     const loads: number[] = [];
-    const time = async (source: string, title: string, expr: string, instant: boolean) => {
-      const run = () => (instant ? p.query(expr, end) : p.queryRange(expr, start, end, 15));
+    const time = async (source: string, title: string, expr: string, instant: boolean, step = VIEW_STEP_SECONDS) => {
+      const run = () => (instant ? p.query(expr, end) : p.queryRange(expr, start, end, step));
       await run();
       const times: number[] = [];
       for (let i = 0; i < repeats; i++) times.push(await timeMs(run));
@@ -166,7 +208,7 @@ export async function benchQueries(
       figures.push({ source, title, kind: instant ? 'instant' : 'range', medianMs: median(times), expr });
     };
     for (const q of dashboardQueries(rootDir)) {
-      await time(q.source, q.title, substitute(q.expr, /classic/.test(q.source) ? classic : native), q.instant);
+      await time(q.source, q.title, substitute(q.expr, /classic/.test(q.source) ? classic : native, q.step), q.instant, q.step);
     }
     const cli = progressQueries(native);
     await time('cli run', 'progress: VUs', cli.vus, true);

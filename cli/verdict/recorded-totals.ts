@@ -1,5 +1,5 @@
 /**
- * The verdict over the recorded run totals: the recording rules' `request:k6_<trend>_seconds:increase` series
+ * The verdict over the recorded run totals: the recording rules' `<level>:k6_<trend>_seconds:increase` series
  * (constructs/src/monitoring/recording-rules.ts `runIncrementExpr`), summed over the run, are the run's merged
  * histogram without reading every runner's series. A threshold reads them only when they are complete for its filters:
  * their observation count equals the run's `k6_http_reqs_total` over the same filters (k6 counts one request and one
@@ -13,6 +13,7 @@ import {
   promqlString,
   RECORDING_RULE_INTERVAL,
   recordedRunIncrement,
+  runHistogramLevel,
   type ParsedThreshold,
 } from '@k6-platform/constructs/internal';
 import { PrometheusQueryError } from '../prometheus/client';
@@ -38,7 +39,7 @@ const filterKey = (t: ParsedThreshold): string => JSON.stringify(Object.entries(
 /** The completeness check of one threshold's filters: a sample when the recorded count equals the request count. */
 export function completenessQuery(t: ParsedThreshold, testid: string, seconds: number): string {
   const sel = `{${[`testid=${promqlString(testid)}`, ...Object.entries(t.filters).map(([k, v]) => `${k}=${promqlString(v)}`)].join(',')}}`;
-  const recorded = `histogram_count(sum(sum_over_time(${recordedRunIncrement(t.metric)}${sel}[${seconds}s])))`;
+  const recorded = `histogram_count(sum(sum_over_time(${recordedRunIncrement(t.metric, runHistogramLevel(t))}${sel}[${seconds}s])))`;
   return `${recorded} == sum(last_over_time(k6_http_reqs_total${sel}[${seconds}s]))`;
 }
 

@@ -293,7 +293,7 @@ async function thresholdRows(
   const readsRecorded = wholeRun && scope.trends === 'native' && scope.dialect === 'prometheus';
   const complete = readsRecorded ? await completeRecordedTotals(api, parsed, testid, window) : new Set<number>();
   const totals = recordedTotalsWindow(window);
-  const recorded = complete.size > 0 ? thresholdQueries(parsed, { ...scope, window: totals.seconds, runHistograms: 'recorded' }) : [];
+  const recorded = complete.size > 0 ? thresholdQueries(parsed, { ...scope, window: totals.seconds, runTotals: 'recorded' }) : [];
   const rows: VerdictRow[] = [];
   for (const [i, raw] of queries.entries()) {
     const [query, at] = complete.has(i) ? [recorded[i]!, totals.at] : [raw, window.end];

@@ -121,7 +121,7 @@ export {
   type QueryDialect,
   type ThresholdQuery,
   type ThresholdQueryScope,
-  type RunHistogramSource,
+  type RunTotalsSource,
   type ThresholdsConfig,
   type ThresholdSpec,
 } from './k6/thresholds';

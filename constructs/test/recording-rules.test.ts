@@ -121,7 +121,43 @@ describe('RecordingRules', () => {
     // the offset is the evaluation interval, so that consecutive increments meet
     expect(runIncrementExpr('http_req_duration', '1s')).toContain('[5m] offset 1s)');
     expect(recordedRunIncrement('http_req_duration')).toBe('request:k6_http_req_duration_seconds:increase');
-    expect(rules).toHaveLength(9 + 9 + 1);
+    // k6's http_req_failed rate as its two counts per series: failed requests (ratio x requests) and requests judged
+    expect(byRecord['request:k6_http_req_failed_nonzero:increase']).toBe(
+      'sum by (testid, test, zone, scenario, name, method, status, expected_response) ' +
+        '(((last_over_time(k6_http_req_failed_rate[5m]) * last_over_time(k6_http_reqs_total[5m])) - ' +
+        '(last_over_time(k6_http_req_failed_rate[5m] offset 15s) * last_over_time(k6_http_reqs_total[5m] offset 15s))) ' +
+        'or (last_over_time(k6_http_req_failed_rate[5m]) * last_over_time(k6_http_reqs_total[5m])))',
+    );
+    expect(byRecord['request:k6_http_req_failed_samples:increase']).toContain(
+      '((last_over_time(k6_http_reqs_total[5m]) and last_over_time(k6_http_req_failed_rate[5m])) - ',
+    );
+    expect(byRecord['request:k6_http_reqs:increase']).toBe(
+      'sum by (testid, test, zone, scenario, name, method, status, expected_response) ' +
+        '((last_over_time(k6_http_reqs_total[5m]) - last_over_time(k6_http_reqs_total[5m] offset 15s)) or last_over_time(k6_http_reqs_total[5m]))',
+    );
+    // the coarse levels sum the finer level recorded before them in the same group, not the runners' series
+    expect(byRecord['outcome:k6_http_req_duration_seconds:rate1m']).toBe(
+      'sum by (testid, test, zone, expected_response) (request:k6_http_req_duration_seconds:rate1m)',
+    );
+    expect(byRecord['runner:k6_http_req_duration_seconds:rate1m']).toBe(
+      'sum by (testid, test, zone, instance_id) (runner_request:k6_http_req_duration_seconds:rate1m)',
+    );
+    expect(byRecord['runner:k6_http_reqs:rate1m']).toBe('sum by (testid, test, zone, instance_id) (runner_request:k6_http_reqs:rate1m)');
+    expect(byRecord['outcome:k6_http_req_failed_samples:increase']).toBe(
+      'sum by (testid, test, zone, expected_response) (request:k6_http_req_failed_samples:increase)',
+    );
+    // every recorded series a rule reads is recorded before it in its group (the same evaluation's result)
+    const chained = recordingRuleGroups().flatMap((g) =>
+      g.rules.flatMap((r, i) => {
+        const reads = /\(([a-z_]+:k6_\w+:\w+)\)$/.exec(r.expr)?.[1];
+        return reads === undefined ? [] : [{ rule: r.record, before: g.rules.slice(0, i).some((x) => x.record === reads) }];
+      }),
+    );
+    expect(chained).toHaveLength(7 + 1 + 2 + 4);
+    expect(chained.filter((c) => !c.before)).toEqual([]);
+    // latency: 7 HTTP trends x (request, outcome), duration x (runner_request, runner), iterations; load: 8 counters,
+    // 3 gauges; totals: 4 series x (request, outcome)
+    expect(rules).toHaveLength(17 + 11 + 8);
     expect(new Set(rules.map((r) => r.record)).size).toBe(rules.length);
   });
 
@@ -133,9 +169,16 @@ describe('RecordingRules', () => {
       expect(RULE_LEVELS[level]).toBeDefined();
       expect(r.expr.startsWith(`sum by (${RULE_LEVELS[level].join(', ')}) (`)).toBe(true);
       expect(metric).toMatch(/^k6_[a-z_]+$/);
-      // counters lose _total under rate; the metric the expression reads is named in the record
+      // counters lose _total under rate and increase; the metric the expression reads is named in the record
       expect(metric.endsWith('_total')).toBe(false);
-      const reads = { rate1m: `(rate(${metric}`, sum: `(${metric})`, increase: `(last_over_time(${metric}[5m])` }[operation];
+      // a coarse level reads the finer one of the same metric and operation; an http_req_failed count, the rate and the requests
+      const finer = new RegExp(`\\([a-z_]+:${metric}:${operation}\\)$`);
+      const reads = finer.test(r.expr)
+        ? undefined
+        : metric.startsWith('k6_http_req_failed_')
+          ? 'last_over_time(k6_http_req_failed_rate[5m])'
+          : { rate1m: `(rate(${metric}`, sum: `(${metric})`, increase: `(last_over_time(${metric}` }[operation];
+      if (reads === undefined && finer.test(r.expr)) continue;
       expect({ record: r.record, reads: reads !== undefined && r.expr.includes(reads) }).toEqual({ record: r.record, reads: true });
     }
     expect(recordedHistogramRate('http_req_waiting', 'request')).toBe('request:k6_http_req_waiting_seconds:rate1m');

@@ -11,6 +11,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
+import { RECORDING_RULE_WINDOW } from '@k6-platform/constructs/internal';
 
 /** Tags every generated dashboard carries. */
 export const DASHBOARD_TAGS = ['k6', 'generated'];
@@ -54,6 +55,14 @@ export const SELECTOR = {
   /** The selected runs, zones, scenarios and URLs (`name` tag; k6 sets it to the URL unless the script names it). */
   http: 'testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name"',
 } as const;
+
+/**
+ * The smallest step of panels drawing a rate over a window per step: the recording rules' window (1m), so that
+ * consecutive steps cover disjoint windows (Grafana's "Min interval" of a query: grafana/grafana pkg/promlib/models
+ * query.go `calculatePrometheusInterval` takes it in place of the data source's scrape interval as the floor of the
+ * step). A finer step repeats each observation in several overlapping windows, and reads several times the points.
+ */
+export const WINDOW_STEP = RECORDING_RULE_WINDOW;
 
 /** A selector plus extra matchers, in braces. */
 export function selector(base: string, ...extra: string[]): string {

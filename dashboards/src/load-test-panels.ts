@@ -24,6 +24,7 @@ import {
   thresholds,
   timeseriesPanel,
   UNIT,
+  WINDOW_STEP,
 } from './common';
 import { textVariable } from './variables';
 import {
@@ -81,8 +82,8 @@ export function durationPanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
 
 /** The overview stats: totals, failures, error ratio, peak RPS, run-wide p95, dropped iterations. */
 export function overviewStats(l: LatencyQueries): cog.Builder<dashboard.Panel>[] {
-  const total = counterTotal('k6_http_reqs_total', SELECTOR.http);
-  const failed = counterTotal('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`);
+  const total = l.total('k6_http_reqs_total', SELECTOR.http);
+  const failed = l.total('k6_http_reqs_total', `${SELECTOR.http}, ${HTTP_FAILED}`);
   return [
     statPanel({
       title: 'Total requests',
@@ -202,9 +203,14 @@ export function heatmapLatencyPanel(l: LatencyQueries): cog.Builder<dashboard.Pa
     title: 'Request duration heatmap',
     description:
       'Distribution of http_req_duration per time step, drawn from the native histogram buckets Prometheus returns ' +
-      '(no client-side bucketing): bands show modes, outliers show as sparse cells far above.',
+      '(no client-side bucketing): bands show modes, outliers show as sparse cells far above. One column a minute at ' +
+      'least: each holds the requests of its own minute, none counted in two columns.',
     unit: UNIT.seconds,
-    targets: [prometheusQuery(l.histogramRate('http_req_duration', SELECTOR.http), 'http_req_duration').format(prometheus.PromQueryFormat.Heatmap)],
+    targets: [
+      prometheusQuery(l.histogramRate('http_req_duration', SELECTOR.http), 'http_req_duration')
+        .format(prometheus.PromQueryFormat.Heatmap)
+        .interval(WINDOW_STEP),
+    ],
   });
 }
 
@@ -261,7 +267,7 @@ export function requestsByUrlPanel(l: LatencyQueries): cog.Builder<dashboard.Pan
     thresholds: LATENCY_THRESHOLDS(),
     height: 10,
     targets: [
-      tableQuery(counterTotal('k6_http_reqs_total', SELECTOR.http, by)),
+      tableQuery(l.total('k6_http_reqs_total', SELECTOR.http, by)),
       tableQuery(l.extreme('http_req_duration', 'min', SELECTOR.http, by)),
       tableQuery(l.extreme('http_req_duration', 'max', SELECTOR.http, by)),
       tableQuery(l.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, by)),

@@ -38,6 +38,8 @@ export interface LatencyQueries {
   rate(metric: string, sel: string, by?: readonly string[]): string;
   /** Sum of a k6 gauge (`k6_vus`) over runners (optionally per label set). */
   gauge(metric: string, sel: string, by?: readonly string[]): string;
+  /** Total of a k6 counter over the run up to the end of the time range (optionally per label set). */
+  total(metric: string, sel: string, by?: readonly string[]): string;
   /** The merged rate of a native-histogram trend (what quantiles and the heatmap read); native mode only. */
   histogramRate(trend: string, sel: string, by?: readonly string[]): string;
 }
@@ -59,6 +61,7 @@ export const nativeLatency: LatencyQueries = {
     `histogram_quantile(${which === 'min' ? '0' : '1'}, sum${byClause(by)} (increase(k6_${trend}_seconds{${sel}}[$__range])))`,
   rate: (metric, sel, by) => counterRate(metric, sel, by),
   gauge: (metric, sel, by) => gaugeSum(metric, sel, by),
+  total: (metric, sel, by) => counterTotal(metric, sel, by),
   histogramRate: (trend, sel, by) => `sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval]))`,
 };
 
@@ -80,6 +83,7 @@ export const classicLatency: LatencyQueries = {
   extreme: (trend, which, sel, by) => `${which}${byClause(by)} (${which}_over_time(k6_${trend}_${which}{${sel}}[$__range]))`,
   rate: (metric, sel, by) => counterRate(metric, sel, by),
   gauge: (metric, sel, by) => gaugeSum(metric, sel, by),
+  total: (metric, sel, by) => counterTotal(metric, sel, by),
   histogramRate: () => {
     throw new Error('classic mode has no histograms: trend stats are gauges');
   },

@@ -14,16 +14,16 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   RECORDED_COUNTERS,
   RECORDED_GAUGES,
-  RECORDED_HTTP_TRENDS,
+  RECORDED_HISTOGRAMS,
+  RECORDED_RUN_INCREMENTS,
   recordedCounterRate,
   recordedGaugeSum,
   recordedHistogramRate,
-  RECORDED_RUN_TRENDS,
-  RECORDED_RUNNER_TRENDS,
   recordedRunIncrement,
   RULE_LEVELS,
+  type RecordedLevel,
   type RuleLevel,
-  type RunHistogramSource,
+  type RunTotalsSource,
 } from '@k6-platform/constructs/internal';
 import { byClause, nativeLatency, type LatencyQueries } from './queries';
 
@@ -37,7 +37,7 @@ const RECORDED_SIDE = `${SOURCE_GUARD_LABEL}=~"$source"`;
 const RAW_SIDE = `${SOURCE_GUARD_LABEL}!~"$source"`;
 
 /** The guards as the threshold queries take them (the pass/fail row reads the run totals the same way). */
-export const SOURCE_GUARDS: RunHistogramSource = { recordedGuard: RECORDED_SIDE, rawGuard: RAW_SIDE };
+export const SOURCE_GUARDS: RunTotalsSource = { recordedGuard: RECORDED_SIDE, rawGuard: RAW_SIDE };
 
 /**
  * The `source` variable: recorded series (default) or the raw ones. A custom variable of `label : value` pairs (the
@@ -51,7 +51,8 @@ export function sourceVariable(): dashboard.CustomVariableBuilder {
     .label('Series')
     .description(
       'recorded: the platform recording rules (fast). raw: every runner series, for runs recorded before the rules existed or a ' +
-        'Prometheus without them, and for filters on labels the rules drop (instance_id, url, proto).',
+        'Prometheus without them, and for ad-hoc filters on labels the rules drop: url and proto; with every scenario and URL ' +
+        'shown, also method, status and instance_id.',
     )
     .values(options.map((o) => `${o.text} : ${o.value}`).join(','))
     .options(options)
@@ -63,51 +64,91 @@ export function selectorLabels(sel: string): string[] {
   return [...sel.matchAll(/(\w+)\s*(?:=~|!~|!=|=)\s*"/g)].map((m) => m[1]!);
 }
 
-/** The first of `levels` that keeps every label a query selects or groups by; none when no rule keeps them all. */
-function levelFor(levels: readonly RuleLevel[], sel: string, by?: readonly string[]): RuleLevel | undefined {
-  const needed = [...selectorLabels(sel), ...(by ?? [])];
-  return levels.find((lv) => needed.every((l) => (RULE_LEVELS[lv] as readonly string[]).includes(l)));
+/** The labels a selector matches with a whole variable, and the variable (`name=~"$name"` gives name: name). */
+function variableMatchers(sel: string): Map<string, string> {
+  return new Map([...sel.matchAll(/(\w+)\s*=~\s*"\$(\w+)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** The levels from the fewest series a run has at each to the most (a coarser level is read first when it can be). */
+const LEVEL_ORDER: readonly RuleLevel[] = ['run', 'outcome', 'scenario', 'runner', 'request', 'runner_request'];
+
+const keeps = (level: RuleLevel, label: string): boolean => (RULE_LEVELS[level] as readonly string[]).includes(label);
+
+/**
+ * The recorded side of a switched query, reading `read(level, selector)` at one of `levels`, or undefined when none
+ * keeps every label the query selects or groups by. That level (`fine`) holds the answer for any value of the
+ * dashboard's variables. While the variables it filters on are at "All" (the usual view of a run), a coarser level
+ * that drops those labels holds the same sums in fewer series (`outcome` for a run's requests, `runner` per runner),
+ * and is read instead. The two branches are told apart the way the source is, by a matcher on
+ * {@link SOURCE_GUARD_LABEL}, which every series lacks: `=~"($v1)($v2)"` holds exactly when every dropped variable
+ * matches the empty string, which "All" (`.*`) does and a picked value never does (label values are never empty, and
+ * Grafana sends several picked values as `(a|b)`); `!~` the other way round. Exactly one branch selects series; the
+ * other costs an index lookup. The coarse branch leaves out the matchers on the labels it drops: they are "All".
+ */
+function recordedSide(
+  levels: readonly RuleLevel[],
+  read: (level: RuleLevel, sel: string) => string,
+  sel: string,
+  by: readonly string[] | undefined,
+): string | undefined {
+  const needed = [...new Set([...selectorLabels(sel), ...(by ?? [])])];
+  const ordered = LEVEL_ORDER.filter((l) => levels.includes(l));
+  const fine = ordered.find((lv) => needed.every((l) => keeps(lv, l)));
+  if (fine === undefined) return undefined;
+  const vars = variableMatchers(sel);
+  const droppable = (l: string) => vars.has(l) && !(by ?? []).includes(l);
+  const coarse = ordered.slice(0, ordered.indexOf(fine)).find((lv) => needed.every((l) => keeps(lv, l) || droppable(l)));
+  if (coarse === undefined) return read(fine, `${sel}, ${RECORDED_SIDE}`);
+  const dropped = needed.filter((l) => !keeps(coarse, l));
+  const allAll = dropped.map((l) => `($${vars.get(l)!})`).join('');
+  const kept = splitSelector(sel).filter((m) => !dropped.includes(selectorLabels(m)[0]!));
+  return [
+    read(coarse, [...kept, RECORDED_SIDE, `${SOURCE_GUARD_LABEL}=~"${allAll}"`].join(', ')),
+    read(fine, [sel, RECORDED_SIDE, `${SOURCE_GUARD_LABEL}!~"${allAll}"`].join(', ')),
+  ].join(' or ');
+}
+
+/** The matchers of a selector, each as written (`a=~"x", b="y"` gives `a=~"x"` and `b="y"`). */
+function splitSelector(sel: string): string[] {
+  return [...sel.matchAll(/\w+\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"/g)].map((m) => m[0]);
 }
 
 /**
- * `sum by (...) (<recorded> or <raw>)` with the source guards, or the raw query alone when nothing is recorded. Each
- * side is given the selector with its guard.
+ * `sum by (...) (<recorded> or <raw>)` with the source guards, or the raw query alone when nothing recorded keeps the
+ * labels the query needs.
  */
 function switched(
-  recorded: ((sel: string) => string) | undefined,
+  levels: readonly RuleLevel[],
+  recorded: (level: RuleLevel, sel: string) => string,
   raw: (sel: string) => string,
   sel: string,
   by: readonly string[] | undefined,
   rawOnly: string,
 ): string {
-  if (recorded === undefined) return rawOnly;
-  return `sum${byClause(by)} (${recorded(`${sel}, ${RECORDED_SIDE}`)} or ${raw(`${sel}, ${RAW_SIDE}`)})`;
+  const side = recordedSide(levels, recorded, sel, by);
+  if (side === undefined) return rawOnly;
+  return `sum${byClause(by)} (${side} or ${raw(`${sel}, ${RAW_SIDE}`)})`;
 }
 
-/** A recorded series read as it is, or not at all. */
-const plain = (name: string | undefined) => (name === undefined ? undefined : (s: string) => `${name}{${s}}`);
-
-const counterLevels = (metric: string): RuleLevel[] => RECORDED_COUNTERS.filter((c) => c.metric === metric).map((c) => c.level);
-const gaugeLevels = (metric: string): RuleLevel[] => RECORDED_GAUGES.filter((g) => g.metric === metric).map((g) => g.level);
-/** The levels each native-histogram trend's rate is recorded at. */
-function histogramLevels(trend: string): RuleLevel[] {
-  const levels: RuleLevel[] = [];
-  if ((RECORDED_HTTP_TRENDS as readonly string[]).includes(trend)) levels.push('request');
-  if ((RECORDED_RUNNER_TRENDS as readonly string[]).includes(trend)) levels.push('runner_request');
-  if (trend === 'iteration_duration') levels.push('scenario');
-  return levels;
-}
+const levelsOf = (table: readonly RecordedLevel[], metric: string): RuleLevel[] => table.filter((c) => c.metric === metric).map((c) => c.level);
 
 /**
- * The run's merged histogram over the time range, by `by`: the sum of the recorded run increments where the trend has
- * them and the request level keeps the labels, else the `increase` of every runner's series.
+ * The run's total over the time range, by `by`: the sum of the recorded run increments where the series has them at
+ * a level keeping the labels, else `raw` over every runner's series.
  */
-function runHistogram(trend: string, sel: string, by: readonly string[] | undefined): string {
-  const level = (RECORDED_RUN_TRENDS as readonly string[]).includes(trend) ? levelFor(['request'], sel, by) : undefined;
-  const raw = (s: string) => `increase(k6_${trend}_seconds{${s}}[$__range])`;
-  const recorded = level && ((s: string) => `sum_over_time(${recordedRunIncrement(trend)}{${s}}[$__range])`);
-  return switched(recorded, raw, sel, by, `sum${byClause(by)} (${raw(sel)})`);
+function runTotal(series: string, sel: string, by: readonly string[] | undefined, raw: (s: string) => string): string {
+  return switched(
+    levelsOf(RECORDED_RUN_INCREMENTS, series),
+    (level, s) => `sum_over_time(${recordedRunIncrement(series, level)}{${s}}[$__range])`,
+    raw,
+    sel,
+    by,
+    `sum${byClause(by)} (${raw(sel)})`,
+  );
 }
+
+const runHistogram = (trend: string, sel: string, by: readonly string[] | undefined): string =>
+  runTotal(`k6_${trend}_seconds`, sel, by, (s) => `increase(k6_${trend}_seconds{${s}}[$__range])`);
 
 /**
  * Native histograms read through the recording rules where a rule keeps the labels a query needs (switched by
@@ -118,28 +159,32 @@ export const recordedLatency: LatencyQueries = {
   overTime: (trend, q, sel, by) => `histogram_quantile(${q.native}, ${recordedLatency.histogramRate(trend, sel, by)})`,
   overRun: (trend, q, sel, by) => `histogram_quantile(${q.native}, ${runHistogram(trend, sel, by)})`,
   extreme: (trend, which, sel, by) => `histogram_quantile(${which === 'min' ? '0' : '1'}, ${runHistogram(trend, sel, by)})`,
-  histogramRate: (trend, sel, by) => {
-    const level = levelFor(histogramLevels(trend), sel, by);
-    return switched(
-      plain(level && recordedHistogramRate(trend, level)),
+  histogramRate: (trend, sel, by) =>
+    switched(
+      levelsOf(RECORDED_HISTOGRAMS, trend),
+      (level, s) => `${recordedHistogramRate(trend, level)}{${s}}`,
       (s) => `rate(k6_${trend}_seconds{${s}}[$__rate_interval])`,
       sel,
       by,
       nativeLatency.histogramRate(trend, sel, by),
-    );
-  },
-  rate: (metric, sel, by) => {
-    const level = levelFor(counterLevels(metric), sel, by);
-    return switched(
-      plain(level && recordedCounterRate(metric, level)),
+    ),
+  rate: (metric, sel, by) =>
+    switched(
+      levelsOf(RECORDED_COUNTERS, metric),
+      (level, s) => `${recordedCounterRate(metric, level)}{${s}}`,
       (s) => `rate(${metric}{${s}}[$__rate_interval])`,
       sel,
       by,
       nativeLatency.rate(metric, sel, by),
-    );
-  },
-  gauge: (metric, sel, by) => {
-    const level = levelFor(gaugeLevels(metric), sel, by);
-    return switched(plain(level && recordedGaugeSum(metric, level)), (s) => `${metric}{${s}}`, sel, by, nativeLatency.gauge(metric, sel, by));
-  },
+    ),
+  gauge: (metric, sel, by) =>
+    switched(
+      levelsOf(RECORDED_GAUGES, metric),
+      (level, s) => `${recordedGaugeSum(metric, level)}{${s}}`,
+      (s) => `${metric}{${s}}`,
+      sel,
+      by,
+      nativeLatency.gauge(metric, sel, by),
+    ),
+  total: (metric, sel, by) => runTotal(metric, sel, by, (s) => `last_over_time(${metric}{${s}}[$__range])`),
 };

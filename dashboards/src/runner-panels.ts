@@ -5,7 +5,7 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { nonRunnerPodPattern, runnerPodPattern } from '@k6-platform/constructs/internal';
-import { COLOR, LATENCY_THRESHOLDS, prometheusQuery, SELECTOR, thresholds, timeseriesPanel, UNIT } from './common';
+import { COLOR, LATENCY_THRESHOLDS, prometheusQuery, SELECTOR, thresholds, timeseriesPanel, UNIT, WINDOW_STEP } from './common';
 import { descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
 /**
@@ -42,13 +42,17 @@ export function durationPerRunnerPanel(l: LatencyQueries): cog.Builder<dashboard
   return timeseriesPanel({
     title: latencyLabel(l, 'Request duration per runner'),
     description:
-      'http_req_duration at the selected quantile per runner. If one runner sees much higher latency than the others, the runner ' +
-      '(CPU, network) is the bottleneck, not the target.' +
+      'http_req_duration at the selected quantile per runner, one point a minute at least (one line a runner). If one runner ' +
+      'sees much higher latency than the others, the runner (CPU, network) is the bottleneck, not the target.' +
       descriptionSuffix(l),
     unit: UNIT.seconds,
     span: 8,
     thresholds: LATENCY_THRESHOLDS(),
-    targets: [prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, RUNNER), latencyLabel(l, RUNNER_LEGEND))],
+    targets: [
+      prometheusQuery(l.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, RUNNER), latencyLabel(l, RUNNER_LEGEND)).interval(
+        WINDOW_STEP,
+      ),
+    ],
   });
 }
 

@@ -11,7 +11,7 @@ import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   thresholdQueries,
-  type RunHistogramSource,
+  type RunTotalsSource,
   type ThresholdOperator,
   type ThresholdQueryScope,
   type ThresholdsConfig,
@@ -53,15 +53,15 @@ export interface ThresholdCheck {
 
 /**
  * The checks of a k6 thresholds map, with the verdict's queries for runners writing `trends` (the verdict's own
- * `trends` option, from `runner.nativeHistograms`), their run histograms from `runHistograms` (the native dashboard
- * switches them by its `source` variable, as the verdict reads the recorded run totals when they are complete).
+ * `trends` option, from `runner.nativeHistograms`), their run totals from `runTotals` (the native dashboard switches
+ * them by its `source` variable, as the verdict reads the recorded run totals when they are complete).
  */
 export function thresholdChecks(
   map: ThresholdsConfig = DASHBOARD_THRESHOLDS,
   trends: 'native' | 'classic' = 'native',
-  runHistograms: RunHistogramSource = 'raw',
+  runTotals: RunTotalsSource = 'raw',
 ): ThresholdCheck[] {
-  return thresholdQueries(map, { ...DASHBOARD_THRESHOLD_SCOPE, trends, runHistograms }).map((q) => {
+  return thresholdQueries(map, { ...DASHBOARD_THRESHOLD_SCOPE, trends, runTotals }).map((q) => {
     const info = q.threshold.metricInfo;
     const unit = info.isTime ? UNIT.milliseconds : info.type === 'rate' ? UNIT.percent : UNIT.count;
     return {

@@ -250,7 +250,10 @@ describe('panels beyond the reference dashboards', () => {
     const heat = contentPanels(built[0]!).find((p) => p.type === 'heatmap')!;
     expect(targetsOf(heat)[0]).toMatchObject({
       format: 'heatmap',
-      expr: expect.stringMatching(/^sum \(request:k6_http_req_duration_seconds:rate1m\{.* or rate\(k6_http_req_duration_seconds\{/),
+      // the whole run's recorded rate while no scenario or URL is picked, else the requests', else the raw series
+      expr: expect.stringMatching(
+        /^sum \(outcome:k6_http_req_duration_seconds:rate1m\{.* or request:k6_http_req_duration_seconds:rate1m\{.* or rate\(k6_http_req_duration_seconds\{/,
+      ),
     });
     expect(heat.options).toMatchObject({ calculate: false });
     expect(contentPanels(built[1]!).filter((p) => p.type === 'heatmap')).toEqual([]);
@@ -334,19 +337,20 @@ describe('panels beyond the reference dashboards', () => {
     const p95 = contentPanels(built[0]!).find((p) => p.title === 'http_req_duration p(95)<500')!;
     // the native dashboard reads the run histogram from the recorded run totals or the raw series, by `source`
     const scope = { testid: '$testid', testidMatch: '=~', window: '$__range', durationSeconds: '$__range_s' } as const;
-    const verdict = thresholdQueries({ http_req_duration: ['p(95)<500'] }, { ...scope, runHistograms: SOURCE_GUARDS })[0]!;
+    const verdict = thresholdQueries({ http_req_duration: ['p(95)<500'] }, { ...scope, runTotals: SOURCE_GUARDS })[0]!;
     // a value that is not finite fails, as in the verdict
     expect(targetsOf(p95)[0]!.expr).toBe(`((${verdict.promql}) < Inf > -Inf) < bool 500`);
     // each side is the verdict's own query of that source, behind its guard
     const raw = thresholdQueries({ http_req_duration: ['p(95)<500'] }, scope)[0]!.promql;
-    const recorded = thresholdQueries({ http_req_duration: ['p(95)<500'] }, { ...scope, runHistograms: 'recorded' })[0]!.promql;
+    const recorded = thresholdQueries({ http_req_duration: ['p(95)<500'] }, { ...scope, runTotals: 'recorded' })[0]!.promql;
     expect(verdict.promql).toBe(
-      'histogram_quantile(0.95, sum(sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid",dashboard_source=~"$source"}[$__range]) ' +
+      'histogram_quantile(0.95, sum(sum_over_time(outcome:k6_http_req_duration_seconds:increase{testid=~"$testid",dashboard_source=~"$source"}[$__range]) ' +
         'or increase(k6_http_req_duration_seconds{testid=~"$testid",dashboard_source!~"$source"}[$__range]))) * 1000',
     );
     expect(raw).toBe('histogram_quantile(0.95, sum(increase(k6_http_req_duration_seconds{testid=~"$testid"}[$__range]))) * 1000');
     expect(recorded).toBe(
-      'histogram_quantile(0.95, sum(sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid"}[$__range]))) * 1000',
+      // no filters: the coarsest level, a run's one or two series (expected or not)
+      'histogram_quantile(0.95, sum(sum_over_time(outcome:k6_http_req_duration_seconds:increase{testid=~"$testid"}[$__range]))) * 1000',
     );
     expect(p95.fieldConfig?.defaults?.mappings).toEqual([
       { type: 'value', options: { '0': { text: 'FAIL', color: 'red', index: 0 }, '1': { text: 'PASS', color: 'green', index: 1 } } },

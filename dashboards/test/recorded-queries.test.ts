@@ -8,9 +8,9 @@ describe('recordedLatency', () => {
       'sum by (status) (request:k6_http_reqs:rate1m{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name", dashboard_source=~"$source"} or ' +
         'rate(k6_http_reqs_total{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name", dashboard_source!~"$source"}[$__rate_interval]))',
     );
-    // the runner is kept only by the runner_request level
+    // the runner is kept by the runner_request level, and by the runner level while no scenario or URL is picked
     expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['instance_id'])).toMatch(
-      /^sum by \(instance_id\) \(runner_request:k6_http_reqs:rate1m\{/,
+      /^sum by \(instance_id\) \(runner:k6_http_reqs:rate1m\{.*\} or runner_request:k6_http_reqs:rate1m\{/,
     );
     expect(recordedLatency.gauge('k6_vus', SELECTOR.run, ['instance_id'])).toMatch(
       /^sum by \(instance_id\) \(runner:k6_vus:sum\{testid=~"\$testid", zone=~"\$zone", dashboard_source=~"\$source"\} or k6_vus\{/,
@@ -20,19 +20,39 @@ describe('recordedLatency', () => {
     );
   });
 
-  test('per-runner latency from the runner_request level; whole-run latency from the run totals', () => {
+  test('per-runner latency from the runner level while no scenario or URL is picked, else from runner_request', () => {
+    const sel = 'testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name"';
+    // two branches told apart by a matcher on the guard label, which no series has: "" matches `(.*)(.*)` (both at All)
+    // and no picked value; the coarse branch drops the matchers on the labels it does not keep
     expect(recordedLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['instance_id'])).toBe(
-      'histogram_quantile($quantile, sum by (instance_id) (runner_request:k6_http_req_duration_seconds:rate1m{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", ' +
-        'name=~"$name", dashboard_source=~"$source"} or rate(k6_http_req_duration_seconds{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name", ' +
-        'dashboard_source!~"$source"}[$__rate_interval])))',
+      'histogram_quantile($quantile, sum by (instance_id) (' +
+        `runner:k6_http_req_duration_seconds:rate1m{testid=~"$testid", zone=~"$zone", dashboard_source=~"$source", dashboard_source=~"($scenario)($name)"} or ` +
+        `runner_request:k6_http_req_duration_seconds:rate1m{${sel}, dashboard_source=~"$source", dashboard_source!~"($scenario)($name)"} or ` +
+        // source = raw
+        `rate(k6_http_req_duration_seconds{${sel}, dashboard_source!~"$source"}[$__rate_interval])))`,
     );
+  });
+
+  test('whole-run latency and counts from the run totals: by outcome while no scenario or URL is picked, else by request', () => {
+    const sel = 'testid=~"$testid", zone=~"$zone", scenario=~"$scenario", name=~"$name"';
+    // the URL table groups by labels only the request level keeps: one recorded branch
     expect(recordedLatency.overRun('http_req_duration', QUANTILES.p95, SELECTOR.http, ['name'])).toBe(
-      'histogram_quantile(0.95, sum by (name) (sum_over_time(request:k6_http_req_duration_seconds:increase{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", ' +
-        'name=~"$name", dashboard_source=~"$source"}[$__range]) or increase(k6_http_req_duration_seconds{testid=~"$testid", zone=~"$zone", scenario=~"$scenario", ' +
-        'name=~"$name", dashboard_source!~"$source"}[$__range])))',
+      `histogram_quantile(0.95, sum by (name) (sum_over_time(request:k6_http_req_duration_seconds:increase{${sel}, dashboard_source=~"$source"}[$__range]) ` +
+        `or increase(k6_http_req_duration_seconds{${sel}, dashboard_source!~"$source"}[$__range])))`,
     );
     expect(recordedLatency.extreme('http_req_duration', 'max', SELECTOR.http)).toMatch(
-      /^histogram_quantile\(1, sum \(sum_over_time\(request:k6_http_req_duration_seconds:increase\{/,
+      /^histogram_quantile\(1, sum \(sum_over_time\(outcome:k6_http_req_duration_seconds:increase\{.*\}\[\$__range\]\) or sum_over_time\(request:k6_http_req_duration_seconds:increase\{/,
+    );
+    // a literal matcher on a label the coarse level keeps (the failed requests) does not stop it
+    expect(recordedLatency.total('k6_http_reqs_total', `${SELECTOR.http}, expected_response="false"`)).toBe(
+      'sum (sum_over_time(outcome:k6_http_reqs:increase{testid=~"$testid", zone=~"$zone", expected_response="false", dashboard_source=~"$source", ' +
+        'dashboard_source=~"($scenario)($name)"}[$__range]) or ' +
+        `sum_over_time(request:k6_http_reqs:increase{${sel}, expected_response="false", dashboard_source=~"$source", dashboard_source!~"($scenario)($name)"}[$__range]) or ` +
+        `last_over_time(k6_http_reqs_total{${sel}, expected_response="false", dashboard_source!~"$source"}[$__range]))`,
+    );
+    // a literal matcher on a label it drops does
+    expect(recordedLatency.total('k6_http_reqs_total', `${SELECTOR.http}, status="500"`)).toMatch(
+      /^sum \(sum_over_time\(request:k6_http_reqs:increase\{[^}]*\}\[\$__range\]\) or last_over_time\(/,
     );
   });
 
@@ -50,9 +70,11 @@ describe('recordedLatency', () => {
   });
 
   test('the zone of a run spread over several clusters is kept by every level: breakdowns by zone read recorded series', () => {
-    expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['zone'])).toMatch(/^sum by \(zone\) \(request:k6_http_reqs:rate1m\{/);
+    expect(recordedLatency.rate('k6_http_reqs_total', SELECTOR.http, ['zone'])).toMatch(
+      /^sum by \(zone\) \(outcome:k6_http_reqs:rate1m\{.*\} or request:k6_http_reqs:rate1m\{/,
+    );
     expect(recordedLatency.overTime('http_req_duration', QUANTILES.selected, SELECTOR.http, ['zone'])).toMatch(
-      /^histogram_quantile\(\$quantile, sum by \(zone\) \(request:k6_http_req_duration_seconds:rate1m\{/,
+      /^histogram_quantile\(\$quantile, sum by \(zone\) \(outcome:k6_http_req_duration_seconds:rate1m\{.*\} or request:k6_http_req_duration_seconds:rate1m\{/,
     );
     expect(recordedLatency.gauge('k6_vus', SELECTOR.run, ['zone'])).toMatch(/^sum by \(zone\) \(run:k6_vus:sum\{/);
   });

@@ -18,7 +18,7 @@ import {
   RECORDING_RULE_INTERVAL,
   k6DurationSeconds,
   recordedRunIncrement,
-  runIncrementExpr,
+  recordingRuleGroups,
 } from '@k6-platform/constructs/internal';
 import { k6LoadTestDashboard, SOURCE_VALUES } from '../../dashboards/src';
 import { dashboardQueries, substituteVariables } from '../../dashboards/test/queries';
@@ -31,6 +31,10 @@ import { closeTo, histogramDiff, writeEvaluations } from '../support/recorded-se
 import { bucketErrorBound } from '../support/remote-write';
 
 const RECORD = recordedRunIncrement('http_req_duration');
+/** Any recorded run total (`<level>:k6_<series>:increase`), in a query. */
+const RECORDED_TOTAL = /\b[a-z_]+:k6_\w+:increase\b/;
+/** The run-totals rules, in their group's order: the coarse levels read the finer ones recorded before them. */
+const TOTALS_RULES = recordingRuleGroups().find((g) => g.name === 'k6-run-totals')!.rules;
 const STEP_SECONDS = k6DurationSeconds(RECORDING_RULE_INTERVAL);
 /** Relative tolerance of two sums of the same integers in another order. */
 const REL = 1e-9;
@@ -59,9 +63,17 @@ const major = binaryMajorVersion();
 const describe3 = major >= 3 ? describe : describe.skip;
 const runs: Record<'complete' | 'partial' | 'none', K6RunTruth> = {} as never;
 
-/** The rule's expression over one run's series only (the runs share the Prometheus). */
-const exprOf = (testid: string) =>
-  runIncrementExpr('http_req_duration').replaceAll('k6_http_req_duration_seconds[', `k6_http_req_duration_seconds{testid="${testid}"}[`);
+/** A rule's expression over one run's series only (the runs share the Prometheus): every selector gets the run's testid. */
+const exprOf = (expr: string, testid: string) => expr.replace(/\b((?:[a-z_]+:)?k6_\w+(?::\w+)?)(?=\[|\))/g, `$1{testid="${testid}"}`);
+
+/**
+ * Writes every run-totals rule's evaluations of one run over [from, to]. A coarse level's evaluation reads the finer
+ * level's sample of the same evaluation; a range query finds it at the same step (steps aligned to `from`), and after
+ * the run, within the lookback, the finer level's last increments: zero, which adds nothing.
+ */
+async function writeTotals(testid: string, from: number, to: number): Promise<void> {
+  for (const rule of TOTALS_RULES) await writeEvaluations(prom, rule.record, exprOf(rule.expr, testid), from, to, STEP_SECONDS);
+}
 
 beforeAll(async () => {
   prom = await startPrometheus({ spec: monitoringValues(parsePlatformConfig({})).prometheus.prometheusSpec });
@@ -72,11 +84,11 @@ beforeAll(async () => {
   if (major < 3) return;
   // evaluation slots from before the first push to one past the last
   const [from, to] = [endTime - (RUN.durationSeconds! + 60) * 1000, endTime + STEP_SECONDS * 1000];
-  await writeEvaluations(prom, RECORD, exprOf('rt-complete'), from, to, STEP_SECONDS);
-  // one evaluation missed in the middle of the run (a restart, an overloaded rule group): its increment is lost
+  await writeTotals('rt-complete', from, to);
+  // one evaluation missed in the middle of the run (a restart, an overloaded rule group): its increments are lost
   const mid = from + Math.floor((to - from) / 2 / (STEP_SECONDS * 1000)) * STEP_SECONDS * 1000;
-  await writeEvaluations(prom, RECORD, exprOf('rt-partial'), from, mid, STEP_SECONDS);
-  await writeEvaluations(prom, RECORD, exprOf('rt-partial'), mid + 2 * STEP_SECONDS * 1000, to, STEP_SECONDS);
+  await writeTotals('rt-partial', from, mid);
+  await writeTotals('rt-partial', mid + 2 * STEP_SECONDS * 1000, to);
 }, 120_000);
 
 afterAll(async () => {
@@ -118,14 +130,19 @@ describe3('the recorded run totals (Prometheus 3)', () => {
     expect(await check(runs.none)).toEqual([]);
   });
 
-  test('the native dashboard’s whole-run queries answer from them what the exact run histogram answers', async () => {
-    const totals = dashboardQueries(k6LoadTestDashboard()).filter((q) => q.expr.includes(`${RECORD}{`));
-    expect(totals.length).toBeGreaterThanOrEqual(10);
-    const vars = (source: string) => ({
+  test('the native dashboard’s whole-run queries answer from them what the exact run totals answer, whatever is picked', async () => {
+    const totals = dashboardQueries(k6LoadTestDashboard()).filter((q) => RECORDED_TOTAL.test(q.expr));
+    expect(totals.length).toBeGreaterThanOrEqual(14);
+    // every scenario and URL (the coarse `outcome` branch), a scenario picked, a URL picked (the `request` branches)
+    const picks = [
+      { scenario: '.*', name: '.*' },
+      { scenario: 'api', name: '.*' },
+      { scenario: '.*', name: 'http://target.local/' },
+    ];
+    const vars = (source: string, pick: (typeof picks)[number]) => ({
       datasource: 'prometheus',
       testid: 'rt-complete',
-      scenario: '.*',
-      name: '.*',
+      ...pick,
       quantile: '0.95',
       source,
       runner_namespace: 'k6',
@@ -135,23 +152,57 @@ describe3('the recorded run totals (Prometheus 3)', () => {
       __interval: '15s',
     });
     const failures: string[] = [];
-    for (const q of totals) {
-      const recorded = await at(runs.complete, substituteVariables(q.expr, vars(SOURCE_VALUES.recorded)));
-      const raw = substituteVariables(q.expr, vars(SOURCE_VALUES.raw));
-      // the raw side with the exact run histogram (Prometheus 3 reads histograms in last_over_time) in place of increase
-      const exact = await at(runs.complete, raw.replaceAll('increase(k6_http_req_duration_seconds', 'last_over_time(k6_http_req_duration_seconds'));
-      const extrapolated = await at(runs.complete, raw);
-      const value = (r: PromSeriesResult[]) => r.map((s) => [JSON.stringify(s.metric), Number(s.value![1])] as const).sort();
-      if (recorded.length === 0) failures.push(`${q.source} / ${q.refId}: no data`);
-      if (JSON.stringify(value(recorded).map(([k]) => k)) !== JSON.stringify(value(exact).map(([k]) => k)))
-        failures.push(`${q.source}: other series`);
-      value(recorded).forEach(([k, v], i) => {
-        if (!close(v, value(exact)[i]![1])) failures.push(`${q.source} / ${q.refId} ${k}: ${v} != exact ${value(exact)[i]![1]}`);
-        // increase extrapolates: the raw answer is the exact one within the bucket error
-        if (!close(v, value(extrapolated)[i]![1], 2 * bucketErrorBound())) failures.push(`${q.source} / ${q.refId} ${k}: ${v} far from raw`);
-      });
+    let compared = 0;
+    for (const pick of picks) {
+      for (const q of totals) {
+        const what = `${q.source} / ${q.refId} (${JSON.stringify(pick)})`;
+        const recorded = await at(runs.complete, substituteVariables(q.expr, vars(SOURCE_VALUES.recorded, pick)));
+        const raw = substituteVariables(q.expr, vars(SOURCE_VALUES.raw, pick));
+        // the raw side with the exact run histogram (Prometheus 3 reads histograms in last_over_time) in place of increase;
+        // counters and rates are read with last_over_time already
+        const exact = await at(runs.complete, raw.replaceAll('increase(k6_http_req_duration_seconds', 'last_over_time(k6_http_req_duration_seconds'));
+        const extrapolated = await at(runs.complete, raw);
+        const value = (r: PromSeriesResult[]) => r.map((s) => [JSON.stringify(s.metric), Number(s.value![1])] as const).sort();
+        if (recorded.length === 0) failures.push(`${what}: no data`);
+        if (JSON.stringify(value(recorded).map(([k]) => k)) !== JSON.stringify(value(exact).map(([k]) => k))) failures.push(`${what}: other series`);
+        value(recorded).forEach(([k, v], i) => {
+          compared++;
+          if (!close(v, value(exact)[i]![1])) failures.push(`${what} ${k}: ${v} != exact ${value(exact)[i]![1]}`);
+          // increase extrapolates: the raw answer is the exact one within the bucket error
+          if (!close(v, value(extrapolated)[i]![1], 2 * bucketErrorBound())) failures.push(`${what} ${k}: ${v} far from raw`);
+        });
+      }
     }
     expect(failures).toEqual([]);
+    expect(compared).toBeGreaterThan(3 * 14);
+  });
+
+  test('with every scenario and URL the whole-run queries read the outcome level only; with one picked, the request level only', async () => {
+    const q = dashboardQueries(k6LoadTestDashboard()).find((x) => x.source === 'Total requests')!;
+    const v = {
+      datasource: 'prometheus',
+      testid: 'rt-complete',
+      quantile: '0.95',
+      source: SOURCE_VALUES.recorded,
+      runner_namespace: 'k6',
+      __range: '1h',
+    };
+    // each level alone (the other renamed to a series that does not exist): the one the case reads answers, the other is empty
+    const only = (level: string, pick: Record<string, string>) => {
+      const other = level === 'outcome' ? 'request' : 'outcome';
+      return at(
+        runs.complete,
+        substituteVariables(q.expr.replaceAll(`${other}:k6_http_reqs:increase{`, 'absent:k6_http_reqs:increase{'), { ...v, ...pick }),
+      );
+    };
+    const count = (r: PromSeriesResult[]) => (r.length === 0 ? 0 : Number(r[0]!.value![1]));
+    const all = { scenario: '.*', name: '.*' };
+    const api = { scenario: 'api', name: '.*' };
+    expect(count(await only('outcome', all))).toBe(runs.complete.totals.requests);
+    expect(await only('request', all)).toEqual([]);
+    expect(await only('outcome', api)).toEqual([]);
+    expect(count(await only('request', api))).toBeGreaterThan(0);
+    expect(count(await only('request', api))).toBeLessThan(runs.complete.totals.requests);
   });
 
   test('the verdict reads them where they are complete: the same outcome, the exact values', async () => {
@@ -179,7 +230,7 @@ describe3('the recorded run totals (Prometheus 3)', () => {
     // each recorded value is the exact run histogram's
     for (const r of verdict.rows.filter((x) => x.query.aggregation.includes('the recorded run totals'))) {
       const exact = r.query.promql.replace(
-        /sum_over_time\(request:k6_http_req_duration_seconds:increase(\{[^}]*\})\[\d+s\]\)/g,
+        /sum_over_time\((?:request|outcome):k6_http_req_duration_seconds:increase(\{[^}]*\})\[\d+s\]\)/g,
         'last_over_time(k6_http_req_duration_seconds$1[1h])',
       );
       const [e] = await at(runs.complete, exact);
@@ -198,7 +249,7 @@ describe('the verdict without complete run totals', () => {
       expect(verdict.rows.map((r) => [r.threshold, r.query.promql, r.observed])).toEqual(
         rawOnly.rows.map((r) => [r.threshold, r.query.promql, r.observed]),
       );
-      expect(verdict.rows.some((r) => r.query.promql.includes(RECORD))).toBe(false);
+      expect(verdict.rows.some((r) => RECORDED_TOTAL.test(r.query.promql))).toBe(false);
       expect(verdict.rows.length).toBe(9);
       expect(verdict.status).toBe(rawOnly.status);
     }
@@ -210,6 +261,6 @@ function withoutRecorded(url: string): PrometheusApi {
   const client = prometheusClient(url);
   return {
     url: client.url,
-    data: (expr, time) => (expr.includes(RECORD) ? Promise.resolve({ resultType: 'vector', result: [] }) : client.data(expr, time)),
+    data: (expr, time) => (RECORDED_TOTAL.test(expr) ? Promise.resolve({ resultType: 'vector', result: [] }) : client.data(expr, time)),
   };
 }

@@ -5,7 +5,7 @@
  * LoadTest share these queries. See docs/verdict.md for why each aggregation is written the way it is.
  */
 import { promqlString } from '../contract/prometheus';
-import { RECORDED_RUN_TRENDS, recordedRunIncrement, RULE_LEVELS } from '../monitoring/recording-rules';
+import { RECORDED_RUN_TRENDS, recordedRunIncrement, RULE_LEVELS, type RuleLevel } from '../monitoring/recording-rules';
 import { prometheusMetricName } from './k6-metrics';
 import { parseThresholds, type ParsedThreshold, type ThresholdsConfig } from './threshold-grammar';
 
@@ -44,18 +44,19 @@ export interface ThresholdQueryScope {
    */
   readonly dialect?: QueryDialect;
   /**
-   * Where a native trend's whole-run histogram comes from, for trends the recording rules total
-   * (`request:k6_<trend>_seconds:increase`, RECORDED_RUN_TRENDS) with filters on labels the rules keep: `raw`, the
-   * `increase` of every runner's series; `recorded`, the sum of the recorded increments (exact when complete: the
-   * verdict checks that first); or both sides behind a dashboard's source guards (matchers on a label no series has,
-   * dashboards/src/recorded-queries.ts). Other thresholds always read raw series.
+   * Where the whole-run totals come from that the recording rules keep (RECORDED_RUN_INCREMENTS, at the `outcome` or
+   * `request` level, whichever keeps the threshold's filters): a native trend's histogram and `http_req_failed`'s
+   * failed and judged requests. `raw`: every runner's series (`increase`, `last_over_time`); `recorded`: the sum of
+   * the recorded increments (exact when complete: the verdict checks that first, for trends); or both sides behind a
+   * dashboard's source guards (matchers on a label no series has, dashboards/src/recorded-queries.ts). Other
+   * thresholds always read raw series.
    * @default "raw"
    */
-  readonly runHistograms?: RunHistogramSource;
+  readonly runTotals?: RunTotalsSource;
 }
 
-/** See {@link ThresholdQueryScope.runHistograms}. */
-export type RunHistogramSource = 'raw' | 'recorded' | { readonly recordedGuard: string; readonly rawGuard: string };
+/** See {@link ThresholdQueryScope.runTotals}. */
+export type RunTotalsSource = 'raw' | 'recorded' | { readonly recordedGuard: string; readonly rawGuard: string };
 
 /** The query language of a metrics backend: PromQL, or VictoriaMetrics' MetricsQL over its bucket series. */
 export type QueryDialect = 'prometheus' | 'victoriametrics';
@@ -85,23 +86,40 @@ function selector(scope: ThresholdQueryScope, filters: Readonly<Record<string, s
   return `{${parts.join(',')}}`;
 }
 
-/**
- * Whether a threshold's run histogram can come from the recorded run totals: a recorded trend, and filters only on
- * labels the `request` level keeps.
- */
-export function hasRecordedRunHistogram(t: ParsedThreshold): boolean {
-  const kept: readonly string[] = RULE_LEVELS.request;
-  return (RECORDED_RUN_TRENDS as readonly string[]).includes(t.metric) && Object.keys(t.filters).every((k) => kept.includes(k));
+/** The coarsest level of the recorded run totals that keeps every label a threshold filters on (none: raw series). */
+function totalsLevel(t: ParsedThreshold): RuleLevel | undefined {
+  const keeps = (l: RuleLevel) => Object.keys(t.filters).every((k) => (RULE_LEVELS[l] as readonly string[]).includes(k));
+  return (['outcome', 'request'] as const).find(keeps);
 }
 
-/** `sum(...)` of the run's merged histogram, from the source the scope names. */
-function runHistogram(t: ParsedThreshold, name: string, sel: string, w: string, source: RunHistogramSource): string {
-  const raw = (s: string) => `increase(${name}${s}[${w}])`;
-  if (source === 'raw' || !hasRecordedRunHistogram(t)) return `sum(${raw(sel)})`;
-  const recorded = (s: string) => `sum_over_time(${recordedRunIncrement(t.metric)}${s}[${w}])`;
+/**
+ * The level of the recorded run totals a threshold's run histogram can come from: a recorded trend, and filters only
+ * on labels the level keeps; the coarsest such level (`outcome`: a run's one or two series, expected or not; else
+ * `request`), or none.
+ */
+export function runHistogramLevel(t: ParsedThreshold): RuleLevel | undefined {
+  return (RECORDED_RUN_TRENDS as readonly string[]).includes(t.metric) ? totalsLevel(t) : undefined;
+}
+
+/** Whether a threshold's run histogram can come from the recorded run totals ({@link runHistogramLevel}). */
+export function hasRecordedRunHistogram(t: ParsedThreshold): boolean {
+  return runHistogramLevel(t) !== undefined;
+}
+
+/**
+ * `sum(...)` over the run of what `raw` reads from every runner's series, or of the recorded increments `recorded`
+ * reads (none: raw), from the source the scope names.
+ */
+function fromSource(source: RunTotalsSource, sel: string, raw: (s: string) => string, recorded: ((s: string) => string) | undefined): string {
+  if (source === 'raw' || recorded === undefined) return `sum(${raw(sel)})`;
   if (source === 'recorded') return `sum(${recorded(sel)})`;
   const guarded = (g: string) => `${sel.slice(0, -1)},${g}}`;
   return `sum(${recorded(guarded(source.recordedGuard))} or ${raw(guarded(source.rawGuard))})`;
+}
+
+/** The recorded increments of `series` at `level`, summed over the window; none without a level. */
+function increments(series: string, level: RuleLevel | undefined, w: string): ((s: string) => string) | undefined {
+  return level === undefined ? undefined : (s) => `sum_over_time(${recordedRunIncrement(series, level)}${s}[${w}])`;
 }
 
 function windowOf(scope: ThresholdQueryScope): string {
@@ -115,8 +133,9 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
   const name = prometheusMetricName(t.metric, t.metricInfo);
   const last = (m: string, s = sel) => `last_over_time(${m}${s}[${w}])`;
   const toK6Unit = t.metricInfo.isTime ? ' * 1000' : '';
-  const hist = runHistogram(t, name, sel, w, scope.runHistograms ?? 'raw');
-  const from = scope.runHistograms === 'recorded' && hasRecordedRunHistogram(t) ? ' (the recorded run totals)' : '';
+  const source = scope.runTotals ?? 'raw';
+  const hist = fromSource(source, sel, (s) => `increase(${name}${s}[${w}])`, increments(`k6_${t.metric}_seconds`, runHistogramLevel(t), w));
+  const from = source === 'recorded' && hasRecordedRunHistogram(t) ? ' (the recorded run totals)' : '';
   const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
   const a = t.aggregation;
   if (t.metricInfo.type === 'trend' && scope.trends === 'classic') return classicTrendQuery(t, base, last, toK6Unit);
@@ -156,12 +175,16 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
         return { ...base, promql: `sum(${last(name)}) / ${String(d)}`, aggregation: 'final count over all runners / run duration in seconds' };
       }
       if (t.metric === 'http_req_failed') {
-        // Each rate series is weighted by the request count of exactly the same tag set.
-        const reqs = last('k6_http_reqs_total');
+        // Each rate series is weighted by the request count of exactly the same tag set: its failed requests over its
+        // requests, which the recorded run totals hold as they are (RUN_CUMULATIVE).
+        const reqs = (s: string) => last('k6_http_reqs_total', s);
+        const level = totalsLevel(t);
+        const failed = fromSource(source, sel, (s) => `${last(name, s)} * ${reqs(s)}`, increments('k6_http_req_failed_nonzero', level, w));
+        const samples = fromSource(source, sel, (s) => `${reqs(s)} and ${last(name, s)}`, increments('k6_http_req_failed_samples', level, w));
         return {
           ...base,
-          promql: `sum(${last(name)} * ${reqs}) / sum(${reqs} and ${last(name)})`,
-          aggregation: 'each runner’s cumulative ratio per tag set weighted by k6_http_reqs_total of the same tag set',
+          promql: `${failed} / ${samples}`,
+          aggregation: `each runner’s cumulative ratio per tag set weighted by k6_http_reqs_total of the same tag set${source === 'recorded' && level !== undefined ? ' (the recorded run totals)' : ''}`,
         };
       }
       // Other rates (checks, custom): weight each series by its runner's iterations of the same scenario.

@@ -29,12 +29,15 @@ export const RECORDING_RULE_WINDOW = '1m';
 /**
  * The label sets the rules keep, by level name. `request` is what the dashboard's HTTP panels select and group by
  * (run, scenario, URL name, and the method/status/expected_response splits); `runner_request` adds the runner for
- * the per-runner panels; `scenario` is for iteration and data counters, which carry no URL. Every level keeps `zone`,
+ * the per-runner panels; `scenario` is for iteration and data counters, which carry no URL. `outcome` and `runner`
+ * are what those panels read while no scenario and no URL is picked (the usual view of a run): the same series summed
+ * over every request, one or two per run (expected or not) instead of one per request, and one per runner. Every level keeps `zone`,
  * the cluster of a run spread over several (`loadtest run --context a --context b`), which the dashboards select and
  * break down by; a run in one cluster has none, and the level then has none either.
  */
 export const RULE_LEVELS = {
   run: ['testid', 'test', 'zone'],
+  outcome: ['testid', 'test', 'zone', 'expected_response'],
   scenario: ['testid', 'test', 'zone', 'scenario'],
   request: ['testid', 'test', 'zone', 'scenario', 'name', 'method', 'status', 'expected_response'],
   runner: ['testid', 'test', 'zone', 'instance_id'],
@@ -44,7 +47,7 @@ export const RULE_LEVELS = {
 /** A level of {@link RULE_LEVELS}. */
 export type RuleLevel = keyof typeof RULE_LEVELS;
 
-/** The k6 HTTP timing trends recorded at the `request` level (every phase the dashboard's timing panel shows). */
+/** The k6 HTTP timing trends the rules record (every phase the dashboard's timing panel shows). */
 export const RECORDED_HTTP_TRENDS = [
   'http_req_blocked',
   'http_req_connecting',
@@ -55,34 +58,84 @@ export const RECORDED_HTTP_TRENDS = [
   'http_req_duration',
 ] as const;
 
+/** A recorded series: what it reads and the level it keeps. */
+export interface RecordedLevel {
+  /** The k6 trend (`http_req_duration`: `k6_http_req_duration_seconds`) or series name (`k6_http_reqs_total`). */
+  readonly metric: string;
+  /** The labels kept. */
+  readonly level: RuleLevel;
+  /**
+   * A finer level recorded in the same group, which this one sums instead of the runners' series: rules of a group run
+   * in order, each seeing the results of those before it at the same evaluation time (Prometheus v3.5.0
+   * rules/group.go `Eval`: one appender committed per rule), so a coarse level costs a sum over a few recorded series.
+   */
+  readonly from?: RuleLevel;
+}
+
 /**
- * The trends whose whole-run histogram is recorded ({@link recordedRunIncrement}): what the dashboard's run stats,
- * URL table and pass/fail row, and the verdict, read over a whole run.
+ * The native-histogram trends whose 1m rate is recorded, at each level: every HTTP timing per request and for the
+ * whole run (by outcome), the request duration per runner (with and without the request), iterations per scenario.
  */
+export const RECORDED_HISTOGRAMS: readonly RecordedLevel[] = [
+  ...RECORDED_HTTP_TRENDS.flatMap((metric) => [
+    { metric, level: 'request' as const },
+    { metric, level: 'outcome' as const, from: 'request' as const },
+  ]),
+  { metric: 'http_req_duration', level: 'runner_request' },
+  { metric: 'http_req_duration', level: 'runner', from: 'runner_request' },
+  { metric: 'iteration_duration', level: 'scenario' },
+];
+
+/**
+ * The series whose increments over a whole run are recorded ({@link runIncrementExpr}), per request and by outcome:
+ * the request duration's histogram, the request count, and the two counts of k6's `http_req_failed` rate
+ * ({@link RUN_CUMULATIVE}). What the dashboard's run stats, URL table and pass/fail row, and the verdict, read over a
+ * whole run.
+ */
+export const RECORDED_RUN_INCREMENTS: readonly RecordedLevel[] = [
+  'k6_http_req_duration_seconds',
+  'k6_http_reqs_total',
+  'k6_http_req_failed_nonzero',
+  'k6_http_req_failed_samples',
+].flatMap((metric) => [
+  { metric, level: 'request' as const },
+  { metric, level: 'outcome' as const, from: 'request' as const },
+]);
+
+/**
+ * The cumulative per-series value of a recorded run increment whose name is not a series of k6's own, `offset` (``
+ * or ` offset 15s`) applied. k6 writes a rate as the ratio since the runner's start (`k6_<rate>_rate`), which does not
+ * add up over runners; `http_req_failed` has one sample per HTTP request, with the tags of that request's
+ * `k6_http_reqs_total` series (k6 v1.7.1 lib/netext/httpext/transport.go `measureAndEmitMetrics`, whenever a response
+ * callback is set), so the ratio times that count is the series' failed requests (its non-zero samples), and the count
+ * where a ratio exists is its samples. Both are cumulative and telescope like a counter.
+ */
+export const RUN_CUMULATIVE: Readonly<Record<string, (offset: string) => string>> = {
+  k6_http_req_failed_nonzero: (o) => `(last_over_time(k6_http_req_failed_rate[5m]${o}) * last_over_time(k6_http_reqs_total[5m]${o}))`,
+  k6_http_req_failed_samples: (o) => `(last_over_time(k6_http_reqs_total[5m]${o}) and last_over_time(k6_http_req_failed_rate[5m]${o}))`,
+};
+
+/** The trends whose whole-run histogram is recorded (see {@link RECORDED_RUN_INCREMENTS}). */
 export const RECORDED_RUN_TRENDS = ['http_req_duration'] as const;
 
-/**
- * The trends recorded per runner at the `runner_request` level (the dashboard's per-runner latency), beside the
- * `request` level every HTTP trend has.
- */
-export const RECORDED_RUNNER_TRENDS = ['http_req_duration'] as const;
-
 /** The k6 counters recorded as rates, with the level each is kept at. */
-export const RECORDED_COUNTERS = [
+export const RECORDED_COUNTERS: readonly RecordedLevel[] = [
   { metric: 'k6_http_reqs_total', level: 'request' },
+  { metric: 'k6_http_reqs_total', level: 'outcome', from: 'request' },
   { metric: 'k6_http_reqs_total', level: 'runner_request' },
+  { metric: 'k6_http_reqs_total', level: 'runner', from: 'runner_request' },
   { metric: 'k6_iterations_total', level: 'scenario' },
   { metric: 'k6_dropped_iterations_total', level: 'scenario' },
   { metric: 'k6_data_sent_total', level: 'scenario' },
   { metric: 'k6_data_received_total', level: 'scenario' },
-] as const satisfies readonly { metric: string; level: RuleLevel }[];
+];
 
 /** The k6 gauges recorded as sums, with their level. */
-export const RECORDED_GAUGES = [
+export const RECORDED_GAUGES: readonly RecordedLevel[] = [
   { metric: 'k6_vus', level: 'run' },
   { metric: 'k6_vus_max', level: 'run' },
   { metric: 'k6_vus', level: 'runner' },
-] as const satisfies readonly { metric: string; level: RuleLevel }[];
+];
 
 /** Name of the recorded rate of a native-histogram trend (`k6_<trend>_seconds`) at a level. */
 export function recordedHistogramRate(trend: string, level: RuleLevel): string {
@@ -90,11 +143,13 @@ export function recordedHistogramRate(trend: string, level: RuleLevel): string {
 }
 
 /**
- * Name of the recorded increase of a trend's histogram since the previous evaluation, at the `request` level: summed
- * over a whole run, it is the run's histogram (see {@link runIncrementExpr}).
+ * Name of the recorded increase of a series since the previous evaluation, at a level: summed over a whole run, it is
+ * the run's total (see {@link runIncrementExpr}). A trend name is the trend's histogram (`http_req_duration`:
+ * `k6_http_req_duration_seconds`); a counter loses `_total`.
  */
-export function recordedRunIncrement(trend: string): string {
-  return `request:k6_${trend}_seconds:increase`;
+export function recordedRunIncrement(metric: string, level: RuleLevel = 'request'): string {
+  const name = metric.startsWith('k6_') ? metric.replace(/_total$/, '') : `k6_${metric}_seconds`;
+  return `${level}:${name}:increase`;
 }
 
 /** Name of the recorded rate of a k6 counter at a level (`_total` dropped, as the convention asks under `rate`). */
@@ -133,21 +188,24 @@ export interface RecordingRuleGroup {
 const by = (level: RuleLevel): string => `sum by (${RULE_LEVELS[level].join(', ')})`;
 
 /**
- * The increase of each runner's `k6_<trend>_seconds` histogram between this evaluation and the previous one (one
- * interval earlier: evaluations of a group are exactly one interval apart, Prometheus v3.5.0 rules/group.go
- * `EvalTimestamp`), summed at the `request` level. k6 histograms are cumulative from the runner's start, so the
- * increments telescope: their sum over every evaluation of a run is each runner's final histogram, exactly, with no
- * extrapolation (unlike `increase`). Where a series has no sample one interval earlier (its first push), the increment
- * is its whole value. `last_over_time(...[5m])` rather than the bare selector: k6 ends each series with a stale marker
- * (K6_PROMETHEUS_RW_STALE_MARKERS, set by the platform; k6 v1.7.1 internal/output/prometheusrw/remotewrite/remotewrite.go
- * `staleMarkers`, 1 ms after the last flush), which would hide the last push from the evaluation after it; a range
- * selector skips stale markers. A series with no push for over 5 minutes (k6 writes a series only when it has new
- * samples: a rare error status) restarts as new and is counted twice: the count then disagrees with `k6_http_reqs_total`,
- * which is how the verdict and the dashboard's check tell a complete record from one to ignore.
+ * The increase of each runner's series (a `k6_<trend>_seconds` histogram, or a counter) between this evaluation and
+ * the previous one (one interval earlier: evaluations of a group are exactly one interval apart, Prometheus v3.5.0
+ * rules/group.go `EvalTimestamp`), summed at a level. k6 histograms and counters are cumulative from the runner's
+ * start, so the increments telescope: their sum over every evaluation of a run is each runner's final value, exactly,
+ * with no extrapolation (unlike `increase`). Where a series has no sample one interval earlier (its first push), the
+ * increment is its whole value. `last_over_time(...[5m])` rather than the bare selector: k6 ends each series with a
+ * stale marker (K6_PROMETHEUS_RW_STALE_MARKERS, set by the platform; k6 v1.7.1
+ * internal/output/prometheusrw/remotewrite/remotewrite.go `staleMarkers`, 1 ms after the last flush), which would hide
+ * the last push from the evaluation after it; a range selector skips stale markers. A series with no push for over 5
+ * minutes (k6 writes a series only when it has new samples: a rare error status) restarts as new and is counted twice:
+ * the duration count then disagrees with `k6_http_reqs_total`, which is how the verdict tells a complete record from
+ * one to ignore. `trend` is a trend name (`http_req_duration`), a series name (`k6_http_reqs_total`) or a name of
+ * {@link RUN_CUMULATIVE}.
  */
-export function runIncrementExpr(trend: string, interval: string = RECORDING_RULE_INTERVAL): string {
-  const last = (offset: string) => `last_over_time(k6_${trend}_seconds[5m]${offset})`;
-  return `${by('request')} ((${last('')} - ${last(` offset ${interval}`)}) or ${last('')})`;
+export function runIncrementExpr(trend: string, interval: string = RECORDING_RULE_INTERVAL, level: RuleLevel = 'request'): string {
+  const series = trend.startsWith('k6_') ? trend : `k6_${trend}_seconds`;
+  const last = RUN_CUMULATIVE[series] ?? ((offset: string) => `last_over_time(${series}[5m]${offset})`);
+  return `${by(level)} ((${last('')} - ${last(` offset ${interval}`)}) or ${last('')})`;
 }
 
 /**
@@ -182,17 +240,19 @@ export interface RecordingRuleOptions {
 export function recordingRuleGroups(options: RecordingRuleOptions = {}): RecordingRuleGroup[] {
   const w = RECORDING_RULE_WINDOW;
   const interval = options.interval ?? RECORDING_RULE_INTERVAL;
-  const rate = (t: string, level: RuleLevel) => ({ record: recordedHistogramRate(t, level), expr: `${by(level)} (rate(k6_${t}_seconds[${w}]))` });
-  const latency: RecordingRule[] = [
-    ...RECORDED_HTTP_TRENDS.map((t) => rate(t, 'request')),
-    ...RECORDED_RUNNER_TRENDS.map((t) => rate(t, 'runner_request')),
-    rate('iteration_duration', 'scenario'),
-  ];
+  // a level summed from a finer one recorded before it in the same group, else from the runners' series
+  const rule = (record: (l: RuleLevel) => string, c: RecordedLevel, fromRunners: string): RecordingRule => ({
+    record: record(c.level),
+    expr: c.from !== undefined ? `${by(c.level)} (${record(c.from)})` : fromRunners,
+  });
+  const latency = RECORDED_HISTOGRAMS.map((c) =>
+    rule((l) => recordedHistogramRate(c.metric, l), c, `${by(c.level)} (rate(k6_${c.metric}_seconds[${w}]))`),
+  );
   const load: RecordingRule[] = [
-    ...RECORDED_COUNTERS.map((c) => ({ record: recordedCounterRate(c.metric, c.level), expr: `${by(c.level)} (rate(${c.metric}[${w}]))` })),
+    ...RECORDED_COUNTERS.map((c) => rule((l) => recordedCounterRate(c.metric, l), c, `${by(c.level)} (rate(${c.metric}[${w}]))`)),
     ...RECORDED_GAUGES.map((g) => ({ record: recordedGaugeSum(g.metric, g.level), expr: `${by(g.level)} (${g.metric})` })),
   ];
-  const totals: RecordingRule[] = RECORDED_RUN_TRENDS.map((t) => ({ record: recordedRunIncrement(t), expr: runIncrementExpr(t, interval) }));
+  const totals = RECORDED_RUN_INCREMENTS.map((c) => rule((l) => recordedRunIncrement(c.metric, l), c, runIncrementExpr(c.metric, interval, c.level)));
   return [
     { name: 'k6-latency', interval, rules: latency },
     { name: 'k6-load', interval, rules: load },
