@@ -9,6 +9,7 @@ import { parsePlatformConfig, PlatformConfigError, type PlatformConfigInput } fr
 import { buildPlatform } from '../src/platform/platform';
 import { monitoringValues } from '../src/monitoring/monitoring-stack';
 import {
+  DERIVED_SERIES,
   RECORDING_RULE_INTERVAL,
   recordedCounterRate,
   recordedGaugeSum,
@@ -154,10 +155,19 @@ describe('RecordingRules', () => {
       }),
     );
     expect(chained).toHaveLength(7 + 1 + 2 + 4);
+    // the checks' two sums, per check: each runner's ratio weighted by its iterations of the scenario
+    expect(byRecord['check:k6_checks_weighted:sum']).toBe(
+      'sum by (testid, test, zone, scenario, check) (k6_checks_rate * on (testid, instance_id, scenario) group_left () ' +
+        'sum by (testid, instance_id, scenario) (k6_iterations_total))',
+    );
+    expect(byRecord['check:k6_checks_weight:increase']).toContain(
+      '(((last_over_time(k6_checks_rate[5m]) * 0 + 1) * on (testid, instance_id, scenario) group_left () ' +
+        'sum by (testid, instance_id, scenario) (last_over_time(k6_iterations_total[5m]))) - ',
+    );
     expect(chained.filter((c) => !c.before)).toEqual([]);
     // latency: 7 HTTP trends x (request, outcome), duration x (runner_request, runner), iterations; load: 8 counters,
-    // 3 gauges; totals: 4 series x (request, outcome)
-    expect(rules).toHaveLength(17 + 11 + 8);
+    // 3 gauges, the checks' 2 sums; totals: 4 series x (request, outcome), the checks' 2 sums
+    expect(rules).toHaveLength(17 + 13 + 10);
     expect(new Set(rules.map((r) => r.record)).size).toBe(rules.length);
   });
 
@@ -175,8 +185,8 @@ describe('RecordingRules', () => {
       const finer = new RegExp(`\\([a-z_]+:${metric}:${operation}\\)$`);
       const reads = finer.test(r.expr)
         ? undefined
-        : metric.startsWith('k6_http_req_failed_')
-          ? 'last_over_time(k6_http_req_failed_rate[5m])'
+        : DERIVED_SERIES[metric] !== undefined
+          ? DERIVED_SERIES[metric]((m) => (operation === 'sum' ? m : `last_over_time(${m}[5m])`))
           : { rate1m: `(rate(${metric}`, sum: `(${metric})`, increase: `(last_over_time(${metric}` }[operation];
       if (reads === undefined && finer.test(r.expr)) continue;
       expect({ record: r.record, reads: reads !== undefined && r.expr.includes(reads) }).toEqual({ record: r.record, reads: true });

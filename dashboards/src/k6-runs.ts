@@ -23,6 +23,7 @@ import { K6_LOAD_TEST_UID } from './k6-load-test';
 import { K6_LOAD_TEST_CLASSIC_UID } from './k6-load-test-classic';
 import { K6_COMPARE_UID } from './k6-compare';
 import { checksRatio, runnerVariables } from './load-test-panels';
+import { nativeLatency } from './queries';
 import { DEFAULT_RUNNER_NAMESPACE } from './k6-load-test';
 import { eitherTrendsChecks } from './thresholds-row';
 import { DASHBOARD_RUN_SELECTOR, reasonsPanel, validityChecks, verdictPanel } from './validity-row';
@@ -52,7 +53,7 @@ export const RUN_COLUMNS = {
   p95:
     `histogram_quantile(0.95, sum by (testid) (increase(k6_http_req_duration_seconds{${RUN}}[$__range]))) ` +
     `or max by (testid) (last_over_time(k6_http_req_duration_p95{${RUN}}[$__range]))`,
-  'checks pass': checksRatio(RUN, ['testid'], true),
+  'checks pass': checksRatio(nativeLatency, RUN, ['testid'], true),
 } as const;
 
 /** Link from a run row to its dashboard (time range kept). */

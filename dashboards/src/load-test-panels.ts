@@ -36,7 +36,7 @@ import {
   vusPerRunnerPanel,
   zonePanels,
 } from './runner-panels';
-import { byClause, counterTotal, descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
+import { counterTotal, descriptionSuffix, latencyLabel, QUANTILES, type LatencyQueries } from './queries';
 
 const HTTP_FAILED = 'expected_response="false"';
 
@@ -288,12 +288,8 @@ export function requestsByUrlPanel(l: LatencyQueries): cog.Builder<dashboard.Pan
  * evaluations when a check runs once per iteration, the usual script shape), as the verdict does. `overRun` takes
  * each series' value at the end of the range; otherwise the value at each step.
  */
-export function checksRatio(sel: string, by: readonly string[], overRun: boolean): string {
-  const last = (m: string, s: string): string => (overRun ? `last_over_time(${m}{${s}}[$__range])` : `${m}{${s}}`);
-  const rate = last('k6_checks_rate', sel);
-  const iterations = `sum by (testid, instance_id, scenario) (${last('k6_iterations_total', sel)})`;
-  const on = 'on (testid, instance_id, scenario) group_left';
-  return `sum${byClause(by)} (${rate} * ${on} ${iterations}) / sum${byClause(by)} ((${rate} * 0 + 1) * ${on} ${iterations})`;
+export function checksRatio(l: LatencyQueries, sel: string, by: readonly string[], overRun: boolean): string {
+  return `${l.derived('k6_checks_weighted', sel, by, overRun)} / ${l.derived('k6_checks_weight', sel, by, overRun)}`;
 }
 
 const CHECKS_WEIGHTING =
@@ -301,26 +297,26 @@ const CHECKS_WEIGHTING =
   'which makes the result passed / all evaluations when each check runs once per iteration (the verdict weighs them the same way).';
 
 /** Success ratio by check over the run. */
-export function checksTablePanel(): cog.Builder<dashboard.Panel> {
+export function checksTablePanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return tablePanel({
     title: 'Checks by name',
     description: 'Success ratio of each check over the run, over all runners. ' + CHECKS_WEIGHTING,
     unit: UNIT.percent,
     thresholds: SUCCESS_RATIO_THRESHOLDS(),
     span: 12,
-    targets: [tableQuery(checksRatio(SELECTOR.scenario, ['check'], true))],
+    targets: [tableQuery(checksRatio(l, SELECTOR.scenario, ['check'], true))],
     columns: { 'Value #A': 'success ratio' },
   });
 }
 
 /** Check success ratio over time. */
-export function checksOverTimePanel(): cog.Builder<dashboard.Panel> {
+export function checksOverTimePanel(l: LatencyQueries): cog.Builder<dashboard.Panel> {
   return timeseriesPanel({
     title: 'Checks success ratio over time',
     description: 'Success ratio of each check from the start of the run up to each point in time (k6 Rates are cumulative). ' + CHECKS_WEIGHTING,
     unit: UNIT.percent,
     thresholds: SUCCESS_RATIO_THRESHOLDS(),
-    targets: [prometheusQuery(checksRatio(SELECTOR.scenario, ['check'], false), '{{check}}')],
+    targets: [prometheusQuery(checksRatio(l, SELECTOR.scenario, ['check'], false), '{{check}}')],
   });
 }
 
@@ -348,7 +344,7 @@ export function loadTestRows(l: LatencyQueries): { title: string; panels: cog.Bu
         requestsByUrlPanel(l),
       ],
     },
-    { title: 'Checks', panels: [checksTablePanel(), checksOverTimePanel()] },
+    { title: 'Checks', panels: [checksTablePanel(l), checksOverTimePanel(l)] },
     {
       title: 'Runners and zones',
       panels: [

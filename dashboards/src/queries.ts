@@ -2,6 +2,8 @@
  * The queries the load-test panels share, written once for both trend modes: latency ({@link LatencyQueries}, native
  * histograms or classic trend-stat gauges) and counters.
  */
+import { DERIVED_SERIES } from '@k6-platform/constructs/internal';
+
 /** A latency quantile, in the vocabulary of each mode. */
 export interface Quantile {
   /** Native mode: the quantile as a number (`0.95`) or a variable (`$quantile`). */
@@ -40,6 +42,11 @@ export interface LatencyQueries {
   gauge(metric: string, sel: string, by?: readonly string[]): string;
   /** Total of a k6 counter over the run up to the end of the time range (optionally per label set). */
   total(metric: string, sel: string, by?: readonly string[]): string;
+  /**
+   * Sum of a series the recording rules derive from k6's (DERIVED_SERIES: the checks' weighted sums), over runners, at
+   * each step or at the end of the range (`overRun`), by `by`.
+   */
+  derived(series: string, sel: string, by: readonly string[], overRun: boolean): string;
   /** The merged rate of a native-histogram trend (what quantiles and the heatmap read); native mode only. */
   histogramRate(trend: string, sel: string, by?: readonly string[]): string;
 }
@@ -62,6 +69,7 @@ export const nativeLatency: LatencyQueries = {
   rate: (metric, sel, by) => counterRate(metric, sel, by),
   gauge: (metric, sel, by) => gaugeSum(metric, sel, by),
   total: (metric, sel, by) => counterTotal(metric, sel, by),
+  derived: (series, sel, by, overRun) => derivedSum(series, sel, by, overRun),
   histogramRate: (trend, sel, by) => `sum${byClause(by)} (rate(k6_${trend}_seconds{${sel}}[$__rate_interval]))`,
 };
 
@@ -84,6 +92,7 @@ export const classicLatency: LatencyQueries = {
   rate: (metric, sel, by) => counterRate(metric, sel, by),
   gauge: (metric, sel, by) => gaugeSum(metric, sel, by),
   total: (metric, sel, by) => counterTotal(metric, sel, by),
+  derived: (series, sel, by, overRun) => derivedSum(series, sel, by, overRun),
   histogramRate: () => {
     throw new Error('classic mode has no histograms: trend stats are gauges');
   },
@@ -92,6 +101,18 @@ export const classicLatency: LatencyQueries = {
 /** Total of a k6 counter over the run up to the end of the time range (counters are cumulative per series). */
 export function counterTotal(metric: string, sel: string, by?: readonly string[]): string {
   return `sum${byClause(by)} (last_over_time(${metric}{${sel}}[$__range]))`;
+}
+
+/** A derived series (DERIVED_SERIES) read from k6's own: each series at the step, or its last value over the range. */
+export function derivedRaw(series: string, sel: string, overRun: boolean): string {
+  const formula = DERIVED_SERIES[series];
+  if (formula === undefined) throw new Error(`derivedRaw: no derived series ${series}`);
+  return formula((m) => (overRun ? `last_over_time(${m}{${sel}}[$__range])` : `${m}{${sel}}`));
+}
+
+/** Sum of a derived series over runners (see {@link LatencyQueries.derived}). */
+export function derivedSum(series: string, sel: string, by: readonly string[], overRun: boolean): string {
+  return `sum${byClause(by)} (${derivedRaw(series, sel, overRun)})`;
 }
 
 /** Per-second rate of a k6 counter. */

@@ -25,7 +25,7 @@ import {
   type RuleLevel,
   type RunTotalsSource,
 } from '@k6-platform/constructs/internal';
-import { byClause, nativeLatency, type LatencyQueries } from './queries';
+import { byClause, derivedRaw, nativeLatency, type LatencyQueries } from './queries';
 
 /** A label no k6 or recorded series carries: matchers on it compare `$source` against the empty string. */
 export const SOURCE_GUARD_LABEL = 'dashboard_source';
@@ -70,7 +70,7 @@ function variableMatchers(sel: string): Map<string, string> {
 }
 
 /** The levels from the fewest series a run has at each to the most (a coarser level is read first when it can be). */
-const LEVEL_ORDER: readonly RuleLevel[] = ['run', 'outcome', 'scenario', 'runner', 'request', 'runner_request'];
+const LEVEL_ORDER: readonly RuleLevel[] = ['run', 'outcome', 'scenario', 'check', 'runner', 'request', 'runner_request'];
 
 const keeps = (level: RuleLevel, label: string): boolean => (RULE_LEVELS[level] as readonly string[]).includes(label);
 
@@ -187,4 +187,15 @@ export const recordedLatency: LatencyQueries = {
       nativeLatency.gauge(metric, sel, by),
     ),
   total: (metric, sel, by) => runTotal(metric, sel, by, (s) => `last_over_time(${metric}{${s}}[$__range])`),
+  derived: (series, sel, by, overRun) =>
+    overRun
+      ? runTotal(series, sel, by, (s) => derivedRaw(series, s, true))
+      : switched(
+          levelsOf(RECORDED_GAUGES, series),
+          (level, s) => `${recordedGaugeSum(series, level)}{${s}}`,
+          (s) => derivedRaw(series, s, false),
+          sel,
+          by,
+          nativeLatency.derived(series, sel, by, false),
+        ),
 };

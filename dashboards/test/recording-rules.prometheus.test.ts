@@ -250,6 +250,7 @@ describe('the native dashboard over recorded series', () => {
     const totals = switchedQueries.filter((q) => q.expr.includes(':increase{')).map((q) => q.source);
     expect([...new Set(totals)].sort()).toEqual(
       [
+        'Checks by name',
         'Error ratio',
         'Failed requests',
         'Request duration p95 (run)',
@@ -260,6 +261,8 @@ describe('the native dashboard over recorded series', () => {
         'http_req_duration p(95)<500 (observed)',
         'http_req_duration p(99)<1500',
         'http_req_duration p(99)<1500 (observed)',
+        'checks rate>0.99',
+        'checks rate>0.99 (observed)',
         'http_req_failed rate<0.01',
         'http_req_failed rate<0.01 (observed)',
       ].sort(),

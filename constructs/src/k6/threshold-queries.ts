@@ -5,7 +5,7 @@
  * LoadTest share these queries. See docs/verdict.md for why each aggregation is written the way it is.
  */
 import { promqlString } from '../contract/prometheus';
-import { RECORDED_RUN_TRENDS, recordedRunIncrement, RULE_LEVELS, type RuleLevel } from '../monitoring/recording-rules';
+import { DERIVED_SERIES, RECORDED_RUN_TRENDS, recordedRunIncrement, RULE_LEVELS, type RuleLevel } from '../monitoring/recording-rules';
 import { prometheusMetricName } from './k6-metrics';
 import { parseThresholds, type ParsedThreshold, type ThresholdsConfig } from './threshold-grammar';
 
@@ -45,8 +45,8 @@ export interface ThresholdQueryScope {
   readonly dialect?: QueryDialect;
   /**
    * Where the whole-run totals come from that the recording rules keep (RECORDED_RUN_INCREMENTS, at the `outcome` or
-   * `request` level, whichever keeps the threshold's filters): a native trend's histogram and `http_req_failed`'s
-   * failed and judged requests. `raw`: every runner's series (`increase`, `last_over_time`); `recorded`: the sum of
+   * `request` level, whichever keeps the threshold's filters): a native trend's histogram, `http_req_failed`'s
+   * failed and judged requests, and the checks' weighted sums (by check). `raw`: every runner's series (`increase`, `last_over_time`); `recorded`: the sum of
    * the recorded increments (exact when complete: the verdict checks that first, for trends); or both sides behind a
    * dashboard's source guards (matchers on a label no series has, dashboards/src/recorded-queries.ts). Other
    * thresholds always read raw series.
@@ -106,20 +106,33 @@ export function hasRecordedRunHistogram(t: ParsedThreshold): boolean {
   return runHistogramLevel(t) !== undefined;
 }
 
+/** Adds matchers to a selector in braces (`{a="x"}`), or leaves it as it is. */
+type Guard = (sel: string) => string;
+const unguarded: Guard = (sel) => sel;
+const guardWith =
+  (matcher: string): Guard =>
+  (sel) =>
+    `${sel.slice(0, -1)},${matcher}}`;
+
 /**
  * `sum(...)` over the run of what `raw` reads from every runner's series, or of the recorded increments `recorded`
- * reads (none: raw), from the source the scope names.
+ * reads (none: raw), from the source the scope names; each reads its selectors through the guard it is given.
  */
-function fromSource(source: RunTotalsSource, sel: string, raw: (s: string) => string, recorded: ((s: string) => string) | undefined): string {
-  if (source === 'raw' || recorded === undefined) return `sum(${raw(sel)})`;
-  if (source === 'recorded') return `sum(${recorded(sel)})`;
-  const guarded = (g: string) => `${sel.slice(0, -1)},${g}}`;
-  return `sum(${recorded(guarded(source.recordedGuard))} or ${raw(guarded(source.rawGuard))})`;
+function fromSource(source: RunTotalsSource, raw: (g: Guard) => string, recorded: ((g: Guard) => string) | undefined): string {
+  if (source === 'raw' || recorded === undefined) return `sum(${raw(unguarded)})`;
+  if (source === 'recorded') return `sum(${recorded(unguarded)})`;
+  return `sum(${recorded(guardWith(source.recordedGuard))} or ${raw(guardWith(source.rawGuard))})`;
 }
 
-/** The recorded increments of `series` at `level`, summed over the window; none without a level. */
-function increments(series: string, level: RuleLevel | undefined, w: string): ((s: string) => string) | undefined {
-  return level === undefined ? undefined : (s) => `sum_over_time(${recordedRunIncrement(series, level)}${s}[${w}])`;
+/** The recorded increments of `series` at `level` over `sel`, summed over the window; none without a level. */
+function increments(series: string, level: RuleLevel | undefined, sel: string, w: string): ((g: Guard) => string) | undefined {
+  return level === undefined ? undefined : (g) => `sum_over_time(${recordedRunIncrement(series, level)}${g(sel)}[${w}])`;
+}
+
+/** The level of the recorded check totals a `checks` threshold can read: filters only on labels it keeps. */
+function checksLevel(t: ParsedThreshold): RuleLevel | undefined {
+  const kept: readonly string[] = RULE_LEVELS.check;
+  return t.metric === 'checks' && Object.keys(t.filters).every((k) => kept.includes(k)) ? 'check' : undefined;
 }
 
 function windowOf(scope: ThresholdQueryScope): string {
@@ -134,7 +147,7 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
   const last = (m: string, s = sel) => `last_over_time(${m}${s}[${w}])`;
   const toK6Unit = t.metricInfo.isTime ? ' * 1000' : '';
   const source = scope.runTotals ?? 'raw';
-  const hist = fromSource(source, sel, (s) => `increase(${name}${s}[${w}])`, increments(`k6_${t.metric}_seconds`, runHistogramLevel(t), w));
+  const hist = fromSource(source, (g) => `increase(${name}${g(sel)}[${w}])`, increments(`k6_${t.metric}_seconds`, runHistogramLevel(t), sel, w));
   const from = source === 'recorded' && hasRecordedRunHistogram(t) ? ' (the recorded run totals)' : '';
   const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
   const a = t.aggregation;
@@ -174,25 +187,35 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
           throw new Error(`thresholdQuery: '${t.key}' '${t.expression}' needs scope.durationSeconds when the window is not a number`);
         return { ...base, promql: `sum(${last(name)}) / ${String(d)}`, aggregation: 'final count over all runners / run duration in seconds' };
       }
+      const recordedNote = (level: RuleLevel | undefined) => (source === 'recorded' && level !== undefined ? ' (the recorded run totals)' : '');
       if (t.metric === 'http_req_failed') {
         // Each rate series is weighted by the request count of exactly the same tag set: its failed requests over its
-        // requests, which the recorded run totals hold as they are (RUN_CUMULATIVE).
-        const reqs = (s: string) => last('k6_http_reqs_total', s);
+        // requests, which the recorded run totals hold as they are (DERIVED_SERIES).
         const level = totalsLevel(t);
-        const failed = fromSource(source, sel, (s) => `${last(name, s)} * ${reqs(s)}`, increments('k6_http_req_failed_nonzero', level, w));
-        const samples = fromSource(source, sel, (s) => `${reqs(s)} and ${last(name, s)}`, increments('k6_http_req_failed_samples', level, w));
+        const [failed, samples] = (['k6_http_req_failed_nonzero', 'k6_http_req_failed_samples'] as const).map((series) =>
+          fromSource(source, (g) => DERIVED_SERIES[series]!((m) => last(m, g(sel))), increments(series, level, sel, w)),
+        );
         return {
           ...base,
           promql: `${failed} / ${samples}`,
-          aggregation: `each runner’s cumulative ratio per tag set weighted by k6_http_reqs_total of the same tag set${source === 'recorded' && level !== undefined ? ' (the recorded run totals)' : ''}`,
+          aggregation: `each runner’s cumulative ratio per tag set weighted by k6_http_reqs_total of the same tag set${recordedNote(level)}`,
         };
       }
-      // Other rates (checks, custom): weight each series by its runner's iterations of the same scenario.
-      const iterations = `sum by (instance_id, scenario) (${last('k6_iterations_total', selector(scope, {}))})`;
+      // Other rates (checks, custom): weight each series by its runner's iterations of the same scenario (over the run,
+      // whatever the threshold filters on; the recorded check totals weigh them the same way).
+      const iterations = (g: Guard) => `sum by (instance_id, scenario) (${last('k6_iterations_total', g(selector(scope, {})))})`;
+      const on = 'on (instance_id, scenario) group_left';
+      const level = checksLevel(t);
+      const weighted = fromSource(source, (g) => `${last(name, g(sel))} * ${on} ${iterations(g)}`, increments('k6_checks_weighted', level, sel, w));
+      const weight = fromSource(
+        source,
+        (g) => `(${last(name, g(sel))} * 0 + 1) * ${on} ${iterations(g)}`,
+        increments('k6_checks_weight', level, sel, w),
+      );
       return {
         ...base,
-        promql: `sum(${last(name)} * on (instance_id, scenario) group_left ${iterations}) / sum((${last(name)} * 0 + 1) * on (instance_id, scenario) group_left ${iterations})`,
-        aggregation: 'each runner’s cumulative ratio weighted by that runner’s iterations of the same scenario',
+        promql: `${weighted} / ${weight}`,
+        aggregation: `each runner’s cumulative ratio weighted by that runner’s iterations of the same scenario${recordedNote(level)}`,
       };
     }
   }

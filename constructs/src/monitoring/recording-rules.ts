@@ -31,7 +31,8 @@ export const RECORDING_RULE_WINDOW = '1m';
  * (run, scenario, URL name, and the method/status/expected_response splits); `runner_request` adds the runner for
  * the per-runner panels; `scenario` is for iteration and data counters, which carry no URL. `outcome` and `runner`
  * are what those panels read while no scenario and no URL is picked (the usual view of a run): the same series summed
- * over every request, one or two per run (expected or not) instead of one per request, and one per runner. Every level keeps `zone`,
+ * over every request, one or two per run (expected or not) instead of one per request, and one per runner. `check`
+ * is for checks, by name. Every level keeps `zone`,
  * the cluster of a run spread over several (`loadtest run --context a --context b`), which the dashboards select and
  * break down by; a run in one cluster has none, and the level then has none either.
  */
@@ -42,6 +43,7 @@ export const RULE_LEVELS = {
   request: ['testid', 'test', 'zone', 'scenario', 'name', 'method', 'status', 'expected_response'],
   runner: ['testid', 'test', 'zone', 'instance_id'],
   runner_request: ['testid', 'test', 'zone', 'scenario', 'name', 'instance_id'],
+  check: ['testid', 'test', 'zone', 'scenario', 'check'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A level of {@link RULE_LEVELS}. */
@@ -89,30 +91,41 @@ export const RECORDED_HISTOGRAMS: readonly RecordedLevel[] = [
 /**
  * The series whose increments over a whole run are recorded ({@link runIncrementExpr}), per request and by outcome:
  * the request duration's histogram, the request count, and the two counts of k6's `http_req_failed` rate
- * ({@link RUN_CUMULATIVE}). What the dashboard's run stats, URL table and pass/fail row, and the verdict, read over a
+ * ({@link DERIVED_SERIES}), and the checks' two sums by check. What the dashboard's run stats, URL table and pass/fail row, and the verdict, read over a
  * whole run.
  */
 export const RECORDED_RUN_INCREMENTS: readonly RecordedLevel[] = [
-  'k6_http_req_duration_seconds',
-  'k6_http_reqs_total',
-  'k6_http_req_failed_nonzero',
-  'k6_http_req_failed_samples',
-].flatMap((metric) => [
-  { metric, level: 'request' as const },
-  { metric, level: 'outcome' as const, from: 'request' as const },
-]);
+  ...['k6_http_req_duration_seconds', 'k6_http_reqs_total', 'k6_http_req_failed_nonzero', 'k6_http_req_failed_samples'].flatMap((metric) => [
+    { metric, level: 'request' as const },
+    { metric, level: 'outcome' as const, from: 'request' as const },
+  ]),
+  { metric: 'k6_checks_weighted', level: 'check' },
+  { metric: 'k6_checks_weight', level: 'check' },
+];
+
+// `group_left ()`: as Prometheus prints it back (/api/v1/rules), so a loaded rule reads as written
+const CHECKS_JOIN = 'on (testid, instance_id, scenario) group_left ()';
+const iterationsOf = (read: (series: string) => string) => `sum by (testid, instance_id, scenario) (${read('k6_iterations_total')})`;
 
 /**
- * The cumulative per-series value of a recorded run increment whose name is not a series of k6's own, `offset` (``
- * or ` offset 15s`) applied. k6 writes a rate as the ratio since the runner's start (`k6_<rate>_rate`), which does not
- * add up over runners; `http_req_failed` has one sample per HTTP request, with the tags of that request's
- * `k6_http_reqs_total` series (k6 v1.7.1 lib/netext/httpext/transport.go `measureAndEmitMetrics`, whenever a response
- * callback is set), so the ratio times that count is the series' failed requests (its non-zero samples), and the count
- * where a ratio exists is its samples. Both are cumulative and telescope like a counter.
+ * Series the rules derive from k6's own, by the name they are recorded under, as PromQL over `read(series)`: how a k6
+ * series is read (the bare selector at an evaluation, `last_over_time(<series>[5m] offset ...)` for a run increment,
+ * or with a dashboard's selector). k6 writes a rate as the ratio since the runner's start (`k6_<rate>_rate`), which
+ * does not add up over runners, so each is recorded as two sums that do:
+ * - `http_req_failed` has one sample per HTTP request, with the tags of that request's `k6_http_reqs_total` series
+ *   (k6 v1.7.1 lib/netext/httpext/transport.go `measureAndEmitMetrics`, whenever a response callback is set): the
+ *   ratio times that count is the series' failed requests (`_nonzero`, its non-zero samples), and the count where a
+ *   ratio exists is its samples (`_samples`).
+ * - `checks` has no per-check count, only each runner's ratio per check: weighted by that runner's iterations of the
+ *   same scenario (the number of evaluations when a check runs once per iteration, the usual script shape, as the
+ *   verdict weighs them), `_weighted` is the ratio times those iterations and `_weight` the iterations.
+ * Each is cumulative per series, so its run increments telescope like a counter's.
  */
-export const RUN_CUMULATIVE: Readonly<Record<string, (offset: string) => string>> = {
-  k6_http_req_failed_nonzero: (o) => `(last_over_time(k6_http_req_failed_rate[5m]${o}) * last_over_time(k6_http_reqs_total[5m]${o}))`,
-  k6_http_req_failed_samples: (o) => `(last_over_time(k6_http_reqs_total[5m]${o}) and last_over_time(k6_http_req_failed_rate[5m]${o}))`,
+export const DERIVED_SERIES: Readonly<Record<string, (read: (series: string) => string) => string>> = {
+  k6_http_req_failed_nonzero: (r) => `${r('k6_http_req_failed_rate')} * ${r('k6_http_reqs_total')}`,
+  k6_http_req_failed_samples: (r) => `${r('k6_http_reqs_total')} and ${r('k6_http_req_failed_rate')}`,
+  k6_checks_weighted: (r) => `${r('k6_checks_rate')} * ${CHECKS_JOIN} ${iterationsOf(r)}`,
+  k6_checks_weight: (r) => `(${r('k6_checks_rate')} * 0 + 1) * ${CHECKS_JOIN} ${iterationsOf(r)}`,
 };
 
 /** The trends whose whole-run histogram is recorded (see {@link RECORDED_RUN_INCREMENTS}). */
@@ -130,11 +143,13 @@ export const RECORDED_COUNTERS: readonly RecordedLevel[] = [
   { metric: 'k6_data_received_total', level: 'scenario' },
 ];
 
-/** The k6 gauges recorded as sums, with their level. */
+/** The k6 gauges recorded as sums, with their level, and the checks' two sums ({@link DERIVED_SERIES}) at an evaluation. */
 export const RECORDED_GAUGES: readonly RecordedLevel[] = [
   { metric: 'k6_vus', level: 'run' },
   { metric: 'k6_vus_max', level: 'run' },
   { metric: 'k6_vus', level: 'runner' },
+  { metric: 'k6_checks_weighted', level: 'check' },
+  { metric: 'k6_checks_weight', level: 'check' },
 ];
 
 /** Name of the recorded rate of a native-histogram trend (`k6_<trend>_seconds`) at a level. */
@@ -200,11 +215,13 @@ const by = (level: RuleLevel): string => `sum by (${RULE_LEVELS[level].join(', '
  * minutes (k6 writes a series only when it has new samples: a rare error status) restarts as new and is counted twice:
  * the duration count then disagrees with `k6_http_reqs_total`, which is how the verdict tells a complete record from
  * one to ignore. `trend` is a trend name (`http_req_duration`), a series name (`k6_http_reqs_total`) or a name of
- * {@link RUN_CUMULATIVE}.
+ * {@link DERIVED_SERIES}.
  */
 export function runIncrementExpr(trend: string, interval: string = RECORDING_RULE_INTERVAL, level: RuleLevel = 'request'): string {
   const series = trend.startsWith('k6_') ? trend : `k6_${trend}_seconds`;
-  const last = RUN_CUMULATIVE[series] ?? ((offset: string) => `last_over_time(${series}[5m]${offset})`);
+  const derived = DERIVED_SERIES[series];
+  const last = (offset: string) =>
+    derived !== undefined ? `(${derived((m) => `last_over_time(${m}[5m]${offset})`)})` : `last_over_time(${series}[5m]${offset})`;
   return `${by(level)} ((${last('')} - ${last(` offset ${interval}`)}) or ${last('')})`;
 }
 
@@ -250,7 +267,10 @@ export function recordingRuleGroups(options: RecordingRuleOptions = {}): Recordi
   );
   const load: RecordingRule[] = [
     ...RECORDED_COUNTERS.map((c) => rule((l) => recordedCounterRate(c.metric, l), c, `${by(c.level)} (rate(${c.metric}[${w}]))`)),
-    ...RECORDED_GAUGES.map((g) => ({ record: recordedGaugeSum(g.metric, g.level), expr: `${by(g.level)} (${g.metric})` })),
+    ...RECORDED_GAUGES.map((g) => ({
+      record: recordedGaugeSum(g.metric, g.level),
+      expr: `${by(g.level)} (${DERIVED_SERIES[g.metric]?.((m) => m) ?? g.metric})`,
+    })),
   ];
   const totals = RECORDED_RUN_INCREMENTS.map((c) => rule((l) => recordedRunIncrement(c.metric, l), c, runIncrementExpr(c.metric, interval, c.level)));
   return [
