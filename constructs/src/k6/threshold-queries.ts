@@ -45,11 +45,11 @@ export interface ThresholdQueryScope {
   readonly dialect?: QueryDialect;
   /**
    * Where the whole-run totals come from that the recording rules keep (RECORDED_RUN_INCREMENTS, at the `outcome` or
-   * `request` level, whichever keeps the threshold's filters): a native trend's histogram, `http_req_failed`'s
-   * failed and judged requests, and the checks' weighted sums (by check). `raw`: every runner's series (`increase`, `last_over_time`); `recorded`: the sum of
-   * the recorded increments (exact when complete: the verdict checks that first, for trends); or both sides behind a
-   * dashboard's source guards (matchers on a label no series has, dashboards/src/recorded-queries.ts). Other
-   * thresholds always read raw series.
+   * `request` level, whichever keeps the threshold's filters): a native trend's histogram, `http_req_failed`'s failed
+   * and judged requests, and the checks' weighted sums (by check). `raw`: every runner's series (`increase`,
+   * `last_over_time`); `recorded`: the sum of the recorded increments (exact when complete: the verdict checks that
+   * first, for trends); or both sides behind a dashboard's source guards (matchers on a label no series has,
+   * dashboards/src/recorded-queries.ts). Other thresholds always read raw series.
    * @default "raw"
    */
   readonly runTotals?: RunTotalsSource;
@@ -148,7 +148,9 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
   const toK6Unit = t.metricInfo.isTime ? ' * 1000' : '';
   const source = scope.runTotals ?? 'raw';
   const hist = fromSource(source, (g) => `increase(${name}${g(sel)}[${w}])`, increments(`k6_${t.metric}_seconds`, runHistogramLevel(t), sel, w));
-  const from = source === 'recorded' && hasRecordedRunHistogram(t) ? ' (the recorded run totals)' : '';
+  // what the aggregation sentence adds when the query reads the recorded run totals at `level`
+  const recordedNote = (level: RuleLevel | undefined) => (source === 'recorded' && level !== undefined ? ' (the recorded run totals)' : '');
+  const from = recordedNote(runHistogramLevel(t));
   const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
   const a = t.aggregation;
   if (t.metricInfo.type === 'trend' && scope.trends === 'classic') return classicTrendQuery(t, base, last, toK6Unit);
@@ -187,7 +189,6 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
           throw new Error(`thresholdQuery: '${t.key}' '${t.expression}' needs scope.durationSeconds when the window is not a number`);
         return { ...base, promql: `sum(${last(name)}) / ${String(d)}`, aggregation: 'final count over all runners / run duration in seconds' };
       }
-      const recordedNote = (level: RuleLevel | undefined) => (source === 'recorded' && level !== undefined ? ' (the recorded run totals)' : '');
       if (t.metric === 'http_req_failed') {
         // Each rate series is weighted by the request count of exactly the same tag set: its failed requests over its
         // requests, which the recorded run totals hold as they are (DERIVED_SERIES).
