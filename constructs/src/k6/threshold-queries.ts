@@ -148,9 +148,7 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
   const toK6Unit = t.metricInfo.isTime ? ' * 1000' : '';
   const source = scope.runTotals ?? 'raw';
   const hist = fromSource(source, (g) => `increase(${name}${g(sel)}[${w}])`, increments(`k6_${t.metric}_seconds`, runHistogramLevel(t), sel, w));
-  // what the aggregation sentence adds when the query reads the recorded run totals at `level`
-  const recordedNote = (level: RuleLevel | undefined) => (source === 'recorded' && level !== undefined ? ' (the recorded run totals)' : '');
-  const from = recordedNote(runHistogramLevel(t));
+  const from = recordedNote(source, runHistogramLevel(t));
   const base = { threshold: t, metric: t.metric, filters: t.filters, expression: t.expression };
   const a = t.aggregation;
   if (t.metricInfo.type === 'trend' && scope.trends === 'classic') return classicTrendQuery(t, base, last, toK6Unit);
@@ -189,37 +187,60 @@ export function thresholdQuery(t: ParsedThreshold, scope: ThresholdQueryScope): 
           throw new Error(`thresholdQuery: '${t.key}' '${t.expression}' needs scope.durationSeconds when the window is not a number`);
         return { ...base, promql: `sum(${last(name)}) / ${String(d)}`, aggregation: 'final count over all runners / run duration in seconds' };
       }
-      if (t.metric === 'http_req_failed') {
-        // Each rate series is weighted by the request count of exactly the same tag set: its failed requests over its
-        // requests, which the recorded run totals hold as they are (DERIVED_SERIES).
-        const level = totalsLevel(t);
-        const [failed, samples] = (['k6_http_req_failed_nonzero', 'k6_http_req_failed_samples'] as const).map((series) =>
-          fromSource(source, (g) => DERIVED_SERIES[series]!((m) => last(m, g(sel))), increments(series, level, sel, w)),
-        );
-        return {
-          ...base,
-          promql: `${failed} / ${samples}`,
-          aggregation: `each runner’s cumulative ratio per tag set weighted by k6_http_reqs_total of the same tag set${recordedNote(level)}`,
-        };
-      }
-      // Other rates (checks, custom): weight each series by its runner's iterations of the same scenario (over the run,
-      // whatever the threshold filters on; the recorded check totals weigh them the same way).
-      const iterations = (g: Guard) => `sum by (instance_id, scenario) (${last('k6_iterations_total', g(selector(scope, {})))})`;
-      const on = 'on (instance_id, scenario) group_left';
-      const level = checksLevel(t);
-      const weighted = fromSource(source, (g) => `${last(name, g(sel))} * ${on} ${iterations(g)}`, increments('k6_checks_weighted', level, sel, w));
-      const weight = fromSource(
-        source,
-        (g) => `(${last(name, g(sel))} * 0 + 1) * ${on} ${iterations(g)}`,
-        increments('k6_checks_weight', level, sel, w),
-      );
-      return {
-        ...base,
-        promql: `${weighted} / ${weight}`,
-        aggregation: `each runner’s cumulative ratio weighted by that runner’s iterations of the same scenario${recordedNote(level)}`,
-      };
+      return ratioRateQuery(t, scope, base, { sel, w, name, last, source });
     }
   }
+}
+
+/** What {@link thresholdQuery} reads a threshold's series with. */
+interface QueryReads {
+  /** The threshold's selector, in braces. */
+  readonly sel: string;
+  /** The run window. */
+  readonly w: string;
+  /** The metric's series name. */
+  readonly name: string;
+  /** `last_over_time` of a series over the window, with a selector. */
+  readonly last: (m: string, s?: string) => string;
+  readonly source: RunTotalsSource;
+}
+
+/** The aggregation sentence's ending when the query reads the recorded run totals at `level`. */
+const recordedNote = (source: RunTotalsSource, level: RuleLevel | undefined): string =>
+  source === 'recorded' && level !== undefined ? ' (the recorded run totals)' : '';
+
+/** A rate threshold over k6's per-series ratios (`k6_<rate>_rate`), which do not add up over runners: weighted sums. */
+function ratioRateQuery(
+  t: ParsedThreshold,
+  scope: ThresholdQueryScope,
+  base: Omit<ThresholdQuery, 'promql' | 'aggregation'>,
+  { sel, w, name, last, source }: QueryReads,
+): ThresholdQuery {
+  if (t.metric === 'http_req_failed') {
+    // Each rate series is weighted by the request count of exactly the same tag set: its failed requests over its
+    // requests, which the recorded run totals hold as they are (DERIVED_SERIES).
+    const level = totalsLevel(t);
+    const [failed, samples] = (['k6_http_req_failed_nonzero', 'k6_http_req_failed_samples'] as const).map((series) =>
+      fromSource(source, (g) => DERIVED_SERIES[series]!((m) => last(m, g(sel))), increments(series, level, sel, w)),
+    );
+    return {
+      ...base,
+      promql: `${failed} / ${samples}`,
+      aggregation: `each runner’s cumulative ratio per tag set weighted by k6_http_reqs_total of the same tag set${recordedNote(source, level)}`,
+    };
+  }
+  // Other rates (checks, custom): weight each series by its runner's iterations of the same scenario (over the run,
+  // whatever the threshold filters on; the recorded check totals weigh them the same way).
+  const iterations = (g: Guard) => `sum by (instance_id, scenario) (${last('k6_iterations_total', g(selector(scope, {})))})`;
+  const on = 'on (instance_id, scenario) group_left';
+  const level = checksLevel(t);
+  const weighted = fromSource(source, (g) => `${last(name, g(sel))} * ${on} ${iterations(g)}`, increments('k6_checks_weighted', level, sel, w));
+  const weight = fromSource(source, (g) => `(${last(name, g(sel))} * 0 + 1) * ${on} ${iterations(g)}`, increments('k6_checks_weight', level, sel, w));
+  return {
+    ...base,
+    promql: `${weighted} / ${weight}`,
+    aggregation: `each runner’s cumulative ratio weighted by that runner’s iterations of the same scenario${recordedNote(source, level)}`,
+  };
 }
 
 /**
