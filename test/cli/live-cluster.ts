@@ -29,6 +29,8 @@ export interface ScriptRun {
   readonly done: Promise<void>;
   /** The termination log ('' when nothing). */
   message(): string;
+  /** Ends the script with SIGTERM, as Kubernetes ends a deleted pod's containers (nothing when it has ended). */
+  terminate(): void;
 }
 
 /** Runs starter.sh as its container would: `env` its env, a state dir and termination log of its own under `dir`. */
@@ -53,6 +55,9 @@ export function runScript(dir: string, args: readonly string[], env: Record<stri
       }),
     ),
     message: () => readFileSync(log, 'utf8'),
+    terminate: () => {
+      if (run.endedAt === undefined) child.kill('SIGTERM');
+    },
   };
   child.stdout.on('data', (c: Buffer) => (run.stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (run.stderr += c.toString()));
@@ -213,6 +218,9 @@ export function liveCluster(name: string, dir: string, o: LiveOptions = {}): Liv
     ],
     deleteJobs: async (ns, sel) => {
       calls.push(`deleteJobs ${ns} ${sel}`);
+      // Deleting the run's Jobs deletes their pods, whose containers Kubernetes ends with SIGTERM: a runner pod's
+      // starter still waiting for runners that were stopped and are gone would otherwise wait out its start timeout.
+      scripts.sidecar?.terminate();
     },
     readCrd: async () => undefined,
     getTestRun: async () => undefined,
