@@ -61,8 +61,11 @@ export function sourceVariable(): dashboard.CustomVariableBuilder {
 
 /** Label names a selector matches on (`testid=~"$testid", name=~"$name"` gives testid and name). */
 export function selectorLabels(sel: string): string[] {
-  return [...sel.matchAll(/(\w+)\s*(?:=~|!~|!=|=)\s*"/g)].map((m) => m[1]!);
+  return splitSelector(sel).map(labelOf);
 }
+
+/** The label a matcher is on (`name=~"$name"` gives name). */
+const labelOf = (matcher: string): string => /^\w+/.exec(matcher)![0];
 
 /** The labels a selector matches with a whole variable, and the variable (`name=~"$name"` gives name: name). */
 function variableMatchers(sel: string): Map<string, string> {
@@ -101,7 +104,7 @@ function recordedSide(
   if (coarse === undefined) return read(fine, `${sel}, ${RECORDED_SIDE}`);
   const dropped = needed.filter((l) => !keeps(coarse, l));
   const allAll = dropped.map((l) => `($${vars.get(l)!})`).join('');
-  const kept = splitSelector(sel).filter((m) => !dropped.includes(selectorLabels(m)[0]!));
+  const kept = splitSelector(sel).filter((m) => !dropped.includes(labelOf(m)));
   return [
     read(coarse, [...kept, RECORDED_SIDE, `${SOURCE_GUARD_LABEL}=~"${allAll}"`].join(', ')),
     read(fine, [sel, RECORDED_SIDE, `${SOURCE_GUARD_LABEL}!~"${allAll}"`].join(', ')),

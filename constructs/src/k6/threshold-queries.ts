@@ -86,11 +86,13 @@ function selector(scope: ThresholdQueryScope, filters: Readonly<Record<string, s
   return `{${parts.join(',')}}`;
 }
 
-/** The coarsest level of the recorded run totals that keeps every label a threshold filters on (none: raw series). */
-function totalsLevel(t: ParsedThreshold): RuleLevel | undefined {
-  const keeps = (l: RuleLevel) => Object.keys(t.filters).every((k) => (RULE_LEVELS[l] as readonly string[]).includes(k));
-  return (['outcome', 'request'] as const).find(keeps);
+/** The first of `levels` that keeps every label a threshold filters on (none: raw series). */
+function levelKeeping(t: ParsedThreshold, levels: readonly RuleLevel[]): RuleLevel | undefined {
+  return levels.find((l) => Object.keys(t.filters).every((k) => (RULE_LEVELS[l] as readonly string[]).includes(k)));
 }
+
+/** The coarsest level of the recorded run totals that keeps every label a threshold filters on (none: raw series). */
+const totalsLevel = (t: ParsedThreshold): RuleLevel | undefined => levelKeeping(t, ['outcome', 'request']);
 
 /**
  * The level of the recorded run totals a threshold's run histogram can come from: a recorded trend, and filters only
@@ -131,8 +133,7 @@ function increments(series: string, level: RuleLevel | undefined, sel: string, w
 
 /** The level of the recorded check totals a `checks` threshold can read: filters only on labels it keeps. */
 function checksLevel(t: ParsedThreshold): RuleLevel | undefined {
-  const kept: readonly string[] = RULE_LEVELS.check;
-  return t.metric === 'checks' && Object.keys(t.filters).every((k) => kept.includes(k)) ? 'check' : undefined;
+  return t.metric === 'checks' ? levelKeeping(t, ['check']) : undefined;
 }
 
 function windowOf(scope: ThresholdQueryScope): string {
